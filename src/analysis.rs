@@ -1,0 +1,997 @@
+//! Turning text into terms: the tokenizer shared by the index and the questions, and the
+//! analysis that turns a question into weighted concepts.
+//!
+//! User text never reaches tantivy's `QueryParser`: a question is only ever cut into words
+//! here, so no input can be a syntax error or a match-everything query. Each informative word
+//! of the question becomes a [`Concept`], satisfied by any of its [`Alternative`]s: the word
+//! itself (weight 1), its synonyms and aliases from `synonyms.txt` (lower), or the indexed word
+//! nearest to a typo (lower).
+
+use std::collections::{HashMap, HashSet};
+
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, Stemmer,
+    TextAnalyzer, Token, TokenStream, Tokenizer,
+};
+
+/// The name under which the index analyzer is registered with tantivy.
+pub const ANALYZER: &str = "citebot";
+
+/// Questions are cut to this many characters before analysis, whatever the caller allows.
+pub const MAX_QUESTION_CHARS: usize = 1_000;
+
+/// Weight of a synonym or alias, relative to the user's own word.
+pub const SYNONYM_WEIGHT: f32 = 0.6;
+/// Weight of the indexed word that a typo was corrected to.
+pub const TYPO_WEIGHT: f32 = 0.8;
+
+/// Splits text into words the way English prose needs:
+/// - possessives lose their `'s` (`Russia's`, `Taliban’s` → `russia`, `taliban`);
+/// - initials lose their dots (`U.S.` → `US`), so they match the undotted spelling;
+/// - hyphenated words give their parts and, at the position of the first part, the parts
+///   joined (`Mi-17` → `Mi`, `Mi17`, `17`), so `Mi-17`, `Mi17` and `Mi 17` all meet.
+///
+/// A joined token has `position_length` equal to the number of its parts.
+#[derive(Clone, Default)]
+pub struct WordTokenizer {
+    tokens: Vec<Token>,
+}
+
+pub struct WordTokenStream<'a> {
+    tokens: &'a mut [Token],
+    index: usize,
+}
+
+impl Tokenizer for WordTokenizer {
+    type TokenStream<'a> = WordTokenStream<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> WordTokenStream<'a> {
+        self.tokens.clear();
+        words_into(text, &mut self.tokens);
+        WordTokenStream {
+            tokens: &mut self.tokens,
+            index: 0,
+        }
+    }
+}
+
+impl TokenStream for WordTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        self.index += 1;
+        self.index <= self.tokens.len()
+    }
+    fn token(&self) -> &Token {
+        &self.tokens[self.index - 1]
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.index - 1]
+    }
+}
+
+/// The words of `text`, as [`WordTokenizer`] cuts them (not lower-cased, not stemmed).
+pub fn words(text: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    words_into(text, &mut out);
+    out
+}
+
+fn is_connector(c: char) -> bool {
+    matches!(c, '\'' | '’' | '-' | '‐' | '‑' | '.')
+}
+
+fn words_into(text: &str, out: &mut Vec<Token>) {
+    let mut position = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some(&(start, c)) = chars.peek() {
+        if !c.is_alphanumeric() {
+            chars.next();
+            continue;
+        }
+        // A run of letters and digits, joined by apostrophes, hyphens and dots.
+        let mut end = start;
+        while let Some(&(i, c)) = chars.peek() {
+            if c.is_alphanumeric() {
+                end = i + c.len_utf8();
+                chars.next();
+            } else if is_connector(c) {
+                let mut ahead = chars.clone();
+                ahead.next();
+                match ahead.peek() {
+                    Some(&(_, n)) if n.is_alphanumeric() => {
+                        chars.next();
+                    }
+                    // The closing dot of initials ("U.S.") belongs to the word, and so does
+                    // a hyphenated rest ("U.S.-supported").
+                    Some(&(_, '-')) if c == '.' && is_initials(&text[start..i]) => {
+                        end = i + 1;
+                        chars.next();
+                    }
+                    _ if c == '.' && is_initials(&text[start..i]) => {
+                        end = i + 1;
+                        chars.next();
+                        break;
+                    }
+                    _ => break,
+                }
+            } else {
+                break;
+            }
+        }
+        push_run(text, start, end, &mut position, out);
+    }
+}
+
+/// "U.S", "U.N", "e.g": single letters separated by dots.
+fn is_initials(s: &str) -> bool {
+    s.contains('.')
+        && s.split('.').all(|part| {
+            part.is_empty() || (part.chars().count() == 1 && part.chars().all(char::is_alphabetic))
+        })
+}
+
+fn push_run(text: &str, start: usize, end: usize, position: &mut usize, out: &mut Vec<Token>) {
+    let run = &text[start..end];
+    let mut parts: Vec<(usize, usize, String)> = Vec::new();
+    let mut part_start = start;
+    for (i, c) in run.char_indices().chain(std::iter::once((run.len(), '-'))) {
+        if matches!(c, '-' | '‐' | '‑') {
+            let (a, b) = (part_start, start + i);
+            part_start = start + i + c.len_utf8();
+            if a >= b {
+                continue;
+            }
+            let part = &text[a..b];
+            if is_initials(part) {
+                parts.push((a, b, part.replace('.', "")));
+                continue;
+            }
+            // Possessive: drop a trailing 's or '; other apostrophes go (isn't → isnt).
+            let mut stem_end = b;
+            for suffix in ["'s", "’s", "'S", "’S", "'", "’"] {
+                if part.ends_with(suffix) && part.len() > suffix.len() {
+                    stem_end = b - suffix.len();
+                    break;
+                }
+            }
+            // Dots inside a word that is not initials ("end.Next", "3.5") separate words.
+            for (k, piece) in text[a..stem_end].split('.').enumerate() {
+                let offset = a + text[a..stem_end]
+                    .split('.')
+                    .take(k)
+                    .map(|p| p.len() + 1)
+                    .sum::<usize>();
+                let clean: String = piece.chars().filter(|c| *c != '\'' && *c != '’').collect();
+                if !clean.is_empty() {
+                    parts.push((offset, offset + piece.len(), clean));
+                }
+            }
+        }
+    }
+    let first = *position;
+    for (a, b, t) in &parts {
+        out.push(Token {
+            offset_from: *a,
+            offset_to: *b,
+            position: *position,
+            text: t.clone(),
+            position_length: 1,
+        });
+        *position += 1;
+    }
+    if parts.len() > 1 && run.contains(['-', '‐', '‑']) {
+        let joined: String = parts.iter().map(|(_, _, t)| t.as_str()).collect();
+        // Emitted right after the first part, so positions never go backwards.
+        out.insert(
+            out.len() - parts.len() + 1,
+            Token {
+                offset_from: parts[0].0,
+                offset_to: parts[parts.len() - 1].1,
+                position: first,
+                text: joined,
+                position_length: parts.len(),
+            },
+        );
+    }
+}
+
+/// The analyzer of the index: words, lower case, ASCII folding, English stemming.
+pub fn index_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(WordTokenizer::default())
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// Words lower-cased and folded but not stemmed: what stop words are checked against.
+pub fn plain_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(WordTokenizer::default())
+        .filter(RemoveLongFilter::limit(64))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// Tokens of `text` through `analyzer`.
+pub fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while stream.advance() {
+        out.push(stream.token().clone());
+    }
+    out
+}
+
+/// Stems one plain word with the index's stemmer.
+#[derive(Clone)]
+pub struct StemmerFn(TextAnalyzer);
+
+impl Default for StemmerFn {
+    fn default() -> Self {
+        StemmerFn(
+            TextAnalyzer::builder(RawTokenizer::default())
+                .filter(Stemmer::new(Language::English))
+                .build(),
+        )
+    }
+}
+
+impl StemmerFn {
+    pub fn stem(&mut self, word: &str) -> String {
+        let mut stream = self.0.token_stream(word);
+        if stream.advance() {
+            stream.token().text.clone()
+        } else {
+            word.to_string()
+        }
+    }
+}
+
+/// English function words and question words: they carry no topic. Lucene's list has only 33;
+/// questions need the question words, auxiliaries and pronouns too. "us" is missing on purpose:
+/// in questions about politics it is far more often the U.S. than the pronoun.
+pub const STOP_WORDS: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "aren",
+    "arent",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "cant",
+    "could",
+    "couldnt",
+    "d",
+    "describe",
+    "did",
+    "didnt",
+    "do",
+    "does",
+    "doesnt",
+    "doing",
+    "dont",
+    "down",
+    "during",
+    "each",
+    "either",
+    "else",
+    "ever",
+    "explain",
+    "few",
+    "for",
+    "from",
+    "further",
+    "get",
+    "got",
+    "had",
+    "hadnt",
+    "has",
+    "hasnt",
+    "have",
+    "havent",
+    "having",
+    "he",
+    "hed",
+    "hell",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "hes",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "hows",
+    "i",
+    "id",
+    "if",
+    "ill",
+    "im",
+    "in",
+    "into",
+    "is",
+    "isnt",
+    "it",
+    "its",
+    "itself",
+    "ive",
+    "just",
+    "know",
+    "let",
+    "lets",
+    "like",
+    "ll",
+    "m",
+    "may",
+    "me",
+    "mean",
+    "means",
+    "meant",
+    "might",
+    "more",
+    "most",
+    "much",
+    "must",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "o",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "ought",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "please",
+    "re",
+    "s",
+    "said",
+    "same",
+    "say",
+    "says",
+    "shall",
+    "shan",
+    "she",
+    "shed",
+    "shell",
+    "shes",
+    "should",
+    "shouldnt",
+    "so",
+    "some",
+    "such",
+    "t",
+    "tell",
+    "than",
+    "that",
+    "thats",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "theres",
+    "these",
+    "they",
+    "theyd",
+    "theyll",
+    "theyre",
+    "theyve",
+    "thing",
+    "things",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "upon",
+    "ve",
+    "very",
+    "was",
+    "wasnt",
+    "we",
+    "wed",
+    "well",
+    "were",
+    "werent",
+    "weve",
+    "what",
+    "whats",
+    "when",
+    "whens",
+    "where",
+    "wheres",
+    "whether",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "whos",
+    "whose",
+    "why",
+    "whys",
+    "will",
+    "with",
+    "wont",
+    "would",
+    "wouldnt",
+    "you",
+    "youd",
+    "youll",
+    "your",
+    "youre",
+    "yours",
+    "yourself",
+    "yourselves",
+    "youve",
+];
+
+pub fn is_stop_word(plain: &str) -> bool {
+    STOP_WORDS.binary_search(&plain).is_ok()
+}
+
+/// Where an alternative of a concept comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Own,
+    Synonym,
+    Typo,
+}
+
+/// One way a concept can be found in a passage: a stemmed term, or several as a phrase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alternative {
+    pub terms: Vec<String>,
+    pub weight: f32,
+    pub source: Source,
+}
+
+/// One informative word (or multi-word name) of the question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Concept {
+    /// The words as the user wrote them.
+    pub surface: String,
+    /// The words lower-cased and folded but not stemmed, joined: a passage that has this very
+    /// form matches a little better than one that only shares the stem ("author" is not
+    /// "authority", though both stem to "author").
+    pub plain: String,
+    pub alternatives: Vec<Alternative>,
+}
+
+/// A question, analysed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    pub concepts: Vec<Concept>,
+    /// Whether the question was cut to [`MAX_QUESTION_CHARS`].
+    pub truncated: bool,
+}
+
+impl Query {
+    pub fn is_empty(&self) -> bool {
+        self.concepts.is_empty()
+    }
+
+    /// Every stemmed term of every alternative.
+    pub fn terms(&self) -> impl Iterator<Item = &str> {
+        self.concepts
+            .iter()
+            .flat_map(|c| c.alternatives.iter())
+            .flat_map(|a| a.terms.iter().map(String::as_str))
+    }
+}
+
+/// What analysis needs to know of the indexed words: how common a term is, and which indexed
+/// term is nearest to one that is not there.
+pub trait Vocabulary {
+    /// In how many passages `term` (stemmed) occurs.
+    fn doc_freq(&self, term: &str) -> u64;
+    /// The indexed term within `max_distance` edits of `term`, the most common on a tie.
+    fn nearest(&self, term: &str, max_distance: u8) -> Option<String>;
+    /// How many passages are indexed.
+    fn num_passages(&self) -> u64;
+}
+
+/// Solr-format synonyms: `a, b, c` makes the phrases equivalent; `a, b => c, d` maps the left
+/// phrases to the right ones only. `#` starts a comment. Phrases are stored stemmed.
+#[derive(Debug, Clone, Default)]
+pub struct Synonyms {
+    /// For a phrase (stemmed terms), the phrases it may be replaced by.
+    map: HashMap<Vec<String>, Vec<Vec<String>>>,
+    longest: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct SynonymError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl Synonyms {
+    pub fn parse(text: &str) -> Result<Synonyms, SynonymError> {
+        let mut plain = plain_analyzer();
+        let mut stemmer = StemmerFn::default();
+        let mut phrase = |s: &str| -> Vec<String> {
+            tokens(&mut plain, s)
+                .into_iter()
+                .filter(|t| t.position_length == 1)
+                .map(|t| stemmer.stem(&t.text))
+                .collect()
+        };
+        let mut syn = Synonyms::default();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let err = |message: &str| SynonymError {
+                line: n + 1,
+                message: message.to_string(),
+            };
+            let (lhs, rhs) = match line.split_once("=>") {
+                Some((l, r)) => (l, Some(r)),
+                None => (line, None),
+            };
+            let parse_side =
+                |side: &str, phrase: &mut dyn FnMut(&str) -> Vec<String>| -> Vec<Vec<String>> {
+                    side.split(',')
+                        .map(|p| phrase(p.trim()))
+                        .filter(|p| !p.is_empty())
+                        .collect()
+                };
+            let left = parse_side(lhs, &mut phrase);
+            if left.is_empty() {
+                return Err(err("no words before `=>` or between commas"));
+            }
+            let right = match rhs {
+                Some(r) => {
+                    let right = parse_side(r, &mut phrase);
+                    if right.is_empty() {
+                        return Err(err("no words after `=>`"));
+                    }
+                    right
+                }
+                None => left.clone(),
+            };
+            for from in &left {
+                let to = syn.map.entry(from.clone()).or_default();
+                for p in &right {
+                    if p != from && !to.contains(p) {
+                        to.push(p.clone());
+                    }
+                }
+                syn.longest = syn.longest.max(from.len());
+            }
+        }
+        Ok(syn)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    fn get(&self, phrase: &[String]) -> Option<&Vec<Vec<String>>> {
+        self.map.get(phrase)
+    }
+}
+
+/// A word of the question: a plain word, or a hyphenated compound standing for its parts.
+struct Unit {
+    surface: String,
+    plain: String,
+    stem: String,
+}
+
+/// Analyses a question into concepts. Pure given the vocabulary: the same question and index
+/// give the same query.
+pub struct Analyzer {
+    plain: TextAnalyzer,
+    stemmer: StemmerFn,
+    stop_stems: HashSet<String>,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        let mut stemmer = StemmerFn::default();
+        let stop_stems = STOP_WORDS.iter().map(|w| stemmer.stem(w)).collect();
+        Analyzer {
+            plain: plain_analyzer(),
+            stemmer,
+            stop_stems,
+        }
+    }
+}
+
+impl Clone for Analyzer {
+    fn clone(&self) -> Self {
+        Analyzer {
+            plain: self.plain.clone(),
+            stemmer: self.stemmer.clone(),
+            stop_stems: self.stop_stems.clone(),
+        }
+    }
+}
+
+impl Analyzer {
+    pub fn analyse(
+        &mut self,
+        question: &str,
+        synonyms: &Synonyms,
+        vocab: &dyn Vocabulary,
+    ) -> Query {
+        let (question, truncated) = truncate_chars(question, MAX_QUESTION_CHARS);
+        let units = self.units(question);
+
+        // Typos first, so that a corrected word can still find its synonyms.
+        let mut corrected: Vec<Option<String>> = Vec::with_capacity(units.len());
+        for u in &units {
+            let fix = if is_stop_word(&u.plain)
+                || vocab.doc_freq(&u.stem) > 0
+                || synonyms.get(std::slice::from_ref(&u.stem)).is_some()
+            {
+                None
+            } else {
+                typo_distance(&u.stem).and_then(|d| vocab.nearest(&u.stem, d))
+            };
+            corrected.push(fix);
+        }
+        let stem_at = |i: usize| {
+            corrected[i]
+                .clone()
+                .unwrap_or_else(|| units[i].stem.clone())
+        };
+
+        let mut concepts = Vec::new();
+        let mut i = 0;
+        while i < units.len() {
+            // The longest synonym phrase starting here, if any.
+            let mut matched = None;
+            for len in (1..=synonyms.longest.min(units.len() - i)).rev() {
+                let phrase: Vec<String> = (i..i + len).map(stem_at).collect();
+                if let Some(alts) = synonyms.get(&phrase) {
+                    matched = Some((len, phrase, alts));
+                    break;
+                }
+            }
+            let (len, own) = match &matched {
+                Some((len, phrase, _)) => (*len, phrase.clone()),
+                None => (1, vec![stem_at(i)]),
+            };
+            let span = &units[i..i + len];
+            let typo = len == 1 && corrected[i].is_some();
+            // A typo corrected into a stop word ("abut" → "about") was a stop word all along.
+            let stop = span.iter().all(|u| is_stop_word(&u.plain))
+                || (typo && self.stop_stems.contains(&own[0]));
+            let duplicate = concepts
+                .iter()
+                .any(|c: &Concept| c.alternatives[0].terms == own);
+            if !stop && !duplicate {
+                let mut alternatives = vec![Alternative {
+                    terms: own,
+                    weight: if typo { TYPO_WEIGHT } else { 1.0 },
+                    source: if typo { Source::Typo } else { Source::Own },
+                }];
+                for alt in matched.iter().flat_map(|(_, _, alts)| alts.iter()) {
+                    alternatives.push(Alternative {
+                        terms: alt.clone(),
+                        weight: SYNONYM_WEIGHT,
+                        source: Source::Synonym,
+                    });
+                }
+                let surface = span
+                    .iter()
+                    .map(|u| u.surface.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let plain = span
+                    .iter()
+                    .map(|u| u.plain.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                concepts.push(Concept {
+                    surface,
+                    plain,
+                    alternatives,
+                });
+            }
+            i += len;
+        }
+        Query {
+            concepts,
+            truncated,
+        }
+    }
+
+    /// The question's words; a hyphenated compound stands once for all its parts.
+    fn units(&mut self, question: &str) -> Vec<Unit> {
+        let raw = words(question);
+        let plain = tokens(&mut self.plain, question);
+        let mut units = Vec::new();
+        let mut skip_until = 0;
+        for (i, t) in plain.iter().enumerate() {
+            // The joined form of a compound comes right after its first part: keep it alone.
+            let compound_follows = plain.get(i + 1).is_some_and(|n| n.position == t.position);
+            if t.position < skip_until || compound_follows {
+                continue;
+            }
+            if t.position_length > 1 {
+                skip_until = t.position + t.position_length;
+            }
+            let surface = raw
+                .iter()
+                .find(|r| r.position == t.position && r.position_length == t.position_length)
+                .map(|r| question[r.offset_from..r.offset_to].to_string())
+                .unwrap_or_else(|| t.text.clone());
+            units.push(Unit {
+                surface,
+                stem: self.stemmer.stem(&t.text),
+                plain: t.text.clone(),
+            });
+        }
+        units
+    }
+}
+
+/// How many edits a word of this length may be from its correction: none for short words,
+/// where one edit makes another real word.
+fn typo_distance(term: &str) -> Option<u8> {
+    match term.chars().count() {
+        0..=3 => None,
+        4..=7 => Some(1),
+        _ => Some(2),
+    }
+}
+
+/// The first `max` characters of `s`, cut at a char boundary.
+pub fn truncate_chars(s: &str, max: usize) -> (&str, bool) {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => (&s[..i], true),
+        None => (s, false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(text: &str) -> Vec<(String, usize, usize)> {
+        words(text)
+            .into_iter()
+            .map(|t| (t.text, t.position, t.position_length))
+            .collect()
+    }
+
+    fn t(s: &str, p: usize, l: usize) -> (String, usize, usize) {
+        (s.to_string(), p, l)
+    }
+
+    #[test]
+    fn tokenizer_handles_possessives_initials_and_hyphens() {
+        type Case = (&'static str, Vec<(String, usize, usize)>);
+        let cases: Vec<Case> = vec![
+            ("Russia's aims", vec![t("Russia", 0, 1), t("aims", 1, 1)]),
+            (
+                "the Taliban’s leadership",
+                vec![t("the", 0, 1), t("Taliban", 1, 1), t("leadership", 2, 1)],
+            ),
+            ("U.S. forces", vec![t("US", 0, 1), t("forces", 1, 1)]),
+            ("the U.S.", vec![t("the", 0, 1), t("US", 1, 1)]),
+            (
+                "Mi-17 helicopters",
+                vec![
+                    t("Mi", 0, 1),
+                    t("Mi17", 0, 2),
+                    t("17", 1, 1),
+                    t("helicopters", 2, 1),
+                ],
+            ),
+            (
+                "Mazar-i-Sharif",
+                vec![
+                    t("Mazar", 0, 1),
+                    t("MazariSharif", 0, 3),
+                    t("i", 1, 1),
+                    t("Sharif", 2, 1),
+                ],
+            ),
+            (
+                "U.S.-supported",
+                vec![t("US", 0, 1), t("USsupported", 0, 2), t("supported", 1, 1)],
+            ),
+            ("isn’t", vec![t("isnt", 0, 1)]),
+            ("“dead end”", vec![t("dead", 0, 1), t("end", 1, 1)]),
+            ("end.Next", vec![t("end", 0, 1), t("Next", 1, 1)]),
+            ("-- '' ..", vec![]),
+            ("emoji 😀 after", vec![t("emoji", 0, 1), t("after", 1, 1)]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(texts(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn token_offsets_point_at_the_words() {
+        let text = "Russia’s Mi-17 and the U.S.";
+        for tok in words(text) {
+            let slice = &text[tok.offset_from..tok.offset_to];
+            let squashed: String = slice.chars().filter(|c| c.is_alphanumeric()).collect();
+            assert_eq!(squashed, tok.text, "{slice:?}");
+        }
+    }
+
+    #[test]
+    fn stop_words_are_sorted_for_binary_search() {
+        let mut sorted = STOP_WORDS.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted, STOP_WORDS);
+    }
+
+    struct Vocab(Vec<(&'static str, u64)>);
+    impl Vocabulary for Vocab {
+        fn doc_freq(&self, term: &str) -> u64 {
+            self.0
+                .iter()
+                .find(|(t, _)| *t == term)
+                .map_or(0, |(_, f)| *f)
+        }
+        fn nearest(&self, term: &str, max: u8) -> Option<String> {
+            self.0
+                .iter()
+                .filter(|(t, _)| strsim_levenshtein(t, term) <= max as usize)
+                .max_by_key(|(_, f)| *f)
+                .map(|(t, _)| t.to_string())
+        }
+        fn num_passages(&self) -> u64 {
+            10
+        }
+    }
+
+    fn strsim_levenshtein(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut cur = vec![i + 1];
+            for (j, cb) in b.iter().enumerate() {
+                cur.push(
+                    (prev[j] + usize::from(ca != *cb))
+                        .min(prev[j + 1] + 1)
+                        .min(cur[j] + 1),
+                );
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    }
+
+    fn analyse(q: &str, syn: &str) -> Query {
+        let vocab = Vocab(vec![
+            ("withdraw", 2),
+            ("kabulov", 2),
+            ("about", 9),
+            ("russia", 9),
+            ("unit", 5),
+            ("state", 5),
+            ("us", 5),
+        ]);
+        Analyzer::default().analyse(q, &Synonyms::parse(syn).unwrap(), &vocab)
+    }
+
+    fn own_terms(q: &Query) -> Vec<String> {
+        q.concepts
+            .iter()
+            .map(|c| c.alternatives[0].terms.join(" "))
+            .collect()
+    }
+
+    #[test]
+    fn question_words_and_stop_words_go() {
+        let q = analyse("What did Kabulov say about the withdrawal?", "");
+        assert_eq!(own_terms(&q), ["kabulov", "withdraw"]);
+        let q = analyse("Who is the author?", "");
+        assert_eq!(own_terms(&q), ["author"]);
+        assert!(analyse("what is it?", "").is_empty());
+        assert!(analyse("", "").is_empty());
+        assert!(analyse("?!(*)\\ \"", "").is_empty());
+    }
+
+    #[test]
+    fn typos_are_corrected_to_indexed_words() {
+        let q = analyse("what did kabulov say abut withdrawl", "");
+        // "abut" becomes the stop word "about" and goes; "withdrawl" becomes "withdraw".
+        assert_eq!(own_terms(&q), ["kabulov", "withdraw"]);
+        assert_eq!(q.concepts[1].alternatives[0].source, Source::Typo);
+        assert_eq!(q.concepts[1].surface, "withdrawl");
+    }
+
+    #[test]
+    fn synonyms_add_lower_weighted_alternatives() {
+        let syn = "us, united states, america\nwrote => author\n";
+        let q = analyse("Did the United States and Russia agree?", syn);
+        assert_eq!(own_terms(&q), ["unit state", "russia", "agre"]);
+        let alts: Vec<(String, f32)> = q.concepts[0]
+            .alternatives
+            .iter()
+            .map(|a| (a.terms.join(" "), a.weight))
+            .collect();
+        assert_eq!(
+            alts,
+            [
+                ("unit state".into(), 1.0),
+                ("us".into(), SYNONYM_WEIGHT),
+                ("america".into(), SYNONYM_WEIGHT)
+            ]
+        );
+        let q = analyse("who wrote it", syn);
+        assert_eq!(q.concepts[0].alternatives[1].terms, ["author"]);
+        let q = analyse("who is the author", syn);
+        assert_eq!(q.concepts[0].alternatives.len(), 1, "=> maps one way only");
+    }
+
+    #[test]
+    fn hyphenated_names_are_one_concept() {
+        let q = analyse("Where is Mazar-i-Sharif and the Mi-17?", "");
+        assert_eq!(own_terms(&q), ["mazarisharif", "mi17"]);
+        assert_eq!(q.concepts[1].surface, "Mi-17");
+    }
+
+    #[test]
+    fn synonym_file_errors_name_the_line() {
+        let err = Synonyms::parse("a, b\n , \n").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(Synonyms::parse("a => ").is_err());
+        assert_eq!(Synonyms::parse("# only a comment\n\n").unwrap().len(), 0);
+    }
+
+    #[test]
+    fn long_questions_are_cut_at_char_boundaries() {
+        let q = "é".repeat(MAX_QUESTION_CHARS + 5);
+        let (cut, truncated) = truncate_chars(&q, MAX_QUESTION_CHARS);
+        assert!(truncated);
+        assert_eq!(cut.chars().count(), MAX_QUESTION_CHARS);
+        assert!(analyse(&q, "").truncated);
+    }
+}

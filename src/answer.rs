@@ -1,0 +1,348 @@
+//! From ranked passages to answers a person can check: the best sentences of a passage, the
+//! question's words marked in them, and a citation that says where they come from.
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::knowledge::{Metadata, Passage, PassageKind};
+use crate::search::{Engine, Hit, Results, SearchError, MAX_EXCERPT_CHARS, MIN_COVERAGE};
+
+/// Where a passage comes from, as a reader cites it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Citation {
+    pub title: String,
+    pub author: Option<String>,
+    pub publication: Option<String>,
+    /// As people write it: "2 January 2018".
+    pub date: Option<String>,
+    /// `¶4`, `photo caption 1`, `about the author`.
+    pub label: String,
+    pub url: String,
+}
+
+impl Citation {
+    pub fn new(meta: &Metadata, passage: &Passage) -> Citation {
+        Citation {
+            title: meta.title.clone(),
+            author: meta.author.clone(),
+            publication: meta.publication.clone(),
+            date: meta.human_date(),
+            label: passage.label(),
+            url: meta.url.clone(),
+        }
+    }
+
+    /// Everything but the title and the URL: "Julia Gurganus, Foreign Affairs, 2 January 2018, ¶4".
+    pub fn details(&self) -> String {
+        [&self.author, &self.publication, &self.date]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .chain(std::iter::once(self.label.clone()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A text with the byte ranges to mark in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Marked {
+    pub text: String,
+    #[serde(skip)]
+    pub marks: Vec<Range<usize>>,
+}
+
+impl Marked {
+    /// The marked words, each once, in order of appearance.
+    pub fn marked_words(&self) -> Vec<String> {
+        let mut words: Vec<String> = Vec::new();
+        for r in &self.marks {
+            let w = self.text[r.clone()].to_string();
+            if !words.iter().any(|x| x.eq_ignore_ascii_case(&w)) {
+                words.push(w);
+            }
+        }
+        words
+    }
+}
+
+/// One answer: a passage, the excerpt that answers, and its citation.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// 1 for the best passage.
+    pub rank: usize,
+    /// Index into the knowledge's passages.
+    pub passage: usize,
+    pub doc: String,
+    pub kind: PassageKind,
+    /// N of ¶N for paragraphs.
+    pub number: u32,
+    pub score: f32,
+    pub coverage: f32,
+    /// The whole passage, the question's words marked.
+    pub full: Marked,
+    /// The 1-3 sentences that answer best, `…` where a sentence was trimmed.
+    pub excerpt: Marked,
+    pub citation: Citation,
+}
+
+/// What citebot says to a question.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub question: String,
+    /// Best first; empty when the knowledge does not answer the question.
+    pub answers: Vec<Answer>,
+    /// The question had no informative word at all ("what is it?").
+    pub empty_question: bool,
+    /// The question was cut before searching.
+    pub truncated: bool,
+}
+
+/// Asks `engine` and explains up to `top` passages that answer.
+pub fn ask(engine: &Engine, question: &str, top: usize) -> Result<Reply, SearchError> {
+    let results = engine.search(question, top.max(1))?;
+    Ok(explain(engine, question, &results, top))
+}
+
+/// Turns search results into answers. Only passages that cover enough of the question are
+/// answers: a next-best passage that shares one word with the question is not shown.
+pub fn explain(engine: &Engine, question: &str, results: &Results, top: usize) -> Reply {
+    let answers = if results.answered {
+        results
+            .hits
+            .iter()
+            .filter(|h| h.coverage >= MIN_COVERAGE)
+            .take(top)
+            .enumerate()
+            .map(|(i, hit)| answer(engine, hit, i + 1))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Reply {
+        question: question.to_string(),
+        answers,
+        empty_question: results.query.is_empty(),
+        truncated: results.query.truncated,
+    }
+}
+
+fn answer(engine: &Engine, hit: &Hit, rank: usize) -> Answer {
+    let passage = engine.passage(hit);
+    let doc = engine.knowledge.document(passage);
+    let marks = merge(hit.matches.iter().filter_map(|m| m.range.clone()).collect());
+    let window = window_bytes(passage, &hit.window);
+    Answer {
+        rank,
+        passage: hit.passage,
+        doc: doc.id.clone(),
+        kind: passage.kind,
+        number: passage.number,
+        score: hit.score,
+        coverage: hit.coverage,
+        excerpt: excerpt(&passage.text, window, &marks, MAX_EXCERPT_CHARS),
+        full: Marked {
+            text: passage.text.clone(),
+            marks,
+        },
+        citation: Citation::new(&doc.meta, passage),
+    }
+}
+
+fn window_bytes(passage: &Passage, window: &Range<usize>) -> Range<usize> {
+    match (
+        passage.sentences.get(window.start),
+        window
+            .end
+            .checked_sub(1)
+            .and_then(|e| passage.sentences.get(e)),
+    ) {
+        (Some(first), Some(last)) => first.start..last.end,
+        _ => 0..passage.text.len(),
+    }
+}
+
+/// Sorted, overlapping ranges merged.
+fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    ranges.sort_by_key(|r| (r.start, r.end));
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for r in ranges {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+/// The `window` of `text`, cut to at most `max_chars` characters (plus `…` marks) around the
+/// marked words when it is longer, at word boundaries where there are any.
+pub fn excerpt(
+    text: &str,
+    window: Range<usize>,
+    marks: &[Range<usize>],
+    max_chars: usize,
+) -> Marked {
+    let inside: Vec<Range<usize>> = marks
+        .iter()
+        .filter(|m| m.start >= window.start && m.end <= window.end)
+        .cloned()
+        .collect();
+    let mut cut = window.clone();
+    if text[window.clone()].chars().count() > max_chars {
+        // Centre the cut on the marked words, as far as they fit.
+        let focus_start = inside.first().map_or(window.start, |m| m.start);
+        let focus_end = inside
+            .iter()
+            .take_while(|m| text[focus_start..m.end].chars().count() <= max_chars)
+            .last()
+            .map_or(focus_start, |m| m.end);
+        let spare = max_chars.saturating_sub(text[focus_start..focus_end].chars().count());
+        let before = text[window.start..focus_start]
+            .chars()
+            .count()
+            .min(spare / 2);
+        let start = back_chars(text, focus_start, before).max(window.start);
+        let room = max_chars - text[start..focus_end].chars().count().min(max_chars);
+        let end = forward_chars(text, focus_end, room).min(window.end);
+        cut = snap_to_words(text, start, end, &window);
+    }
+    let mut out = String::new();
+    let mut shift = cut.start as isize;
+    if cut.start > window.start {
+        out.push('…');
+        shift -= '…'.len_utf8() as isize;
+    }
+    out.push_str(&text[cut.clone()]);
+    if cut.end < window.end {
+        out.push('…');
+    }
+    let marks = inside
+        .iter()
+        .filter(|m| m.start >= cut.start && m.end <= cut.end)
+        .map(|m| (m.start as isize - shift) as usize..(m.end as isize - shift) as usize)
+        .collect();
+    Marked { text: out, marks }
+}
+
+fn back_chars(text: &str, from: usize, n: usize) -> usize {
+    if n == 0 {
+        return from;
+    }
+    text[..from]
+        .char_indices()
+        .rev()
+        .nth(n - 1)
+        .map_or(0, |(i, _)| i)
+}
+
+fn forward_chars(text: &str, from: usize, n: usize) -> usize {
+    text[from..]
+        .char_indices()
+        .nth(n)
+        .map_or(text.len(), |(i, _)| from + i)
+}
+
+/// Moves the cut inwards to the nearest white space, so no word is cut in half (unless the
+/// text has no white space to cut at).
+fn snap_to_words(text: &str, start: usize, end: usize, window: &Range<usize>) -> Range<usize> {
+    let start = if start > window.start {
+        text[start..end]
+            .find(char::is_whitespace)
+            .map_or(start, |i| start + i + 1)
+    } else {
+        start
+    };
+    let end = if end < window.end {
+        text[start..end]
+            .rfind(char::is_whitespace)
+            .map_or(end, |i| start + i)
+    } else {
+        end
+    };
+    let slice = &text[start..end];
+    let trimmed_start = start + (slice.len() - slice.trim_start().len());
+    let trimmed_end = end - (slice.len() - slice.trim_end().len());
+    if trimmed_start < trimmed_end {
+        trimmed_start..trimmed_end
+    } else {
+        start..end
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marked(m: &Marked) -> String {
+        let mut s = String::new();
+        let mut at = 0;
+        for r in &m.marks {
+            s.push_str(&m.text[at..r.start]);
+            s.push('[');
+            s.push_str(&m.text[r.clone()]);
+            s.push(']');
+            at = r.end;
+        }
+        s.push_str(&m.text[at..]);
+        s
+    }
+
+    fn find(text: &str, word: &str) -> Range<usize> {
+        let i = text.find(word).unwrap();
+        i..i + word.len()
+    }
+
+    #[test]
+    fn short_windows_are_kept_whole() {
+        let text = "One two three. Four five six.";
+        let e = excerpt(text, 15..text.len(), &[find(text, "five")], 400);
+        assert_eq!(marked(&e), "Four [five] six.");
+    }
+
+    #[test]
+    fn long_sentences_are_cut_around_the_marks_at_char_boundaries() {
+        let cases = [
+            (
+                "word ".repeat(100) + "target " + &"word ".repeat(100),
+                "target",
+            ),
+            (
+                "слово ".repeat(100) + "цель " + &"слово ".repeat(100),
+                "цель",
+            ),
+            ("😀 ".repeat(300) + "goal" + &" 😀".repeat(300), "goal"),
+            ("中文".repeat(300) + "目标" + &"中文".repeat(300), "目标"),
+        ];
+        for (text, word) in cases {
+            let e = excerpt(&text, 0..text.len(), &[find(&text, word)], 50);
+            assert!(
+                e.text.starts_with('…') && e.text.ends_with('…'),
+                "{:?}",
+                e.text
+            );
+            assert!(
+                e.text.chars().count() <= 52,
+                "{} chars",
+                e.text.chars().count()
+            );
+            assert_eq!(e.marks.len(), 1);
+            assert_eq!(&e.text[e.marks[0].clone()], word);
+        }
+    }
+
+    #[test]
+    fn a_cut_at_the_start_has_no_leading_ellipsis() {
+        let text = "target ".to_string() + &"word ".repeat(200);
+        let e = excerpt(&text, 0..text.len(), &[find(&text, "target")], 40);
+        assert!(e.text.starts_with("target word"));
+        assert!(e.text.ends_with("word…"));
+        assert_eq!(marked(&e).split(']').next(), Some("[target"));
+    }
+
+    #[test]
+    fn overlapping_marks_merge() {
+        assert_eq!(merge(vec![5..8, 0..2, 1..3, 8..9]), vec![0..3, 5..9]);
+    }
+}

@@ -1,0 +1,272 @@
+//! Settings, from the environment (and `.env`, which `main` loads with dotenvy first).
+//!
+//! Every variable is listed, with a comment, in `.env.example`. The bot token lives in a
+//! [`Token`], whose `Debug` and `Display` never show it, so that no log line, error or panic
+//! message can carry it.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The bot token. Shown only through [`Token::expose`], when it is handed to teloxide.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    /// Checks the shape Telegram gives tokens: `<bot id>:<secret>`.
+    pub fn parse(raw: &str) -> Result<Token, ConfigError> {
+        let raw = raw.trim();
+        let (id, secret) = raw.split_once(':').ok_or(ConfigError::MalformedToken)?;
+        let id_ok = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+        let secret_ok = secret.len() >= 20
+            && secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if id_ok && secret_ok {
+            Ok(Token(raw.to_string()))
+        } else {
+            Err(ConfigError::MalformedToken)
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error(
+        "TELOXIDE_TOKEN is not set. Talk to @BotFather in Telegram to create a bot and get its \
+         token, then put TELOXIDE_TOKEN=<token> in .env (see .env.example) and run again."
+    )]
+    MissingToken,
+    #[error(
+        "TELOXIDE_TOKEN does not look like a bot token (it should look like \
+         123456789:AAE...). Copy it again from @BotFather into .env."
+    )]
+    MalformedToken,
+    #[error("{name}={value:?} is not valid: {why}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        why: String,
+    },
+}
+
+/// Webhook mode: Telegram posts updates to `url`; the bot listens on `listen`.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub url: url::Url,
+    pub listen: SocketAddr,
+    /// Telegram sends it back in a header, so the bot knows a request came from Telegram.
+    pub secret: Option<String>,
+}
+
+/// Everything citebot reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub knowledge_dir: PathBuf,
+    pub index_dir: Option<PathBuf>,
+    /// `TELOXIDE_TOKEN` as given; checked by [`Config::token`] only when the bot starts, so
+    /// that `citebot ask` works whatever it holds.
+    token: Option<Token>,
+    pub api_url: Option<url::Url>,
+    pub webhook: Option<Webhook>,
+    /// Questions one user may ask per minute.
+    pub flood_limit: u32,
+    /// Longer questions are cut to this many characters for searching.
+    pub max_question_chars: usize,
+    /// When set, only these chats are answered.
+    pub allowed_chats: Option<HashSet<i64>>,
+}
+
+impl Config {
+    /// The bot token, checked: set, and shaped like a token.
+    pub fn token(&self) -> Result<Token, ConfigError> {
+        let raw = self.token.as_ref().ok_or(ConfigError::MissingToken)?;
+        Token::parse(raw.expose())
+    }
+
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_vars(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads settings through `var` (the environment, or a map in tests).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let invalid =
+            |name: &'static str, value: &str, why: &dyn fmt::Display| ConfigError::Invalid {
+                name,
+                value: value.to_string(),
+                why: why.to_string(),
+            };
+        let parse_url = |name: &'static str| -> Result<Option<url::Url>, ConfigError> {
+            var(name)
+                .map(|v| url::Url::parse(v.trim()).map_err(|e| invalid(name, &v, &e)))
+                .transpose()
+        };
+        let parse_num = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            var(name).map_or(Ok(default), |v| {
+                v.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| invalid(name, &v, &"expected a whole number above 0"))
+            })
+        };
+        let webhook = match parse_url("WEBHOOK_URL")? {
+            None => None,
+            Some(url) => {
+                let listen = var("WEBHOOK_LISTEN").unwrap_or_else(|| "0.0.0.0:8443".into());
+                let listen = listen
+                    .trim()
+                    .parse()
+                    .map_err(|e| invalid("WEBHOOK_LISTEN", &listen, &e))?;
+                let secret = var("WEBHOOK_SECRET");
+                if let Some(s) = &secret {
+                    // Telegram's rule for secret_token: 1-256 of A-Z, a-z, 0-9, _ and -.
+                    let ok = s.len() <= 256
+                        && s.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                    if !ok {
+                        return Err(invalid(
+                            "WEBHOOK_SECRET",
+                            "<hidden>",
+                            &"use 1-256 characters of A-Z, a-z, 0-9, _ and -",
+                        ));
+                    }
+                }
+                Some(Webhook {
+                    url,
+                    listen,
+                    secret,
+                })
+            }
+        };
+        let allowed_chats = var("ALLOWED_CHATS")
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| {
+                        s.parse::<i64>()
+                            .map_err(|e| invalid("ALLOWED_CHATS", &v, &e))
+                    })
+                    .collect::<Result<HashSet<i64>, _>>()
+            })
+            .transpose()?;
+        Ok(Config {
+            knowledge_dir: var("KNOWLEDGE_DIR").map_or_else(|| "knowledge".into(), PathBuf::from),
+            index_dir: var("INDEX_DIR").map(PathBuf::from),
+            token: var("TELOXIDE_TOKEN").map(|t| Token(t.trim().to_string())),
+            api_url: parse_url("TELOXIDE_API_URL")?,
+            webhook,
+            flood_limit: parse_num("FLOOD_LIMIT", 20)? as u32,
+            max_question_chars: parse_num("MAX_QUESTION_CHARS", 1_000)? as usize,
+            allowed_chats,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "123456789:AAEhBP0av28ZfT4cQ1Rkq3B9sWL-8xEyz_Q";
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_vars(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn defaults() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.knowledge_dir, PathBuf::from("knowledge"));
+        assert!(c.token().is_err() && c.api_url.is_none() && c.webhook.is_none());
+        assert_eq!((c.flood_limit, c.max_question_chars), (20, 1000));
+        assert!(c.allowed_chats.is_none());
+    }
+
+    #[test]
+    fn tokens_are_checked_and_never_shown() {
+        let t = Token::parse(TOKEN).unwrap();
+        assert_eq!(t.expose(), TOKEN);
+        assert!(!format!("{t:?} {t}").contains("AAEh"));
+        let c = config(&[("TELOXIDE_TOKEN", TOKEN)]).unwrap();
+        assert!(!format!("{c:?}").contains("AAEh"));
+        assert_eq!(c.token().unwrap().expose(), TOKEN);
+        assert_eq!(config(&[]).unwrap().token(), Err(ConfigError::MissingToken));
+        for bad in [
+            "",
+            "abc",
+            "123:short",
+            "x:AAEhBP0av28ZfT4cQ1Rkq3B9sWL",
+            "123:AAEhBP0av28Zf T4cQ1Rkq3B9sWL",
+        ] {
+            assert_eq!(
+                Token::parse(bad),
+                Err(ConfigError::MalformedToken),
+                "{bad:?}"
+            );
+        }
+        let c = config(&[("TELOXIDE_TOKEN", "nope")]).expect("a bad token only matters to serve");
+        assert!(c.token().unwrap_err().to_string().contains("@BotFather"));
+        assert!(!format!("{c:?}").contains("nope"));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let cases = [
+            ("FLOOD_LIMIT", "many"),
+            ("FLOOD_LIMIT", "0"),
+            ("TELOXIDE_API_URL", "not a url"),
+            ("ALLOWED_CHATS", "1,x"),
+            ("WEBHOOK_URL", "::"),
+        ];
+        for (name, value) in cases {
+            let err = config(&[(name, value)]).unwrap_err().to_string();
+            assert!(err.starts_with(name), "{err}");
+        }
+        let err = config(&[
+            ("WEBHOOK_URL", "https://x.example/hook"),
+            ("WEBHOOK_SECRET", "has space"),
+        ])
+        .unwrap_err();
+        assert!(
+            !err.to_string().contains("has space"),
+            "secrets are not echoed"
+        );
+    }
+
+    #[test]
+    fn lists_and_webhooks() {
+        let c = config(&[
+            ("ALLOWED_CHATS", " 12, -100345 ,"),
+            ("WEBHOOK_URL", "https://bot.example/hook"),
+            ("WEBHOOK_SECRET", "s3cret_-"),
+        ])
+        .unwrap();
+        assert_eq!(c.allowed_chats, Some(HashSet::from([12, -100345])));
+        let w = c.webhook.unwrap();
+        assert_eq!(w.listen, "0.0.0.0:8443".parse().unwrap());
+        assert_eq!(w.secret.as_deref(), Some("s3cret_-"));
+    }
+}

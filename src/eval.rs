@@ -1,0 +1,233 @@
+//! Scoring a question set: how often the gold passage is first (hit@1) or in the top three
+//! (hit@3, MRR@3), and how many out-of-scope questions (no gold passage) get no answer.
+//!
+//! The format is the public set's: one JSON object per line, `{"q": "...", "gold": ["p4"]}`,
+//! and a JSON object mapping each gold key to a snippet of its passage. A passage is the gold
+//! one when its text contains the snippet, compared case-insensitively with curly quotes made
+//! straight and white space folded.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+
+use crate::answer;
+use crate::knowledge::normalize;
+use crate::search::Engine;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Question {
+    pub q: String,
+    #[serde(default)]
+    pub gold: Vec<String>,
+}
+
+/// A question set with its gold snippets.
+#[derive(Debug, Clone)]
+pub struct QuestionSet {
+    pub questions: Vec<Question>,
+    /// Gold key → normalized snippet.
+    pub gold: HashMap<String, String>,
+}
+
+impl QuestionSet {
+    pub fn load(questions: &Path, gold: &Path) -> anyhow::Result<QuestionSet> {
+        let text = std::fs::read_to_string(questions)
+            .with_context(|| format!("{}: cannot be read", questions.display()))?;
+        let questions_list =
+            parse_questions(&text).with_context(|| format!("{}", questions.display()))?;
+        let raw: HashMap<String, serde_json::Value> = serde_json::from_str(
+            &std::fs::read_to_string(gold)
+                .with_context(|| format!("{}: cannot be read", gold.display()))?,
+        )
+        .with_context(|| format!("{}: not a JSON object", gold.display()))?;
+        let gold_map: HashMap<String, String> = raw
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with('_'))
+            .filter_map(|(k, v)| v.as_str().map(|s| (k, normalize(s))))
+            .collect();
+        for q in &questions_list {
+            for key in &q.gold {
+                if !gold_map.contains_key(key) {
+                    bail!(
+                        "{}: question {:?} names gold passage {key:?}, which {} does not define",
+                        questions.display(),
+                        q.q,
+                        gold.display()
+                    );
+                }
+            }
+        }
+        Ok(QuestionSet {
+            questions: questions_list,
+            gold: gold_map,
+        })
+    }
+}
+
+/// One JSON object per line; blank lines are skipped.
+pub fn parse_questions(text: &str) -> anyhow::Result<Vec<Question>> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| {
+            serde_json::from_str(l)
+                .with_context(|| format!("line {}: not a question object", n + 1))
+        })
+        .collect()
+}
+
+/// A question the engine got wrong.
+#[derive(Debug, Clone)]
+pub struct Miss {
+    pub question: String,
+    pub gold: Vec<String>,
+    /// Labels of the passages returned, best first.
+    pub got: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub in_scope: usize,
+    pub hit1: usize,
+    pub hit3: usize,
+    pub reciprocal_rank_sum: f64,
+    pub out_of_scope: usize,
+    pub rejected: usize,
+    pub misses: Vec<Miss>,
+}
+
+impl Report {
+    fn ratio(n: usize, of: usize) -> f64 {
+        if of == 0 {
+            1.0
+        } else {
+            n as f64 / of as f64
+        }
+    }
+    pub fn hit_at_1(&self) -> f64 {
+        Self::ratio(self.hit1, self.in_scope)
+    }
+    pub fn hit_at_3(&self) -> f64 {
+        Self::ratio(self.hit3, self.in_scope)
+    }
+    pub fn mrr_at_3(&self) -> f64 {
+        if self.in_scope == 0 {
+            1.0
+        } else {
+            self.reciprocal_rank_sum / self.in_scope as f64
+        }
+    }
+    pub fn rejection_rate(&self) -> f64 {
+        Self::ratio(self.rejected, self.out_of_scope)
+    }
+
+    /// The report as the `eval` command prints it.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "questions:     {} in scope, {} out of scope",
+            self.in_scope, self.out_of_scope
+        );
+        let _ = writeln!(
+            s,
+            "hit@1:         {:.3} ({}/{})",
+            self.hit_at_1(),
+            self.hit1,
+            self.in_scope
+        );
+        let _ = writeln!(
+            s,
+            "hit@3:         {:.3} ({}/{})",
+            self.hit_at_3(),
+            self.hit3,
+            self.in_scope
+        );
+        let _ = writeln!(s, "MRR@3:         {:.3}", self.mrr_at_3());
+        let _ = writeln!(
+            s,
+            "rejected:      {:.3} ({}/{} out-of-scope questions got no answer)",
+            self.rejection_rate(),
+            self.rejected,
+            self.out_of_scope
+        );
+        for m in &self.misses {
+            let gold = if m.gold.is_empty() {
+                "no answer".to_string()
+            } else {
+                m.gold.join(" or ")
+            };
+            let got = if m.got.is_empty() {
+                "no answer".to_string()
+            } else {
+                m.got.join(", ")
+            };
+            let _ = writeln!(s, "miss: {:?}: wanted {gold}, got {got}", m.question);
+        }
+        s
+    }
+}
+
+/// Runs every question of `set` through `engine`.
+pub fn evaluate(engine: &Engine, set: &QuestionSet) -> anyhow::Result<Report> {
+    let mut report = Report::default();
+    for q in &set.questions {
+        let reply = answer::ask(engine, &q.q, 3)?;
+        let got: Vec<String> = reply
+            .answers
+            .iter()
+            .map(|a| gold_key(set, &a.full.text).unwrap_or_else(|| a.citation.label.clone()))
+            .collect();
+        if q.gold.is_empty() {
+            report.out_of_scope += 1;
+            if reply.answers.is_empty() {
+                report.rejected += 1;
+            } else {
+                report.misses.push(Miss {
+                    question: q.q.clone(),
+                    gold: vec![],
+                    got,
+                });
+            }
+            continue;
+        }
+        report.in_scope += 1;
+        let rank = reply.answers.iter().position(|a| {
+            let text = normalize(&a.full.text);
+            q.gold.iter().any(|k| {
+                set.gold
+                    .get(k)
+                    .is_some_and(|snippet| text.contains(snippet))
+            })
+        });
+        match rank {
+            Some(0) => report.hit1 += 1,
+            _ => report.misses.push(Miss {
+                question: q.q.clone(),
+                gold: q.gold.clone(),
+                got,
+            }),
+        }
+        if let Some(r) = rank {
+            report.hit3 += 1;
+            report.reciprocal_rank_sum += 1.0 / (r + 1) as f64;
+        }
+    }
+    Ok(report)
+}
+
+/// The gold key whose snippet a passage contains, to name passages in the list of misses.
+fn gold_key(set: &QuestionSet, text: &str) -> Option<String> {
+    let text = normalize(text);
+    let mut keys: Vec<&String> = set
+        .gold
+        .iter()
+        .filter(|(_, s)| text.contains(s.as_str()))
+        .map(|(k, _)| k)
+        .collect();
+    keys.sort();
+    keys.first().map(|k| k.to_string())
+}

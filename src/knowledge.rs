@@ -1,0 +1,763 @@
+//! The documents citebot answers from, and how raw scraped text becomes passages.
+//!
+//! A document is one file in the knowledge folder: a TOML metadata header between `+++` lines
+//! (title, author, publication, date, url), then the text as it was scraped. Scraped articles
+//! carry more than their body: photo captions (often twice, once as alt text and once as the
+//! caption), photo credits, pull quotes repeated from the body, paywall text and the author's
+//! note. [`passages`] sorts these out by the shape of the text, not by line numbers, so any
+//! similar article dropped into the folder is cut the same way.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// The file in the knowledge folder that holds synonyms rather than a document.
+pub const SYNONYMS_FILE: &str = "synonyms.txt";
+
+/// Why the knowledge could not be loaded. Each variant names the file at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum KnowledgeError {
+    #[error("knowledge folder {0} cannot be read: {1}")]
+    Folder(PathBuf, std::io::Error),
+    #[error(
+        "knowledge folder {0} holds no documents (*.txt or *.md files with a +++ metadata header)"
+    )]
+    Empty(PathBuf),
+    #[error("{0}: cannot be read: {1}")]
+    Unreadable(PathBuf, std::io::Error),
+    #[error("{0}: no metadata header: the file must start with a line `+++`, TOML metadata (title, url, ...), and another `+++`")]
+    NoMetadata(PathBuf),
+    #[error("{0}: bad metadata: {1}")]
+    BadMetadata(PathBuf, String),
+    #[error("{0}: no passages found in the text")]
+    NoPassages(PathBuf),
+}
+
+/// What a document's header says about it.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    pub title: String,
+    #[serde(default)]
+    pub subtitle: Option<String>,
+    #[serde(default)]
+    pub author: Option<String>,
+    #[serde(default)]
+    pub publication: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    pub date: Option<String>,
+    pub url: String,
+}
+
+impl Metadata {
+    /// The title with its subtitle, as a reader would quote it.
+    pub fn full_title(&self) -> String {
+        match &self.subtitle {
+            Some(sub) => format!("{}: {}", self.title, sub),
+            None => self.title.clone(),
+        }
+    }
+
+    /// The date as people write it ("2 January 2018"), or as given when it is not `YYYY-MM-DD`.
+    pub fn human_date(&self) -> Option<String> {
+        let date = self.date.as_deref()?;
+        Some(human_date(date).unwrap_or_else(|| date.to_string()))
+    }
+}
+
+fn human_date(iso: &str) -> Option<String> {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let mut parts = iso.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || y.len() != 4 {
+        return None;
+    }
+    let month = MONTHS.get(m.parse::<usize>().ok()?.checked_sub(1)?)?;
+    let day: u32 = d.parse().ok().filter(|d| (1..=31).contains(d))?;
+    y.parse::<u32>().ok()?;
+    Some(format!("{day} {month} {y}"))
+}
+
+/// One document of the knowledge folder.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The file name without its extension: stable, and short enough for button data.
+    pub id: String,
+    pub path: PathBuf,
+    pub meta: Metadata,
+}
+
+/// What part of a document a passage is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PassageKind {
+    /// A body paragraph, numbered ¶1, ¶2, ... in reading order.
+    Paragraph,
+    /// A photo caption.
+    Caption,
+    /// The note about the author at the end of the article.
+    AuthorNote,
+    /// What the metadata says about the document: title, publication, date.
+    About,
+}
+
+impl PassageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PassageKind::Paragraph => "paragraph",
+            PassageKind::Caption => "caption",
+            PassageKind::AuthorNote => "author_note",
+            PassageKind::About => "about",
+        }
+    }
+}
+
+/// A unit of retrieval and citation.
+#[derive(Debug, Clone)]
+pub struct Passage {
+    /// Index of the document in [`Knowledge::documents`].
+    pub doc: usize,
+    pub kind: PassageKind,
+    /// ¶N for paragraphs; the ordinal among captions for captions; 1 otherwise.
+    pub number: u32,
+    pub text: String,
+    /// Byte ranges of the sentences of `text`.
+    pub sentences: Vec<Range<usize>>,
+}
+
+impl Passage {
+    fn new(doc: usize, kind: PassageKind, number: u32, text: String) -> Passage {
+        let sentences = sentences(&text);
+        Passage {
+            doc,
+            kind,
+            number,
+            text,
+            sentences,
+        }
+    }
+
+    /// How a citation names the passage: `¶3`, `photo caption 2`, `about the author`.
+    pub fn label(&self) -> String {
+        match self.kind {
+            PassageKind::Paragraph => format!("¶{}", self.number),
+            PassageKind::Caption => format!("photo caption {}", self.number),
+            PassageKind::AuthorNote => "about the author".to_string(),
+            PassageKind::About => "about this article".to_string(),
+        }
+    }
+
+    /// Words that describe the passage without being in it, indexed beside its text so that
+    /// "the photo" finds a caption and "the author" finds the author's note.
+    pub fn context(&self, meta: &Metadata) -> String {
+        match self.kind {
+            PassageKind::Paragraph => String::new(),
+            PassageKind::Caption => "photo picture image caption".to_string(),
+            PassageKind::AuthorNote => {
+                format!("author {}", meta.author.as_deref().unwrap_or_default())
+            }
+            PassageKind::About => {
+                "article title topic subject publication published date".to_string()
+            }
+        }
+    }
+}
+
+/// Every document of a knowledge folder and all their passages.
+#[derive(Debug, Clone, Default)]
+pub struct Knowledge {
+    pub documents: Vec<Document>,
+    pub passages: Vec<Passage>,
+    /// A hash of every document file (name and contents): a persistent index built from the
+    /// same fingerprint holds the same passages.
+    pub fingerprint: String,
+}
+
+impl Knowledge {
+    /// Reads every document (`*.txt`, `*.md`, except the synonyms file) of `dir`, in file-name
+    /// order so that passage numbers and ties are the same on every machine.
+    pub fn load(dir: &Path) -> Result<Knowledge, KnowledgeError> {
+        let entries =
+            std::fs::read_dir(dir).map_err(|e| KnowledgeError::Folder(dir.to_path_buf(), e))?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| is_document_file(p))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(KnowledgeError::Empty(dir.to_path_buf()));
+        }
+        let mut knowledge = Knowledge::default();
+        let mut hasher = Sha256::new();
+        for path in files {
+            let raw = std::fs::read_to_string(&path)
+                .map_err(|e| KnowledgeError::Unreadable(path.clone(), e))?;
+            knowledge.add(&path, &raw)?;
+            hasher.update(path.file_name().unwrap_or_default().as_encoded_bytes());
+            hasher.update([0]);
+            hasher.update(Sha256::digest(raw.as_bytes()));
+        }
+        knowledge.fingerprint = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(knowledge)
+    }
+
+    /// Adds one document from its raw file contents.
+    pub fn add(&mut self, path: &Path, raw: &str) -> Result<(), KnowledgeError> {
+        let (meta, body) = parse_document(path, raw)?;
+        let doc = self.documents.len();
+        let cut = passages(doc, &meta, body);
+        if cut.is_empty() {
+            return Err(KnowledgeError::NoPassages(path.to_path_buf()));
+        }
+        let id = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| format!("doc{doc}"));
+        self.documents.push(Document {
+            id,
+            path: path.to_path_buf(),
+            meta,
+        });
+        self.passages.extend(cut);
+        Ok(())
+    }
+
+    pub fn document(&self, passage: &Passage) -> &Document {
+        &self.documents[passage.doc]
+    }
+}
+
+fn is_document_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let ext_ok = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("txt") | Some("md")
+    );
+    ext_ok && name != SYNONYMS_FILE && !name.starts_with('.') && path.is_file()
+}
+
+/// Splits a file into its metadata header and its body.
+pub fn parse_document<'a>(
+    path: &Path,
+    raw: &'a str,
+) -> Result<(Metadata, &'a str), KnowledgeError> {
+    let raw = raw.strip_prefix('\u{feff}').unwrap_or(raw);
+    let no_meta = || KnowledgeError::NoMetadata(path.to_path_buf());
+    let rest = raw
+        .strip_prefix("+++\n")
+        .or_else(|| raw.strip_prefix("+++\r\n"))
+        .ok_or_else(no_meta)?;
+    let end = rest
+        .match_indices("+++")
+        .find(|(i, _)| *i == 0 || rest[..*i].ends_with('\n'))
+        .map(|(i, _)| i)
+        .ok_or_else(no_meta)?;
+    let header = &rest[..end];
+    let body = rest[end + 3..].trim_start_matches(['\r', '\n']);
+    let meta: Metadata = toml::from_str(header)
+        .map_err(|e| KnowledgeError::BadMetadata(path.to_path_buf(), one_line(&e.to_string())))?;
+    if meta.title.trim().is_empty() {
+        return Err(KnowledgeError::BadMetadata(
+            path.to_path_buf(),
+            "title is empty".into(),
+        ));
+    }
+    if !(meta.url.starts_with("https://") || meta.url.starts_with("http://")) {
+        return Err(KnowledgeError::BadMetadata(
+            path.to_path_buf(),
+            format!(
+                "url must start with http:// or https://, found {:?}",
+                meta.url
+            ),
+        ));
+    }
+    Ok((meta, body))
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A line of scraped text, with what its shape says about it.
+struct Line<'a> {
+    text: &'a str,
+    bullet: bool,
+}
+
+impl<'a> Line<'a> {
+    fn new(raw: &'a str) -> Line<'a> {
+        let t = raw.trim();
+        for bullet in ["• ", "* ", "- ", "· "] {
+            if let Some(rest) = t.strip_prefix(bullet) {
+                return Line {
+                    text: rest.trim(),
+                    bullet: true,
+                };
+            }
+        }
+        Line {
+            text: t,
+            bullet: false,
+        }
+    }
+
+    fn words(&self) -> usize {
+        self.text.split_whitespace().count()
+    }
+
+    /// Body text ends its sentences; credits, buttons and navigation links do not.
+    fn is_prose(&self) -> bool {
+        let end = self
+            .text
+            .trim_end_matches(['"', '”', '’', '\'', ')', ']'])
+            .chars()
+            .last();
+        matches!(end, Some('.' | '!' | '?' | '…' | ':')) && self.words() >= 4
+    }
+
+    /// Subscription and paywall prompts, as news sites phrase them.
+    fn is_boilerplate(&self) -> bool {
+        const MARKERS: [&str; 11] = [
+            "subscribe",
+            "subscription",
+            "free article",
+            "free articles",
+            "paywall",
+            "unlimited access",
+            "sign in",
+            "log in",
+            "already a subscriber",
+            "newsletter",
+            "cookies",
+        ];
+        let lower = self.text.to_lowercase();
+        self.words() <= 30 && MARKERS.iter().any(|m| lower.contains(m))
+    }
+
+    /// The author's note starts with the author's name: "JULIA GURGANUS is a ...".
+    fn is_author_note(&self, author: Option<&str>) -> bool {
+        let Some(author) = author.filter(|a| !a.trim().is_empty()) else {
+            return false;
+        };
+        let first_author = author.split([',', '&']).next().unwrap_or(author);
+        let first_author = first_author
+            .split(" and ")
+            .next()
+            .unwrap_or(first_author)
+            .trim();
+        let Some(head) = self.text.get(..first_author.len()) else {
+            return false;
+        };
+        let rest = &self.text[first_author.len()..];
+        head.eq_ignore_ascii_case(first_author)
+            && (rest.starts_with(" is ") || rest.starts_with(" was ") || rest.starts_with(", "))
+            && self.is_prose()
+    }
+}
+
+/// Cuts a document body into passages: body paragraphs numbered in reading order, photo
+/// captions once each, the author's note, and a passage made of the metadata itself; photo
+/// credits, pull quotes, paywall text and navigation are dropped.
+pub fn passages(doc: usize, meta: &Metadata, body: &str) -> Vec<Passage> {
+    let lines: Vec<Line> = body.lines().map(Line::new).collect();
+    let mut paragraphs: Vec<&str> = Vec::new();
+    let mut captions: Vec<&str> = Vec::new();
+    let mut notes: Vec<&str> = Vec::new();
+    let mut in_boilerplate = false;
+    let mut i = 0;
+    while i < lines.len() {
+        let line = &lines[i];
+        i += 1;
+        if line.text.is_empty() || line.text.starts_with('#') {
+            continue;
+        }
+        // A scraped photo caption comes twice in a row (alt text, then caption), then its credit.
+        if lines
+            .get(i)
+            .is_some_and(|next| same_text(next.text, line.text))
+        {
+            i += 1;
+            if lines
+                .get(i)
+                .is_some_and(|credit| !credit.text.is_empty() && !credit.is_prose())
+            {
+                i += 1;
+            }
+            if !captions.iter().any(|c| same_text(c, line.text)) {
+                captions.push(line.text);
+            }
+            continue;
+        }
+        if line.is_author_note(meta.author.as_deref()) {
+            notes.push(line.text);
+            continue;
+        }
+        if line.is_boilerplate() {
+            in_boilerplate = true;
+            continue;
+        }
+        // A paywall prompt is followed by its list of selling points: skip the list too.
+        if in_boilerplate && (line.bullet || line.words() < 20) {
+            continue;
+        }
+        if !line.is_prose() {
+            continue;
+        }
+        in_boilerplate = false;
+        paragraphs.push(line.text);
+    }
+
+    // A pull quote is a short line repeated from a body paragraph: the paragraph cites it.
+    let is_pull_quote = |p: &str| {
+        let key = normalize(p.trim_end_matches(['.', '!', '?', '”', '"']));
+        sentences(p).len() == 1
+            && paragraphs
+                .iter()
+                .any(|other| other.len() > p.len() && normalize(other).contains(&key))
+    };
+    let body_paragraphs: Vec<&str> = paragraphs
+        .iter()
+        .copied()
+        .filter(|p| !is_pull_quote(p))
+        .collect();
+
+    let mut out = Vec::new();
+    for (n, text) in body_paragraphs.iter().enumerate() {
+        out.push(Passage::new(
+            doc,
+            PassageKind::Paragraph,
+            n as u32 + 1,
+            text.to_string(),
+        ));
+    }
+    for (n, text) in captions.iter().enumerate() {
+        out.push(Passage::new(
+            doc,
+            PassageKind::Caption,
+            n as u32 + 1,
+            text.to_string(),
+        ));
+    }
+    for (n, text) in notes.iter().enumerate() {
+        out.push(Passage::new(
+            doc,
+            PassageKind::AuthorNote,
+            n as u32 + 1,
+            text.to_string(),
+        ));
+    }
+    if !out.is_empty() {
+        out.push(Passage::new(doc, PassageKind::About, 1, about_text(meta)));
+    }
+    out
+}
+
+/// The metadata as a sentence, so that "when was it published?" has a passage to find.
+fn about_text(meta: &Metadata) -> String {
+    // The author is left to the citation: their name here would pull questions about them
+    // away from the author's note.
+    let mut s = format!("“{}” is an article", meta.full_title());
+    if let Some(publication) = &meta.publication {
+        s.push_str(&format!(" published in {publication}"));
+    }
+    if let Some(date) = meta.human_date() {
+        s.push_str(&format!(" on {date}"));
+    }
+    s.push('.');
+    s
+}
+
+/// Lower case, straight quotes, single spaces: for comparing scraped copies of one text.
+pub fn normalize(s: &str) -> String {
+    let s: String = s
+        .chars()
+        .map(|c| match c {
+            '‘' | '’' => '\'',
+            '“' | '”' => '"',
+            c => c,
+        })
+        .collect();
+    one_line(&s).to_lowercase()
+}
+
+fn same_text(a: &str, b: &str) -> bool {
+    a.len() > 20 && normalize(a) == normalize(b)
+}
+
+/// Words that end with a period without ending the sentence.
+const ABBREVIATIONS: [&str; 18] = [
+    "mr", "mrs", "ms", "dr", "prof", "st", "gen", "col", "lt", "sen", "rep", "gov", "no", "vs",
+    "jr", "sr", "inc", "etc",
+];
+
+/// Byte ranges of the sentences of `text`. A sentence ends at `.`, `!`, `?` or `…` (with any
+/// closing quotes) followed by white space and a capital, digit or opening quote; initials and
+/// abbreviations such as "U.S." and "Gen." do not end one.
+pub fn sentences(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let (_, c) = chars[i];
+        if matches!(c, '.' | '!' | '?' | '…') {
+            let mut j = i + 1;
+            while j < chars.len() && matches!(chars[j].1, '"' | '”' | '’' | '\'' | ')' | '.') {
+                j += 1;
+            }
+            let end = chars.get(j).map_or(text.len(), |(b, _)| *b);
+            let followed_by_space = chars.get(j).is_some_and(|(_, c)| c.is_whitespace());
+            let mut k = j;
+            while k < chars.len() && chars[k].1.is_whitespace() {
+                k += 1;
+            }
+            let next = chars.get(k).map(|(_, c)| *c);
+            let starts_sentence = next.is_some_and(|n| {
+                n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '“' | '‘' | '(')
+            });
+            if followed_by_space
+                && starts_sentence
+                && !(c == '.' && is_abbreviation(text, chars[i].0))
+            {
+                push_trimmed(text, start..end, &mut out);
+                start = chars.get(k).map_or(text.len(), |(b, _)| *b);
+                i = k;
+                continue;
+            }
+            i = j;
+            continue;
+        }
+        i += 1;
+    }
+    push_trimmed(text, start..text.len(), &mut out);
+    out
+}
+
+fn push_trimmed(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let s = &text[range.clone()];
+    let lead = s.len() - s.trim_start().len();
+    let trail = s.len() - s.trim_end().len();
+    if range.start + lead < range.end - trail {
+        out.push(range.start + lead..range.end - trail);
+    }
+}
+
+/// Is the word ending at the period at byte `dot` an initial ("U.S.") or a known abbreviation?
+fn is_abbreviation(text: &str, dot: usize) -> bool {
+    let word_start = text[..dot]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace() || matches!(c, '(' | '"' | '“'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let word = &text[word_start..dot];
+    let letters: Vec<&str> = word.split('.').collect();
+    let initials = letters
+        .iter()
+        .all(|l| l.chars().count() == 1 && l.chars().all(char::is_alphabetic));
+    initials || ABBREVIATIONS.contains(&word.to_lowercase().as_str())
+}
+
+impl fmt::Display for PassageKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article() -> Knowledge {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+        Knowledge::load(&dir).expect("the article loads")
+    }
+
+    fn of_kind(k: &Knowledge, kind: PassageKind) -> Vec<&Passage> {
+        k.passages.iter().filter(|p| p.kind == kind).collect()
+    }
+
+    #[test]
+    fn the_article_has_thirteen_paragraphs_in_reading_order() {
+        let k = article();
+        let paragraphs = of_kind(&k, PassageKind::Paragraph);
+        assert_eq!(paragraphs.len(), 13);
+        let numbers: Vec<u32> = paragraphs.iter().map(|p| p.number).collect();
+        assert_eq!(numbers, (1..=13).collect::<Vec<_>>());
+        let gold: serde_json::Value =
+            serde_json::from_str(include_str!("../tests/data/passages.json")).unwrap();
+        for p in &paragraphs {
+            let key = gold[format!("p{}", p.number)].as_str().unwrap();
+            assert!(
+                normalize(&p.text).contains(&normalize(key)),
+                "¶{} is {:?}",
+                p.number,
+                p.text
+            );
+        }
+        assert!(paragraphs[12].text.ends_with("major global power."));
+    }
+
+    #[test]
+    fn captions_once_each_without_credits() {
+        let k = article();
+        let captions = of_kind(&k, PassageKind::Caption);
+        assert_eq!(captions.len(), 2);
+        assert!(captions[0]
+            .text
+            .contains("shakes hands with Afghan President Ashraf Ghani"));
+        assert!(captions[1]
+            .text
+            .contains("Afghan soldier in front of a Mi-17"));
+        let all: String = k.passages.iter().map(|p| p.text.as_str()).collect();
+        assert!(!all.contains("REUTERS"), "photo credits are not passages");
+        assert!(!all.contains("Photohost"));
+    }
+
+    #[test]
+    fn author_note_kept_paywall_and_pull_quotes_dropped() {
+        let k = article();
+        let notes = of_kind(&k, PassageKind::AuthorNote);
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0]
+            .text
+            .starts_with("JULIA GURGANUS is a Visiting Scholar"));
+        assert!(notes[0].text.ends_with("The views expressed are her own."));
+        for p in &k.passages {
+            let t = p.text.to_lowercase();
+            assert!(
+                !t.contains("subscribe") && !t.contains("paywall") && !t.contains("free article"),
+                "{t}"
+            );
+            assert!(!t.starts_with("more by"));
+            // The pull quotes live on only inside their paragraphs.
+            if p.text
+                .contains("Moscow has established a relationship with the Taliban’s leadership")
+            {
+                assert_eq!((p.kind, p.number), (PassageKind::Paragraph, 8));
+            }
+        }
+        // 13 paragraphs + 2 captions + 1 note + the metadata passage.
+        assert_eq!(k.passages.len(), 17);
+    }
+
+    #[test]
+    fn about_passage_says_where_and_when() {
+        let k = article();
+        let about = of_kind(&k, PassageKind::About);
+        assert_eq!(
+            about[0].text,
+            "“Russia's Afghanistan Strategy: How Moscow Is Preparing to Go It Alone” is an article published in Foreign Affairs on 2 January 2018."
+        );
+    }
+
+    #[test]
+    fn sentences_respect_initials_and_quotes() {
+        let cases: &[(&str, &[&str])] = &[
+            ("One. Two.", &["One.", "Two."]),
+            (
+                "The U.S. approach works. It does.",
+                &["The U.S. approach works.", "It does."],
+            ),
+            (
+                "He met U.S. National Intelligence staff.",
+                &["He met U.S. National Intelligence staff."],
+            ),
+            (
+                "He said “it will collapse.” Then left.",
+                &["He said “it will collapse.”", "Then left."],
+            ),
+            ("Gen. Haftar leads. Yes!", &["Gen. Haftar leads.", "Yes!"]),
+            (
+                "about 25 percent. 2014 was",
+                &["about 25 percent.", "2014 was"],
+            ),
+            ("no end", &["no end"]),
+            ("", &[]),
+            ("Привет. Мир! 😀 ok", &["Привет.", "Мир! 😀 ok"]),
+        ];
+        for (text, want) in cases {
+            let got: Vec<&str> = sentences(text).into_iter().map(|r| &text[r]).collect();
+            assert_eq!(&got, want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn bad_files_get_errors_that_name_them() {
+        let p = Path::new("k/x.txt");
+        let cases = [
+            ("just text", "no metadata header"),
+            ("+++\ntitle = \"T\"\n", "no metadata header"),
+            (
+                "+++\ntitle = \"T\"\n+++\nBody here is long enough.",
+                "bad metadata",
+            ),
+            (
+                "+++\ntitle = \"T\"\nurl = \"ftp://x\"\n+++\nBody.",
+                "url must start",
+            ),
+            (
+                "+++\ntitle = \"T\"\nurl = \"https://x\"\nauthr = \"y\"\n+++\nBody.",
+                "unknown field",
+            ),
+        ];
+        for (raw, want) in cases {
+            let err = Knowledge::default().add(p, raw).unwrap_err().to_string();
+            assert!(err.starts_with("k/x.txt: "), "{err}");
+            assert!(err.contains(want), "{err:?} should contain {want:?}");
+            assert!(!err.contains('\n'), "one line: {err:?}");
+        }
+        let err = Knowledge::default()
+            .add(p, "+++\ntitle = \"T\"\nurl = \"https://x\"\n+++\n\n")
+            .unwrap_err();
+        assert!(matches!(err, KnowledgeError::NoPassages(_)));
+    }
+
+    #[test]
+    fn folders_without_documents_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            Knowledge::load(dir.path()),
+            Err(KnowledgeError::Empty(_))
+        ));
+        std::fs::write(dir.path().join(SYNONYMS_FILE), "a, b").unwrap();
+        assert!(matches!(
+            Knowledge::load(dir.path()),
+            Err(KnowledgeError::Empty(_))
+        ));
+        assert!(matches!(
+            Knowledge::load(&dir.path().join("missing")),
+            Err(KnowledgeError::Folder(..))
+        ));
+    }
+
+    #[test]
+    fn human_dates() {
+        for (iso, want) in [
+            ("2018-01-02", Some("2 January 2018")),
+            ("2018-13-02", None),
+            ("soon", None),
+        ] {
+            assert_eq!(human_date(iso).as_deref(), want);
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! One answer, two renderings: plain text for the terminal and Telegram HTML for the bot.
+//!
+//! Telegram's HTML parse mode accepts a handful of tags and needs `&`, `<` and `>` escaped
+//! everywhere else; a message holds at most 4096 UTF-16 code units. Every piece of user or
+//! document text goes through [`escape`], and long passages are split at sentence or word
+//! boundaries into messages whose tags each open and close within the message.
+
+use std::ops::Range;
+
+use crate::answer::{Answer, Citation, Marked, Reply};
+
+/// Telegram's limit for one message, in UTF-16 code units.
+pub const MAX_MESSAGE_UTF16: usize = 4096;
+
+/// Escapes text for Telegram HTML (also safe inside a double-quoted attribute).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The length Telegram counts: UTF-16 code units.
+pub fn utf16_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+/// How marked words look in plain text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Bold, with ANSI escapes, for a terminal.
+    Ansi,
+    /// `*word*`, for pipes and files.
+    Stars,
+}
+
+pub fn marked_plain(m: &Marked, style: Style) -> String {
+    let (open, close) = match style {
+        Style::Ansi => ("\x1b[1m", "\x1b[0m"),
+        Style::Stars => ("*", "*"),
+    };
+    let mut out = String::with_capacity(m.text.len() + 8 * m.marks.len());
+    let mut at = 0;
+    for r in &m.marks {
+        out.push_str(&m.text[at..r.start]);
+        out.push_str(open);
+        out.push_str(&m.text[r.clone()]);
+        out.push_str(close);
+        at = r.end;
+    }
+    out.push_str(&m.text[at..]);
+    out
+}
+
+/// The part `range` of a marked text as Telegram HTML: escaped, marks in `<b>`.
+pub fn marked_html(m: &Marked, range: Range<usize>) -> String {
+    let mut out = String::with_capacity(range.len() + range.len() / 8);
+    let mut at = range.start;
+    for r in &m.marks {
+        let (start, end) = (r.start.max(range.start), r.end.min(range.end));
+        if start >= end || start < at {
+            continue;
+        }
+        out.push_str(&escape(&m.text[at..start]));
+        out.push_str("<b>");
+        out.push_str(&escape(&m.text[start..end]));
+        out.push_str("</b>");
+        at = end;
+    }
+    out.push_str(&escape(&m.text[at..range.end]));
+    out
+}
+
+/// A citation in plain text, on two lines: what, then where.
+pub fn citation_plain(c: &Citation) -> String {
+    format!("— {}, {}\n  {}", c.title, c.details(), c.url)
+}
+
+/// A citation in Telegram HTML: the title links to the source.
+pub fn citation_html(c: &Citation) -> String {
+    format!(
+        "— <a href=\"{}\">{}</a>, {}",
+        escape(&c.url),
+        escape(&c.title),
+        escape(&c.details())
+    )
+}
+
+/// A whole reply for the terminal.
+pub fn reply_plain(reply: &Reply, style: Style) -> String {
+    if reply.answers.is_empty() {
+        return no_answer_plain(reply);
+    }
+    let mut out = String::new();
+    if reply.truncated {
+        out.push_str(&truncated_note());
+        out.push_str("\n\n");
+    }
+    let several = reply.answers.len() > 1;
+    for a in &reply.answers {
+        if several {
+            out.push_str(&format!("{}. ", a.rank));
+        }
+        out.push_str(&format!(
+            "“{}”\n{}\n",
+            marked_plain(&a.excerpt, style),
+            citation_plain(&a.citation)
+        ));
+        if several {
+            out.push('\n');
+        }
+    }
+    out.trim_end().to_string()
+}
+
+fn no_answer_plain(reply: &Reply) -> String {
+    if reply.empty_question {
+        "That question has no words to search for. Ask about something in the article, e.g. \
+         \"What did Kabulov say about a US withdrawal?\""
+            .to_string()
+    } else {
+        "No answer: nothing in the knowledge answers that question. Try other words, or a \
+         question about the article's subject."
+            .to_string()
+    }
+}
+
+pub fn truncated_note() -> String {
+    format!(
+        "(Your question was long, so only its first {} characters were searched.)",
+        crate::analysis::MAX_QUESTION_CHARS
+    )
+}
+
+/// Splits a marked text into byte ranges whose HTML takes at most `budget` UTF-16 units,
+/// cutting after a sentence where possible, else at white space, else between characters.
+pub fn split_marked(m: &Marked, budget: usize) -> Vec<Range<usize>> {
+    const TAGS: usize = "<b></b>".len();
+    let budget = budget.max(TAGS + 8);
+    let text = &m.text;
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let mut cost = 0;
+        let mut end = text.len();
+        let (mut sentence_break, mut space_break) = (None, None);
+        let mut prev = ' ';
+        for (i, c) in text[start..].char_indices() {
+            let at = start + i;
+            let opens_mark = m
+                .marks
+                .iter()
+                .any(|r| r.start == at || (at == start && r.start < at && r.end > at));
+            cost += match c {
+                '&' => 5,
+                '<' | '>' => 4,
+                '"' => 6,
+                c => c.len_utf16(),
+            } + if opens_mark { TAGS } else { 0 };
+            if cost > budget {
+                end = sentence_break
+                    .or(space_break)
+                    .unwrap_or(at.max(start + first_char_len(text, start)));
+                break;
+            }
+            if c.is_whitespace() && at > start {
+                space_break = Some(at);
+                if matches!(prev, '.' | '!' | '?' | '…' | '\n') {
+                    sentence_break = Some(at);
+                }
+            }
+            prev = c;
+        }
+        pieces.push(start..end);
+        // Skip the white space the cut was made at.
+        start = end + text[end..].len() - text[end..].trim_start().len();
+    }
+    pieces
+}
+
+fn first_char_len(text: &str, at: usize) -> usize {
+    text[at..].chars().next().map_or(1, char::len_utf8)
+}
+
+/// A marked text in a blockquote, followed by `footer`, as one or more Telegram messages:
+/// each within the limit, each with its tags balanced, the footer on the last.
+pub fn quote_messages(m: &Marked, footer: &str) -> Vec<String> {
+    const QUOTE: usize = "<blockquote></blockquote>\n".len();
+    let footer_len = utf16_len(footer);
+    let budget = MAX_MESSAGE_UTF16.saturating_sub(QUOTE + footer_len + 1);
+    let pieces = split_marked(m, budget);
+    let last = pieces.len().saturating_sub(1);
+    pieces
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut msg = format!("<blockquote>{}</blockquote>", marked_html(m, r));
+            if i == last && !footer.is_empty() {
+                msg.push('\n');
+                msg.push_str(footer);
+            }
+            msg
+        })
+        .collect()
+}
+
+/// The answer's excerpt with its citation, as Telegram HTML messages (one, unless the
+/// document's metadata is absurdly long).
+pub fn answer_html(a: &Answer) -> Vec<String> {
+    quote_messages(&a.excerpt, &citation_html(&a.citation))
+}
+
+/// The whole passage of an answer, with its citation.
+pub fn full_html(a: &Answer) -> Vec<String> {
+    quote_messages(&a.full, &citation_html(&a.citation))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(text: &str, words: &[&str]) -> Marked {
+        let marks = words
+            .iter()
+            .map(|w| {
+                let i = text.find(w).unwrap();
+                i..i + w.len()
+            })
+            .collect();
+        Marked {
+            text: text.to_string(),
+            marks,
+        }
+    }
+
+    #[test]
+    fn html_escapes_text_and_marks() {
+        let cases = [
+            (m("a < b & c > d", &["b"]), "a &lt; <b>b</b> &amp; c &gt; d"),
+            (m("<script>", &["script"]), "&lt;<b>script</b>&gt;"),
+            (m("say \"hi\"", &[]), "say &quot;hi&quot;"),
+            (m("Mi-17 😀", &["Mi-17"]), "<b>Mi-17</b> 😀"),
+        ];
+        for (marked, want) in cases {
+            assert_eq!(marked_html(&marked, 0..marked.text.len()), want);
+        }
+    }
+
+    #[test]
+    fn plain_marks() {
+        let x = m("the Taliban leadership", &["Taliban"]);
+        assert_eq!(marked_plain(&x, Style::Stars), "the *Taliban* leadership");
+        assert_eq!(
+            marked_plain(&x, Style::Ansi),
+            "the \x1b[1mTaliban\x1b[0m leadership"
+        );
+    }
+
+    #[test]
+    fn long_texts_split_within_the_limit_with_balanced_tags() {
+        let sentence = "Russia & the <Taliban> met again in Moscow 😀. ";
+        let text = sentence.repeat(400);
+        let marks: Vec<Range<usize>> = text
+            .match_indices("Taliban")
+            .map(|(i, w)| i..i + w.len())
+            .collect();
+        let marked = Marked {
+            text: text.clone(),
+            marks,
+        };
+        let footer = citation_html(&Citation {
+            title: "T".into(),
+            author: None,
+            publication: None,
+            date: None,
+            label: "¶1".into(),
+            url: "https://x/?a=1&b=2".into(),
+        });
+        let msgs = quote_messages(&marked, &footer);
+        assert!(msgs.len() > 1);
+        for msg in &msgs {
+            assert!(utf16_len(msg) <= MAX_MESSAGE_UTF16, "{}", utf16_len(msg));
+            assert_eq!(msg.matches("<b>").count(), msg.matches("</b>").count());
+            assert_eq!(msg.matches("<blockquote>").count(), 1);
+            assert!(!msg.contains("<Taliban>"));
+        }
+        assert!(msgs.last().unwrap().ends_with("¶1"));
+        assert!(msgs[0].contains("&amp;b=2") == (msgs.len() == 1));
+        // Cut after sentences: every message but the last ends a sentence.
+        for msg in &msgs[..msgs.len() - 1] {
+            assert!(
+                msg.ends_with("😀.</blockquote>"),
+                "{}",
+                &msg[msg.len() - 40..]
+            );
+        }
+    }
+
+    #[test]
+    fn text_without_spaces_splits_between_chars() {
+        let text = "中".repeat(10_000);
+        let marked = Marked {
+            text: text.clone(),
+            marks: vec![],
+        };
+        let pieces = split_marked(&marked, 4000);
+        assert_eq!(pieces.len(), 3);
+        assert_eq!(pieces.iter().map(|r| r.len()).sum::<usize>(), text.len());
+    }
+
+    #[test]
+    fn a_mark_cut_by_a_split_is_closed_and_reopened() {
+        let text = "aaaa bbbb cccc dddd";
+        let marked = Marked {
+            text: text.to_string(),
+            marks: std::iter::once(0..text.len()).collect(),
+        };
+        let pieces = split_marked(&marked, 18);
+        assert!(pieces.len() > 1);
+        for r in pieces {
+            let html = marked_html(&marked, r);
+            assert!(html.starts_with("<b>") && html.ends_with("</b>"), "{html}");
+        }
+    }
+}

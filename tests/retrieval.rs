@@ -1,0 +1,31 @@
+//! Answer quality on the public question set (copied from the project's shared eval set):
+//! the bar the core issue sets, checked on every `cargo test`.
+
+use std::path::Path;
+
+use citebot::eval::{evaluate, QuestionSet};
+use citebot::Engine;
+
+fn engine() -> Engine {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    Engine::load(&root.join("knowledge"), None).expect("the knowledge loads")
+}
+
+#[test]
+fn public_question_set_meets_the_bar() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let set = QuestionSet::load(
+        &root.join("tests/data/questions.jsonl"),
+        &root.join("tests/data/passages.json"),
+    )
+    .unwrap();
+    let report = evaluate(&engine(), &set).unwrap();
+    println!("{}", report.render());
+    assert!(report.in_scope >= 30 && report.out_of_scope >= 4);
+    assert!(report.hit_at_1() >= 0.93, "hit@1 {:.3}", report.hit_at_1());
+    assert!(report.hit_at_3() >= 0.97, "hit@3 {:.3}", report.hit_at_3());
+    assert_eq!(
+        report.rejected, report.out_of_scope,
+        "every out-of-scope question is rejected"
+    );
+}
