@@ -483,6 +483,10 @@ pub struct Alternative {
     pub terms: Vec<String>,
     pub weight: f32,
     pub source: Source,
+    /// Spellings (lower-cased, unstemmed) that match this alternative exactly; a passage word
+    /// that only shares the stem matches a little less ("author" is not "authority", though
+    /// both stem to "author"). Empty: any spelling is exact.
+    pub forms: Vec<String>,
 }
 
 /// One informative word (or multi-word name) of the question.
@@ -490,10 +494,6 @@ pub struct Alternative {
 pub struct Concept {
     /// The words as the user wrote them.
     pub surface: String,
-    /// The words lower-cased and folded but not stemmed, joined: a passage that has this very
-    /// form matches a little better than one that only shares the stem ("author" is not
-    /// "authority", though both stem to "author").
-    pub plain: String,
     pub alternatives: Vec<Alternative>,
 }
 
@@ -536,6 +536,8 @@ pub trait Vocabulary {
 pub struct Synonyms {
     /// For a phrase (stemmed terms), the phrases it may be replaced by.
     map: HashMap<Vec<String>, Vec<Vec<String>>>,
+    /// The spellings of each stemmed one-word entry, as the file writes them.
+    forms: HashMap<String, Vec<String>>,
     longest: usize,
 }
 
@@ -571,20 +573,38 @@ impl Synonyms {
                 Some((l, r)) => (l, Some(r)),
                 None => (line, None),
             };
-            let parse_side =
-                |side: &str, phrase: &mut dyn FnMut(&str) -> Vec<String>| -> Vec<Vec<String>> {
-                    side.split(',')
-                        .map(|p| phrase(p.trim()))
-                        .filter(|p| !p.is_empty())
-                        .collect()
-                };
-            let left = parse_side(lhs, &mut phrase);
+            let parse_side = |side: &str,
+                              phrase: &mut dyn FnMut(&str) -> Vec<String>,
+                              forms: &mut HashMap<String, Vec<String>>|
+             -> Vec<Vec<String>> {
+                let mut out = Vec::new();
+                for entry in side.split(',') {
+                    let stems = phrase(entry.trim());
+                    if let [stem] = stems.as_slice() {
+                        let spelling: String = entry
+                            .trim()
+                            .to_lowercase()
+                            .chars()
+                            .filter(|c| c.is_alphanumeric())
+                            .collect();
+                        let known = forms.entry(stem.clone()).or_default();
+                        if !known.contains(&spelling) {
+                            known.push(spelling);
+                        }
+                    }
+                    if !stems.is_empty() {
+                        out.push(stems);
+                    }
+                }
+                out
+            };
+            let left = parse_side(lhs, &mut phrase, &mut syn.forms);
             if left.is_empty() {
                 return Err(err("no words before `=>` or between commas"));
             }
             let right = match rhs {
                 Some(r) => {
-                    let right = parse_side(r, &mut phrase);
+                    let right = parse_side(r, &mut phrase, &mut syn.forms);
                     if right.is_empty() {
                         return Err(err("no words after `=>`"));
                     }
@@ -615,6 +635,14 @@ impl Synonyms {
 
     fn get(&self, phrase: &[String]) -> Option<&Vec<Vec<String>>> {
         self.map.get(phrase)
+    }
+
+    /// How the file spells a one-word entry (its stem given).
+    fn forms(&self, terms: &[String]) -> Vec<String> {
+        match terms {
+            [one] => self.forms.get(one).cloned().unwrap_or_default(),
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -709,16 +737,19 @@ impl Analyzer {
                 .iter()
                 .any(|c: &Concept| c.alternatives[0].terms == own);
             if !stop && !duplicate {
+                let own_form: String = span.iter().map(|u| u.plain.as_str()).collect();
                 let mut alternatives = vec![Alternative {
                     terms: own,
                     weight: if typo { TYPO_WEIGHT } else { 1.0 },
                     source: if typo { Source::Typo } else { Source::Own },
+                    forms: if typo { Vec::new() } else { vec![own_form] },
                 }];
                 for alt in matched.iter().flat_map(|(_, _, alts)| alts.iter()) {
                     alternatives.push(Alternative {
                         terms: alt.clone(),
                         weight: SYNONYM_WEIGHT,
                         source: Source::Synonym,
+                        forms: synonyms.forms(alt),
                     });
                 }
                 let surface = span
@@ -726,14 +757,8 @@ impl Analyzer {
                     .map(|u| u.surface.as_str())
                     .collect::<Vec<_>>()
                     .join(" ");
-                let plain = span
-                    .iter()
-                    .map(|u| u.plain.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
                 concepts.push(Concept {
                     surface,
-                    plain,
                     alternatives,
                 });
             }

@@ -51,6 +51,9 @@ pub struct Metadata {
     #[serde(default)]
     pub date: Option<String>,
     pub url: String,
+    /// Questions the bot offers as buttons when a user starts it.
+    #[serde(default)]
+    pub examples: Vec<String>,
 }
 
 impl Metadata {

@@ -27,6 +27,47 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// Telegram HTML back to plain text: tags dropped, entities decoded. For resending a message
+/// Telegram refused to parse.
+pub fn html_to_plain(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find(['<', '&']) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if rest.starts_with('<') {
+            match rest.find('>') {
+                Some(end) => rest = &rest[end + 1..],
+                None => {
+                    out.push_str(rest);
+                    rest = "";
+                }
+            }
+        } else {
+            let entity = [
+                ("&amp;", '&'),
+                ("&lt;", '<'),
+                ("&gt;", '>'),
+                ("&quot;", '"'),
+            ]
+            .into_iter()
+            .find(|(e, _)| rest.starts_with(e));
+            match entity {
+                Some((e, c)) => {
+                    out.push(c);
+                    rest = &rest[e.len()..];
+                }
+                None => {
+                    out.push('&');
+                    rest = &rest[1..];
+                }
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The length Telegram counts: UTF-16 code units.
 pub fn utf16_len(s: &str) -> usize {
     s.encode_utf16().count()
@@ -251,6 +292,13 @@ mod tests {
         for (marked, want) in cases {
             assert_eq!(marked_html(&marked, 0..marked.text.len()), want);
         }
+    }
+
+    #[test]
+    fn html_back_to_plain() {
+        let html = "<blockquote>a &lt;b&gt; &amp; <b>c</b></blockquote>\n— <a href=\"u?x=1&amp;y\">T</a> &copy;";
+        assert_eq!(html_to_plain(html), "a <b> & c\n— T &copy;");
+        assert_eq!(html_to_plain("broken <b"), "broken <b");
     }
 
     #[test]

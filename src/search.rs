@@ -20,7 +20,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
-use crate::analysis::{self, Analyzer, Query, Source, SynonymError, Synonyms, Vocabulary};
+use crate::analysis::{self, Analyzer, Query, SynonymError, Synonyms, Vocabulary};
 use crate::knowledge::{Knowledge, KnowledgeError, Passage, SYNONYMS_FILE};
 
 /// How many BM25 candidates the ranking looks at.
@@ -358,11 +358,9 @@ impl PassageReader {
                         if !whole {
                             continue;
                         }
-                        let exact = alt.source != Source::Own
-                            || alt.terms.len() > 1
-                            || plain
-                                .get(ti)
-                                .is_some_and(|p| p.text == concept.plain.replace(' ', ""));
+                        let exact = alt.terms.len() > 1
+                            || alt.forms.is_empty()
+                            || plain.get(ti).is_some_and(|p| alt.forms.contains(&p.text));
                         out.push(Match {
                             concept: ci,
                             weight: alt.weight * if exact { 1.0 } else { STEM_ONLY },
@@ -546,7 +544,7 @@ fn score(
     } else {
         0.0
     };
-    let score = 0.2 * bm25 + 0.35 * coverage + 0.3 * (window_covered / total) + 0.15 * proximity;
+    let score = 0.1 * bm25 + 0.4 * coverage + 0.35 * (window_covered / total) + 0.15 * proximity;
     Hit {
         passage: c.passage,
         score,
@@ -573,7 +571,8 @@ fn best_window(passage: &Passage, matches: &[Match], weights: &[f32]) -> (Range<
                     .is_none_or(|r| r.start >= bytes.start && r.end <= bytes.end)
             });
             // A longer window must cover strictly more to be worth its length.
-            if value > best.1 + 1e-4 {
+            let shorter = end - start < best.0.len();
+            if value > best.1 + 1e-4 || (value > best.1 - 1e-4 && shorter) {
                 best = (start..end, value);
             }
         }

@@ -1,0 +1,171 @@
+//! The command line: `citebot [serve|ask|index|eval|bench]`, its help text and its output.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use crate::answer::{self, Reply};
+use crate::config::Config;
+use crate::knowledge::PassageKind;
+use crate::render::{self, Style};
+use crate::search::Engine;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "citebot",
+    version,
+    about = "Answers questions about a document with a cited excerpt from it, in Telegram or here.",
+    after_help = "Settings come from the environment or .env (see .env.example). With no command, citebot serves the bot."
+)]
+pub struct Cli {
+    /// The knowledge folder (documents with a +++ metadata header, and synonyms.txt).
+    #[arg(long, global = true, env = "KNOWLEDGE_DIR", value_name = "DIR")]
+    pub knowledge: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the Telegram bot (needs TELOXIDE_TOKEN).
+    Serve,
+    /// Answer a question, or one question per line of standard input.
+    Ask(AskArgs),
+    /// Load and index the knowledge, and show what was found in each document.
+    Index,
+    /// Score a question set: hit@1, hit@3, MRR@3 and out-of-scope rejections.
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// The question. Without it, questions are read from standard input, one per line, and
+    /// answered as JSON lines.
+    pub question: Option<String>,
+    /// Show up to N passages.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=50))]
+    pub top: u16,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Questions, one JSON object per line: {"q": "...", "gold": ["p4"]}.
+    pub questions: PathBuf,
+    /// Gold passages: a JSON object from each gold key to a snippet of its passage.
+    #[arg(long, value_name = "PASSAGES.json")]
+    pub gold: PathBuf,
+}
+
+/// Loads the engine the configuration describes.
+pub fn engine(config: &Config) -> anyhow::Result<Engine> {
+    Ok(Engine::load(
+        &config.knowledge_dir,
+        config.index_dir.as_deref(),
+    )?)
+}
+
+/// `citebot ask`.
+pub fn ask(engine: &Engine, args: &AskArgs) -> anyhow::Result<()> {
+    let top = usize::from(args.top);
+    let mut out = std::io::stdout().lock();
+    match &args.question {
+        Some(q) => {
+            let reply = answer::ask(engine, q, top)?;
+            if args.json {
+                writeln!(out, "{}", reply_json(&reply))?;
+            } else {
+                let style = if std::io::stdout().is_terminal() {
+                    Style::Ansi
+                } else {
+                    Style::Stars
+                };
+                writeln!(out, "{}", render::reply_plain(&reply, style))?;
+            }
+        }
+        None => {
+            for line in std::io::stdin().lock().lines() {
+                let line = line.context("reading questions from standard input")?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let reply = answer::ask(engine, &line, top)?;
+                writeln!(out, "{}", reply_json(&reply))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A reply as the JSON object `ask --json` prints.
+pub fn reply_json(reply: &Reply) -> serde_json::Value {
+    let answers: Vec<_> = reply
+        .answers
+        .iter()
+        .map(|a| {
+            let passage = match a.kind {
+                PassageKind::Paragraph => json!(a.number),
+                _ => json!(a.citation.label),
+            };
+            json!({
+                "rank": a.rank,
+                "doc": a.doc,
+                "title": a.citation.title,
+                "passage": passage,
+                "kind": a.kind.as_str(),
+                "score": (a.score * 1000.0).round() / 1000.0,
+                "text": a.full.text,
+                "excerpt": a.excerpt.text,
+                "highlights": a.excerpt.marked_words(),
+                "citation": format!("{}, {}", a.citation.title, a.citation.details()),
+                "url": a.citation.url,
+            })
+        })
+        .collect();
+    json!({ "question": reply.question, "answers": answers })
+}
+
+/// `citebot index`.
+pub fn index(engine: &Engine) -> anyhow::Result<()> {
+    let k = &engine.knowledge;
+    let mut out = std::io::stdout().lock();
+    for (i, doc) in k.documents.iter().enumerate() {
+        let count = |kind| {
+            k.passages
+                .iter()
+                .filter(|p| p.doc == i && p.kind == kind)
+                .count()
+        };
+        writeln!(
+            out,
+            "{}: “{}” — {} paragraphs, {} captions, {} author notes, {} about",
+            doc.path.display(),
+            doc.meta.title,
+            count(PassageKind::Paragraph),
+            count(PassageKind::Caption),
+            count(PassageKind::AuthorNote),
+            count(PassageKind::About),
+        )?;
+    }
+    writeln!(
+        out,
+        "{} documents, {} passages indexed, {} synonym entries",
+        k.documents.len(),
+        k.passages.len(),
+        engine.synonyms.len()
+    )?;
+    Ok(())
+}
+
+/// `citebot eval`.
+pub fn eval(engine: &Engine, args: &EvalArgs) -> anyhow::Result<()> {
+    let set = crate::eval::QuestionSet::load(&args.questions, &args.gold)?;
+    let report = crate::eval::evaluate(engine, &set)?;
+    print!("{}", report.render());
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! `citebot`: parse the command line, read the configuration, run the command, and turn any
+//! error into one line on stderr and a non-zero exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use citebot::cli::{self, Cli, Command};
+use citebot::config::Config;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A missing .env is normal; a broken one is worth saying.
+    if let Err(e) = dotenvy::dotenv() {
+        if !e.not_found() {
+            eprintln!("citebot: .env: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "citebot=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        // `citebot ask ... | head`: the reader has all it wanted.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("citebot: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::from_env()?;
+    if let Some(dir) = cli.knowledge {
+        config.knowledge_dir = dir;
+    }
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => citebot::telegram::serve(config),
+        Command::Ask(args) => cli::ask(&cli::engine(&config)?, &args),
+        Command::Index => cli::index(&cli::engine(&config)?),
+        Command::Eval(args) => cli::eval(&cli::engine(&config)?, &args),
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

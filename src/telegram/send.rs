@@ -1,0 +1,180 @@
+//! Sending a message the way Telegram's rules require, whatever Telegram answers.
+//!
+//! - 429 (flood control): wait `retry_after`, then send again.
+//! - A group that became a supergroup: send to `migrate_to_chat_id` instead.
+//! - The message to reply to was deleted: send without the reply.
+//! - "can't parse entities": send once more as plain text.
+//! - 403 and friends (the user blocked the bot, the bot was kicked): log it and go on; there
+//!   is nobody to tell.
+//! - Network errors: a few more tries with a growing pause.
+//!
+//! This lives here rather than in teloxide's `Throttle` adaptor because the handler tree must
+//! take a plain `Bot` (that is what the mock bot of the tests gives it), and because the
+//! other fallbacks need the same retry loop anyway.
+
+use std::time::Duration;
+
+use teloxide::payloads::SendMessageSetters;
+use teloxide::prelude::*;
+use teloxide::types::{
+    ChatId, InlineKeyboardMarkup, LinkPreviewOptions, MessageId, ParseMode, ReplyParameters,
+};
+use teloxide::{ApiError, RequestError};
+
+/// How many times one message is tried before giving up.
+const ATTEMPTS: u32 = 6;
+/// Telegram sometimes asks for long waits; past this the message is dropped, not queued.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+
+/// A message to send.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub chat: ChatId,
+    pub html: String,
+    pub reply_to: Option<MessageId>,
+    pub keyboard: Option<InlineKeyboardMarkup>,
+}
+
+impl Outgoing {
+    pub fn new(chat: ChatId, html: impl Into<String>) -> Outgoing {
+        Outgoing {
+            chat,
+            html: html.into(),
+            reply_to: None,
+            keyboard: None,
+        }
+    }
+
+    pub fn reply_to(mut self, id: MessageId) -> Outgoing {
+        self.reply_to = Some(id);
+        self
+    }
+
+    pub fn keyboard(mut self, k: InlineKeyboardMarkup) -> Outgoing {
+        self.keyboard = Some(k);
+        self
+    }
+}
+
+pub fn no_preview() -> LinkPreviewOptions {
+    LinkPreviewOptions {
+        is_disabled: true,
+        url: None,
+        prefer_small_media: false,
+        prefer_large_media: false,
+        show_above_text: false,
+    }
+}
+
+/// Whether an error means that this chat cannot be written to any more.
+pub fn is_unreachable_chat(e: &RequestError) -> bool {
+    matches!(
+        e,
+        RequestError::Api(
+            ApiError::BotBlocked
+                | ApiError::BotKicked
+                | ApiError::BotKickedFromSupergroup
+                | ApiError::BotKickedFromChannel
+                | ApiError::UserDeactivated
+                | ApiError::ChatNotFound
+                | ApiError::CantInitiateConversation
+                | ApiError::CantTalkWithBots
+                | ApiError::NotEnoughRightsToPostMessages
+        )
+    )
+}
+
+/// Sends `out`, handling Telegram's faults as the module says. `Ok(None)`: the chat cannot
+/// be written to (logged), which is not an error of the bot.
+pub async fn send(bot: &Bot, mut out: Outgoing) -> Result<Option<Message>, RequestError> {
+    let mut plain = false;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut req = bot
+            .send_message(out.chat, &out.html)
+            .link_preview_options(no_preview());
+        if !plain {
+            req = req.parse_mode(ParseMode::Html);
+        }
+        if let Some(id) = out.reply_to {
+            req = req.reply_parameters(ReplyParameters::new(id));
+        }
+        if let Some(k) = &out.keyboard {
+            req = req.reply_markup(k.clone());
+        }
+        let err = match req.await {
+            Ok(m) => return Ok(Some(m)),
+            Err(e) => e,
+        };
+        if attempt >= ATTEMPTS {
+            return Err(err);
+        }
+        match &err {
+            RequestError::RetryAfter(wait) => {
+                let wait = wait.duration();
+                if wait > MAX_RETRY_AFTER {
+                    return Err(err);
+                }
+                tracing::warn!(
+                    chat = out.chat.0,
+                    wait_s = wait.as_secs(),
+                    "Telegram flood control: waiting"
+                );
+                tokio::time::sleep(wait).await;
+            }
+            RequestError::MigrateToChatId(new) => {
+                tracing::info!(
+                    from = out.chat.0,
+                    to = new.0,
+                    "group became a supergroup: following it"
+                );
+                out.chat = *new;
+            }
+            RequestError::Api(ApiError::MessageToReplyNotFound) => {
+                out.reply_to = None;
+            }
+            RequestError::Api(ApiError::CantParseEntities(why)) if !plain => {
+                tracing::error!(%why, "Telegram refused our HTML; sending as plain text");
+                out.html = crate::render::html_to_plain(&out.html);
+                plain = true;
+            }
+            e if is_unreachable_chat(e) => {
+                tracing::info!(chat = out.chat.0, error = %e, "chat unreachable (blocked or removed); not sending");
+                return Ok(None);
+            }
+            RequestError::Network(_) | RequestError::Io(_) => {
+                let pause = Duration::from_millis(250 << attempt.min(5));
+                tracing::warn!(error = %err, ?pause, "network error while sending; trying again");
+                tokio::time::sleep(pause).await;
+            }
+            _ => return Err(err),
+        }
+    }
+}
+
+/// Sends several messages in order; the reply and the keyboard go on the first and the last.
+pub async fn send_all(
+    bot: &Bot,
+    chat: ChatId,
+    messages: Vec<String>,
+    reply_to: Option<MessageId>,
+    keyboard: Option<InlineKeyboardMarkup>,
+) -> Result<(), RequestError> {
+    let last = messages.len().saturating_sub(1);
+    let mut chat = chat;
+    for (i, html) in messages.into_iter().enumerate() {
+        let mut out = Outgoing::new(chat, html);
+        if i == 0 {
+            out.reply_to = reply_to;
+        }
+        if i == last {
+            out.keyboard = keyboard.clone();
+        }
+        match send(bot, out).await? {
+            Some(m) => chat = m.chat.id,
+            None => return Ok(()),
+        }
+    }
+    Ok(())
+}
