@@ -658,13 +658,13 @@ struct Unit {
 pub struct Analyzer {
     plain: TextAnalyzer,
     stemmer: StemmerFn,
-    stop_stems: HashSet<String>,
+    stop_stems: std::sync::Arc<HashSet<String>>,
 }
 
 impl Default for Analyzer {
     fn default() -> Self {
         let mut stemmer = StemmerFn::default();
-        let stop_stems = STOP_WORDS.iter().map(|w| stemmer.stem(w)).collect();
+        let stop_stems = std::sync::Arc::new(STOP_WORDS.iter().map(|w| stemmer.stem(w)).collect());
         Analyzer {
             plain: plain_analyzer(),
             stemmer,

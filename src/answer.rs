@@ -6,7 +6,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::knowledge::{Metadata, Passage, PassageKind};
-use crate::search::{Engine, Hit, Results, SearchError, MAX_EXCERPT_CHARS, MIN_COVERAGE};
+use crate::search::{Engine, Hit, Results, SearchError, FOLLOW_UP_COVERAGE, MAX_EXCERPT_CHARS};
 
 /// Where a passage comes from, as a reader cites it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -105,14 +105,15 @@ pub fn ask(engine: &Engine, question: &str, top: usize) -> Result<Reply, SearchE
     Ok(explain(engine, question, &results, top))
 }
 
-/// Turns search results into answers. Only passages that cover enough of the question are
-/// answers: a next-best passage that shares one word with the question is not shown.
+/// Turns search results into answers. There is an answer only when the best passage covers
+/// enough of the question; the next ones need less, but a passage that shares one common
+/// word with the question is never shown.
 pub fn explain(engine: &Engine, question: &str, results: &Results, top: usize) -> Reply {
     let answers = if results.answered {
         results
             .hits
             .iter()
-            .filter(|h| h.coverage >= MIN_COVERAGE)
+            .filter(|h| h.coverage >= FOLLOW_UP_COVERAGE)
             .take(top)
             .enumerate()
             .map(|(i, hit)| answer(engine, hit, i + 1))
@@ -184,11 +185,14 @@ pub fn excerpt(
     marks: &[Range<usize>],
     max_chars: usize,
 ) -> Marked {
-    let inside: Vec<Range<usize>> = marks
-        .iter()
-        .filter(|m| m.start >= window.start && m.end <= window.end)
-        .cloned()
-        .collect();
+    // Marks in any order, overlapping or not: the cut below needs them sorted and disjoint.
+    let inside: Vec<Range<usize>> = merge(
+        marks
+            .iter()
+            .filter(|m| m.start >= window.start && m.end <= window.end && m.start <= m.end)
+            .cloned()
+            .collect(),
+    );
     let mut cut = window.clone();
     if text[window.clone()].chars().count() > max_chars {
         // Centre the cut on the marked words, as far as they fit.
@@ -339,6 +343,17 @@ mod tests {
         assert!(e.text.starts_with("target word"));
         assert!(e.text.ends_with("word…"));
         assert_eq!(marked(&e).split(']').next(), Some("[target"));
+    }
+
+    #[test]
+    fn unsorted_overlapping_marks_do_not_break_the_cut() {
+        let text = "word ".repeat(100) + "alpha beta " + &"word ".repeat(100);
+        let a = find(&text, "alpha");
+        let b = find(&text, "beta");
+        let both = a.start..b.end;
+        let e = excerpt(&text, 0..text.len(), &[b, both, a], 40);
+        assert_eq!(e.marks.len(), 1);
+        assert_eq!(&e.text[e.marks[0].clone()], "alpha beta");
     }
 
     #[test]

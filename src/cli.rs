@@ -38,6 +38,25 @@ pub enum Command {
     Index,
     /// Score a question set: hit@1, hit@3, MRR@3 and out-of-scope rejections.
     Eval(EvalArgs),
+    /// Measure start-up, latency per question, throughput and memory.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Questions to time, one per line or as JSON lines {"q": ...}. Default: the public eval
+    /// questions, or questions drawn from the synthetic corpus.
+    #[arg(long, value_name = "FILE")]
+    pub questions: Option<PathBuf>,
+    /// Write a synthetic knowledge folder of N passages (about 100 documents) and bench it.
+    #[arg(long, value_name = "N", requires = "write")]
+    pub synthetic: Option<usize>,
+    /// Where to write the synthetic corpus (a folder citebot can index like any other).
+    #[arg(long, value_name = "DIR", requires = "synthetic")]
+    pub write: Option<PathBuf>,
+    /// Seed of the synthetic corpus and of the questions drawn from it.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +185,54 @@ pub fn index(engine: &Engine) -> anyhow::Result<()> {
 pub fn eval(engine: &Engine, args: &EvalArgs) -> anyhow::Result<()> {
     let set = crate::eval::QuestionSet::load(&args.questions, &args.gold)?;
     let report = crate::eval::evaluate(engine, &set)?;
+    print!("{}", report.render());
+    Ok(())
+}
+
+/// `citebot bench`. `process_start` is when the process started, for the time to the first
+/// answer; the engine is loaded inside the bench, so that loading is measured.
+pub fn bench(
+    config: &Config,
+    args: &BenchArgs,
+    process_start: std::time::Instant,
+) -> anyhow::Result<()> {
+    use crate::bench;
+    let report = match (&args.synthetic, &args.write) {
+        (Some(n), Some(dir)) => {
+            let info = bench::write_synthetic(dir, *n, args.seed)?;
+            eprintln!(
+                "wrote {} passages in {} documents ({} distinct words, {} bytes) to {}",
+                info.passages,
+                info.documents,
+                info.vocabulary,
+                info.bytes,
+                dir.display()
+            );
+            let questions = match &args.questions {
+                Some(file) => bench::read_questions(file)?,
+                None => bench::synthetic_questions(dir, 1000, args.seed)?,
+            };
+            // Writing the corpus is not start-up: the clock starts again here.
+            bench::run(
+                dir,
+                config.index_dir.as_deref(),
+                &questions,
+                std::time::Instant::now(),
+            )?
+        }
+        _ => {
+            let questions = match &args.questions {
+                Some(file) => bench::read_questions(file)?,
+                None => bench::default_questions()?,
+            };
+            bench::run(
+                &config.knowledge_dir,
+                config.index_dir.as_deref(),
+                &questions,
+                process_start,
+            )?
+        }
+    };
     print!("{}", report.render());
     Ok(())
 }

@@ -9,6 +9,7 @@ use citebot::cli::{self, Cli, Command};
 use citebot::config::Config;
 
 fn main() -> ExitCode {
+    let process_start = std::time::Instant::now();
     let cli = Cli::parse();
     // A missing .env is normal; a broken one is worth saying.
     if let Err(e) = dotenvy::dotenv() {
@@ -24,7 +25,7 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match run(cli) {
+    match run(cli, process_start) {
         Ok(()) => ExitCode::SUCCESS,
         // `citebot ask ... | head`: the reader has all it wanted.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
@@ -35,7 +36,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<()> {
     let mut config = Config::from_env()?;
     if let Some(dir) = cli.knowledge {
         config.knowledge_dir = dir;
@@ -45,6 +46,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ask(args) => cli::ask(&cli::engine(&config)?, &args),
         Command::Index => cli::index(&cli::engine(&config)?),
         Command::Eval(args) => cli::eval(&cli::engine(&config)?, &args),
+        Command::Bench(args) => cli::bench(&config, &args, process_start),
     }
 }
 

@@ -9,6 +9,7 @@
 //! The index sits behind [`Retriever`], so another engine (a distributed one, for corpora that
 //! outgrow a machine) can serve candidates while analysis, ranking and excerpts stay the same.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -20,13 +21,17 @@ use tantivy::schema::{
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
-use crate::analysis::{self, Analyzer, Query, SynonymError, Synonyms, Vocabulary};
+use crate::analysis::{
+    self, Alternative, Analyzer, Query, StemmerFn, SynonymError, Synonyms, Vocabulary,
+};
 use crate::knowledge::{Knowledge, KnowledgeError, Passage, SYNONYMS_FILE};
 
 /// How many BM25 candidates the ranking looks at.
 const CANDIDATES: usize = 30;
 /// The share of the question's informative weight a passage must cover to count as an answer.
 pub const MIN_COVERAGE: f32 = 0.5;
+/// Passages after the first (`--top`, "Next match") need less: the user asked for more.
+pub const FOLLOW_UP_COVERAGE: f32 = 0.3;
 /// An excerpt of several sentences stays under this many characters.
 pub const MAX_EXCERPT_CHARS: usize = 400;
 
@@ -309,18 +314,21 @@ pub struct Match {
 /// The weight of a match on the stem only, relative to a match on the very word.
 const STEM_ONLY: f32 = 0.85;
 
-/// Analyzers for reading passages again: the index's, and the same without stemming.
+/// Reads passages again at query time, the way the index read them. Stems are memoized:
+/// the candidates of one question share most of their words, and stemming is the costly part.
 #[derive(Clone)]
 pub struct PassageReader {
-    stemmed: TextAnalyzer,
     plain: TextAnalyzer,
+    stemmer: StemmerFn,
+    memo: HashMap<String, String>,
 }
 
 impl Default for PassageReader {
     fn default() -> Self {
         PassageReader {
-            stemmed: analysis::index_analyzer(),
             plain: analysis::plain_analyzer(),
+            stemmer: StemmerFn::default(),
+            memo: HashMap::new(),
         }
     }
 }
@@ -328,46 +336,56 @@ impl Default for PassageReader {
 impl PassageReader {
     /// Finds the query's concepts in a passage and in its context words.
     pub fn find_matches(&mut self, query: &Query, passage: &Passage, context: &str) -> Vec<Match> {
+        // Which alternatives start with which term.
+        let mut starts: HashMap<&str, Vec<(usize, &Alternative)>> = HashMap::new();
+        for (ci, concept) in query.concepts.iter().enumerate() {
+            for alt in &concept.alternatives {
+                if let Some(first) = alt.terms.first() {
+                    starts.entry(first.as_str()).or_default().push((ci, alt));
+                }
+            }
+        }
         let mut out = Vec::new();
         for (text, in_text) in [(passage.text.as_str(), true), (context, false)] {
             if text.is_empty() {
                 continue;
             }
-            let tokens = analysis::tokens(&mut self.stemmed, text);
-            // Both analyzers share the tokenizer and drop the same tokens: they line up.
-            let plain = analysis::tokens(&mut self.plain, text);
-            for (ci, concept) in query.concepts.iter().enumerate() {
-                for alt in &concept.alternatives {
-                    let Some(first) = alt.terms.first() else {
-                        continue;
-                    };
-                    for (ti, tok) in tokens.iter().enumerate() {
-                        if &tok.text != first {
-                            continue;
-                        }
-                        // Phrases: the next terms at the next positions.
-                        let mut end = tok.offset_to;
-                        let whole = alt.terms[1..].iter().enumerate().all(|(k, term)| {
-                            let at = tok.position + tok.position_length.max(1) + k;
-                            tokens[ti..]
-                                .iter()
-                                .find(|t| t.position == at && &t.text == term)
-                                .map(|t| end = t.offset_to)
-                                .is_some()
-                        });
-                        if !whole {
-                            continue;
-                        }
-                        let exact = alt.terms.len() > 1
-                            || alt.forms.is_empty()
-                            || plain.get(ti).is_some_and(|p| alt.forms.contains(&p.text));
-                        out.push(Match {
-                            concept: ci,
-                            weight: alt.weight * if exact { 1.0 } else { STEM_ONLY },
-                            range: in_text.then_some(tok.offset_from..end),
-                            position: tok.position,
-                        });
+            let tokens = analysis::tokens(&mut self.plain, text);
+            let stems: Vec<&str> = {
+                for t in &tokens {
+                    if !self.memo.contains_key(&t.text) {
+                        let stem = self.stemmer.stem(&t.text);
+                        self.memo.insert(t.text.clone(), stem);
                     }
+                }
+                tokens.iter().map(|t| self.memo[&t.text].as_str()).collect()
+            };
+            for (ti, tok) in tokens.iter().enumerate() {
+                let Some(alts) = starts.get(stems[ti]) else {
+                    continue;
+                };
+                for &(ci, alt) in alts {
+                    // Phrases: the next terms at the next positions.
+                    let mut end = tok.offset_to;
+                    let whole = alt.terms[1..].iter().enumerate().all(|(k, term)| {
+                        let at = tok.position + tok.position_length.max(1) + k;
+                        (ti..tokens.len())
+                            .find(|&j| tokens[j].position == at && stems[j] == term)
+                            .map(|j| end = tokens[j].offset_to)
+                            .is_some()
+                    });
+                    if !whole {
+                        continue;
+                    }
+                    let exact = alt.terms.len() > 1
+                        || alt.forms.is_empty()
+                        || alt.forms.contains(&tok.text);
+                    out.push(Match {
+                        concept: ci,
+                        weight: alt.weight * if exact { 1.0 } else { STEM_ONLY },
+                        range: in_text.then_some(tok.offset_from..end),
+                        position: tok.position,
+                    });
                 }
             }
         }

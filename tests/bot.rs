@@ -1,0 +1,328 @@
+//! The handler tree under `teloxide_tests::MockBot`: commands, questions, groups and buttons,
+//! on the real article. The mock runs one test at a time (a global lock) and does not check
+//! HTML or message length; those are covered by the render tests and tests/fake_api.rs.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use citebot::telegram::{handler_tree, Ctx};
+use citebot::Engine;
+use teloxide::dptree::deps;
+use teloxide::types::{Message, ParseMode, ReplyMarkup};
+use teloxide_tests::{
+    MockBot, MockCallbackQuery, MockGroupChat, MockMessageSticker, MockMessageText, MockUser,
+};
+
+type Mock =
+    MockBot<Box<dyn std::error::Error + Send + Sync>, teloxide_tests::mock_bot::DistributionKey>;
+
+fn ctx() -> Arc<Ctx> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let engine = Engine::load(&root.join("knowledge"), None).expect("the knowledge loads");
+    Arc::new(Ctx::new(Arc::new(engine)))
+}
+
+fn bot_for(update: MockMessageText) -> Mock {
+    let mut bot = MockBot::new(update, handler_tree());
+    bot.dependencies(deps![ctx()]);
+    bot
+}
+
+/// The HTML the bot sent, in order.
+fn sent_html(bot: &Mock) -> Vec<String> {
+    bot.get_responses()
+        .sent_messages_text
+        .iter()
+        .map(|m| m.bot_request.text.clone())
+        .collect()
+}
+
+fn buttons(markup: &Option<ReplyMarkup>) -> Vec<(String, String)> {
+    match markup {
+        Some(ReplyMarkup::InlineKeyboard(k)) => k
+            .inline_keyboard
+            .iter()
+            .flatten()
+            .map(|b| {
+                let data = match &b.kind {
+                    teloxide::types::InlineKeyboardButtonKind::CallbackData(d) => d.clone(),
+                    _ => String::new(),
+                };
+                (b.text.clone(), data)
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn start_greets_names_the_article_and_offers_examples() {
+    let mut bot = bot_for(MockMessageText::new().text("/start from-a-link"));
+    bot.dispatch().await;
+    let responses = bot.get_responses();
+    let sent = &responses
+        .sent_messages_text
+        .last()
+        .expect("a greeting")
+        .bot_request;
+    assert!(
+        sent.text.contains("Russia's Afghanistan Strategy"),
+        "{}",
+        sent.text
+    );
+    assert!(sent.text.contains("Julia Gurganus"));
+    assert_eq!(sent.parse_mode, Some(ParseMode::Html));
+    let examples = buttons(&sent.reply_markup);
+    assert_eq!(examples.len(), 3);
+    assert_eq!(
+        examples[0],
+        (
+            "Why does Russia work with the Taliban?".to_string(),
+            "a:0:e0.0".to_string()
+        )
+    );
+}
+
+#[tokio::test]
+async fn help_and_about() {
+    let mut bot = bot_for(MockMessageText::new().text("/help"));
+    bot.dispatch().await;
+    let help = sent_html(&bot).pop().unwrap();
+    assert!(
+        help.contains("/ask") && help.contains("Next match"),
+        "{help}"
+    );
+
+    bot.update(MockMessageText::new().text("/about"));
+    bot.dispatch().await;
+    let about = sent_html(&bot).pop().unwrap();
+    assert!(about.contains("https://www.foreignaffairs.com/articles/afghanistan/2018-01-02/russias-afghanistan-strategy"));
+    assert!(about.contains("Foreign Affairs, 2 January 2018"), "{about}");
+}
+
+#[tokio::test]
+async fn a_question_gets_a_cited_excerpt_in_reply_with_buttons() {
+    let question = MockMessageText::new()
+        .text("What did Kabulov say about a US withdrawal?")
+        .id(77);
+    let mut bot = bot_for(question);
+    bot.dispatch().await;
+    let responses = bot.get_responses();
+    assert_eq!(responses.sent_chat_actions.len(), 1, "typing first");
+    let sent = &responses.sent_messages_text.last().unwrap().bot_request;
+    assert!(sent.text.starts_with("<blockquote>"), "{}", sent.text);
+    assert!(sent.text.contains("<b>Kabulov</b>"));
+    assert!(sent.text.contains("<b>withdrawal</b>"));
+    assert!(sent.text.contains("¶4"));
+    assert!(sent
+        .text
+        .contains("<a href=\"https://www.foreignaffairs.com/"));
+    assert_eq!(
+        sent.reply_parameters.as_ref().map(|r| r.message_id.0),
+        Some(77)
+    );
+    assert!(sent
+        .link_preview_options
+        .as_ref()
+        .is_some_and(|o| o.is_disabled));
+    let labels: Vec<String> = buttons(&sent.reply_markup)
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(labels, ["Full paragraph", "Next match", "👍", "👎"]);
+}
+
+#[tokio::test]
+async fn no_answer_says_so_and_shows_no_passage() {
+    let mut bot = bot_for(MockMessageText::new().text("What is the capital of France?"));
+    bot.dispatch().await;
+    let responses = bot.get_responses();
+    let sent = &responses.sent_messages_text.last().unwrap().bot_request;
+    assert!(
+        sent.text.contains("couldn't find an answer"),
+        "{}",
+        sent.text
+    );
+    assert!(sent.text.contains("/help"));
+    assert!(!sent.text.contains("<blockquote>"));
+    assert!(buttons(&sent.reply_markup).is_empty());
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_normal_reply() {
+    let long = "Taliban ".repeat(2_000);
+    for text in [
+        "\"unbalanced",
+        "title:x",
+        "-Taliban",
+        "NOT",
+        "a^2",
+        "(",
+        "*",
+        "\\",
+        "😀😀😀",
+        long.as_str(),
+    ] {
+        let mut bot = bot_for(MockMessageText::new().text(text));
+        bot.dispatch().await;
+        let sent = sent_html(&bot);
+        assert_eq!(sent.len(), 1, "{text:?} gets one reply");
+        if text == long {
+            assert!(
+                sent[0].contains("only its first 1000 characters"),
+                "{}",
+                sent[0]
+            );
+        }
+        drop(bot);
+    }
+}
+
+#[tokio::test]
+async fn groups_answer_only_when_addressed() {
+    let group = MockGroupChat::new().build();
+    let cases = [
+        ("hello everyone, what about the Taliban?", false),
+        ("/ask@other_bot Who is Mohammad Atmar?", false),
+        ("/help@other_bot", false),
+        ("/ask Who is Mohammad Atmar?", true),
+        ("/ask@test_bot Who is Mohammad Atmar?", true),
+        ("@test_bot who is Khalifa Haftar?", true),
+    ];
+    for (text, answered) in cases {
+        let mut bot = bot_for(MockMessageText::new().text(text).chat(group.clone()));
+        bot.dispatch().await;
+        let sent = sent_html(&bot);
+        assert_eq!(!sent.is_empty(), answered, "{text:?}: {sent:?}");
+        if answered {
+            assert!(sent[0].contains("<blockquote>"), "{text:?}: {sent:?}");
+        }
+        drop(bot);
+    }
+}
+
+#[tokio::test]
+async fn stickers_get_a_hint_in_private_and_silence_in_groups() {
+    let mut bot = MockBot::new(MockMessageSticker::new(), handler_tree());
+    bot.dependencies(deps![ctx()]);
+    bot.dispatch().await;
+    let hint = sent_html(&bot).pop().expect("a hint");
+    assert!(hint.contains("only read text"));
+    drop(bot); // The mock holds a global lock until dropped.
+
+    let mut bot = MockBot::new(
+        MockMessageSticker::new().chat(MockGroupChat::new().build()),
+        handler_tree(),
+    );
+    bot.dependencies(deps![ctx()]);
+    bot.dispatch().await;
+    assert!(sent_html(&bot).is_empty());
+}
+
+/// Asks a question and returns the bot's answer message, as Telegram would show it later in a
+/// callback query (replying to the question).
+async fn ask(bot: &mut Mock) -> Message {
+    bot.dispatch().await;
+    bot.get_responses()
+        .sent_messages
+        .last()
+        .cloned()
+        .expect("an answer")
+}
+
+#[tokio::test]
+async fn buttons_full_paragraph_next_match_and_one_vote() {
+    let mut bot = bot_for(
+        MockMessageText::new()
+            .text("What did Kabulov say about a US withdrawal?")
+            .from(MockUser::new().id(5).build()),
+    );
+    let answer = ask(&mut bot).await;
+    assert!(answer.reply_to_message().is_some());
+
+    // The mock keeps only the last dispatch's responses.
+    let answered = |bot: &Mock| bot.get_responses().answered_callback_queries.len();
+    bot.update(
+        MockCallbackQuery::new()
+            .data("f:1:r")
+            .message(answer.clone()),
+    );
+    bot.dispatch().await;
+    assert_eq!(answered(&bot), 1);
+    let full = sent_html(&bot).pop().unwrap();
+    assert!(
+        full.contains("Moscow started developing its own strategy"),
+        "{full}"
+    );
+    assert!(full.contains("everything will collapse"));
+    assert!(full.contains("¶4"));
+
+    bot.update(
+        MockCallbackQuery::new()
+            .data("n:1:r")
+            .message(answer.clone()),
+    );
+    bot.dispatch().await;
+    assert_eq!(answered(&bot), 1);
+    let next = sent_html(&bot).pop().unwrap();
+    assert!(next.starts_with("<i>Match 2:</i>"), "{next}");
+    assert!(
+        !next.contains("¶4"),
+        "the next match is another passage: {next}"
+    );
+
+    bot.update(
+        MockCallbackQuery::new()
+            .data("v:1:u:r")
+            .message(answer.clone()),
+    );
+    bot.dispatch().await;
+    let responses = bot.get_responses();
+    let edited = responses
+        .edited_messages_reply_markup
+        .last()
+        .expect("vote buttons removed");
+    let left: Vec<String> = buttons(&edited.bot_request.reply_markup.clone())
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(left, ["Full paragraph", "Next match"]);
+    assert_eq!(responses.answered_callback_queries.len(), 1);
+    assert!(responses
+        .answered_callback_queries
+        .last()
+        .unwrap()
+        .text
+        .as_deref()
+        .unwrap()
+        .starts_with("Thanks"));
+}
+
+#[tokio::test]
+async fn stale_and_forged_buttons_are_answered_too() {
+    let mut bot = bot_for(MockMessageText::new().text("Who is Mohammad Atmar?"));
+    let answer = ask(&mut bot).await;
+    for data in ["garbage", "f:0:r", "v:1:x:r"] {
+        bot.update(MockCallbackQuery::new().data(data).message(answer.clone()));
+        bot.dispatch().await;
+        let responses = bot.get_responses();
+        assert_eq!(responses.answered_callback_queries.len(), 1, "{data}");
+        let text = responses.answered_callback_queries[0].text.clone().unwrap();
+        assert!(text.contains("too old"), "{data}: {text}");
+        assert!(responses.sent_messages.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn example_buttons_ask_their_question() {
+    let mut bot = bot_for(MockMessageText::new().text("/start"));
+    let greeting = ask(&mut bot).await;
+    bot.update(MockCallbackQuery::new().data("a:0:e0.0").message(greeting));
+    bot.dispatch().await;
+    let answer = sent_html(&bot).pop().unwrap();
+    assert!(
+        answer.starts_with("❓ <b>Why does Russia work with the Taliban?</b>"),
+        "{answer}"
+    );
+    assert!(answer.contains("¶8"));
+}
