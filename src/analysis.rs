@@ -693,10 +693,23 @@ impl Analyzer {
         let (question, truncated) = truncate_chars(question, MAX_QUESTION_CHARS);
         let units = self.units(question);
 
-        // Typos first, so that a corrected word can still find its synonyms.
+        // Words of a known multi-word phrase ("took part") are no typos, whatever the index
+        // holds.
+        let mut in_phrase = vec![false; units.len()];
+        for i in 0..units.len() {
+            for len in 2..=synonyms.longest.min(units.len() - i) {
+                let phrase: Vec<String> =
+                    units[i..i + len].iter().map(|u| u.stem.clone()).collect();
+                if synonyms.get(&phrase).is_some() {
+                    in_phrase[i..i + len].iter_mut().for_each(|x| *x = true);
+                }
+            }
+        }
+        // Then typos, so that a corrected word can still find its synonyms.
         let mut corrected: Vec<Option<String>> = Vec::with_capacity(units.len());
-        for u in &units {
-            let fix = if is_stop_word(&u.plain)
+        for (u, in_phrase) in units.iter().zip(&in_phrase) {
+            let fix = if *in_phrase
+                || is_stop_word(&u.plain)
                 || vocab.doc_freq(&u.stem) > 0
                 || synonyms.get(std::slice::from_ref(&u.stem)).is_some()
             {
@@ -961,6 +974,16 @@ mod tests {
         assert!(analyse("what is it?", "").is_empty());
         assert!(analyse("", "").is_empty());
         assert!(analyse("?!(*)\\ \"", "").is_empty());
+    }
+
+    #[test]
+    fn words_of_synonym_phrases_are_not_typos() {
+        // "took" is not indexed and "look" is one edit away, but "took part" is a phrase.
+        let vocab = Vocab(vec![("look", 3), ("part", 2), ("particip", 2)]);
+        let syn = Synonyms::parse("take part, took part, participate").unwrap();
+        let q = Analyzer::default().analyse("Who took part?", &syn, &vocab);
+        assert_eq!(own_terms(&q), ["took part"]);
+        assert_eq!(q.concepts[0].alternatives[2].terms, ["particip"]);
     }
 
     #[test]

@@ -30,6 +30,10 @@ use crate::knowledge::{Knowledge, KnowledgeError, Passage, SYNONYMS_FILE};
 const CANDIDATES: usize = 30;
 /// The share of the question's informative weight a passage must cover to count as an answer.
 pub const MIN_COVERAGE: f32 = 0.5;
+/// With at least this share of the question's concepts found...
+pub const MOST_WORDS: f32 = 0.75;
+/// ...a passage needs only this share of the informative weight.
+pub const MIN_COVERAGE_MOST_WORDS: f32 = 0.4;
 /// Passages after the first (`--top`, "Next match") need less: the user asked for more.
 pub const FOLLOW_UP_COVERAGE: f32 = 0.3;
 /// An excerpt of several sentences stays under this many characters.
@@ -420,9 +424,23 @@ pub struct Hit {
     pub score: f32,
     /// The share of the question's informative weight the passage covers (0 to 1).
     pub coverage: f32,
+    /// The share of the question's concepts found in the passage, each counted once.
+    pub found: f32,
     /// The sentences (indexes into [`Passage::sentences`]) that answer best.
     pub window: Range<usize>,
     pub matches: Vec<Match>,
+}
+
+impl Hit {
+    /// Whether the passage answers the question: it covers enough of the question's
+    /// informative weight, or nearly all of its words and a little less weight. The second
+    /// way lets a question through when one paraphrased word ("think", "job") is nowhere in
+    /// the knowledge, which makes it weigh as much as a word can; a question about something
+    /// else entirely ("the weather tomorrow") finds at most one word in a passage.
+    pub fn answers(&self) -> bool {
+        self.coverage >= MIN_COVERAGE
+            || (self.found >= MOST_WORDS && self.coverage >= MIN_COVERAGE_MOST_WORDS)
+    }
 }
 
 /// The outcome of a search.
@@ -523,7 +541,7 @@ impl Engine {
             .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.passage.cmp(&b.passage)));
         hits.truncate(limit);
-        let answered = hits.first().is_some_and(|h| h.coverage >= MIN_COVERAGE);
+        let answered = hits.first().is_some_and(Hit::answers);
         Ok(Results {
             query,
             hits,
@@ -555,6 +573,12 @@ fn score(
 ) -> Hit {
     let total: f32 = weights.iter().sum::<f32>().max(f32::EPSILON);
     let coverage = covered(&matches, weights, |_| true) / total;
+    let found = weights
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| matches.iter().any(|m| m.concept == *i))
+        .count() as f32
+        / weights.len().max(1) as f32;
     let (window, window_covered) = best_window(passage, &matches, weights);
     let proximity = proximity(&matches, weights).unwrap_or(coverage);
     let bm25 = if best_bm25 > 0.0 {
@@ -567,6 +591,7 @@ fn score(
         passage: c.passage,
         score,
         coverage,
+        found,
         window,
         matches,
     }
