@@ -5,6 +5,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use citebot::analysis::{Query, Synonyms, Vocabulary};
+use citebot::knowledge::Knowledge;
+use citebot::search::{Candidate, PassageIndex, Retriever, SearchError};
 use citebot::telegram::{handler_tree, Ctx};
 use citebot::Engine;
 use teloxide::dptree::deps;
@@ -26,6 +29,28 @@ fn bot_for(update: MockMessageText) -> Mock {
     let mut bot = MockBot::new(update, handler_tree());
     bot.dependencies(deps![ctx()]);
     bot
+}
+
+/// A retriever that panics on the word "boom", to prove one user's crash is contained.
+struct Panicky(PassageIndex);
+
+impl Vocabulary for Panicky {
+    fn doc_freq(&self, term: &str) -> u64 {
+        self.0.doc_freq(term)
+    }
+    fn nearest(&self, term: &str, max_distance: u8) -> Option<String> {
+        self.0.nearest(term, max_distance)
+    }
+    fn num_passages(&self) -> u64 {
+        self.0.num_passages()
+    }
+}
+
+impl Retriever for Panicky {
+    fn candidates(&self, query: &Query, limit: usize) -> Result<Vec<Candidate>, SearchError> {
+        assert!(!query.terms().any(|t| t == "boom"), "boom");
+        self.0.candidates(query, limit)
+    }
 }
 
 /// The HTML the bot sent, in order.
@@ -325,4 +350,62 @@ async fn example_buttons_ask_their_question() {
         "{answer}"
     );
     assert!(answer.contains("¶8"));
+}
+
+#[tokio::test]
+async fn a_panic_while_answering_one_user_does_not_stop_the_bot() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let knowledge = Knowledge::load(&root.join("knowledge")).unwrap();
+    let index = PassageIndex::in_ram(&knowledge).unwrap();
+    let engine = Engine::new(knowledge, Synonyms::default(), Box::new(Panicky(index)));
+    let mut bot = MockBot::new(MockMessageText::new().text("boom"), handler_tree());
+    bot.dependencies(deps![Arc::new(Ctx::new(Arc::new(engine)))]);
+    bot.dispatch().await;
+    let sorry = sent_html(&bot).pop().expect("an apology, not silence");
+    assert!(sorry.contains("something went wrong"), "{sorry}");
+
+    bot.update(MockMessageText::new().text("Who is Khalifa Haftar?"));
+    bot.dispatch().await;
+    let answer = sent_html(&bot).pop().expect("still answering");
+    assert!(answer.contains("¶6"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_private_deployment_refuses_other_chats() {
+    let mut ctx = Ctx::new(ctx().engine.clone());
+    ctx.allowed_chats = Some([42].into_iter().collect());
+    let ctx = Arc::new(ctx);
+    let mut bot = MockBot::new(
+        MockMessageText::new().text("Who is Khalifa Haftar?"),
+        handler_tree(),
+    );
+    bot.dependencies(deps![ctx.clone()]);
+    bot.dispatch().await;
+    let refusal = sent_html(&bot).pop().unwrap();
+    assert!(refusal.contains("private citebot"), "{refusal}");
+    assert!(!refusal.contains("<blockquote>"));
+}
+
+#[tokio::test]
+async fn flooding_gets_one_notice_then_silence() {
+    let mut ctx = Ctx::new(ctx().engine.clone());
+    ctx.flood = citebot::telegram::FloodGate::new(2, std::time::Duration::from_secs(60));
+    let mut bot = MockBot::new(
+        MockMessageText::new().text("Who is Khalifa Haftar?"),
+        handler_tree(),
+    );
+    bot.dependencies(deps![Arc::new(ctx)]);
+    let mut replies = Vec::new();
+    for _ in 0..4 {
+        bot.dispatch().await;
+        replies.push(sent_html(&bot));
+        bot.update(MockMessageText::new().text("Who is Khalifa Haftar?"));
+    }
+    assert!(replies[0][0].contains("¶6") && replies[1][0].contains("¶6"));
+    assert!(
+        replies[2][0].contains("faster than I can read"),
+        "{:?}",
+        replies[2]
+    );
+    assert!(replies[3].is_empty(), "silence after the notice");
 }

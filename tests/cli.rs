@@ -1,0 +1,238 @@
+//! The `citebot` binary end to end: what a person or a script sees on stdout, stderr and in
+//! the exit code.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn citebot() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_citebot"));
+    // A developer's .env (read from the working directory) or environment must not change
+    // what the tests see.
+    cmd.current_dir(std::env::temp_dir());
+    for var in [
+        "TELOXIDE_TOKEN",
+        "TELOXIDE_API_URL",
+        "INDEX_DIR",
+        "WEBHOOK_URL",
+        "ALLOWED_CHATS",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("KNOWLEDGE_DIR", root().join("knowledge"));
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (String, String, i32) {
+    let Output {
+        stdout,
+        stderr,
+        status,
+    } = cmd.output().expect("citebot runs");
+    (
+        String::from_utf8(stdout).unwrap(),
+        String::from_utf8(stderr).unwrap(),
+        status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn ask_prints_the_excerpt_and_its_citation() {
+    let (out, _, code) = run(citebot().args(["ask", "Who is Khalifa Haftar?"]));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("*Khalifa* *Haftar*, the head of the Libyan National Army"),
+        "{out}"
+    );
+    assert!(out.contains(
+        "— Russia's Afghanistan Strategy, Julia Gurganus, Foreign Affairs, 2 January 2018, ¶6"
+    ));
+    assert!(out.contains("https://www.foreignaffairs.com/articles/afghanistan/2018-01-02/russias-afghanistan-strategy"));
+}
+
+#[test]
+fn ask_json_has_the_documented_shape() {
+    let (out, _, code) = run(citebot().args([
+        "ask",
+        "--json",
+        "--top",
+        "2",
+        "Where was the photo of the Mi-17 taken?",
+    ]));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["question"], "Where was the photo of the Mi-17 taken?");
+    let first = &v["answers"][0];
+    let keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "rank",
+            "doc",
+            "title",
+            "passage",
+            "kind",
+            "score",
+            "text",
+            "excerpt",
+            "highlights",
+            "citation",
+            "url"
+        ]
+    );
+    assert_eq!(first["rank"], 1);
+    assert_eq!(first["kind"], "caption");
+    assert_eq!(first["passage"], "photo caption 2");
+    assert!(first["highlights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h == "Mi-17"));
+    assert!(v["answers"].as_array().unwrap().len() <= 2);
+}
+
+#[test]
+fn out_of_scope_questions_get_no_answer() {
+    let (out, _, code) = run(citebot().args(["ask", "--json", "What is the capital of France?"]));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["answers"], serde_json::json!([]));
+    let (out, _, _) = run(citebot().args(["ask", "What is the capital of France?"]));
+    assert!(out.starts_with("No answer"), "{out}");
+}
+
+#[test]
+fn questions_on_stdin_give_one_json_line_each() {
+    let mut child = citebot()
+        .arg("ask")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("Who is Mohammad Atmar?\n\n\"unbalanced\ntitle:x -Taliban NOT a^2 ( * \\\nWho won the Super Bowl?\n".as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "blank lines are skipped");
+    assert_eq!(lines[0]["answers"][0]["passage"], 8);
+    assert_eq!(lines[3]["answers"], serde_json::json!([]));
+}
+
+#[test]
+fn index_reports_each_document() {
+    let (out, _, code) = run(citebot().arg("index"));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("13 paragraphs, 2 captions, 1 author notes"),
+        "{out}"
+    );
+    assert!(out.contains("1 documents, 17 passages indexed"));
+}
+
+#[test]
+fn eval_scores_the_public_set() {
+    let data = root().join("tests/data");
+    let (out, _, code) = run(citebot()
+        .arg("eval")
+        .arg(data.join("questions.jsonl"))
+        .arg("--gold")
+        .arg(data.join("passages.json")));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("hit@1:"), "{out}");
+    assert!(out.contains("rejected:      1.000 (4/4"));
+}
+
+#[test]
+fn bad_knowledge_is_one_line_and_a_failure() {
+    let empty = tempfile::tempdir().unwrap();
+    let no_meta = tempfile::tempdir().unwrap();
+    std::fs::write(
+        no_meta.path().join("article.txt"),
+        "Just text, no header.\n",
+    )
+    .unwrap();
+    let cases = [
+        (
+            Path::new("/nonexistent/knowledge").to_path_buf(),
+            "cannot be read",
+        ),
+        (empty.path().to_path_buf(), "holds no documents"),
+        (
+            no_meta.path().to_path_buf(),
+            "article.txt: no metadata header",
+        ),
+    ];
+    for (dir, want) in cases {
+        let (out, err, code) = run(citebot().args(["ask", "x"]).env("KNOWLEDGE_DIR", &dir));
+        assert_ne!(code, 0);
+        assert!(out.is_empty());
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.starts_with("citebot: ") && err.contains(want), "{err}");
+        assert!(!err.contains("panicked"));
+    }
+}
+
+#[test]
+fn serve_without_a_token_says_what_to_do() {
+    let (_, err, code) = run(citebot().arg("serve"));
+    assert_ne!(code, 0);
+    assert!(err.contains("@BotFather") && err.contains(".env"), "{err}");
+    let (_, err, code) = run(citebot().env("TELOXIDE_TOKEN", "not-a-token"));
+    assert_ne!(code, 0);
+    assert!(err.contains("does not look like a bot token"), "{err}");
+    assert!(!err.contains("not-a-token"), "the token is never echoed");
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let (_, err, code) = run(citebot().args(["ask", "--top", "0", "x"]));
+    assert_eq!(code, 2, "{err}");
+    let (_, _, code) = run(citebot().arg("frobnicate"));
+    assert_eq!(code, 2);
+}
+
+/// The token never reaches a log line, not even at trace level while Telegram is unreachable
+/// (the bot retries, logging each failure).
+#[test]
+fn the_token_never_appears_in_logs() {
+    let secret = "AAEhBP0av28ZfT4cQ1Rkq3B9sWLsecretpart";
+    let mut child = citebot()
+        .arg("serve")
+        .env("TELOXIDE_TOKEN", format!("123456:{secret}"))
+        // Nothing listens on port 9 of the loopback: every request fails at once.
+        .env("TELOXIDE_API_URL", "http://127.0.0.1:9/")
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(3) && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("Telegram unreachable at start"), "{log}");
+    assert!(!log.contains(secret), "the token leaked: {log}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(secret));
+}
