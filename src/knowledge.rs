@@ -324,8 +324,9 @@ impl<'a> Line<'a> {
         }
     }
 
+    /// The number of words, counted up to 31: every rule here only asks about short lines.
     fn words(&self) -> usize {
-        self.text.split_whitespace().count()
+        self.text.split_whitespace().take(31).count()
     }
 
     /// Body text ends its sentences; credits, buttons and navigation links do not.
@@ -431,12 +432,17 @@ pub fn passages(doc: usize, meta: &Metadata, body: &str) -> Vec<Passage> {
     }
 
     // A pull quote is a short line repeated from a body paragraph: the paragraph cites it.
+    // It is one sentence of a few words; short ones ("Yes.") would match anywhere.
+    let normalized: Vec<String> = paragraphs.iter().map(|p| normalize(p)).collect();
     let is_pull_quote = |p: &str| {
+        let words = p.split_whitespace().take(5).count();
+        if words < 5 || p.len() > 300 || sentences(p).len() != 1 {
+            return false;
+        }
         let key = normalize(p.trim_end_matches(['.', '!', '?', '”', '"']));
-        sentences(p).len() == 1
-            && paragraphs
-                .iter()
-                .any(|other| other.len() > p.len() && normalize(other).contains(&key))
+        normalized
+            .iter()
+            .any(|other| other.len() > key.len() + 1 && other.contains(&key))
     };
     let body_paragraphs: Vec<&str> = paragraphs
         .iter()
@@ -519,38 +525,32 @@ const ABBREVIATIONS: [&str; 18] = [
 pub fn sentences(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let (_, c) = chars[i];
-        if matches!(c, '.' | '!' | '?' | '…') {
-            let mut j = i + 1;
-            while j < chars.len() && matches!(chars[j].1, '"' | '”' | '’' | '\'' | ')' | '.') {
-                j += 1;
-            }
-            let end = chars.get(j).map_or(text.len(), |(b, _)| *b);
-            let followed_by_space = chars.get(j).is_some_and(|(_, c)| c.is_whitespace());
-            let mut k = j;
-            while k < chars.len() && chars[k].1.is_whitespace() {
-                k += 1;
-            }
-            let next = chars.get(k).map(|(_, c)| *c);
-            let starts_sentence = next.is_some_and(|n| {
-                n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '“' | '‘' | '(')
-            });
-            if followed_by_space
-                && starts_sentence
-                && !(c == '.' && is_abbreviation(text, chars[i].0))
-            {
-                push_trimmed(text, start..end, &mut out);
-                start = chars.get(k).map_or(text.len(), |(b, _)| *b);
-                i = k;
-                continue;
-            }
-            i = j;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if !matches!(c, '.' | '!' | '?' | '…') {
             continue;
         }
-        i += 1;
+        // Closing quotes and brackets (and an ellipsis of dots) end the sentence with it.
+        while chars
+            .peek()
+            .is_some_and(|(_, c)| matches!(c, '"' | '”' | '’' | '\'' | ')' | '.'))
+        {
+            chars.next();
+        }
+        let end = chars.peek().map_or(text.len(), |(b, _)| *b);
+        if !chars.peek().is_some_and(|(_, c)| c.is_whitespace()) {
+            continue;
+        }
+        while chars.peek().is_some_and(|(_, c)| c.is_whitespace()) {
+            chars.next();
+        }
+        let starts_sentence = chars.peek().is_some_and(|(_, n)| {
+            n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '“' | '‘' | '(')
+        });
+        if starts_sentence && !(c == '.' && is_abbreviation(text, i)) {
+            push_trimmed(text, start..end, &mut out);
+            start = chars.peek().map_or(text.len(), |(b, _)| *b);
+        }
     }
     push_trimmed(text, start..text.len(), &mut out);
     out
