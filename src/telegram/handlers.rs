@@ -309,10 +309,7 @@ async fn search(ctx: &Ctx, question: &str, top: usize) -> Option<Reply> {
     let (question, _) = crate::analysis::truncate_chars(question, ctx.max_question_chars);
     let q = question.to_string();
     match tokio::task::spawn_blocking(move || answer::ask(&engine, &q, top)).await {
-        Ok(Ok(mut reply)) => {
-            reply.truncated |= question.len() < reply.question.len();
-            Some(reply)
-        }
+        Ok(Ok(reply)) => Some(reply),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "search failed");
             None
@@ -376,7 +373,10 @@ async fn answer_question(
                 0,
                 &format!(
                     "<i>{}</i>\n",
-                    escape(&truncated_note(ctx.max_question_chars))
+                    escape(&truncated_note(
+                        ctx.max_question_chars
+                            .min(crate::analysis::MAX_QUESTION_CHARS)
+                    ))
                 ),
             );
         }
@@ -633,8 +633,7 @@ fn truncate_for_toast(text: &str) -> String {
 }
 
 /// Inline results for a query: the top passages, each sending its excerpt and citation.
-pub fn inline_results(ctx: &Ctx, reply: &Reply) -> Vec<InlineQueryResult> {
-    let _ = ctx;
+pub fn inline_results(reply: &Reply) -> Vec<InlineQueryResult> {
     reply
         .answers
         .iter()
@@ -665,7 +664,7 @@ async fn on_inline(bot: Bot, q: InlineQuery, ctx: Arc<Ctx>) -> Result<(), Handle
         Vec::new()
     } else {
         match search(&ctx, &q.query, 5).await {
-            Some(reply) => inline_results(&ctx, &reply),
+            Some(reply) => inline_results(&reply),
             None => Vec::new(),
         }
     };
@@ -679,6 +678,32 @@ async fn on_inline(bot: Bot, q: InlineQuery, ctx: Arc<Ctx>) -> Result<(), Handle
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inline_results_send_the_excerpt_with_its_citation() {
+        let engine = Engine::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
+            None,
+        )
+        .unwrap();
+        let reply = answer::ask(&engine, "Who is Khalifa Haftar?", 5).unwrap();
+        let results = inline_results(&reply);
+        assert!(!results.is_empty() && results.len() <= 5);
+        let InlineQueryResult::Article(first) = &results[0] else {
+            panic!("an article");
+        };
+        assert!(first
+            .title
+            .starts_with("¶6 — Russia's Afghanistan Strategy"));
+        let InputMessageContent::Text(content) = &first.input_message_content else {
+            panic!("a text message");
+        };
+        assert_eq!(content.parse_mode, Some(ParseMode::Html));
+        assert!(content.message_text.contains("<b>Haftar</b>"));
+        assert!(content.message_text.contains("¶6"));
+        let none = answer::ask(&engine, "Recommend a laptop", 5).unwrap();
+        assert!(inline_results(&none).is_empty());
+    }
 
     #[test]
     fn commands_parse() {
