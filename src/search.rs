@@ -12,6 +12,8 @@
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, TermQuery};
@@ -318,13 +320,32 @@ pub struct Match {
 /// The weight of a match on the stem only, relative to a match on the very word.
 const STEM_ONLY: f32 = 0.85;
 
+/// A word of a passage as the index saw it: where it is, its stem, and its spelling
+/// (lower-cased and folded, unstemmed).
+#[derive(Debug, Clone)]
+pub struct Word {
+    pub range: Range<usize>,
+    pub position: usize,
+    /// How many positions it spans: more than one for a joined compound ("Mi-17").
+    pub span: usize,
+    pub stem: Box<str>,
+    pub plain: Box<str>,
+}
+
+/// A passage's words: of its text, and of its context words.
+#[derive(Debug, Clone, Default)]
+pub struct PassageWords {
+    pub text: Vec<Word>,
+    pub context: Vec<Word>,
+}
+
 /// Reads passages again at query time, the way the index read them. Stems are memoized:
 /// the candidates of one question share most of their words, and stemming is the costly part.
 #[derive(Clone)]
 pub struct PassageReader {
     plain: TextAnalyzer,
     stemmer: StemmerFn,
-    memo: HashMap<String, String>,
+    memo: HashMap<String, Box<str>>,
 }
 
 impl Default for PassageReader {
@@ -338,62 +359,122 @@ impl Default for PassageReader {
 }
 
 impl PassageReader {
-    /// Finds the query's concepts in a passage and in its context words.
-    pub fn find_matches(&mut self, query: &Query, passage: &Passage, context: &str) -> Vec<Match> {
-        // Which alternatives start with which term.
-        let mut starts: HashMap<&str, Vec<(usize, &Alternative)>> = HashMap::new();
-        for (ci, concept) in query.concepts.iter().enumerate() {
-            for alt in &concept.alternatives {
-                if let Some(first) = alt.terms.first() {
-                    starts.entry(first.as_str()).or_default().push((ci, alt));
-                }
-            }
-        }
-        let mut out = Vec::new();
-        for (text, in_text) in [(passage.text.as_str(), true), (context, false)] {
-            if text.is_empty() {
-                continue;
-            }
-            let tokens = analysis::tokens(&mut self.plain, text);
-            let stems: Vec<&str> = {
-                for t in &tokens {
-                    if !self.memo.contains_key(&t.text) {
-                        let stem = self.stemmer.stem(&t.text);
-                        self.memo.insert(t.text.clone(), stem);
+    pub fn words(&mut self, text: &str) -> Vec<Word> {
+        analysis::tokens(&mut self.plain, text)
+            .into_iter()
+            .map(|t| {
+                let stem = match self.memo.get(&t.text) {
+                    Some(stem) => stem.clone(),
+                    None => {
+                        let stem: Box<str> = self.stemmer.stem(&t.text).into();
+                        self.memo.insert(t.text.clone(), stem.clone());
+                        stem
                     }
-                }
-                tokens.iter().map(|t| self.memo[&t.text].as_str()).collect()
-            };
-            for (ti, tok) in tokens.iter().enumerate() {
-                let Some(alts) = starts.get(stems[ti]) else {
-                    continue;
                 };
-                for &(ci, alt) in alts {
-                    // Phrases: the next terms at the next positions.
-                    let mut end = tok.offset_to;
-                    let whole = alt.terms[1..].iter().enumerate().all(|(k, term)| {
-                        let at = tok.position + tok.position_length.max(1) + k;
-                        (ti..tokens.len())
-                            .find(|&j| tokens[j].position == at && stems[j] == term)
-                            .map(|j| end = tokens[j].offset_to)
-                            .is_some()
-                    });
-                    if !whole {
-                        continue;
-                    }
-                    let exact = alt.terms.len() > 1
-                        || alt.forms.is_empty()
-                        || alt.forms.contains(&tok.text);
-                    out.push(Match {
-                        concept: ci,
-                        weight: alt.weight * if exact { 1.0 } else { STEM_ONLY },
-                        range: in_text.then_some(tok.offset_from..end),
-                        position: tok.position,
-                    });
+                Word {
+                    range: t.offset_from..t.offset_to,
+                    position: t.position,
+                    span: t.position_length.max(1),
+                    stem,
+                    plain: t.text.into(),
                 }
+            })
+            .collect()
+    }
+
+    pub fn passage_words(&mut self, passage: &Passage, context: &str) -> PassageWords {
+        PassageWords {
+            text: self.words(&passage.text),
+            context: self.words(context),
+        }
+    }
+}
+
+/// Finds the query's concepts among a passage's words.
+pub fn find_matches(query: &Query, words: &PassageWords) -> Vec<Match> {
+    // Which alternatives start with which term.
+    let mut starts: HashMap<&str, Vec<(usize, &Alternative)>> = HashMap::new();
+    for (ci, concept) in query.concepts.iter().enumerate() {
+        for alt in &concept.alternatives {
+            if let Some(first) = alt.terms.first() {
+                starts.entry(first.as_str()).or_default().push((ci, alt));
             }
         }
-        out
+    }
+    let mut out = Vec::new();
+    for (tokens, in_text) in [(&words.text, true), (&words.context, false)] {
+        for (ti, tok) in tokens.iter().enumerate() {
+            let Some(alts) = starts.get(&*tok.stem) else {
+                continue;
+            };
+            for &(ci, alt) in alts {
+                // Phrases: the next terms at the next positions.
+                let mut end = tok.range.end;
+                let whole = alt.terms[1..].iter().enumerate().all(|(k, term)| {
+                    let at = tok.position + tok.span + k;
+                    tokens[ti..]
+                        .iter()
+                        .find(|t| t.position == at && &*t.stem == term)
+                        .map(|t| end = t.range.end)
+                        .is_some()
+                });
+                if !whole {
+                    continue;
+                }
+                let exact = alt.terms.len() > 1
+                    || alt.forms.is_empty()
+                    || alt.forms.iter().any(|f| **f == *tok.plain);
+                out.push(Match {
+                    concept: ci,
+                    weight: alt.weight * if exact { 1.0 } else { STEM_ONLY },
+                    range: in_text.then_some(tok.range.start..end),
+                    position: tok.position,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The words of passages read so far, kept for the next questions up to a budget of words:
+/// re-reading a passage costs more than everything else a question does, and the passages
+/// that come up once tend to come up again.
+struct WordCache {
+    slots: Vec<OnceLock<Arc<PassageWords>>>,
+    room: AtomicUsize,
+}
+
+/// About 64 bytes a word: 2 million words is some 130 MB at most.
+const CACHED_WORDS: usize = 2_000_000;
+
+impl WordCache {
+    fn new(passages: usize) -> WordCache {
+        WordCache {
+            slots: (0..passages).map(|_| OnceLock::new()).collect(),
+            room: AtomicUsize::new(CACHED_WORDS),
+        }
+    }
+
+    fn get(&self, id: usize, read: impl FnOnce() -> PassageWords) -> Arc<PassageWords> {
+        let Some(slot) = self.slots.get(id) else {
+            return Arc::new(read());
+        };
+        if let Some(words) = slot.get() {
+            return Arc::clone(words);
+        }
+        let words = Arc::new(read());
+        let size = words.text.len() + words.context.len();
+        let fits = self
+            .room
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |room| {
+                room.checked_sub(size)
+            })
+            .is_ok();
+        if fits && slot.set(Arc::clone(&words)).is_err() {
+            // Another thread cached it first: give the room back.
+            self.room.fetch_add(size, Ordering::Relaxed);
+        }
+        words
     }
 }
 
@@ -460,16 +541,19 @@ pub struct Engine {
     retriever: Box<dyn Retriever>,
     analyzer: Analyzer,
     reader: PassageReader,
+    words: WordCache,
 }
 
 impl Engine {
     pub fn new(knowledge: Knowledge, synonyms: Synonyms, retriever: Box<dyn Retriever>) -> Engine {
+        let knowledge_len = knowledge.passages.len();
         Engine {
             knowledge,
             synonyms,
             retriever,
             analyzer: Analyzer::default(),
             reader: PassageReader::default(),
+            words: WordCache::new(knowledge_len),
         }
     }
 
@@ -534,8 +618,11 @@ impl Engine {
             .iter()
             .filter_map(|c| {
                 let passage = self.knowledge.passages.get(c.passage)?;
-                let context = passage.context(&self.knowledge.document(passage).meta);
-                let matches = reader.find_matches(&query, passage, &context);
+                let words = self.words.get(c.passage, || {
+                    let context = passage.context(&self.knowledge.document(passage).meta);
+                    reader.passage_words(passage, &context)
+                });
+                let matches = find_matches(&query, &words);
                 Some(score(c, passage, matches, &weights, best_bm25))
             })
             .collect();
@@ -653,6 +740,71 @@ fn proximity(matches: &[Match], weights: &[f32]) -> Option<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::analysis::{Alternative, Concept, Source};
+    use crate::knowledge::PassageKind;
+
+    fn passage(text: &str) -> Passage {
+        Passage {
+            doc: 0,
+            kind: PassageKind::Paragraph,
+            number: 1,
+            text: text.to_string(),
+            sentences: crate::knowledge::sentences(text),
+        }
+    }
+
+    fn concept(terms: &[&str], forms: &[&str]) -> Concept {
+        Concept {
+            surface: terms.join(" "),
+            alternatives: vec![Alternative {
+                terms: terms.iter().map(|t| t.to_string()).collect(),
+                weight: 1.0,
+                source: Source::Own,
+                forms: forms.iter().map(|f| f.to_string()).collect(),
+            }],
+        }
+    }
+
+    #[test]
+    fn matches_weigh_exact_spellings_over_shared_stems_and_find_phrases() {
+        let query = Query {
+            concepts: vec![
+                concept(&["author"], &["author"]),
+                concept(&["unit", "state"], &[]),
+            ],
+            truncated: false,
+        };
+        let p = passage("The authority of the author. The United States and the states.");
+        let words = PassageReader::default().passage_words(&p, "");
+        let found: Vec<(usize, f32, &str)> = find_matches(&query, &words)
+            .iter()
+            .map(|m| (m.concept, m.weight, &p.text[m.range.clone().unwrap()]))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (0, STEM_ONLY, "authority"),
+                (0, 1.0, "author"),
+                (1, 1.0, "United States")
+            ]
+        );
+    }
+
+    #[test]
+    fn the_word_cache_reads_a_passage_once() {
+        let cache = WordCache::new(2);
+        let mut reads = 0;
+        let mut read = || {
+            reads += 1;
+            PassageWords::default()
+        };
+        let a = cache.get(1, &mut read);
+        let b = cache.get(1, &mut read);
+        assert!(Arc::ptr_eq(&a, &b));
+        let _ = cache.get(99, &mut read); // Unknown ids are read, not cached.
+        assert_eq!(reads, 2);
+    }
 
     #[test]
     fn levenshtein_counts_transpositions_once() {
