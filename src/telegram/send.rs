@@ -6,7 +6,7 @@
 //! - "can't parse entities": send once more as plain text.
 //! - 403 and friends (the user blocked the bot, the bot was kicked): log it and go on; there
 //!   is nobody to tell.
-//! - Network errors: a few more tries with a growing pause.
+//! - Network errors and 5xx answers: a few more tries with a growing pause.
 //!
 //! This lives here rather than in teloxide's `Throttle` adaptor because the handler tree must
 //! take a plain `Bot` (that is what the mock bot of the tests gives it), and because the
@@ -84,6 +84,26 @@ pub fn is_unreachable_chat(e: &RequestError) -> bool {
     )
 }
 
+/// Whether trying again later may work: the network failed, or Telegram (or a proxy in front
+/// of it) answered 5xx. teloxide reports a 5xx JSON error as an unknown API error carrying
+/// its description, and an HTML error page from a proxy as invalid JSON.
+pub fn is_transient(e: &RequestError) -> bool {
+    const SERVER_ERRORS: [&str; 5] = [
+        "Internal Server Error",
+        "Bad Gateway",
+        "Service Unavailable",
+        "Gateway Timeout",
+        "Too Many Open Connections",
+    ];
+    match e {
+        RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => true,
+        RequestError::Api(ApiError::Unknown(description)) => {
+            SERVER_ERRORS.iter().any(|s| description.contains(s))
+        }
+        _ => false,
+    }
+}
+
 /// Sends `out`, handling Telegram's faults as the module says. `Ok(None)`: the chat cannot
 /// be written to (logged), which is not an error of the bot.
 pub async fn send(bot: &Bot, mut out: Outgoing) -> Result<Option<Message>, RequestError> {
@@ -143,9 +163,9 @@ pub async fn send(bot: &Bot, mut out: Outgoing) -> Result<Option<Message>, Reque
                 tracing::info!(chat = out.chat.0, error = %e, "chat unreachable (blocked or removed); not sending");
                 return Ok(None);
             }
-            RequestError::Network(_) | RequestError::Io(_) => {
+            e if is_transient(e) => {
                 let pause = Duration::from_millis(250 << attempt.min(5));
-                tracing::warn!(error = %err, ?pause, "network error while sending; trying again");
+                tracing::warn!(error = %err, ?pause, "network or server error while sending; trying again");
                 tokio::time::sleep(pause).await;
             }
             _ => return Err(err),
@@ -177,4 +197,29 @@ pub async fn send_all(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_are_transient_refusals_are_not() {
+        let transient = [
+            RequestError::Api(ApiError::Unknown("Bad Gateway".into())),
+            RequestError::Api(ApiError::Unknown("Internal Server Error".into())),
+            RequestError::Io(std::sync::Arc::new(std::io::Error::other("reset"))),
+        ];
+        for e in &transient {
+            assert!(is_transient(e), "{e}");
+        }
+        let final_ = [
+            RequestError::Api(ApiError::BotBlocked),
+            RequestError::Api(ApiError::Unknown("Bad Request: message is too long".into())),
+            RequestError::Api(ApiError::InvalidToken),
+        ];
+        for e in &final_ {
+            assert!(!is_transient(e), "{e}");
+        }
+    }
 }

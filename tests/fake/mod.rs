@@ -1,0 +1,662 @@
+//! A fake Telegram Bot API server on 127.0.0.1, for end-to-end tests of the real bot
+//! (`citebot::telegram::run`), shared by tests/fake_api.rs and tests/fake_api_load.rs.
+//!
+//! teloxide calls `POST {api_url}/bot{token}/{Method}` with a JSON body. The fake answers the
+//! methods citebot uses the way Telegram does (`{"ok":true,"result":...}`), records every call,
+//! and keeps Telegram's update queue semantics: `getUpdates` returns the updates whose
+//! `update_id >= offset`, and an `offset` confirms (forgets) every update below it, so that a
+//! second bot started against the same server continues where the first one stopped.
+//!
+//! Like Telegram, `sendMessage` refuses HTML it cannot parse and texts over 4096 UTF-16 units,
+//! which MockBot (tests/bot.rs) does not check.
+//!
+//! Faults, chosen by the test: a queue per method (the next calls fail), a rule per chat
+//! (e.g. always 403), and rules on the n-th call of a method (e.g. every 50th `sendMessage`
+//! gets a 429). A [`Fault::Drop`] closes the connection in the middle of the answer.
+
+#![allow(dead_code)] // Each test binary uses its own part of the helpers.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use citebot::telegram::Ctx;
+use citebot::Engine;
+use serde_json::{json, Value};
+use tokio::sync::{oneshot, Notify};
+use tokio::task::JoinHandle;
+
+/// A token of valid shape; the fake only answers requests that carry it.
+pub const TOKEN: &str = "123456:AAHfakeTokenForTestsOnly_0123456789";
+pub const BOT_ID: i64 = 123456;
+pub const BOT_USERNAME: &str = "citebot_test_bot";
+/// The longest a `getUpdates` waits for news, whatever `timeout` the bot asks for (10 s): long
+/// enough to show long polling, short enough that nothing in a test waits on it.
+const MAX_POLL_WAIT: Duration = Duration::from_millis(500);
+/// Telegram's default and maximum `limit` of `getUpdates`.
+const PAGE: usize = 100;
+
+/// A failure the fake answers with instead of doing what was asked.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    /// A Bot API error: the HTTP status and the JSON body.
+    Error { status: u16, body: Value },
+    /// The answer starts (status 200, a `Content-Length`) and the connection closes in the
+    /// middle of the body: the client sees a network error, and the call had no effect.
+    Drop,
+}
+
+impl Fault {
+    fn error(status: u16, description: &str) -> Fault {
+        Fault::Error {
+            status,
+            body: json!({"ok": false, "error_code": status, "description": description}),
+        }
+    }
+
+    pub fn retry_after(secs: u64) -> Fault {
+        Fault::Error {
+            status: 429,
+            body: json!({
+                "ok": false, "error_code": 429,
+                "description": format!("Too Many Requests: retry after {secs}"),
+                "parameters": {"retry_after": secs},
+            }),
+        }
+    }
+
+    /// Note: teloxide-core sleeps 10 s on any 5xx HTTP status before it reads the body
+    /// (`DELAY_ON_SERVER_ERROR` in teloxide-core's net/request.rs). See [`Fault::status`].
+    pub fn bad_gateway() -> Fault {
+        Fault::error(502, "Bad Gateway")
+    }
+
+    pub fn blocked() -> Fault {
+        Fault::error(403, "Forbidden: bot was blocked by the user")
+    }
+
+    pub fn cant_parse_entities() -> Fault {
+        Fault::error(
+            400,
+            "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0",
+        )
+    }
+
+    pub fn unauthorized() -> Fault {
+        Fault::error(401, "Unauthorized")
+    }
+
+    /// The same error body under another HTTP status: a 502 body with status 200 is parsed
+    /// by teloxide to the same error as a real 502, without teloxide's 10 s pause.
+    pub fn status(self, status: u16) -> Fault {
+        match self {
+            Fault::Error { body, .. } => Fault::Error { status, body },
+            Fault::Drop => Fault::Drop,
+        }
+    }
+
+    fn response(&self) -> Response {
+        match self {
+            Fault::Error { status, body } => json_response(*status, body.clone()),
+            // A body of unknown length under a Content-Length it does not fill: hyper sends
+            // the head, then closes the connection when the body ends early, and the client
+            // gets a network error. (A body of known length would trip a debug assertion.)
+            Fault::Drop => Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::CONTENT_LENGTH, "4096")
+                .body(Body::from_stream(
+                    Body::from("{\"ok\":true,\"res").into_data_stream(),
+                ))
+                .expect("a valid response"),
+        }
+    }
+}
+
+/// One request the bot made, and what the fake did with it.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub method: String,
+    pub body: Value,
+    /// The fault answered instead of the method; `None` when the call succeeded.
+    pub fault: Option<Fault>,
+    /// What was answered on success (e.g. the sent message).
+    pub result: Option<Value>,
+    pub at: Instant,
+}
+
+impl Call {
+    pub fn ok(&self) -> bool {
+        self.fault.is_none() && self.result.is_some()
+    }
+    pub fn chat_id(&self) -> Option<i64> {
+        self.body["chat_id"].as_i64()
+    }
+    pub fn text(&self) -> &str {
+        self.body["text"].as_str().unwrap_or("")
+    }
+    pub fn parse_mode(&self) -> Option<&str> {
+        self.body["parse_mode"].as_str()
+    }
+    /// The message this one replies to.
+    pub fn reply_to(&self) -> Option<i64> {
+        self.body["reply_parameters"]["message_id"].as_i64()
+    }
+    /// The labels of the inline keyboard, row after row.
+    pub fn buttons(&self) -> Vec<String> {
+        let rows = self.body["reply_markup"]["inline_keyboard"].as_array();
+        rows.into_iter()
+            .flatten()
+            .filter_map(Value::as_array)
+            .flatten()
+            .filter_map(|b| b["text"].as_str().map(String::from))
+            .collect()
+    }
+}
+
+/// Decides a fault from the method and the call's number for that method (from 1, counting
+/// retries: a retried call is a new call).
+pub type Rule = Box<dyn Fn(&str, u64) -> Option<Fault> + Send>;
+
+#[derive(Default)]
+struct Inner {
+    /// Every update ever queued, in `update_id` order.
+    updates: Vec<Value>,
+    next_update_id: i64,
+    /// The highest `offset` the bot sent: updates below it are confirmed.
+    confirmed: i64,
+    calls: Vec<Call>,
+    counts: HashMap<String, u64>,
+    queued_faults: HashMap<String, VecDeque<Fault>>,
+    chat_faults: HashMap<i64, Fault>,
+    rules: Vec<Rule>,
+    next_message_id: i64,
+    /// At most this many updates per `getUpdates` (Telegram may return fewer than asked).
+    page: usize,
+    /// How long `sendMessage` takes, to spread a stream of answers out in time.
+    send_delay: Duration,
+}
+
+struct Shared {
+    inner: Mutex<Inner>,
+    /// Wakes long polls when updates are queued.
+    news: Notify,
+}
+
+pub struct FakeApi {
+    pub url: url::Url,
+    shared: Arc<Shared>,
+    server: JoinHandle<()>,
+}
+
+impl Drop for FakeApi {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl FakeApi {
+    pub async fn start() -> FakeApi {
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                next_update_id: 1,
+                next_message_id: 100_000,
+                page: PAGE,
+                ..Inner::default()
+            }),
+            news: Notify::new(),
+        });
+        let app = Router::new()
+            .route("/{bot}/{method}", post(handle))
+            .with_state(Arc::clone(&shared));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port on 127.0.0.1");
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .await
+                .expect("the fake API serves");
+        });
+        let url = url::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+        FakeApi {
+            url,
+            shared,
+            server,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.shared.inner.lock().unwrap()
+    }
+
+    /// A bot that talks to this server.
+    pub fn bot(&self) -> teloxide::Bot {
+        teloxide::Bot::new(TOKEN).set_api_url(self.url.clone())
+    }
+
+    /// Queues an update of `kind` ("message", "callback_query", ...); returns its update_id.
+    pub fn push(&self, kind: &str, payload: Value) -> i64 {
+        let id = {
+            let mut inner = self.lock();
+            let id = inner.next_update_id;
+            inner.next_update_id += 1;
+            let mut update = json!({ "update_id": id });
+            update[kind] = payload;
+            inner.updates.push(update);
+            id
+        };
+        self.shared.news.notify_waiters();
+        id
+    }
+
+    /// Queues a private text message from user `chat` (the user id is the chat id).
+    pub fn push_text(&self, chat: i64, message_id: i64, text: &str) -> i64 {
+        self.push("message", text_message(chat, message_id, text))
+    }
+
+    /// The next `faults.len()` calls of `method` fail with these faults, in order.
+    pub fn fail_next(&self, method: &str, faults: impl IntoIterator<Item = Fault>) {
+        let mut inner = self.lock();
+        let queue = inner.queued_faults.entry(method.to_string()).or_default();
+        queue.extend(faults);
+    }
+
+    /// Every call about `chat` fails with `fault`.
+    pub fn fail_chat(&self, chat: i64, fault: Fault) {
+        self.lock().chat_faults.insert(chat, fault);
+    }
+
+    pub fn fail_when(&self, rule: impl Fn(&str, u64) -> Option<Fault> + Send + 'static) {
+        self.lock().rules.push(Box::new(rule));
+    }
+
+    pub fn set_page(&self, page: usize) {
+        self.lock().page = page;
+    }
+
+    pub fn set_send_delay(&self, delay: Duration) {
+        self.lock().send_delay = delay;
+    }
+
+    pub fn calls(&self, method: &str) -> Vec<Call> {
+        let inner = self.lock();
+        inner
+            .calls
+            .iter()
+            .filter(|c| c.method == method)
+            .cloned()
+            .collect()
+    }
+
+    /// The calls of `method` that succeeded.
+    pub fn done(&self, method: &str) -> Vec<Call> {
+        let mut calls = self.calls(method);
+        calls.retain(Call::ok);
+        calls
+    }
+
+    /// How many calls of `method` succeeded, without copying them.
+    pub fn count_done(&self, method: &str) -> usize {
+        let inner = self.lock();
+        inner
+            .calls
+            .iter()
+            .filter(|c| c.method == method && c.ok())
+            .count()
+    }
+
+    /// The highest offset the bot confirmed: every update below it is done with.
+    pub fn confirmed(&self) -> i64 {
+        self.lock().confirmed
+    }
+
+    pub fn last_update_id(&self) -> i64 {
+        self.lock().next_update_id - 1
+    }
+
+    /// Waits until `what` holds, checking every 20 ms; panics after `within`.
+    pub async fn wait_for(&self, within: Duration, what: &str, cond: impl Fn(&FakeApi) -> bool) {
+        let deadline = Instant::now() + within;
+        while !cond(self) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+fn json_response(status: u16, body: Value) -> Response {
+    let status = StatusCode::from_u16(status).expect("a valid HTTP status");
+    (status, axum::Json(body)).into_response()
+}
+
+fn ok(result: Value) -> Response {
+    json_response(200, json!({"ok": true, "result": result}))
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    UrlPath((bot, method)): UrlPath<(String, String)>,
+    body: Bytes,
+) -> Response {
+    if bot != format!("bot{TOKEN}") {
+        return json_response(
+            404,
+            json!({"ok": false, "error_code": 404, "description": "Not Found"}),
+        );
+    }
+    // Telegram's method names are case-insensitive and teloxide sends `GetMe`, `SendMessage`:
+    // calls are recorded under the documented names (`getMe`, `sendMessage`).
+    let method = match method.chars().next() {
+        Some(c) => format!("{}{}", c.to_ascii_lowercase(), &method[c.len_utf8()..]),
+        None => method,
+    };
+    let body: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
+    // Decide and record under the lock; answer (and wait) without it.
+    let (index, fault, send_delay) = {
+        let mut inner = shared.inner.lock().unwrap();
+        let inner = &mut *inner;
+        let n = inner.counts.entry(method.clone()).or_default();
+        *n += 1;
+        let n = *n;
+        let chat = body["chat_id"].as_i64();
+        let fault = inner
+            .queued_faults
+            .get_mut(&method)
+            .and_then(VecDeque::pop_front)
+            .or_else(|| chat.and_then(|c| inner.chat_faults.get(&c).cloned()))
+            .or_else(|| inner.rules.iter().find_map(|rule| rule(&method, n)));
+        inner.calls.push(Call {
+            method: method.clone(),
+            body: body.clone(),
+            fault: fault.clone(),
+            result: None,
+            at: Instant::now(),
+        });
+        (inner.calls.len() - 1, fault, inner.send_delay)
+    };
+    if let Some(fault) = fault {
+        return fault.response();
+    }
+    let result = match method.as_str() {
+        "getUpdates" => Ok(get_updates(&shared, &body).await),
+        "getMe" => Ok(json!({
+            "id": BOT_ID, "is_bot": true, "first_name": "Citebot", "username": BOT_USERNAME,
+            "can_join_groups": true, "can_read_all_group_messages": false,
+            "supports_inline_queries": true, "has_main_web_app": false,
+        })),
+        "getWebhookInfo" => Ok(json!({
+            "url": "", "has_custom_certificate": false, "pending_update_count": 0,
+        })),
+        "deleteWebhook"
+        | "setMyCommands"
+        | "sendChatAction"
+        | "answerCallbackQuery"
+        | "answerInlineQuery" => Ok(json!(true)),
+        "sendMessage" => {
+            tokio::time::sleep(send_delay).await;
+            check_html(&body).map(|()| {
+                let id = {
+                    let mut inner = shared.inner.lock().unwrap();
+                    inner.next_message_id += 1;
+                    inner.next_message_id
+                };
+                bot_message(&body["chat_id"], id, body["text"].as_str().unwrap_or(""))
+            })
+        }
+        "editMessageReplyMarkup" => {
+            let id = body["message_id"].as_i64().unwrap_or(0);
+            Ok(bot_message(&body["chat_id"], id, "(edited)"))
+        }
+        _ => Err(Fault::error(404, "Not Found: method not found")),
+    };
+    let mut inner = shared.inner.lock().unwrap();
+    match result {
+        Ok(result) => {
+            inner.calls[index].result = Some(result.clone());
+            drop(inner);
+            ok(result)
+        }
+        Err(fault) => {
+            inner.calls[index].fault = Some(fault.clone());
+            drop(inner);
+            fault.response()
+        }
+    }
+}
+
+/// Long polling: confirms `offset`, then returns what is queued from it on, waiting a little
+/// for news when nothing is.
+async fn get_updates(shared: &Shared, body: &Value) -> Value {
+    let offset = body["offset"].as_i64().unwrap_or(0);
+    let limit = body["limit"].as_u64().map_or(PAGE, |l| l as usize);
+    let wait = Duration::from_secs(body["timeout"].as_u64().unwrap_or(0)).min(MAX_POLL_WAIT);
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        // Registered before looking, so that a push between the look and the wait is seen.
+        let news = shared.news.notified();
+        tokio::pin!(news);
+        news.as_mut().enable();
+        {
+            let mut inner = shared.inner.lock().unwrap();
+            inner.confirmed = inner.confirmed.max(offset);
+            let from = inner.confirmed;
+            let take = limit.min(inner.page).max(1);
+            let updates: Vec<Value> = inner
+                .updates
+                .iter()
+                .filter(|u| u["update_id"].as_i64().unwrap() >= from)
+                .take(take)
+                .cloned()
+                .collect();
+            if !updates.is_empty() {
+                return Value::Array(updates);
+            }
+        }
+        if tokio::time::timeout_at(deadline, news).await.is_err() {
+            return json!([]);
+        }
+    }
+}
+
+/// Telegram's checks on a message: text present, at most 4096 UTF-16 units once the
+/// entities are parsed, and (in HTML mode) only known tags, nested properly, with `<`, `>`
+/// and `&` escaped.
+fn check_html(body: &Value) -> Result<(), Fault> {
+    let text = body["text"].as_str().unwrap_or("");
+    let visible = if body["parse_mode"].as_str() == Some("HTML") {
+        parse_html(text).map_err(|why| {
+            Fault::error(400, &format!("Bad Request: can't parse entities: {why}"))
+        })?
+    } else {
+        text.to_string()
+    };
+    if visible.trim().is_empty() {
+        return Err(Fault::error(400, "Bad Request: message text is empty"));
+    }
+    if visible.encode_utf16().count() > 4096 {
+        return Err(Fault::error(400, "Bad Request: message is too long"));
+    }
+    Ok(())
+}
+
+/// The text of Telegram HTML, or why Telegram would refuse it.
+pub fn parse_html(html: &str) -> Result<String, String> {
+    const TAGS: [&str; 15] = [
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "a",
+        "code",
+        "pre",
+        "blockquote",
+        "tg-spoiler",
+        "span",
+    ];
+    let mut open: Vec<String> = Vec::new();
+    let mut text = String::new();
+    let mut rest = html;
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '<' => {
+                let end = rest.find('>').ok_or("unclosed start tag")?;
+                let tag = &rest[1..end];
+                rest = &rest[end + 1..];
+                if let Some(name) = tag.strip_prefix('/') {
+                    if open.pop().as_deref() != Some(name) {
+                        return Err(format!("unmatched end tag \"{name}\""));
+                    }
+                } else {
+                    let name = tag.split_whitespace().next().unwrap_or("");
+                    if !TAGS.contains(&name) {
+                        return Err(format!("unsupported start tag \"{name}\""));
+                    }
+                    open.push(name.to_string());
+                }
+            }
+            '&' => {
+                let end = rest.find(';').ok_or("unclosed entity")?;
+                let decoded = match &rest[..=end] {
+                    "&lt;" => '<',
+                    "&gt;" => '>',
+                    "&amp;" => '&',
+                    "&quot;" => '"',
+                    e => e
+                        .strip_prefix("&#x")
+                        .map(|hex| u32::from_str_radix(&hex[..hex.len() - 1], 16))
+                        .or_else(|| e.strip_prefix("&#").map(|d| d[..d.len() - 1].parse()))
+                        .and_then(Result::ok)
+                        .and_then(char::from_u32)
+                        .ok_or_else(|| format!("unsupported entity {e}"))?,
+                };
+                text.push(decoded);
+                rest = &rest[end + 1..];
+            }
+            '>' => return Err("unescaped \">\"".into()),
+            c => {
+                text.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    match open.pop() {
+        Some(name) => Err(format!(
+            "can't find end tag corresponding to start tag \"{name}\""
+        )),
+        None => Ok(text),
+    }
+}
+
+pub fn user(id: i64) -> Value {
+    json!({"id": id, "is_bot": false, "first_name": format!("U{id}")})
+}
+
+fn chat(id: &Value) -> Value {
+    match id.as_i64() {
+        Some(id) if id < 0 => json!({"id": id, "type": "supergroup", "title": "Group"}),
+        _ => json!({"id": id, "type": "private", "first_name": format!("U{id}")}),
+    }
+}
+
+/// A private text message from user `chat`.
+pub fn text_message(chat_id: i64, message_id: i64, text: &str) -> Value {
+    json!({
+        "message_id": message_id, "date": 1_700_000_000,
+        "chat": chat(&json!(chat_id)), "from": user(chat_id), "text": text,
+    })
+}
+
+/// A message of the bot, as `sendMessage` returns it.
+pub fn bot_message(chat_id: &Value, message_id: i64, text: &str) -> Value {
+    json!({
+        "message_id": message_id, "date": 1_700_000_000, "chat": chat(chat_id),
+        "from": {"id": BOT_ID, "is_bot": true, "first_name": "Citebot", "username": BOT_USERNAME},
+        "text": text,
+    })
+}
+
+/// The knowledge, loaded once per test binary.
+pub fn engine() -> Arc<Engine> {
+    static ENGINE: OnceLock<Arc<Engine>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+            Arc::new(Engine::load(&root.join("knowledge"), None).expect("the knowledge loads"))
+        })
+        .clone()
+}
+
+/// Logs to the test output, filtered by RUST_LOG (nothing by default).
+pub fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}
+
+/// The real bot (`citebot::telegram::run`, polling mode) running against a fake server.
+pub struct RunningBot {
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningBot {
+    pub fn start(api: &FakeApi) -> RunningBot {
+        RunningBot::start_with(api, Ctx::new(engine()))
+    }
+
+    pub fn start_with(api: &FakeApi, ctx: Ctx) -> RunningBot {
+        init_logs();
+        let bot = api.bot();
+        let config = citebot::config::Config::from_vars(|_| None).expect("the default config");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.await;
+            };
+            citebot::telegram::run(bot, Arc::new(ctx), &config, shutdown).await
+        });
+        RunningBot {
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    /// Whether `run` has returned by itself.
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// Asks the bot to stop, as SIGTERM does, and returns what `run` returned.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.join().await
+    }
+
+    /// Waits for `run` to return (at most 15 s) without asking it to stop.
+    pub async fn join(self) -> anyhow::Result<()> {
+        // Dropping the sender would stop the bot: it lives until `run` has returned.
+        let RunningBot { stop, task } = self;
+        let result = tokio::time::timeout(Duration::from_secs(15), task)
+            .await
+            .expect("the bot stops within 15 s")
+            .expect("the bot task does not panic");
+        drop(stop);
+        result
+    }
+}

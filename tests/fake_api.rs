@@ -1,0 +1,369 @@
+//! End-to-end tests of the real bot (`citebot::telegram::run`, long polling) against a fake
+//! Telegram Bot API server on 127.0.0.1 (tests/fake/mod.rs): what goes over the wire, start-up,
+//! shutdown, and how the bot copes with Telegram's errors (429, 5xx, 403, 400, 401, dropped
+//! connections). The load and restart tests are in tests/fake_api_load.rs.
+
+mod fake;
+
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fake::{FakeApi, Fault, RunningBot, TOKEN};
+use serde_json::json;
+use tokio::time::timeout;
+
+const KABULOV: &str = "What did Kabulov say about a US withdrawal?";
+
+/// Every test is bounded: a hang fails the test instead of the CI job.
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// Waits until the bot polls, so that updates pushed afterwards go through long polling.
+async fn started(api: &FakeApi) {
+    api.wait_for(Duration::from_secs(10), "the first getUpdates", |api| {
+        !api.calls("getUpdates").is_empty()
+    })
+    .await;
+}
+
+/// Waits until `n` messages to `chat` were delivered, and returns them.
+async fn answers(api: &FakeApi, chat: i64, n: usize) -> Vec<fake::Call> {
+    let delivered = |api: &FakeApi| {
+        let mut calls = api.done("sendMessage");
+        calls.retain(|c| c.chat_id() == Some(chat));
+        calls
+    };
+    api.wait_for(
+        Duration::from_secs(20),
+        &format!("{n} answers in chat {chat}"),
+        |api| delivered(api).len() >= n,
+    )
+    .await;
+    delivered(api)
+}
+
+#[tokio::test]
+async fn a_question_gets_a_cited_html_reply_and_its_update_is_confirmed() {
+    timeout(LIMIT, async {
+        let api = FakeApi::start().await;
+        let bot = RunningBot::start(&api);
+        started(&api).await;
+        let update = api.push_text(42, 77, KABULOV);
+        let sent = answers(&api, 42, 1).await;
+        // Nothing else is on its way.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        bot.stop().await.expect("a graceful stop is Ok");
+
+        let sent = &sent[0];
+        assert_eq!(api.done("sendMessage").len(), 1, "one answer");
+        assert_eq!(sent.parse_mode(), Some("HTML"));
+        assert!(sent.text().starts_with("<blockquote>"), "{}", sent.text());
+        assert!(sent.text().contains("<b>Kabulov</b>"), "{}", sent.text());
+        assert!(sent.text().contains("¶4"), "{}", sent.text());
+        assert_eq!(sent.reply_to(), Some(77));
+        assert_eq!(sent.body["link_preview_options"]["is_disabled"], true);
+        assert_eq!(sent.buttons(), ["Full paragraph", "Next match", "👍", "👎"]);
+        let typing = &api.done("sendChatAction")[0];
+        assert_eq!(
+            (typing.chat_id(), typing.body["action"].as_str()),
+            (Some(42), Some("typing"))
+        );
+        assert!(typing.at <= sent.at, "typing is shown before the answer");
+
+        let commands = &api.done("setMyCommands")[0];
+        let names: Vec<&str> = commands.body["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["command"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["ask", "help", "about", "start"]);
+        assert!(
+            api.confirmed() > update,
+            "the bot confirmed update {update} before stopping (offset {})",
+            api.confirmed()
+        );
+    })
+    .await
+    .expect("within the time limit");
+}
+
+#[tokio::test]
+async fn flood_control_and_a_dropped_connection_are_retried_and_the_answer_sent_once() {
+    timeout(LIMIT, async {
+        let api = FakeApi::start().await;
+        api.fail_next("sendMessage", [Fault::retry_after(1), Fault::Drop]);
+        let bot = RunningBot::start(&api);
+        api.push_text(42, 77, KABULOV);
+        answers(&api, 42, 1).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        bot.stop().await.unwrap();
+
+        let calls = api.calls("sendMessage");
+        assert_eq!(calls.len(), 3, "429, dropped, delivered: {calls:#?}");
+        assert!(
+            calls[1].at - calls[0].at >= Duration::from_secs(1),
+            "retry_after is waited out"
+        );
+        assert_eq!(api.done("sendMessage").len(), 1);
+        assert!(calls
+            .iter()
+            .all(|c| c.text() == calls[0].text() && c.reply_to() == Some(77)));
+    })
+    .await
+    .expect("within the time limit");
+}
+
+#[tokio::test]
+async fn bad_gateway_is_retried_and_the_answer_sent_once() {
+    timeout(LIMIT, async {
+        let api = FakeApi::start().await;
+        // A real 502 status: teloxide-core itself pauses 10 s before reading it.
+        api.fail_next("sendMessage", [Fault::retry_after(1), Fault::bad_gateway()]);
+        let bot = RunningBot::start(&api);
+        api.push_text(42, 77, KABULOV);
+        answers(&api, 42, 1).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        bot.stop().await.unwrap();
+        let calls = api.calls("sendMessage");
+        assert_eq!(calls.len(), 3, "429, 502, delivered: {calls:#?}");
+        assert_eq!(api.done("sendMessage").len(), 1);
+    })
+    .await
+    .expect("within the time limit");
+}
+
+/// Log lines, captured for one test.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+// A current-thread runtime: the bot's tasks run on this thread, so the subscriber set for
+// this thread sees their logs.
+#[tokio::test(flavor = "current_thread")]
+async fn a_blocked_chat_is_logged_and_skipped_and_the_rest_of_the_batch_answered() {
+    let logs = Logs::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer({
+            let logs = logs.clone();
+            move || logs.clone()
+        })
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    timeout(LIMIT, async {
+        let api = FakeApi::start().await;
+        api.fail_chat(13, Fault::blocked());
+        // Queued before the bot starts: one batch.
+        api.push_text(13, 1, KABULOV);
+        api.push_text(42, 2, KABULOV);
+        api.push_text(13, 3, "Who is Mohammad Atmar?");
+        let bot = RunningBot::start(&api);
+        answers(&api, 42, 1).await;
+        api.wait_for(Duration::from_secs(5), "both questions of chat 13", |api| {
+            api.calls("sendMessage")
+                .iter()
+                .filter(|c| c.chat_id() == Some(13))
+                .count()
+                >= 2
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        bot.stop().await.unwrap();
+
+        let to_13: Vec<_> = api
+            .calls("sendMessage")
+            .into_iter()
+            .filter(|c| c.chat_id() == Some(13))
+            .collect();
+        assert_eq!(to_13.len(), 2, "one try per answer, no retries: {to_13:#?}");
+        assert!(to_13.iter().all(|c| c.fault == Some(Fault::blocked())));
+        assert_eq!(api.done("sendMessage").len(), 1, "chat 42 answered once");
+        assert!(api.confirmed() > 3, "the batch was confirmed");
+    })
+    .await
+    .expect("within the time limit");
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("chat unreachable") && l.contains("chat=13")),
+        "{logs}"
+    );
+    assert!(!logs.contains("handler error"), "{logs}");
+}
+
+#[tokio::test]
+async fn html_telegram_cannot_parse_is_sent_again_as_plain_text() {
+    timeout(LIMIT, async {
+        let api = FakeApi::start().await;
+        api.fail_next("sendMessage", [Fault::cant_parse_entities()]);
+        let bot = RunningBot::start(&api);
+        api.push_text(42, 77, KABULOV);
+        answers(&api, 42, 1).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        bot.stop().await.unwrap();
+
+        let calls = api.calls("sendMessage");
+        assert_eq!(calls.len(), 2, "{calls:#?}");
+        assert_eq!(calls[0].parse_mode(), Some("HTML"));
+        let plain = &calls[1];
+        assert!(plain.ok() && plain.chat_id() == Some(42) && plain.reply_to() == Some(77));
+        assert_eq!(plain.parse_mode(), None);
+        assert!(plain.text().contains("Kabulov"), "{}", plain.text());
+        assert!(plain.text().contains("¶4"), "{}", plain.text());
+        for tag in ["<b>", "</b>", "<blockquote>", "<a href"] {
+            assert!(!plain.text().contains(tag), "{tag} in {}", plain.text());
+        }
+    })
+    .await
+    .expect("within the time limit");
+}
+
+#[tokio::test]
+async fn a_rejected_token_ends_start_up_with_advice_and_without_the_token() {
+    timeout(LIMIT, async {
+        let api = FakeApi::start().await;
+        api.fail_next("getMe", [Fault::unauthorized()]);
+        let err = RunningBot::start(&api)
+            .join()
+            .await
+            .expect_err("a rejected token is fatal");
+        let shown = format!("{err:#} {err:?}");
+        assert!(shown.contains("@BotFather"), "{shown}");
+        let secret = TOKEN.split_once(':').unwrap().1;
+        assert!(!shown.contains(secret), "the token leaked: {shown}");
+        assert_eq!(api.calls("getMe").len(), 1, "not retried");
+        assert!(api.calls("getUpdates").is_empty());
+    })
+    .await
+    .expect("within the time limit");
+}
+
+#[tokio::test]
+async fn telegram_failing_at_start_up_is_retried_with_backoff() {
+    timeout(LIMIT, async {
+        let api = FakeApi::start().await;
+        // The 502 body under status 200: the same error for teloxide, without the 10 s pause
+        // teloxide-core adds on a 5xx status (tests/fake/mod.rs, Fault::status).
+        let down = Fault::bad_gateway().status(200);
+        api.fail_next("getMe", [down.clone(), down]);
+        let t0 = Instant::now();
+        let bot = RunningBot::start(&api);
+        started(&api).await;
+        api.push_text(42, 77, KABULOV);
+        let sent = answers(&api, 42, 1).await;
+        bot.stop().await.unwrap();
+
+        assert!(sent[0].text().contains("¶4"));
+        let get_me = api.calls("getMe");
+        assert!(get_me[..2].iter().all(|c| c.fault.is_some()) && get_me[2].ok());
+        let waited = get_me[2].at - get_me[0].at;
+        assert!(
+            waited >= Duration::from_millis(2_900),
+            "1 s then 2 s of backoff, waited {waited:?}"
+        );
+        assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+    })
+    .await
+    .expect("within the time limit");
+}
+
+#[tokio::test]
+async fn inline_queries_offer_cited_passages() {
+    timeout(LIMIT, async {
+        let api = FakeApi::start().await;
+        let bot = RunningBot::start(&api);
+        let inline = |id: &str, query: &str| {
+            json!({"id": id, "from": fake::user(42), "query": query, "offset": ""})
+        };
+        api.push("inline_query", inline("q1", KABULOV));
+        api.push("inline_query", inline("q2", "  "));
+        api.wait_for(Duration::from_secs(10), "two inline answers", |api| {
+            api.done("answerInlineQuery").len() == 2
+        })
+        .await;
+        bot.stop().await.unwrap();
+
+        let answers = api.done("answerInlineQuery");
+        let answer = answers
+            .iter()
+            .find(|c| c.body["inline_query_id"] == "q1")
+            .unwrap();
+        let results = answer.body["results"].as_array().unwrap();
+        assert!(!results.is_empty());
+        assert_eq!(results[0]["type"], "article");
+        let content = &results[0]["input_message_content"];
+        assert_eq!(content["parse_mode"], "HTML");
+        let text = content["message_text"].as_str().unwrap();
+        assert!(text.contains("¶4") && text.contains("<b>Kabulov</b>"), "{text}");
+        for r in results {
+            let html = r["input_message_content"]["message_text"].as_str().unwrap();
+            fake::parse_html(html).unwrap_or_else(|why| panic!("{why}: {html}"));
+        }
+        let empty = answers
+            .iter()
+            .find(|c| c.body["inline_query_id"] == "q2")
+            .unwrap();
+        assert_eq!(empty.body["results"], json!([]));
+    })
+    .await
+    .expect("within the time limit");
+}
+
+#[tokio::test]
+async fn buttons_under_an_answer_work_over_the_wire() {
+    timeout(LIMIT, async {
+        let api = FakeApi::start().await;
+        let bot = RunningBot::start(&api);
+        api.push_text(42, 77, KABULOV);
+        let answer = answers(&api, 42, 1).await.remove(0);
+        let answer_id = answer.result.as_ref().unwrap()["message_id"]
+            .as_i64()
+            .unwrap();
+        // Telegram sends the message the button is under, with the message it replies to.
+        let mut message = fake::bot_message(&json!(42), answer_id, answer.text());
+        message["reply_to_message"] = fake::text_message(42, 77, KABULOV);
+        let press = |id: &str, data: &str| {
+            json!({"id": id, "from": fake::user(42), "chat_instance": "ci42",
+                   "data": data, "message": message.clone()})
+        };
+        api.push("callback_query", press("cb1", "f:1:r"));
+        let full = answers(&api, 42, 2).await.remove(1);
+        api.push("callback_query", press("cb2", "v:1:u:r"));
+        api.wait_for(Duration::from_secs(10), "the vote buttons removed", |api| {
+            !api.done("editMessageReplyMarkup").is_empty()
+        })
+        .await;
+        bot.stop().await.unwrap();
+
+        assert!(
+            full.text().contains("everything will collapse"),
+            "{}",
+            full.text()
+        );
+        assert_eq!(full.reply_to(), Some(answer_id));
+        let acks = api.done("answerCallbackQuery");
+        let ack_of = |id: &str| {
+            acks.iter()
+                .find(|c| c.body["callback_query_id"] == id)
+                .map(|c| c.body["text"].as_str().unwrap_or("").to_string())
+        };
+        assert_eq!(ack_of("cb1").as_deref(), Some("Full paragraph"));
+        assert!(ack_of("cb2").unwrap().starts_with("Thanks"));
+        let edit = &api.done("editMessageReplyMarkup")[0];
+        assert_eq!(edit.body["message_id"].as_i64(), Some(answer_id));
+        assert_eq!(edit.buttons(), ["Full paragraph", "Next match"]);
+    })
+    .await
+    .expect("within the time limit");
+}
