@@ -468,6 +468,13 @@ pub fn is_stop_word(plain: &str) -> bool {
     STOP_WORDS.binary_search(&plain).is_ok()
 }
 
+/// Words by which a question refers to the document itself.
+const DOCUMENT_WORDS: &[&str] = &["article", "document", "essay", "paper", "piece", "text"];
+
+fn is_document_word(c: &Concept) -> bool {
+    DOCUMENT_WORDS.contains(&c.surface.to_lowercase().as_str())
+}
+
 /// Where an alternative of a concept comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -777,6 +784,11 @@ impl Analyzer {
             }
             i += len;
         }
+        // "this article" names the document, not a topic: asked with a topic ("Who wrote this
+        // article?"), it would pull the answer toward the passage made of the metadata.
+        if concepts.iter().any(|c| !is_document_word(c)) {
+            concepts.retain(|c| !is_document_word(c));
+        }
         Query {
             concepts,
             truncated,
@@ -984,6 +996,22 @@ mod tests {
         let q = Analyzer::default().analyse("Who took part?", &syn, &vocab);
         assert_eq!(own_terms(&q), ["took part"]);
         assert_eq!(q.concepts[0].alternatives[2].terms, ["particip"]);
+    }
+
+    #[test]
+    fn the_document_itself_is_no_topic() {
+        assert_eq!(
+            own_terms(&analyse("Who wrote this article?", "")),
+            ["wrote"]
+        );
+        assert_eq!(
+            own_terms(&analyse("What is the article about?", "")),
+            ["articl"]
+        );
+        assert_eq!(
+            own_terms(&analyse("What does the text say about Kabulov?", "")),
+            ["kabulov"]
+        );
     }
 
     #[test]
