@@ -507,6 +507,8 @@ pub struct Hit {
     pub coverage: f32,
     /// The share of the question's concepts found in the passage, each counted once.
     pub found: f32,
+    /// The share of the question's informative weight the best window covers.
+    pub window_coverage: f32,
     /// The sentences (indexes into [`Passage::sentences`]) that answer best.
     pub window: Range<usize>,
     pub matches: Vec<Match>,
@@ -519,8 +521,8 @@ impl Hit {
     /// the knowledge, which makes it weigh as much as a word can; a question about something
     /// else entirely ("the weather tomorrow") finds at most one word in a passage.
     pub fn answers(&self) -> bool {
-        self.coverage >= MIN_COVERAGE
-            || (self.found >= MOST_WORDS && self.coverage >= MIN_COVERAGE_MOST_WORDS)
+        self.window_coverage >= MIN_COVERAGE
+            || (self.found >= MOST_WORDS && self.window_coverage >= MIN_COVERAGE_MOST_WORDS)
     }
 }
 
@@ -679,6 +681,7 @@ fn score(
         score,
         coverage,
         found,
+        window_coverage: window_covered / total,
         window,
         matches,
     }
