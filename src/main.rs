@@ -24,6 +24,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "citebot=info,warn".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours for a person at a terminal, plain text for files and journald.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match run(cli, process_start) {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,7 @@ pub mod buttons;
 pub mod handlers;
 pub mod send;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ use teloxide::dispatching::ShutdownToken;
 use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
 use teloxide::types::Me;
-use teloxide::update_listeners::webhooks;
+use teloxide::update_listeners::{webhooks, UpdateListener};
 use teloxide::{ApiError, RequestError};
 
 use crate::config::Config;
@@ -73,8 +74,12 @@ pub async fn run(
         .error_handler(LoggingErrorHandler::with_custom_text("handler error"))
         .build();
     let token = dispatcher.shutdown_token();
+    // Whether the dispatcher stops because it was asked to: if not, something broke.
+    let asked = Arc::new(AtomicBool::new(false));
+    let asked_by_signal = Arc::clone(&asked);
     tokio::spawn(async move {
         shutdown.await;
+        asked_by_signal.store(true, Ordering::SeqCst);
         tracing::info!("shutting down: finishing answers in flight");
         stop(token).await;
     });
@@ -90,13 +95,29 @@ pub async fn run(
                 .await
         }
         Some(hook) => {
+            // Bind before telling Telegram where to post, and fail if the address is taken:
+            // teloxide's `webhooks::axum` binds inside a task that panics, and the bot would
+            // then stop as if asked to.
+            let tcp = tokio::net::TcpListener::bind(hook.listen)
+                .await
+                .with_context(|| format!("WEBHOOK_LISTEN={}: cannot listen there", hook.listen))?;
             let mut options = webhooks::Options::new(hook.listen, hook.url.clone());
             if let Some(secret) = &hook.secret {
                 options = options.secret_token(secret.clone());
             }
-            let listener = webhooks::axum(bot.clone(), options)
+            let (mut listener, stop_flag, router) = webhooks::axum_to_router(bot.clone(), options)
                 .await
                 .context("setting up the webhook")?;
+            let stop_listener = listener.stop_token();
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(tcp, router)
+                    .with_graceful_shutdown(stop_flag)
+                    .await
+                {
+                    tracing::error!(error = %e, "the webhook server failed");
+                    stop_listener.stop();
+                }
+            });
             tracing::info!(listen = %hook.listen, "webhook mode");
             dispatcher
                 .try_dispatch_with_listener(
@@ -107,6 +128,9 @@ pub async fn run(
         }
     };
     result.context("talking to Telegram")?;
+    if !asked.load(Ordering::SeqCst) {
+        bail!("the bot stopped receiving updates without being asked to (see the log above)");
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -7,6 +7,11 @@
 //! `update_id >= offset`, and an `offset` confirms (forgets) every update below it, so that a
 //! second bot started against the same server continues where the first one stopped.
 //!
+//! Some methods (`setWebhook`, whose certificate may be a file) come as `multipart/form-data`:
+//! their text fields are recorded as a JSON object of strings, like a JSON body. `setWebhook`
+//! and `deleteWebhook` are answered with `true` (and `getWebhookInfo` shows the URL set), so
+//! that the bot can run in webhook mode against the fake.
+//!
 //! Like Telegram, `sendMessage` refuses HTML it cannot parse and texts over 4096 UTF-16 units,
 //! which MockBot (tests/bot.rs) does not check.
 //!
@@ -23,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
@@ -182,6 +187,8 @@ struct Inner {
     page: usize,
     /// How long `sendMessage` takes, to spread a stream of answers out in time.
     send_delay: Duration,
+    /// The URL of the last `setWebhook` (empty after `deleteWebhook`).
+    webhook_url: String,
 }
 
 struct Shared {
@@ -344,6 +351,7 @@ fn ok(result: Value) -> Response {
 async fn handle(
     State(shared): State<Arc<Shared>>,
     UrlPath((bot, method)): UrlPath<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     if bot != format!("bot{TOKEN}") {
@@ -358,7 +366,14 @@ async fn handle(
         Some(c) => format!("{}{}", c.to_ascii_lowercase(), &method[c.len_utf8()..]),
         None => method,
     };
-    let body: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let body: Value = match multipart_boundary(content_type) {
+        Some(boundary) => multipart_fields(&body, &boundary),
+        None => serde_json::from_slice(&body).unwrap_or(json!({})),
+    };
     // Decide and record under the lock; answer (and wait) without it.
     let (index, fault, send_delay) = {
         let mut inner = shared.inner.lock().unwrap();
@@ -393,13 +408,21 @@ async fn handle(
             "supports_inline_queries": true, "has_main_web_app": false,
         })),
         "getWebhookInfo" => Ok(json!({
-            "url": "", "has_custom_certificate": false, "pending_update_count": 0,
+            "url": shared.inner.lock().unwrap().webhook_url,
+            "has_custom_certificate": false, "pending_update_count": 0,
         })),
-        "deleteWebhook"
-        | "setMyCommands"
-        | "sendChatAction"
-        | "answerCallbackQuery"
-        | "answerInlineQuery" => Ok(json!(true)),
+        "setWebhook" => {
+            let url = body["url"].as_str().unwrap_or("").to_string();
+            shared.inner.lock().unwrap().webhook_url = url;
+            Ok(json!(true))
+        }
+        "deleteWebhook" => {
+            shared.inner.lock().unwrap().webhook_url.clear();
+            Ok(json!(true))
+        }
+        "setMyCommands" | "sendChatAction" | "answerCallbackQuery" | "answerInlineQuery" => {
+            Ok(json!(true))
+        }
         "sendMessage" => {
             tokio::time::sleep(send_delay).await;
             check_html(&body).map(|()| {
@@ -430,6 +453,50 @@ async fn handle(
             fault.response()
         }
     }
+}
+
+/// The boundary of a `multipart/form-data` body, from its `Content-Type`.
+fn multipart_boundary(content_type: &str) -> Option<String> {
+    let mut params = content_type.split(';').map(str::trim);
+    if !params.next()?.eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    params
+        .find_map(|p| p.strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"').to_string())
+}
+
+/// The fields of a `multipart/form-data` body, as a JSON object of strings (files included,
+/// read as UTF-8 text with replacement characters).
+fn multipart_fields(body: &[u8], boundary: &str) -> Value {
+    let body = String::from_utf8_lossy(body);
+    let delimiter = format!("--{boundary}");
+    let mut fields = serde_json::Map::new();
+    for part in body.split(delimiter.as_str()).skip(1) {
+        // The last delimiter is followed by `--`.
+        if part.starts_with("--") {
+            break;
+        }
+        let part = part.strip_prefix("\r\n").unwrap_or(part);
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let name = head.split("\r\n").find_map(|line| {
+            let (key, rest) = line.split_once(':')?;
+            if !key.trim().eq_ignore_ascii_case("content-disposition") {
+                return None;
+            }
+            // ` name="` and not `filename="`.
+            let start = rest.find(" name=\"")? + " name=\"".len();
+            let len = rest[start..].find('"')?;
+            Some(rest[start..start + len].to_string())
+        });
+        if let Some(name) = name {
+            let value = value.strip_suffix("\r\n").unwrap_or(value);
+            fields.insert(name, Value::String(value.to_string()));
+        }
+    }
+    Value::Object(fields)
 }
 
 /// Long polling: confirms `offset`, then returns what is queued from it on, waiting a little

@@ -1,0 +1,494 @@
+//! Start-up and shutdown of the real bot, beyond what tests/fake_api.rs covers in-process with
+//! long polling:
+//!
+//! - webhook mode (`citebot::telegram::run` with `WEBHOOK_URL`): the webhook is registered with
+//!   the Bot API server (URL and secret), updates posted to the hook with the right secret are
+//!   answered, posts without it are refused, and the bot stops cleanly;
+//! - the real `citebot serve` binary stops on SIGTERM and on SIGINT with exit code 0, after
+//!   its answers are sent and the update offset is confirmed, so that nothing is delivered
+//!   twice after a restart;
+//! - the real binary, given a token Telegram rejects, exits non-zero with one line of advice
+//!   that does not show the token.
+//!
+//! Everything talks to the fake Bot API server of tests/fake/mod.rs on 127.0.0.1. Every test
+//! is bounded in time, and a spawned `citebot` is killed when its test ends, also on failure.
+
+mod fake;
+
+use std::io::{self, Read};
+use std::net::SocketAddr;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use citebot::config::Config;
+use citebot::telegram::Ctx;
+use fake::{FakeApi, Fault, TOKEN};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::time::timeout;
+
+const KABULOV: &str = "What did Kabulov say about a US withdrawal?";
+
+/// Every test is bounded: a hang fails the test instead of the CI job.
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// A port that was free a moment ago on 127.0.0.1.
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port on 127.0.0.1");
+    listener.local_addr().unwrap().port()
+}
+
+/// The messages delivered to `chat`.
+fn sent_to(api: &FakeApi, chat: i64) -> Vec<fake::Call> {
+    let mut calls = api.done("sendMessage");
+    calls.retain(|c| c.chat_id() == Some(chat));
+    calls
+}
+
+/// Waits until a message was delivered to `chat`, and returns the first one.
+async fn answer(api: &FakeApi, chat: i64) -> fake::Call {
+    api.wait_for(
+        Duration::from_secs(20),
+        &format!("an answer in chat {chat}"),
+        |api| !sent_to(api, chat).is_empty(),
+    )
+    .await;
+    sent_to(api, chat).remove(0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhook mode, in-process.
+
+/// A `POST` of JSON to the webhook, over its own HTTP/1.1 connection, as Telegram makes it.
+/// Returns the HTTP status.
+async fn post_update(
+    addr: SocketAddr,
+    path: &str,
+    secret: Option<&str>,
+    body: &str,
+) -> io::Result<u16> {
+    let mut stream = TcpStream::connect(addr).await?;
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    if let Some(secret) = secret {
+        request.push_str(&format!("X-Telegram-Bot-Api-Secret-Token: {secret}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    let response = String::from_utf8_lossy(&response);
+    // "HTTP/1.1 200 OK"
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| io::Error::other(format!("not an HTTP response: {response:?}")))
+}
+
+/// An update with a private text message from user `chat`, as Telegram posts it.
+fn update_json(update_id: i64, chat: i64, message_id: i64, text: &str) -> String {
+    json!({"update_id": update_id, "message": fake::text_message(chat, message_id, text)})
+        .to_string()
+}
+
+#[tokio::test]
+async fn webhook_mode_registers_the_hook_answers_posts_with_the_secret_and_refuses_others() {
+    timeout(LIMIT, async {
+        fake::init_logs();
+        let api = FakeApi::start().await;
+        let port = free_port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let hook_url = format!("http://{addr}/hook");
+        let vars = [
+            ("WEBHOOK_URL", hook_url.clone()),
+            ("WEBHOOK_LISTEN", addr.to_string()),
+            ("WEBHOOK_SECRET", "s3cret".to_string()),
+        ];
+        let config = Config::from_vars(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        })
+        .expect("a webhook config");
+
+        let bot = api.bot();
+        let ctx = Arc::new(Ctx::new(fake::engine()));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.await;
+            };
+            citebot::telegram::run(bot, ctx, &config, shutdown).await
+        });
+
+        // The hook is registered with the Bot API server, then served.
+        api.wait_for(Duration::from_secs(10), "setWebhook", |api| {
+            !api.calls("setWebhook").is_empty()
+        })
+        .await;
+        let set = api.calls("setWebhook").remove(0);
+        assert!(set.ok(), "{set:#?}");
+        assert_eq!(
+            set.body["url"].as_str(),
+            Some(hook_url.as_str()),
+            "{set:#?}"
+        );
+        assert_eq!(
+            set.body["secret_token"].as_str(),
+            Some("s3cret"),
+            "{set:#?}"
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(addr).await.is_err() {
+            assert!(Instant::now() < deadline, "nothing listens on {addr}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+
+        // Posts that do not carry the secret are refused and not answered.
+        let wrong = post_update(
+            addr,
+            "/hook",
+            Some("wrong"),
+            &update_json(1, 13, 1, KABULOV),
+        )
+        .await
+        .expect("the hook answers");
+        assert_eq!(wrong, 401, "a wrong secret");
+        let missing = post_update(addr, "/hook", None, &update_json(2, 14, 1, KABULOV))
+            .await
+            .expect("the hook answers");
+        assert_eq!(missing, 401, "no secret");
+
+        // A post with the secret is answered through the Bot API.
+        let right = post_update(
+            addr,
+            "/hook",
+            Some("s3cret"),
+            &update_json(3, 42, 77, KABULOV),
+        )
+        .await
+        .expect("the hook answers");
+        assert_eq!(right, 200);
+        let sent = answer(&api, 42).await;
+        assert!(sent.text().contains("¶4"), "{}", sent.text());
+        assert_eq!(sent.reply_to(), Some(77));
+        // Nothing else is on its way.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+
+        let _ = stop.send(());
+        let result = timeout(Duration::from_secs(15), task)
+            .await
+            .expect("the bot stops within 15 s")
+            .expect("the bot task does not panic");
+        assert!(result.is_ok(), "a graceful stop is Ok: {result:?}");
+
+        assert!(sent_to(&api, 13).is_empty() && sent_to(&api, 14).is_empty());
+        assert_eq!(api.calls("sendMessage").len(), 1, "one answer");
+        assert!(
+            api.calls("getUpdates").is_empty(),
+            "no long polling in webhook mode"
+        );
+    })
+    .await
+    .expect("within the time limit");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real binary.
+
+/// `citebot serve`, running against a fake server; killed when dropped.
+struct Serve {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+    reader: Option<JoinHandle<()>>,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        // Fails only when the process has already been reaped, which is fine.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Serve {
+    /// Starts `citebot serve` with the fake server's URL and token, and no other settings than
+    /// the knowledge folder and `RUST_LOG` (`None`: unset, the default filter).
+    fn spawn(api: &FakeApi, rust_log: Option<&str>) -> Serve {
+        Serve::spawn_with(api, rust_log, &[])
+    }
+
+    /// [`Serve::spawn`], with more settings.
+    fn spawn_with(api: &FakeApi, rust_log: Option<&str>, vars: &[(&str, &str)]) -> Serve {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_citebot"));
+        // A developer's .env (read from the working directory) or environment must not change
+        // what the test sees.
+        cmd.current_dir(std::env::temp_dir());
+        for var in [
+            "INDEX_DIR",
+            "WEBHOOK_URL",
+            "WEBHOOK_LISTEN",
+            "WEBHOOK_SECRET",
+            "ALLOWED_CHATS",
+            "FLOOD_LIMIT",
+            "MAX_QUESTION_CHARS",
+            "RUST_LOG",
+            "RUST_BACKTRACE",
+            "NO_COLOR",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("TELOXIDE_TOKEN", TOKEN)
+            .env("TELOXIDE_API_URL", api.url.as_str())
+            .env(
+                "KNOWLEDGE_DIR",
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
+            );
+        if let Some(filter) = rust_log {
+            cmd.env("RUST_LOG", filter);
+        }
+        cmd.envs(vars.iter().copied());
+        cmd.arg("serve")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("citebot starts");
+        let mut pipe = child.stderr.take().unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let reader = std::thread::spawn({
+            let stderr = Arc::clone(&stderr);
+            move || {
+                let mut buf = [0; 4096];
+                // Ends when the process (the only writer) has exited.
+                while let Ok(n @ 1..) = pipe.read(&mut buf) {
+                    let text = String::from_utf8_lossy(&buf[..n]);
+                    stderr.lock().unwrap().push_str(&text);
+                }
+            }
+        });
+        Serve {
+            child,
+            stderr,
+            reader: Some(reader),
+        }
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{name} failed: {status}");
+    }
+
+    /// Waits for the process to exit, then for its stderr to be read to the end; returns the
+    /// exit status and stderr. Panics after `within`.
+    async fn exit(&mut self, within: Duration) -> (ExitStatus, String) {
+        let deadline = Instant::now() + within;
+        let status = loop {
+            if let Some(status) = self
+                .child
+                .try_wait()
+                .expect("the process can be waited for")
+            {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "citebot did not exit within {within:?}; stderr:\n{}",
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        while !self.reader.as_ref().is_none_or(|r| r.is_finished()) {
+            assert!(Instant::now() < deadline, "stderr still open after exit");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if let Some(reader) = self.reader.take() {
+            reader.join().expect("the stderr reader does not panic");
+        }
+        let stderr = self.stderr();
+        // Shown with --nocapture, or when the test fails.
+        eprintln!("citebot exited: {status}; its stderr:\n{stderr}");
+        (status, stderr)
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+/// Starts `citebot serve`, has it answer one question, sends it `signal`, and checks that it
+/// exits with 0 soon, says why, and confirmed the update. Returns the fake server, for more.
+async fn stops_gracefully_on(signal: &str) -> FakeApi {
+    let api = FakeApi::start().await;
+    let mut serve = Serve::spawn(&api, Some("info"));
+    api.wait_for(Duration::from_secs(20), "the first getUpdates", |api| {
+        !api.calls("getUpdates").is_empty()
+    })
+    .await;
+    let update = api.push_text(42, 77, KABULOV);
+    let sent = answer(&api, 42).await;
+    assert!(sent.text().contains("¶4"), "{}", sent.text());
+
+    let t0 = Instant::now();
+    serve.signal(signal);
+    let (status, stderr) = serve.exit(Duration::from_secs(5)).await;
+    let took = t0.elapsed();
+    eprintln!("citebot exited {took:?} after SIG{signal}");
+    assert_eq!(status.code(), Some(0), "{status}; stderr:\n{stderr}");
+    assert!(
+        stderr.contains(&format!("SIG{signal} received")),
+        "stderr:\n{stderr}"
+    );
+    assert!(stderr.contains("stopped"), "stderr:\n{stderr}");
+    assert!(
+        api.confirmed() > update,
+        "update {update} confirmed before exiting (offset {})",
+        api.confirmed()
+    );
+    assert_eq!(api.done("sendMessage").len(), 1, "one answer");
+    api
+}
+
+#[tokio::test]
+async fn the_binary_stops_on_sigterm_with_0_and_a_restart_does_not_answer_again() {
+    timeout(LIMIT, async {
+        let api = stops_gracefully_on("TERM").await;
+
+        // A restart continues after the confirmed update.
+        let mut again = Serve::spawn(&api, Some("info"));
+        let polls = api.calls("getUpdates").len();
+        api.wait_for(
+            Duration::from_secs(20),
+            "two getUpdates of the restarted bot",
+            |api| api.calls("getUpdates").len() >= polls + 2,
+        )
+        .await;
+        let offsets: Vec<_> = api.calls("getUpdates")[polls..]
+            .iter()
+            .map(|c| c.body["offset"].as_i64())
+            .collect();
+        again.signal("TERM");
+        let (status, stderr) = again.exit(Duration::from_secs(5)).await;
+        assert_eq!(status.code(), Some(0), "{status}; stderr:\n{stderr}");
+        assert_eq!(
+            api.done("sendMessage").len(),
+            1,
+            "nothing re-delivered and answered again (offsets asked: {offsets:?})"
+        );
+    })
+    .await
+    .expect("within the time limit");
+}
+
+#[tokio::test]
+async fn the_binary_stops_on_sigint_with_0() {
+    timeout(LIMIT, stops_gracefully_on("INT"))
+        .await
+        .expect("within the time limit");
+}
+
+#[tokio::test]
+async fn an_answer_being_sent_when_sigterm_comes_is_still_delivered() {
+    timeout(LIMIT, async {
+        let api = FakeApi::start().await;
+        api.set_send_delay(Duration::from_millis(1_500));
+        let mut serve = Serve::spawn(&api, Some("info"));
+        let update = api.push_text(42, 77, KABULOV);
+        api.wait_for(Duration::from_secs(20), "the answer on its way", |api| {
+            !api.calls("sendMessage").is_empty()
+        })
+        .await;
+        serve.signal("TERM");
+        let (status, stderr) = serve.exit(Duration::from_secs(10)).await;
+        assert_eq!(status.code(), Some(0), "{status}; stderr:\n{stderr}");
+        // Had the process exited first, the connection would have closed and the fake would
+        // not have recorded the message as delivered.
+        assert_eq!(api.done("sendMessage").len(), 1, "delivered before exiting");
+        assert!(
+            api.confirmed() > update,
+            "update {update} confirmed before exiting (offset {})",
+            api.confirmed()
+        );
+    })
+    .await
+    .expect("within the time limit");
+}
+
+#[tokio::test]
+async fn the_binary_exits_non_zero_with_one_line_of_advice_when_the_token_is_rejected() {
+    timeout(LIMIT, async {
+        let api = FakeApi::start().await;
+        api.fail_next("getMe", [Fault::unauthorized()]);
+        // The default log filter: what someone starting the bot sees.
+        let mut serve = Serve::spawn(&api, None);
+        let (status, stderr) = serve.exit(Duration::from_secs(20)).await;
+
+        assert!(
+            status.code().is_some_and(|c| c != 0),
+            "{status}; stderr:\n{stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "one line:\n{stderr}");
+        assert!(stderr.contains("@BotFather"), "{stderr}");
+        let secret = TOKEN.split_once(':').unwrap().1;
+        assert!(!stderr.contains(secret), "the token leaked: {stderr}");
+        assert_eq!(api.calls("getMe").len(), 1, "not retried");
+        assert!(api.calls("getUpdates").is_empty());
+    })
+    .await
+    .expect("within the time limit");
+}
+
+#[tokio::test]
+async fn a_webhook_address_in_use_is_a_failure_not_a_clean_exit() {
+    timeout(LIMIT, async {
+        let api = FakeApi::start().await;
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let addr = taken.local_addr().unwrap().to_string();
+        let url = format!("http://{addr}/hook");
+        let mut serve = Serve::spawn_with(
+            &api,
+            None,
+            &[("WEBHOOK_URL", &url), ("WEBHOOK_LISTEN", &addr)],
+        );
+        let (status, stderr) = serve.exit(Duration::from_secs(20)).await;
+        drop(taken);
+        assert!(
+            status.code().is_some_and(|c| c != 0),
+            "a service manager must see the failure: {status}; stderr:\n{stderr}"
+        );
+        assert!(stderr.contains(&addr), "the address is named:\n{stderr}");
+        assert!(!stderr.contains("panicked"), "no panic message:\n{stderr}");
+    })
+    .await
+    .expect("within the time limit");
+}
+
+#[tokio::test]
+async fn logs_written_to_a_pipe_are_plain_text() {
+    timeout(LIMIT, async {
+        let api = FakeApi::start().await;
+        let mut serve = Serve::spawn(&api, None);
+        api.wait_for(Duration::from_secs(20), "the first getUpdates", |api| {
+            !api.calls("getUpdates").is_empty()
+        })
+        .await;
+        serve.signal("TERM");
+        let (status, stderr) = serve.exit(Duration::from_secs(5)).await;
+        assert_eq!(status.code(), Some(0), "{status}; stderr:\n{stderr}");
+        assert!(stderr.contains("connected to Telegram"), "{stderr}");
+        assert!(!stderr.contains('\x1b'), "escape codes in {stderr:?}");
+    })
+    .await
+    .expect("within the time limit");
+}
