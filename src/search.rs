@@ -507,7 +507,8 @@ pub struct Hit {
     pub coverage: f32,
     /// The share of the question's concepts found in the passage, each counted once.
     pub found: f32,
-    /// The share of the question's informative weight the best window covers.
+    /// The share of the question's informative weight that the best one to three
+    /// consecutive sentences cover.
     pub window_coverage: f32,
     /// The sentences (indexes into [`Passage::sentences`]) that answer best.
     pub window: Range<usize>,
@@ -668,7 +669,10 @@ fn score(
         .filter(|(i, _)| matches.iter().any(|m| m.concept == *i))
         .count() as f32
         / weights.len().max(1) as f32;
-    let (window, window_covered) = best_window(passage, &matches, weights);
+    let (window, window_covered) = best_window(passage, &matches, weights, MAX_EXCERPT_CHARS);
+    // Whether it answers is decided on up to three sentences however long: the excerpt may
+    // then be trimmed around the marked words.
+    let (_, answer_covered) = best_window(passage, &matches, weights, usize::MAX);
     let proximity = proximity(&matches, weights).unwrap_or(coverage);
     let bm25 = if best_bm25 > 0.0 {
         c.score / best_bm25
@@ -681,21 +685,26 @@ fn score(
         score,
         coverage,
         found,
-        window_coverage: window_covered / total,
+        window_coverage: answer_covered / total,
         window,
         matches,
     }
 }
 
 /// The one to three consecutive sentences that cover the most of the question, preferring
-/// fewer sentences, and within [`MAX_EXCERPT_CHARS`] when more than one.
-fn best_window(passage: &Passage, matches: &[Match], weights: &[f32]) -> (Range<usize>, f32) {
+/// fewer sentences, and within `max_chars` when more than one.
+fn best_window(
+    passage: &Passage,
+    matches: &[Match],
+    weights: &[f32],
+    max_chars: usize,
+) -> (Range<usize>, f32) {
     let s = &passage.sentences;
     let mut best = (0..s.len().min(1), f32::MIN);
     for start in 0..s.len() {
         for end in start + 1..=(start + 3).min(s.len()) {
             let bytes = s[start].start..s[end - 1].end;
-            if end - start > 1 && passage.text[bytes.clone()].chars().count() > MAX_EXCERPT_CHARS {
+            if end - start > 1 && passage.text[bytes.clone()].chars().count() > max_chars {
                 break;
             }
             let value = covered(matches, weights, |m| {
