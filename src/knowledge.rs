@@ -450,30 +450,16 @@ pub fn passages(doc: usize, meta: &Metadata, body: &str) -> Vec<Passage> {
         .filter(|p| !is_pull_quote(p))
         .collect();
 
+    // Each kind is numbered on its own, in reading order: ¶1..¶N, caption 1..M.
     let mut out = Vec::new();
-    for (n, text) in body_paragraphs.iter().enumerate() {
-        out.push(Passage::new(
-            doc,
-            PassageKind::Paragraph,
-            n as u32 + 1,
-            text.to_string(),
-        ));
-    }
-    for (n, text) in captions.iter().enumerate() {
-        out.push(Passage::new(
-            doc,
-            PassageKind::Caption,
-            n as u32 + 1,
-            text.to_string(),
-        ));
-    }
-    for (n, text) in notes.iter().enumerate() {
-        out.push(Passage::new(
-            doc,
-            PassageKind::AuthorNote,
-            n as u32 + 1,
-            text.to_string(),
-        ));
+    for (kind, texts) in [
+        (PassageKind::Paragraph, &body_paragraphs),
+        (PassageKind::Caption, &captions),
+        (PassageKind::AuthorNote, &notes),
+    ] {
+        for (n, text) in texts.iter().enumerate() {
+            out.push(Passage::new(doc, kind, n as u32 + 1, text.to_string()));
+        }
     }
     if !out.is_empty() {
         out.push(Passage::new(doc, PassageKind::About, 1, about_text(meta)));
