@@ -367,3 +367,57 @@ async fn buttons_under_an_answer_work_over_the_wire() {
     .await
     .expect("within the time limit");
 }
+
+#[tokio::test]
+async fn a_deleted_question_is_answered_without_the_reply() {
+    timeout(LIMIT, async {
+        let api = FakeApi::start().await;
+        api.fail_next(
+            "sendMessage",
+            [Fault::Error {
+                status: 400,
+                body: json!({
+                    "ok": false, "error_code": 400,
+                    "description": "Bad Request: message to be replied not found",
+                }),
+            }],
+        );
+        let bot = RunningBot::start(&api);
+        api.push_text(42, 77, KABULOV);
+        let delivered = answers(&api, 42, 1).await;
+        bot.stop().await.unwrap();
+        assert_eq!(delivered[0].reply_to(), None);
+        assert!(delivered[0].text().contains("¶4"));
+        let calls = api.calls("sendMessage");
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0].reply_to(), Some(77));
+    })
+    .await
+    .expect("within the time limit");
+}
+
+#[tokio::test]
+async fn a_group_that_became_a_supergroup_is_followed() {
+    timeout(LIMIT, async {
+        let api = FakeApi::start().await;
+        api.fail_next(
+            "sendMessage",
+            [Fault::Error {
+                status: 400,
+                body: json!({
+                    "ok": false, "error_code": 400,
+                    "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                    "parameters": {"migrate_to_chat_id": -1001234567890i64},
+                }),
+            }],
+        );
+        let bot = RunningBot::start(&api);
+        api.push_text(42, 77, KABULOV);
+        let delivered = answers(&api, -1001234567890, 1).await;
+        bot.stop().await.unwrap();
+        assert!(delivered[0].text().contains("¶4"));
+        assert_eq!(api.calls("sendMessage")[0].chat_id(), Some(42));
+    })
+    .await
+    .expect("within the time limit");
+}
