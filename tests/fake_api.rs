@@ -42,6 +42,20 @@ async fn answers(api: &FakeApi, chat: i64, n: usize) -> Vec<fake::Call> {
     delivered(api)
 }
 
+/// Starts the bot, asks `KABULOV` in chat 42 (message 77) while `faults` answer the first
+/// `sendMessage` calls, waits for the answer to be delivered in `chat`, and stops the bot.
+async fn ask_through_faults(faults: Vec<Fault>, chat: i64) -> (FakeApi, Vec<fake::Call>) {
+    let api = FakeApi::start().await;
+    api.fail_next("sendMessage", faults);
+    let bot = RunningBot::start(&api);
+    api.push_text(42, 77, KABULOV);
+    let delivered = answers(&api, chat, 1).await;
+    // Time for a wrong second answer to show up.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    bot.stop().await.unwrap();
+    (api, delivered)
+}
+
 #[tokio::test]
 async fn a_question_gets_a_cited_html_reply_and_its_update_is_confirmed() {
     timeout(LIMIT, async {
@@ -91,14 +105,7 @@ async fn a_question_gets_a_cited_html_reply_and_its_update_is_confirmed() {
 #[tokio::test]
 async fn flood_control_and_a_dropped_connection_are_retried_and_the_answer_sent_once() {
     timeout(LIMIT, async {
-        let api = FakeApi::start().await;
-        api.fail_next("sendMessage", [Fault::retry_after(1), Fault::Drop]);
-        let bot = RunningBot::start(&api);
-        api.push_text(42, 77, KABULOV);
-        answers(&api, 42, 1).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        bot.stop().await.unwrap();
-
+        let (api, _) = ask_through_faults(vec![Fault::retry_after(1), Fault::Drop], 42).await;
         let calls = api.calls("sendMessage");
         assert_eq!(calls.len(), 3, "429, dropped, delivered: {calls:#?}");
         assert!(
@@ -117,14 +124,9 @@ async fn flood_control_and_a_dropped_connection_are_retried_and_the_answer_sent_
 #[tokio::test]
 async fn bad_gateway_is_retried_and_the_answer_sent_once() {
     timeout(LIMIT, async {
-        let api = FakeApi::start().await;
         // A real 502 status: teloxide-core itself pauses 10 s before reading it.
-        api.fail_next("sendMessage", [Fault::retry_after(1), Fault::bad_gateway()]);
-        let bot = RunningBot::start(&api);
-        api.push_text(42, 77, KABULOV);
-        answers(&api, 42, 1).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        bot.stop().await.unwrap();
+        let (api, _) =
+            ask_through_faults(vec![Fault::retry_after(1), Fault::bad_gateway()], 42).await;
         let calls = api.calls("sendMessage");
         assert_eq!(calls.len(), 3, "429, 502, delivered: {calls:#?}");
         assert_eq!(api.done("sendMessage").len(), 1);
@@ -205,14 +207,7 @@ async fn a_blocked_chat_is_logged_and_skipped_and_the_rest_of_the_batch_answered
 #[tokio::test]
 async fn html_telegram_cannot_parse_is_sent_again_as_plain_text() {
     timeout(LIMIT, async {
-        let api = FakeApi::start().await;
-        api.fail_next("sendMessage", [Fault::cant_parse_entities()]);
-        let bot = RunningBot::start(&api);
-        api.push_text(42, 77, KABULOV);
-        answers(&api, 42, 1).await;
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        bot.stop().await.unwrap();
-
+        let (api, _) = ask_through_faults(vec![Fault::cant_parse_entities()], 42).await;
         let calls = api.calls("sendMessage");
         assert_eq!(calls.len(), 2, "{calls:#?}");
         assert_eq!(calls[0].parse_mode(), Some("HTML"));
@@ -371,21 +366,14 @@ async fn buttons_under_an_answer_work_over_the_wire() {
 #[tokio::test]
 async fn a_deleted_question_is_answered_without_the_reply() {
     timeout(LIMIT, async {
-        let api = FakeApi::start().await;
-        api.fail_next(
-            "sendMessage",
-            [Fault::Error {
-                status: 400,
-                body: json!({
-                    "ok": false, "error_code": 400,
-                    "description": "Bad Request: message to be replied not found",
-                }),
-            }],
-        );
-        let bot = RunningBot::start(&api);
-        api.push_text(42, 77, KABULOV);
-        let delivered = answers(&api, 42, 1).await;
-        bot.stop().await.unwrap();
+        let gone = Fault::Error {
+            status: 400,
+            body: json!({
+                "ok": false, "error_code": 400,
+                "description": "Bad Request: message to be replied not found",
+            }),
+        };
+        let (api, delivered) = ask_through_faults(vec![gone], 42).await;
         assert_eq!(delivered[0].reply_to(), None);
         assert!(delivered[0].text().contains("¶4"));
         let calls = api.calls("sendMessage");
@@ -399,22 +387,15 @@ async fn a_deleted_question_is_answered_without_the_reply() {
 #[tokio::test]
 async fn a_group_that_became_a_supergroup_is_followed() {
     timeout(LIMIT, async {
-        let api = FakeApi::start().await;
-        api.fail_next(
-            "sendMessage",
-            [Fault::Error {
-                status: 400,
-                body: json!({
-                    "ok": false, "error_code": 400,
-                    "description": "Bad Request: group chat was upgraded to a supergroup chat",
-                    "parameters": {"migrate_to_chat_id": -1001234567890i64},
-                }),
-            }],
-        );
-        let bot = RunningBot::start(&api);
-        api.push_text(42, 77, KABULOV);
-        let delivered = answers(&api, -1001234567890, 1).await;
-        bot.stop().await.unwrap();
+        let migrated = Fault::Error {
+            status: 400,
+            body: json!({
+                "ok": false, "error_code": 400,
+                "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                "parameters": {"migrate_to_chat_id": -1001234567890i64},
+            }),
+        };
+        let (api, delivered) = ask_through_faults(vec![migrated], -1001234567890).await;
         assert!(delivered[0].text().contains("¶4"));
         assert_eq!(api.calls("sendMessage")[0].chat_id(), Some(42));
     })
