@@ -10,7 +10,12 @@
 //! Query + index --rank--> Results { hits, answered }                     search
 //! Hit --explain--> Answer { excerpt, marks, citation }                   answer
 //! Answer --render--> plain text | Telegram HTML (≤ 4096 UTF-16 units)    render
+//! update --handle--> reply, buttons, inline results                      telegram
 //! ```
+//!
+//! Around that path: `config` (settings from the environment, the redacted token), `cli`
+//! (the commands), `eval` (scoring a question set) and `bench` (measuring, and writing a
+//! synthetic corpus).
 
 pub mod analysis;
 pub mod answer;
