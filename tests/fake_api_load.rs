@@ -92,7 +92,8 @@ async fn a_thousand_questions_from_200_chats_under_faults() {
     let t0 = Instant::now();
     let bot = RunningBot::start(&api);
     let total = asked.len();
-    api.wait_for(Duration::from_secs(60), "1,000 answers", |api| {
+    // Paced to Telegram's ~30 messages a second, 1,000 answers take at least 34 s.
+    api.wait_for(Duration::from_secs(120), "1,000 answers", |api| {
         api.count_done("sendMessage") >= total
     })
     .await;
@@ -161,7 +162,11 @@ async fn a_thousand_questions_from_200_chats_under_faults() {
         rss_before / 1024,
         rss_after / 1024
     );
-    assert!(took < Duration::from_secs(60), "{took:?}");
+    assert!(
+        took >= Duration::from_secs(30),
+        "paced to Telegram's limit: {took:?}"
+    );
+    assert!(took < Duration::from_secs(120), "{took:?}");
     assert!(grown_mib < 200, "memory grew by {grown_mib} MiB");
 }
 

@@ -40,6 +40,8 @@ pub struct Ctx {
     pub flood: FloodGate,
     pub max_question_chars: usize,
     pub allowed_chats: Option<HashSet<i64>>,
+    /// Spaces messages to Telegram's limits.
+    pub pacer: send::Pacer,
 }
 
 impl Ctx {
@@ -49,6 +51,7 @@ impl Ctx {
             flood: FloodGate::new(20, Duration::from_secs(60)),
             max_question_chars: crate::analysis::MAX_QUESTION_CHARS,
             allowed_chats: None,
+            pacer: send::Pacer::telegram(),
         }
     }
 
@@ -191,7 +194,12 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
                 || msg.dice().is_some());
         if private && is_content {
             let hint = "I can only read text. Send me a question in words, e.g. <i>Why does Russia work with the Taliban?</i>";
-            send::send(&bot, Outgoing::new(msg.chat.id, hint).reply_to(msg.id)).await?;
+            send::send(
+                &bot,
+                &ctx.pacer,
+                Outgoing::new(msg.chat.id, hint).reply_to(msg.id),
+            )
+            .await?;
         }
         return Ok(());
     };
@@ -218,7 +226,12 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
         tracing::info!(chat = msg.chat.id.0, "chat not in ALLOWED_CHATS: refused");
         let refusal =
             "Sorry, this is a private citebot: it only answers in the chats it was set up for.";
-        send::send(&bot, Outgoing::new(msg.chat.id, refusal).reply_to(msg.id)).await?;
+        send::send(
+            &bot,
+            &ctx.pacer,
+            Outgoing::new(msg.chat.id, refusal).reply_to(msg.id),
+        )
+        .await?;
         return Ok(());
     }
 
@@ -230,25 +243,27 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
         Some(("start", _)) => {
             send::send(
                 &bot,
+                &ctx.pacer,
                 Outgoing::new(msg.chat.id, greeting(&ctx.engine))
                     .keyboard(examples_keyboard(&ctx.engine)),
             )
             .await?;
         }
         Some(("help", _)) => {
-            send::send(&bot, reply(help_text())).await?;
+            send::send(&bot, &ctx.pacer, reply(help_text())).await?;
         }
         Some(("about", _)) => {
-            send::send(&bot, reply(about_text(&ctx.engine))).await?;
+            send::send(&bot, &ctx.pacer, reply(about_text(&ctx.engine))).await?;
         }
         Some(("ask", "")) => {
-            send::send(&bot, reply("Ask me something after the command, e.g. <code>/ask Who is Mohammad Atmar?</code>".into())).await?;
+            send::send(&bot, &ctx.pacer, reply("Ask me something after the command, e.g. <code>/ask Who is Mohammad Atmar?</code>".into())).await?;
         }
         Some(("ask", _)) | None => {
             let question = question_of(text, &me);
             if question.is_empty() {
                 send::send(
                     &bot,
+                    &ctx.pacer,
                     reply("Yes? Ask me a question about the article.".into()),
                 )
                 .await?;
@@ -259,7 +274,7 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
                     Verdict::Pass => {}
                     Verdict::Notice => {
                         let notice = "You are asking faster than I can read. Please wait a minute before the next question.";
-                        send::send(&bot, reply(notice.into())).await?;
+                        send::send(&bot, &ctx.pacer, reply(notice.into())).await?;
                         return Ok(());
                     }
                     Verdict::Silent => return Ok(()),
@@ -281,6 +296,7 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
         Some(_) if private => {
             send::send(
                 &bot,
+                &ctx.pacer,
                 reply("I don't know that command. Send /help to see what I can do.".into()),
             )
             .await?;
@@ -340,6 +356,7 @@ async fn answer_question(
     let Some(reply) = search(ctx, question, rank).await else {
         send::send(
             bot,
+            &ctx.pacer,
             Outgoing {
                 chat,
                 html: SORRY.into(),
@@ -385,7 +402,7 @@ async fn answer_question(
         }
     }
     let keyboard = answer.map(|a| answer_keyboard(a.rank, origin, true));
-    send::send_all(bot, chat, messages, reply_to, keyboard).await?;
+    send::send_all(bot, &ctx.pacer, chat, messages, reply_to, keyboard).await?;
     Ok(())
 }
 
@@ -587,8 +604,15 @@ async fn on_callback(
             match reply.as_ref().and_then(|r| r.answers.get(rank - 1)) {
                 Some(a) => {
                     ack("Full paragraph").await?;
-                    send::send_all(&bot, chat, render::full_html(a), Some(message.id), None)
-                        .await?;
+                    send::send_all(
+                        &bot,
+                        &ctx.pacer,
+                        chat,
+                        render::full_html(a),
+                        Some(message.id),
+                        None,
+                    )
+                    .await?;
                 }
                 None => {
                     ack("That answer is no longer available. Please ask again.").await?;

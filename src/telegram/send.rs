@@ -8,11 +8,16 @@
 //!   is nobody to tell.
 //! - Network errors and 5xx answers: a few more tries with a growing pause.
 //!
+//! Before each try, a [`Pacer`] spaces messages to Telegram's published limits, so that a 429
+//! stays the exception.
+//!
 //! This lives here rather than in teloxide's `Throttle` adaptor because the handler tree must
 //! take a plain `Bot` (that is what the mock bot of the tests gives it), and because the
 //! other fallbacks need the same retry loop anyway.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use teloxide::payloads::SendMessageSetters;
 use teloxide::prelude::*;
@@ -20,6 +25,56 @@ use teloxide::types::{
     ChatId, InlineKeyboardMarkup, LinkPreviewOptions, MessageId, ParseMode, ReplyParameters,
 };
 use teloxide::{ApiError, RequestError};
+
+/// Spaces messages to Telegram's limits: about 30 a second for the whole bot, one a second in
+/// a private chat, 20 a minute in a group. Slots are booked first come, first served.
+pub struct Pacer {
+    overall: Duration,
+    private: Duration,
+    group: Duration,
+    /// The next free moment overall, and per chat.
+    next: Mutex<(Instant, HashMap<ChatId, Instant>)>,
+}
+
+impl Pacer {
+    pub fn new(overall: Duration, private: Duration, group: Duration) -> Pacer {
+        Pacer {
+            overall,
+            private,
+            group,
+            next: Mutex::new((Instant::now(), HashMap::new())),
+        }
+    }
+
+    /// Telegram's published limits.
+    pub fn telegram() -> Pacer {
+        Pacer::new(
+            Duration::from_millis(34),
+            Duration::from_secs(1),
+            Duration::from_secs(3),
+        )
+    }
+
+    /// Books the moment a message to `chat` may go, `now` being now.
+    pub fn book(&self, chat: ChatId, now: Instant) -> Instant {
+        let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+        let (overall, chats) = &mut *next;
+        let at = now
+            .max(*overall)
+            .max(chats.get(&chat).copied().unwrap_or(now));
+        *overall = at + self.overall;
+        let gap = if chat.is_user() {
+            self.private
+        } else {
+            self.group
+        };
+        chats.insert(chat, at + gap);
+        if chats.len() > 10_000 {
+            chats.retain(|_, free| *free > now);
+        }
+        at
+    }
+}
 
 /// How many times one message is tried before giving up.
 const ATTEMPTS: u32 = 6;
@@ -106,11 +161,17 @@ pub fn is_transient(e: &RequestError) -> bool {
 
 /// Sends `out`, handling Telegram's faults as the module says. `Ok(None)`: the chat cannot
 /// be written to (logged), which is not an error of the bot.
-pub async fn send(bot: &Bot, mut out: Outgoing) -> Result<Option<Message>, RequestError> {
+pub async fn send(
+    bot: &Bot,
+    pacer: &Pacer,
+    mut out: Outgoing,
+) -> Result<Option<Message>, RequestError> {
     let mut plain = false;
     let mut attempt = 0;
     loop {
         attempt += 1;
+        let at = pacer.book(out.chat, Instant::now());
+        tokio::time::sleep_until(at.into()).await;
         let mut req = bot
             .send_message(out.chat, &out.html)
             .link_preview_options(no_preview());
@@ -176,6 +237,7 @@ pub async fn send(bot: &Bot, mut out: Outgoing) -> Result<Option<Message>, Reque
 /// Sends several messages in order; the reply and the keyboard go on the first and the last.
 pub async fn send_all(
     bot: &Bot,
+    pacer: &Pacer,
     chat: ChatId,
     messages: Vec<String>,
     reply_to: Option<MessageId>,
@@ -191,7 +253,7 @@ pub async fn send_all(
         if i == last {
             out.keyboard = keyboard.clone();
         }
-        match send(bot, out).await? {
+        match send(bot, pacer, out).await? {
             Some(m) => chat = m.chat.id,
             None => return Ok(()),
         }
@@ -202,6 +264,29 @@ pub async fn send_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pacer_spaces_messages_per_chat_and_overall() {
+        let pacer = Pacer::telegram();
+        let t0 = Instant::now();
+        let (alice, bob, group) = (ChatId(1), ChatId(2), ChatId(-100));
+        let ms = |at: Instant| at.duration_since(t0).as_millis();
+        assert_eq!(ms(pacer.book(alice, t0)), 0);
+        assert_eq!(ms(pacer.book(bob, t0)), 34, "30 a second overall");
+        assert_eq!(
+            ms(pacer.book(alice, t0)),
+            1000,
+            "one a second in a private chat"
+        );
+        assert_eq!(ms(pacer.book(group, t0)), 1034);
+        assert_eq!(ms(pacer.book(group, t0)), 4034, "20 a minute in a group");
+        let later = t0 + Duration::from_secs(10);
+        assert_eq!(
+            pacer.book(alice, later),
+            later,
+            "an idle chat sends at once"
+        );
+    }
 
     #[test]
     fn server_errors_are_transient_refusals_are_not() {
