@@ -366,13 +366,7 @@ async fn buttons_under_an_answer_work_over_the_wire() {
 #[tokio::test]
 async fn a_deleted_question_is_answered_without_the_reply() {
     timeout(LIMIT, async {
-        let gone = Fault::Error {
-            status: 400,
-            body: json!({
-                "ok": false, "error_code": 400,
-                "description": "Bad Request: message to be replied not found",
-            }),
-        };
+        let gone = Fault::error(400, "Bad Request: message to be replied not found");
         let (api, delivered) = ask_through_faults(vec![gone], 42).await;
         assert_eq!(delivered[0].reply_to(), None);
         assert!(delivered[0].text().contains("¶4"));
@@ -387,15 +381,8 @@ async fn a_deleted_question_is_answered_without_the_reply() {
 #[tokio::test]
 async fn a_group_that_became_a_supergroup_is_followed() {
     timeout(LIMIT, async {
-        let migrated = Fault::Error {
-            status: 400,
-            body: json!({
-                "ok": false, "error_code": 400,
-                "description": "Bad Request: group chat was upgraded to a supergroup chat",
-                "parameters": {"migrate_to_chat_id": -1001234567890i64},
-            }),
-        };
-        let (api, delivered) = ask_through_faults(vec![migrated], -1001234567890).await;
+        let (api, delivered) =
+            ask_through_faults(vec![Fault::migrated(-1001234567890)], -1001234567890).await;
         assert!(delivered[0].text().contains("¶4"));
         assert_eq!(api.calls("sendMessage")[0].chat_id(), Some(42));
     })

@@ -177,6 +177,7 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
         return Ok(());
     }
     let private = msg.chat.is_private();
+    let reply = |html: String| Outgoing::new(msg.chat.id, html).reply_to(msg.id);
     let Some(text) = msg.text() else {
         // A sticker, a photo, a voice note, a service message.
         let is_content = msg.from.as_ref().is_some_and(|u| !u.is_bot)
@@ -194,12 +195,7 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
                 || msg.dice().is_some());
         if private && is_content {
             let hint = "I can only read text. Send me a question in words, e.g. <i>Why does Russia work with the Taliban?</i>";
-            send::send(
-                &bot,
-                &ctx.pacer,
-                Outgoing::new(msg.chat.id, hint).reply_to(msg.id),
-            )
-            .await?;
+            send::send(&bot, &ctx.pacer, reply(hint.into())).await?;
         }
         return Ok(());
     };
@@ -226,16 +222,10 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
         tracing::info!(chat = msg.chat.id.0, "chat not in ALLOWED_CHATS: refused");
         let refusal =
             "Sorry, this is a private citebot: it only answers in the chats it was set up for.";
-        send::send(
-            &bot,
-            &ctx.pacer,
-            Outgoing::new(msg.chat.id, refusal).reply_to(msg.id),
-        )
-        .await?;
+        send::send(&bot, &ctx.pacer, reply(refusal.into())).await?;
         return Ok(());
     }
 
-    let reply = |html: String| Outgoing::new(msg.chat.id, html).reply_to(msg.id);
     match command
         .as_ref()
         .map(|(name, _, rest)| (name.as_str(), *rest))

@@ -59,7 +59,7 @@ pub enum Fault {
 }
 
 impl Fault {
-    fn error(status: u16, description: &str) -> Fault {
+    pub fn error(status: u16, description: &str) -> Fault {
         Fault::Error {
             status,
             body: json!({"ok": false, "error_code": status, "description": description}),
@@ -92,6 +92,18 @@ impl Fault {
             400,
             "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0",
         )
+    }
+
+    /// A group that became a supergroup: Telegram names the new chat.
+    pub fn migrated(to: i64) -> Fault {
+        Fault::Error {
+            status: 400,
+            body: json!({
+                "ok": false, "error_code": 400,
+                "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                "parameters": {"migrate_to_chat_id": to},
+            }),
+        }
     }
 
     pub fn unauthorized() -> Fault {
