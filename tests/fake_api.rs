@@ -1,7 +1,8 @@
 //! End-to-end tests of the real bot (`citebot::telegram::run`, long polling) against a fake
 //! Telegram Bot API server on 127.0.0.1 (tests/fake/mod.rs): what goes over the wire, start-up,
 //! shutdown, and how the bot copes with Telegram's errors (429, 5xx, 403, 400, 401, dropped
-//! connections). The load and restart tests are in tests/fake_api_load.rs.
+//! connections), and a restart in the middle of a stream of updates. The load test is in
+//! tests/fake_api_load.rs.
 
 mod fake;
 
@@ -385,6 +386,87 @@ async fn a_group_that_became_a_supergroup_is_followed() {
             ask_through_faults(vec![Fault::migrated(-1001234567890)], -1001234567890).await;
         assert!(delivered[0].text().contains("¶4"));
         assert_eq!(api.calls("sendMessage")[0].chat_id(), Some(42));
+    })
+    .await
+    .expect("within the time limit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_in_the_middle_of_a_stream_loses_and_repeats_nothing() {
+    const UPDATES: i64 = 100;
+    const CHATS: i64 = 20;
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let questions = fake::questions();
+        let api = Arc::new(FakeApi::start().await);
+        // Small pages and slow sends, so that the bot is mid-stream when it stops.
+        api.set_page(10);
+        api.set_send_delay(Duration::from_millis(20));
+        // A stream: one update every 10 ms. The second half waits until the first bot is
+        // asked to stop, so that the stop certainly comes mid-stream; it then flows on while
+        // no bot runs and after the second one started.
+        let (half_way, go_on) = tokio::sync::oneshot::channel::<()>();
+        let pusher = tokio::spawn({
+            let api = Arc::clone(&api);
+            let questions: Vec<String> = questions.iter().map(|(q, _)| q.clone()).collect();
+            async move {
+                let push = |i: i64| {
+                    let q = &questions[i as usize % questions.len()];
+                    api.push_text(20_000 + i % CHATS, i + 1, q);
+                };
+                for i in 0..UPDATES / 2 {
+                    push(i);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                go_on.await.unwrap();
+                for i in UPDATES / 2..UPDATES {
+                    push(i);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        });
+
+        let first = RunningBot::start(&api);
+        api.wait_for(Duration::from_secs(20), "30 answers", |api| {
+            fake::replies(api).len() >= 30
+        })
+        .await;
+        half_way.send(()).unwrap();
+        first.stop().await.expect("a graceful stop is Ok");
+        let by_first = fake::replies(&api).len();
+        let confirmed = api.confirmed();
+        let polls_of_first = api.calls("getUpdates").len();
+
+        let second = RunningBot::start(&api);
+        pusher.await.unwrap();
+        api.wait_for(Duration::from_secs(30), "100 answers", |api| {
+            fake::replies(api).len() >= UPDATES as usize
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        second.stop().await.expect("a graceful stop is Ok");
+
+        let replies = fake::replies(&api);
+        let mut ids: Vec<i64> = replies.iter().map(|(id, _)| *id).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, (1..=UPDATES).collect::<Vec<_>>(), "each once");
+        // The first bot may still fetch a few of the second half before its stop takes
+        // effect, and answers what it fetched: "mid-stream" is that both bots answered.
+        assert!(
+            (30..UPDATES as usize).contains(&by_first),
+            "the first bot stopped mid-stream ({by_first} answers)"
+        );
+        // Updates are numbered like the messages: the first bot answered exactly what it had
+        // confirmed, and the second started from there.
+        let (first_ids, second_ids) = replies.split_at(by_first);
+        assert!(first_ids.iter().all(|(id, _)| *id < confirmed));
+        assert!(second_ids.iter().all(|(id, _)| *id >= confirmed));
+        // The new bot knows no offset (it asks from 0); Telegram's confirmed offset is what
+        // makes it resume there.
+        let resumed = api.calls("getUpdates")[polls_of_first..]
+            .iter()
+            .find_map(|c| c.result.as_ref()?.as_array()?.first()?["update_id"].as_i64());
+        assert_eq!(resumed, Some(confirmed));
+        println!("first bot: {by_first} answers, confirmed offset {confirmed}");
     })
     .await
     .expect("within the time limit");

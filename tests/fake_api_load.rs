@@ -1,54 +1,80 @@
-//! The real bot under load and across a restart, against the fake Telegram Bot API of
-//! tests/fake/mod.rs (issue "citebot under abuse and load"):
+//! The real bot under load, against the fake Telegram Bot API of tests/fake/mod.rs (issue
+//! "citebot under abuse and load"): 1,000 questions from 200 chats while Telegram answers
+//! some calls with 429, 502 or a dropped connection, each answered exactly once, in order
+//! within a chat, in bounded time and memory.
 //!
-//! - 1,000 questions from 200 chats while Telegram answers some calls with 429, 502 or a
-//!   dropped connection: each answered exactly once, in order within a chat, in bounded time
-//!   and memory.
-//! - A stop and a fresh start in the middle of a stream of updates: none lost, none twice.
-//!
-//! In their own test binary so that the memory measured is this load's alone.
+//! In its own test binary, with a counting allocator, so that the memory measured is this
+//! load's alone.
 
 mod fake;
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
-use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use fake::{FakeApi, Fault, RunningBot};
+use fake::{replies, FakeApi, Fault, RunningBot};
 
-/// The questions of the public question set, with whether the article answers them.
-fn questions() -> Vec<(String, bool)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/questions.jsonl");
-    std::fs::read_to_string(path)
-        .expect("the question set")
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
-            let in_scope = !v["gold"].as_array().expect("gold").is_empty();
-            (v["q"].as_str().expect("q").to_string(), in_scope)
-        })
-        .collect()
+/// The system allocator, counting the bytes in use.
+///
+/// Memory is asserted on live heap bytes rather than on the resident set: RSS also counts
+/// what glibc keeps in its per-thread arenas and, where transparent huge pages are "always",
+/// whole 2 MiB pages behind them, so the same run showed +55 MiB on one machine and +254 MiB
+/// on another. The live heap is what the bot holds, the same on every machine.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call goes to `System` unchanged; only the counter is added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_add(new_size, Ordering::Relaxed);
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
 }
 
-/// This process's resident memory, in KiB.
-fn vm_rss_kib() -> u64 {
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Heap bytes in use, in MiB.
+fn live_mib() -> f64 {
+    LIVE.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0)
+}
+
+/// This process's resident memory, in MiB: reported, not asserted (see [`Counting`]).
+fn rss_mib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .expect("VmRSS in /proc/self/status")
-}
-
-/// The delivered answers (first message of each: the one replying to the question), by the
-/// question's message_id, in the order Telegram received them.
-fn replies(api: &FakeApi) -> Vec<(i64, fake::Call)> {
-    api.done("sendMessage")
-        .into_iter()
-        .filter_map(|c| c.reply_to().map(|id| (id, c)))
-        .collect()
+        / 1024
 }
 
 const NO_ANSWER: &str = "couldn't find an answer";
@@ -57,7 +83,7 @@ const NO_ANSWER: &str = "couldn't find an answer";
 async fn a_thousand_questions_from_200_chats_under_faults() {
     const CHATS: i64 = 200;
     const PER_CHAT: i64 = 5;
-    let questions = questions();
+    let questions = fake::questions();
     let api = FakeApi::start().await;
     // Some of everything, spread over the run. A 502 here is a real HTTP 502, on which
     // teloxide-core pauses 10 s before reading the answer: one on polling (which retries
@@ -73,7 +99,7 @@ async fn a_thousand_questions_from_200_chats_under_faults() {
         _ => None,
     });
 
-    let rss_before = vm_rss_kib();
+    let (live_before, rss_before) = (live_mib(), rss_mib());
     // Round-robin: the k-th question of every chat, then the next; message_id = question #.
     let mut asked: HashMap<i64, (i64, usize)> = HashMap::new();
     let mut order: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -92,6 +118,13 @@ async fn a_thousand_questions_from_200_chats_under_faults() {
     let t0 = Instant::now();
     let bot = RunningBot::start(&api);
     let total = asked.len();
+    // Half-way, every chat has been seen and every pool and buffer has its working size:
+    // what the heap grows by from here on is what the bot keeps per question.
+    api.wait_for(Duration::from_secs(60), "500 answers", |api| {
+        api.count_done("sendMessage") >= total / 2
+    })
+    .await;
+    let live_half_way = live_mib();
     // Paced to Telegram's ~30 messages a second, 1,000 answers take at least 34 s.
     api.wait_for(Duration::from_secs(120), "1,000 answers", |api| {
         api.count_done("sendMessage") >= total
@@ -100,7 +133,7 @@ async fn a_thousand_questions_from_200_chats_under_faults() {
     let took = t0.elapsed();
     // Anything sent twice would arrive now.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_after = vm_rss_kib();
+    let (live_after, rss_after) = (live_mib(), rss_mib());
     tokio::time::timeout(Duration::from_secs(15), bot.stop())
         .await
         .expect("stops in time")
@@ -155,96 +188,23 @@ async fn a_thousand_questions_from_200_chats_under_faults() {
         api.confirmed() > last_update,
         "all updates confirmed at stop"
     );
-    let grown_mib = rss_after.saturating_sub(rss_before) / 1024;
     println!(
         "{total} answers in {took:.1?}; {send_faults} sendMessage faults, {poll_faults} \
-         getUpdates faults; RSS {} MiB -> {} MiB",
-        rss_before / 1024,
-        rss_after / 1024
+         getUpdates faults; live heap {live_before:.1} MiB -> {live_half_way:.1} MiB at 500 \
+         answers -> {live_after:.1} MiB; RSS {rss_before} MiB -> {rss_after} MiB"
     );
     assert!(
         took >= Duration::from_secs(30),
         "paced to Telegram's limit: {took:?}"
     );
     assert!(took < Duration::from_secs(120), "{took:?}");
-    assert!(grown_mib < 200, "memory grew by {grown_mib} MiB");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_in_the_middle_of_a_stream_loses_and_repeats_nothing() {
-    const UPDATES: i64 = 100;
-    const CHATS: i64 = 20;
-    tokio::time::timeout(Duration::from_secs(60), async {
-        let questions = questions();
-        let api = Arc::new(FakeApi::start().await);
-        // Small pages and slow sends, so that the bot is mid-stream when it stops.
-        api.set_page(10);
-        api.set_send_delay(Duration::from_millis(20));
-        // A stream: one update every 10 ms. The second half waits until the first bot is
-        // asked to stop, so that the stop certainly comes mid-stream; it then flows on while
-        // no bot runs and after the second one started.
-        let (half_way, go_on) = tokio::sync::oneshot::channel::<()>();
-        let pusher = tokio::spawn({
-            let api = Arc::clone(&api);
-            let questions: Vec<String> = questions.iter().map(|(q, _)| q.clone()).collect();
-            async move {
-                let push = |i: i64| {
-                    let q = &questions[i as usize % questions.len()];
-                    api.push_text(20_000 + i % CHATS, i + 1, q);
-                };
-                for i in 0..UPDATES / 2 {
-                    push(i);
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-                go_on.await.unwrap();
-                for i in UPDATES / 2..UPDATES {
-                    push(i);
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-            }
-        });
-
-        let first = RunningBot::start(&api);
-        api.wait_for(Duration::from_secs(20), "30 answers", |api| {
-            replies(api).len() >= 30
-        })
-        .await;
-        half_way.send(()).unwrap();
-        first.stop().await.expect("a graceful stop is Ok");
-        let by_first = replies(&api).len();
-        let confirmed = api.confirmed();
-        let polls_of_first = api.calls("getUpdates").len();
-
-        let second = RunningBot::start(&api);
-        pusher.await.unwrap();
-        api.wait_for(Duration::from_secs(30), "100 answers", |api| {
-            replies(api).len() >= UPDATES as usize
-        })
-        .await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        second.stop().await.expect("a graceful stop is Ok");
-
-        let replies = replies(&api);
-        let mut ids: Vec<i64> = replies.iter().map(|(id, _)| *id).collect();
-        ids.sort_unstable();
-        assert_eq!(ids, (1..=UPDATES).collect::<Vec<_>>(), "each once");
-        assert!(
-            (30..=UPDATES as usize / 2).contains(&by_first),
-            "the first bot stopped mid-stream ({by_first} answers)"
-        );
-        // Updates are numbered like the messages: the first bot answered exactly what it had
-        // confirmed, and the second started from there.
-        let (first_ids, second_ids) = replies.split_at(by_first);
-        assert!(first_ids.iter().all(|(id, _)| *id < confirmed));
-        assert!(second_ids.iter().all(|(id, _)| *id >= confirmed));
-        // The new bot knows no offset (it asks from 0); Telegram's confirmed offset is what
-        // makes it resume there.
-        let resumed = api.calls("getUpdates")[polls_of_first..]
-            .iter()
-            .find_map(|c| c.result.as_ref()?.as_array()?.first()?["update_id"].as_i64());
-        assert_eq!(resumed, Some(confirmed));
-        println!("first bot: {by_first} answers, confirmed offset {confirmed}");
-    })
-    .await
-    .expect("within the time limit");
+    // The fake server keeps every call it saw (~2 KiB each), which counts here too.
+    assert!(
+        live_after - live_before < 64.0,
+        "the heap grew from {live_before:.1} MiB to {live_after:.1} MiB"
+    );
+    assert!(
+        live_after - live_half_way < 8.0,
+        "the second 500 answers grew the heap from {live_half_way:.1} MiB to {live_after:.1} MiB"
+    );
 }

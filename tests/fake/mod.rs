@@ -667,6 +667,30 @@ pub fn bot_message(chat_id: &Value, message_id: i64, text: &str) -> Value {
     })
 }
 
+/// The questions of the public question set, with whether the article answers them.
+pub fn questions() -> Vec<(String, bool)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/questions.jsonl");
+    std::fs::read_to_string(path)
+        .expect("the question set")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            let in_scope = !v["gold"].as_array().expect("gold").is_empty();
+            (v["q"].as_str().expect("q").to_string(), in_scope)
+        })
+        .collect()
+}
+
+/// The delivered answers (first message of each: the one replying to the question), by the
+/// question's message_id, in the order Telegram received them.
+pub fn replies(api: &FakeApi) -> Vec<(i64, Call)> {
+    api.done("sendMessage")
+        .into_iter()
+        .filter_map(|c| c.reply_to().map(|id| (id, c)))
+        .collect()
+}
+
 /// The knowledge, loaded once per test binary.
 pub fn engine() -> Arc<Engine> {
     static ENGINE: OnceLock<Arc<Engine>> = OnceLock::new();
