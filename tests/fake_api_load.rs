@@ -197,7 +197,7 @@ async fn a_thousand_questions_from_200_chats_under_faults() {
         "paced to Telegram's limit: {took:?}"
     );
     assert!(took < Duration::from_secs(120), "{took:?}");
-    // The fake server keeps every call it saw (~2 KiB each), which counts here too.
+    // The fake server's record of every call it saw counts here too.
     assert!(
         live_after - live_before < 64.0,
         "the heap grew from {live_before:.1} MiB to {live_after:.1} MiB"
