@@ -10,7 +10,7 @@ use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fake::{FakeApi, Fault, RunningBot, TOKEN};
+use fake::{FakeApi, Fault, RunningBot};
 use serde_json::json;
 use tokio::time::timeout;
 
@@ -234,12 +234,7 @@ async fn a_rejected_token_ends_start_up_with_advice_and_without_the_token() {
             .join()
             .await
             .expect_err("a rejected token is fatal");
-        let shown = format!("{err:#} {err:?}");
-        assert!(shown.contains("@BotFather"), "{shown}");
-        let secret = TOKEN.split_once(':').unwrap().1;
-        assert!(!shown.contains(secret), "the token leaked: {shown}");
-        assert_eq!(api.calls("getMe").len(), 1, "not retried");
-        assert!(api.calls("getUpdates").is_empty());
+        fake::assert_refused_token_handled(&api, &format!("{err:#} {err:?}"));
     })
     .await
     .expect("within the time limit");

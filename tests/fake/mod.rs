@@ -691,6 +691,16 @@ pub fn replies(api: &FakeApi) -> Vec<(i64, Call)> {
         .collect()
 }
 
+/// What a bot shows (`shown`) and does after Telegram refused its token (401): advice about
+/// @BotFather, no trace of the token's secret part, `getMe` asked once and no polling.
+pub fn assert_refused_token_handled(api: &FakeApi, shown: &str) {
+    assert!(shown.contains("@BotFather"), "{shown}");
+    let secret = TOKEN.split_once(':').unwrap().1;
+    assert!(!shown.contains(secret), "the token leaked: {shown}");
+    assert_eq!(api.calls("getMe").len(), 1, "not retried");
+    assert!(api.calls("getUpdates").is_empty());
+}
+
 /// The knowledge, loaded once per test binary.
 pub fn engine() -> Arc<Engine> {
     static ENGINE: OnceLock<Arc<Engine>> = OnceLock::new();
