@@ -13,8 +13,8 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 use citebot::answer::{self, Reply};
+use citebot::rank::MAX_EXCERPT_CHARS;
 use citebot::render::{self, Style};
-use citebot::search::MAX_EXCERPT_CHARS;
 use citebot::Engine;
 
 const QUESTIONS: &[(&str, &str)] = &[
@@ -26,7 +26,7 @@ const QUESTIONS: &[(&str, &str)] = &[
 
 fn engine() -> Engine {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-    Engine::load(&dir, None).expect("the article loads")
+    Engine::load(&citebot::Options::new(dir)).expect("the article loads")
 }
 
 fn analyse_and_search(c: &mut Criterion) {

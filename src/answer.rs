@@ -5,8 +5,10 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+use crate::engine::{Engine, Results};
+use crate::index::SearchError;
 use crate::knowledge::{Metadata, Passage, PassageKind};
-use crate::search::{Engine, Hit, Results, SearchError, FOLLOW_UP_COVERAGE, MAX_EXCERPT_CHARS};
+use crate::rank::{window_bytes, Hit, Signals, MAX_EXCERPT_CHARS};
 
 /// Where a passage comes from, as a reader cites it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -79,7 +81,8 @@ pub struct Answer {
     /// N of ¶N for paragraphs.
     pub number: u32,
     pub score: f32,
-    pub coverage: f32,
+    /// Its score on words and on meaning, for a reader who wants to know why it won.
+    pub signals: Signals,
     /// The whole passage, the question's words marked.
     pub full: Marked,
     /// The 1-3 sentences that answer best, `…` where a sentence was trimmed.
@@ -105,15 +108,17 @@ pub fn ask(engine: &Engine, question: &str, top: usize) -> Result<Reply, SearchE
     Ok(explain(engine, question, &results, top))
 }
 
-/// Turns search results into answers. There is an answer only when the best passage covers
-/// enough of the question; the next ones need less, but a passage that shares one common
-/// word with the question is never shown.
+/// Turns search results into answers. There is an answer only when the best passage answers
+/// the question; the next ones need less, but a passage that shares one common word with the
+/// question and nothing of its meaning is never shown.
 pub fn explain(engine: &Engine, question: &str, results: &Results, top: usize) -> Reply {
     let answers = if results.answered {
         results
             .hits
             .iter()
-            .filter(|h| h.coverage >= FOLLOW_UP_COVERAGE)
+            .enumerate()
+            .filter(|(i, h)| *i == 0 || h.is_another_match())
+            .map(|(_, h)| h)
             .take(top)
             .enumerate()
             .map(|(i, hit)| answer(engine, hit, i + 1))
@@ -141,26 +146,13 @@ fn answer(engine: &Engine, hit: &Hit, rank: usize) -> Answer {
         kind: passage.kind,
         number: passage.number,
         score: hit.score,
-        coverage: hit.coverage,
+        signals: hit.signals,
         excerpt: excerpt(&passage.text, window, &marks, MAX_EXCERPT_CHARS),
         full: Marked {
             text: passage.text.clone(),
             marks,
         },
         citation: Citation::new(&doc.meta, passage),
-    }
-}
-
-fn window_bytes(passage: &Passage, window: &Range<usize>) -> Range<usize> {
-    match (
-        passage.sentences.get(window.start),
-        window
-            .end
-            .checked_sub(1)
-            .and_then(|e| passage.sentences.get(e)),
-    ) {
-        (Some(first), Some(last)) => first.start..last.end,
-        _ => 0..passage.text.len(),
     }
 }
 

@@ -25,8 +25,8 @@ use anyhow::{bail, Context};
 
 use crate::analysis;
 use crate::answer;
+use crate::engine::Engine;
 use crate::knowledge::{self, PassageKind, SYNONYMS_FILE};
-use crate::search::Engine;
 
 /// How many distinct pseudo-words the generator makes (besides the function words).
 pub const PSEUDO_WORDS: usize = 60_000;
@@ -537,6 +537,70 @@ pub struct BenchReport {
     /// With an index on disk: loading again with the index already built, plus one answer:
     /// what a restarted replica pays before it can answer.
     pub reopen: Option<Duration>,
+    /// The meaning layer's costs, when it is on.
+    pub embedding: Option<EmbeddingFigures>,
+}
+
+/// What the meaning layer costs.
+#[derive(Debug, Clone)]
+pub struct EmbeddingFigures {
+    /// Sentences of the knowledge embedded afresh (in batches, on every core) per second.
+    pub sentences_per_second: f64,
+    pub sentences_timed: usize,
+    /// Embedding one question, alone.
+    pub question_p50: Duration,
+    pub question_p99: Duration,
+    pub questions_timed: usize,
+    /// The sentence vectors in memory, in all and per passage.
+    pub vector_bytes: usize,
+    pub bytes_per_passage: f64,
+}
+
+/// At most this many sentences are embedded again to time the throughput.
+const EMBED_SAMPLE: usize = 2_000;
+
+/// Times the meaning layer: embedding sentences in batches, and single questions.
+fn measure_embedding(
+    engine: &Engine,
+    questions: &[String],
+) -> anyhow::Result<Option<EmbeddingFigures>> {
+    let Some(layer) = engine.meaning() else {
+        return Ok(None);
+    };
+    let sentences: Vec<&str> = engine
+        .knowledge
+        .passages
+        .iter()
+        .flat_map(|p| p.sentences.iter().map(|r| &p.text[r.clone()]))
+        .take(EMBED_SAMPLE)
+        .collect();
+    let t = Instant::now();
+    black_box(
+        layer
+            .model
+            .embed(&sentences, &indicatif::ProgressBar::hidden())?,
+    );
+    let sentences_per_second = sentences.len() as f64 / t.elapsed().as_secs_f64();
+
+    let mut times = Vec::new();
+    let started = Instant::now();
+    while times.len() < MIN_SAMPLES && started.elapsed() < TIME_BUDGET {
+        let q = &questions[times.len() % questions.len()];
+        let t = Instant::now();
+        black_box(layer.model.embed_one(q)?);
+        times.push(t.elapsed());
+    }
+    times.sort_unstable();
+    let vector_bytes = layer.vectors.heap_bytes();
+    Ok(Some(EmbeddingFigures {
+        sentences_per_second,
+        sentences_timed: sentences.len(),
+        question_p50: percentile(&times, 50.0),
+        question_p99: percentile(&times, 99.0),
+        questions_timed: times.len(),
+        vector_bytes,
+        bytes_per_passage: vector_bytes as f64 / engine.knowledge.passages.len().max(1) as f64,
+    }))
 }
 
 /// The value at percentile `p` (0 to 100) of sorted values, by the nearest-rank method:
@@ -574,8 +638,7 @@ fn reset_peak_rss() {
 /// Every question is asked as the bot asks it (`answer::ask` with one answer). The measured
 /// pass goes through the questions, again and again until 1,000 answers or 5 seconds.
 pub fn run(
-    knowledge_dir: &Path,
-    index_dir: Option<&Path>,
+    options: &crate::engine::Options,
     questions: &[String],
     process_start: Instant,
 ) -> anyhow::Result<BenchReport> {
@@ -584,7 +647,7 @@ pub fn run(
     }
     reset_peak_rss();
     let started = Instant::now();
-    let engine = Engine::load(knowledge_dir, index_dir)?;
+    let engine = Engine::load(options)?;
     let startup = started.elapsed();
     let rss_after_load = proc_status_bytes("VmRSS");
     black_box(answer::ask(&engine, &questions[0], 1)?);
@@ -641,14 +704,15 @@ pub fn run(
     })?;
     let all_threads = parallel.elapsed();
     let peak_rss = proc_status_bytes("VmHWM");
+    let embedding = measure_embedding(&engine, questions)?;
     let documents = engine.knowledge.documents.len();
     let passages = engine.knowledge.passages.len();
 
-    let reopen = match index_dir {
-        Some(dir) => {
+    let reopen = match &options.index_dir {
+        Some(_) => {
             drop(engine);
             let t = Instant::now();
-            let engine = Engine::load(knowledge_dir, Some(dir))?;
+            let engine = Engine::load(options)?;
             black_box(answer::ask(&engine, &questions[0], 1)?);
             Some(t.elapsed())
         }
@@ -659,7 +723,7 @@ pub fn run(
     Ok(BenchReport {
         documents,
         passages,
-        index_on_disk: index_dir.is_some(),
+        index_on_disk: options.index_dir.is_some(),
         questions: questions.len(),
         answered,
         startup,
@@ -675,6 +739,7 @@ pub fn run(
         rss_after_load,
         peak_rss,
         reopen,
+        embedding,
     })
 }
 
@@ -753,6 +818,38 @@ impl BenchReport {
         ];
         if let Some(reopen) = self.reopen {
             rows.push(("reopen + first answer".into(), human_duration(reopen)));
+        }
+        match &self.embedding {
+            None => rows.push(("meaning layer".into(), "off".into())),
+            Some(e) => rows.extend([
+                (
+                    "embedding sentences/s".into(),
+                    format!(
+                        "{:.0} ({} sentences, batched)",
+                        e.sentences_per_second, e.sentences_timed
+                    ),
+                ),
+                (
+                    "question embedding p50".into(),
+                    format!(
+                        "{} ({} timed)",
+                        human_duration(e.question_p50),
+                        e.questions_timed
+                    ),
+                ),
+                (
+                    "question embedding p99".into(),
+                    human_duration(e.question_p99),
+                ),
+                (
+                    "sentence vectors".into(),
+                    format!(
+                        "{} ({:.0} bytes a passage)",
+                        human_bytes(Some(e.vector_bytes as u64)),
+                        e.bytes_per_passage
+                    ),
+                ),
+            ]),
         }
         let width = rows
             .iter()
@@ -894,7 +991,7 @@ mod tests {
                 .unwrap_or_else(|| panic!("{q}"));
             assert!((3..=6).contains(&words.split(' ').count()), "{q}");
         }
-        let engine = Engine::load(dir.path(), None).unwrap();
+        let engine = Engine::load(&crate::Options::lexical(dir.path())).unwrap();
         let answered = questions
             .iter()
             .filter(|q| !answer::ask(&engine, q, 1).unwrap().answers.is_empty())
@@ -944,13 +1041,20 @@ mod tests {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
         let index = tempfile::tempdir().unwrap();
         let questions = default_questions().unwrap()[..3].to_vec();
-        let report = run(&dir, Some(index.path()), &questions, Instant::now()).unwrap();
+        let options = crate::Options {
+            index_dir: Some(index.path().to_path_buf()),
+            ..crate::Options::new(dir)
+        };
+        let report = run(&options, &questions, Instant::now()).unwrap();
         assert_eq!((report.documents, report.passages), (1, 17));
         assert!(report.samples >= questions.len());
         assert!(report.p50 <= report.p95 && report.p95 <= report.p99 && report.p99 <= report.max);
         assert!(report.reopen.is_some() && report.qps_all_threads > 0.0);
         let table = report.render();
         assert!(table.contains("latency p99") && table.contains("reopen + first answer"));
+        let embedding = report.embedding.expect("the meaning layer is on");
+        assert!(embedding.sentences_per_second > 0.0 && embedding.question_p50 > Duration::ZERO);
+        assert!(table.contains("question embedding p99"));
         if cfg!(target_os = "linux") {
             assert!(report.peak_rss >= report.rss_after_load && report.rss_after_load.is_some());
         }

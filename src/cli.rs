@@ -9,9 +9,9 @@ use serde_json::json;
 
 use crate::answer::{self, Reply};
 use crate::config::Config;
+use crate::engine::Engine;
 use crate::knowledge::PassageKind;
 use crate::render::{self, Style};
-use crate::search::Engine;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -24,6 +24,12 @@ pub struct Cli {
     /// The knowledge folder (documents with a +++ metadata header, and synonyms.txt).
     #[arg(long, global = true, env = "KNOWLEDGE_DIR", value_name = "DIR")]
     pub knowledge: Option<PathBuf>,
+    /// Match questions by meaning as well as by words [env: SEMANTIC; default: on].
+    #[arg(long, global = true, value_name = "on|off", value_parser = parse_switch)]
+    pub semantic: Option<bool>,
+    /// The sentence model's folder [env: EMBEDDING_MODEL; default: models/all-minilm-l6-v2].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub model: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -79,14 +85,36 @@ pub struct EvalArgs {
     /// Gold passages: a JSON object from each gold key to a snippet of its passage.
     #[arg(long, value_name = "PASSAGES.json")]
     pub gold: PathBuf,
+    /// Score only the questions of this split of the set (`tune`, `held_out`).
+    #[arg(long, value_name = "NAME")]
+    pub split: Option<String>,
+    /// Print, for each question, the signals of its best passages as JSON lines instead.
+    #[arg(long)]
+    pub details: bool,
+}
+
+fn parse_switch(v: &str) -> Result<bool, String> {
+    crate::config::parse_switch(&v.to_ascii_lowercase()).ok_or_else(|| "expected on or off".into())
+}
+
+impl Cli {
+    /// Applies the options that override the environment's settings.
+    pub fn apply(&self, config: &mut Config) {
+        if let Some(dir) = &self.knowledge {
+            config.knowledge_dir = dir.clone();
+        }
+        if let Some(on) = self.semantic {
+            config.semantic = on;
+        }
+        if let Some(dir) = &self.model {
+            config.embedding_model = Some(dir.clone());
+        }
+    }
 }
 
 /// Loads the engine the configuration describes.
 pub fn engine(config: &Config) -> anyhow::Result<Engine> {
-    Ok(Engine::load(
-        &config.knowledge_dir,
-        config.index_dir.as_deref(),
-    )?)
+    Ok(Engine::load(&config.engine_options())?)
 }
 
 /// `citebot ask`.
@@ -137,7 +165,11 @@ pub fn reply_json(reply: &Reply) -> serde_json::Value {
                 "title": a.citation.title,
                 "passage": passage,
                 "kind": a.kind.as_str(),
-                "score": (a.score * 1000.0).round() / 1000.0,
+                "score": round3(a.score),
+                "signals": {
+                    "lexical": round3(a.signals.lexical),
+                    "semantic": a.signals.semantic.map(round3),
+                },
                 "text": a.full.text,
                 "excerpt": a.excerpt.text,
                 "highlights": a.excerpt.marked_words(),
@@ -147,6 +179,10 @@ pub fn reply_json(reply: &Reply) -> serde_json::Value {
         })
         .collect();
     json!({ "question": reply.question, "answers": answers })
+}
+
+fn round3(x: f32) -> f64 {
+    (f64::from(x) * 1000.0).round() / 1000.0
 }
 
 /// `citebot index`.
@@ -183,7 +219,17 @@ pub fn index(engine: &Engine) -> anyhow::Result<()> {
 
 /// `citebot eval`.
 pub fn eval(engine: &Engine, args: &EvalArgs) -> anyhow::Result<()> {
-    let set = crate::eval::QuestionSet::load(&args.questions, &args.gold)?;
+    let mut set = crate::eval::QuestionSet::load(&args.questions, &args.gold)?;
+    if let Some(split) = &args.split {
+        set = set.only_split(split);
+    }
+    if args.details {
+        let mut out = std::io::stdout().lock();
+        for line in crate::eval::details(engine, &set)? {
+            writeln!(out, "{line}")?;
+        }
+        return Ok(());
+    }
     let report = crate::eval::evaluate(engine, &set)?;
     print!("{}", report.render());
     Ok(())
@@ -213,24 +259,18 @@ pub fn bench(
                 None => bench::synthetic_questions(dir, 1000, args.seed)?,
             };
             // Writing the corpus is not start-up: the clock starts again here.
-            bench::run(
-                dir,
-                config.index_dir.as_deref(),
-                &questions,
-                std::time::Instant::now(),
-            )?
+            let options = crate::engine::Options {
+                knowledge_dir: dir.clone(),
+                ..config.engine_options()
+            };
+            bench::run(&options, &questions, std::time::Instant::now())?
         }
         _ => {
             let questions = match &args.questions {
                 Some(file) => bench::read_questions(file)?,
                 None => bench::default_questions()?,
             };
-            bench::run(
-                &config.knowledge_dir,
-                config.index_dir.as_deref(),
-                &questions,
-                process_start,
-            )?
+            bench::run(&config.engine_options(), &questions, process_start)?
         }
     };
     print!("{}", report.render());

@@ -92,6 +92,12 @@ pub struct Config {
     pub max_question_chars: usize,
     /// When set, only these chats are answered.
     pub allowed_chats: Option<HashSet<i64>>,
+    /// `SEMANTIC`: match questions by meaning as well as by words (on by default).
+    pub semantic: bool,
+    /// `EMBEDDING_MODEL`: the sentence model's folder (the one that ships with citebot).
+    pub embedding_model: Option<PathBuf>,
+    /// `CACHE_DIR`: where sentence vectors are cached without `INDEX_DIR`; `off` for nowhere.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -178,7 +184,41 @@ impl Config {
             flood_limit: parse_num("FLOOD_LIMIT", 20)? as u32,
             max_question_chars: parse_num("MAX_QUESTION_CHARS", 1_000)? as usize,
             allowed_chats,
+            semantic: match var("SEMANTIC").map(|v| v.trim().to_ascii_lowercase()) {
+                None => true,
+                Some(v) => parse_switch(&v)
+                    .ok_or_else(|| invalid("SEMANTIC", &v, &"expected on or off"))?,
+            },
+            embedding_model: var("EMBEDDING_MODEL").map(PathBuf::from),
+            cache_dir: match var("CACHE_DIR") {
+                Some(v) if parse_switch(&v.trim().to_ascii_lowercase()) == Some(false) => None,
+                Some(v) => Some(PathBuf::from(v)),
+                None => crate::embed::default_cache_dir(),
+            },
         })
+    }
+
+    /// What the engine is loaded from.
+    pub fn engine_options(&self) -> crate::engine::Options {
+        crate::engine::Options {
+            knowledge_dir: self.knowledge_dir.clone(),
+            index_dir: self.index_dir.clone(),
+            model_dir: self.semantic.then(|| {
+                self.embedding_model
+                    .clone()
+                    .unwrap_or_else(crate::embed::default_model_dir)
+            }),
+            cache_dir: self.cache_dir.clone(),
+        }
+    }
+}
+
+/// `on`/`off` and their usual spellings.
+pub fn parse_switch(v: &str) -> Option<bool> {
+    match v {
+        "on" | "true" | "1" | "yes" => Some(true),
+        "off" | "false" | "0" | "no" => Some(false),
+        _ => None,
     }
 }
 
@@ -203,6 +243,19 @@ mod tests {
         assert!(c.token().is_err() && c.api_url.is_none() && c.webhook.is_none());
         assert_eq!((c.flood_limit, c.max_question_chars), (20, 1000));
         assert!(c.allowed_chats.is_none());
+        assert!(c.semantic && c.embedding_model.is_none());
+        assert!(c.engine_options().model_dir.is_some());
+    }
+
+    #[test]
+    fn the_meaning_layer_can_be_switched_off_and_pointed_elsewhere() {
+        let off = config(&[("SEMANTIC", "off"), ("CACHE_DIR", "off")]).unwrap();
+        assert!(off.engine_options().model_dir.is_none());
+        assert!(off.cache_dir.is_none());
+        let other = config(&[("EMBEDDING_MODEL", "/m"), ("SEMANTIC", "ON")]).unwrap();
+        assert_eq!(other.engine_options().model_dir, Some(PathBuf::from("/m")));
+        let err = config(&[("SEMANTIC", "maybe")]).unwrap_err().to_string();
+        assert!(err.starts_with("SEMANTIC"), "{err}");
     }
 
     #[test]

@@ -14,14 +14,18 @@ use anyhow::{bail, Context};
 use serde::Deserialize;
 
 use crate::answer;
+use crate::engine::Engine;
 use crate::knowledge::normalize;
-use crate::search::Engine;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Question {
     pub q: String,
     #[serde(default)]
     pub gold: Vec<String>,
+    /// `tune` or `held_out` in the project's own sets: the part thresholds may be chosen on,
+    /// and the part that only measures.
+    #[serde(default)]
+    pub split: Option<String>,
 }
 
 /// A question set with its gold snippets.
@@ -64,6 +68,14 @@ impl QuestionSet {
             questions: questions_list,
             gold: gold_map,
         })
+    }
+}
+
+impl QuestionSet {
+    /// Only the questions of one split (`tune`, `held_out`).
+    pub fn only_split(mut self, split: &str) -> QuestionSet {
+        self.questions.retain(|q| q.split.as_deref() == Some(split));
+        self
     }
 }
 
@@ -217,6 +229,41 @@ pub fn evaluate(engine: &Engine, set: &QuestionSet) -> anyhow::Result<Report> {
         }
     }
     Ok(report)
+}
+
+/// For each question, what the ranking saw of its best passage, answered or not: one JSON
+/// object a line, to study where the thresholds fall (`citebot eval --details`).
+pub fn details(engine: &Engine, set: &QuestionSet) -> anyhow::Result<Vec<serde_json::Value>> {
+    let mut out = Vec::new();
+    for q in &set.questions {
+        let results = engine.search(&q.q, 50)?;
+        let hits: Vec<serde_json::Value> = results
+            .hits
+            .iter()
+            .map(|h| {
+                let passage = engine.passage(h);
+                serde_json::json!({
+                    "passage": gold_key(set, &passage.text).unwrap_or_else(|| passage.label()),
+                    "score": h.score,
+                    "lexical": h.signals.lexical,
+                    "semantic": h.signals.semantic,
+                    "window_coverage": h.window_coverage,
+                    "found": h.found,
+                    "by_words": h.answers_by_words(),
+                    "answers": h.answers(),
+                })
+            })
+            .collect();
+        out.push(serde_json::json!({
+            "q": q.q,
+            "gold": q.gold,
+            "split": q.split,
+            "asks_for": results.asks_for.map(|t| format!("{t:?}")),
+            "answered": results.answered,
+            "hits": hits,
+        }));
+    }
+    Ok(out)
 }
 
 /// The gold key whose snippet a passage contains, to name passages in the list of misses.

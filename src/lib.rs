@@ -5,9 +5,12 @@
 //!
 //! ```text
 //! knowledge/*.txt --load--> Knowledge { documents, passages }            knowledge
-//! passages --index--> tantivy index (RAM, or on disk under INDEX_DIR)    search, store
-//! question --analyse--> Query { concepts with weighted alternatives }    analysis
-//! Query + index --rank--> Results { hits, answered }                     search
+//! passages --index--> tantivy index (RAM, or on disk under INDEX_DIR)    index, store
+//! sentences --embed--> a vector per sentence (cached on disk)            embed
+//! question --analyse--> Query { weighted concepts } + question vector    analysis, embed
+//! Query --retrieve--> candidates, by words and by meaning                index, rank
+//! candidates --rank + fuse--> Results { hits, answered }                 rank, engine
+//! question --asks for--> a number, date, person, place, reason?          answer_type
 //! Hit --explain--> Answer { excerpt, marks, citation }                   answer
 //! Answer --render--> plain text | Telegram HTML (≤ 4096 UTF-16 units)    render
 //! update --handle--> reply, buttons, inline results                      telegram
@@ -19,15 +22,19 @@
 
 pub mod analysis;
 pub mod answer;
+pub mod answer_type;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod embed;
+pub mod engine;
 pub mod eval;
+pub mod index;
 pub mod knowledge;
+pub mod rank;
 pub mod render;
-pub mod search;
 pub mod store;
 pub mod telegram;
 
 pub use answer::{ask, Answer, Reply};
-pub use search::Engine;
+pub use engine::{Engine, Options};

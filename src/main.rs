@@ -40,9 +40,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<()> {
     let mut config = Config::from_env()?;
-    if let Some(dir) = cli.knowledge {
-        config.knowledge_dir = dir;
-    }
+    cli.apply(&mut config);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => citebot::telegram::serve(config),
         Command::Ask(args) => cli::ask(&cli::engine(&config)?, &args),

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::index::{PassageIndex, SearchError};
 use crate::knowledge::Knowledge;
-use crate::search::{PassageIndex, SearchError};
 
 /// Bumped whenever the schema or the analyzer changes what an index holds.
 const FORMAT: u32 = 1;

@@ -5,9 +5,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use citebot::analysis::{Query, Synonyms, Vocabulary};
+use citebot::analysis::Synonyms;
+use citebot::index::{PassageIndex, SearchError};
 use citebot::knowledge::Knowledge;
-use citebot::search::{Candidate, PassageIndex, Retriever, SearchError};
+use citebot::rank::{Candidate, Question, Retriever};
 use citebot::telegram::{handler_tree, Ctx};
 use citebot::Engine;
 use teloxide::dptree::deps;
@@ -21,7 +22,8 @@ type Mock =
 
 fn ctx() -> Arc<Ctx> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let engine = Engine::load(&root.join("knowledge"), None).expect("the knowledge loads");
+    let engine =
+        Engine::load(&citebot::Options::new(root.join("knowledge"))).expect("the knowledge loads");
     Arc::new(Ctx::new(Arc::new(engine)))
 }
 
@@ -34,22 +36,13 @@ fn bot_for(update: MockMessageText) -> Mock {
 /// A retriever that panics on the word "boom", to prove one user's crash is contained.
 struct Panicky(PassageIndex);
 
-impl Vocabulary for Panicky {
-    fn doc_freq(&self, term: &str) -> u64 {
-        self.0.doc_freq(term)
-    }
-    fn nearest(&self, term: &str, max_distance: u8) -> Option<String> {
-        self.0.nearest(term, max_distance)
-    }
-    fn num_passages(&self) -> u64 {
-        self.0.num_passages()
-    }
-}
-
 impl Retriever for Panicky {
-    fn candidates(&self, query: &Query, limit: usize) -> Result<Vec<Candidate>, SearchError> {
-        assert!(!query.terms().any(|t| t == "boom"), "boom");
-        self.0.candidates(query, limit)
+    fn name(&self) -> &'static str {
+        "lexical"
+    }
+    fn candidates(&self, question: &Question, limit: usize) -> Result<Vec<Candidate>, SearchError> {
+        assert!(!question.query.terms().any(|t| t == "boom"), "boom");
+        self.0.candidates(question, limit)
     }
 }
 
@@ -357,7 +350,13 @@ async fn a_panic_while_answering_one_user_does_not_stop_the_bot() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let knowledge = Knowledge::load(&root.join("knowledge")).unwrap();
     let index = PassageIndex::in_ram(&knowledge).unwrap();
-    let engine = Engine::new(knowledge, Synonyms::default(), Box::new(Panicky(index)));
+    let engine = Engine::new(
+        knowledge,
+        Synonyms::default(),
+        Arc::new(index.clone()),
+        vec![Box::new(Panicky(index))],
+        None,
+    );
     let mut bot = MockBot::new(MockMessageText::new().text("boom"), handler_tree());
     bot.dependencies(deps![Arc::new(Ctx::new(Arc::new(engine)))]);
     bot.dispatch().await;

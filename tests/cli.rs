@@ -21,6 +21,8 @@ fn citebot() -> Command {
         "INDEX_DIR",
         "WEBHOOK_URL",
         "ALLOWED_CHATS",
+        "SEMANTIC",
+        "EMBEDDING_MODEL",
     ] {
         cmd.env_remove(var);
     }
@@ -83,6 +85,7 @@ fn ask_json_has_the_documented_shape() {
             "passage",
             "kind",
             "score",
+            "signals",
             "text",
             "excerpt",
             "highlights",
@@ -93,6 +96,9 @@ fn ask_json_has_the_documented_shape() {
     assert_eq!(first["rank"], 1);
     assert_eq!(first["kind"], "caption");
     assert_eq!(first["passage"], "photo caption 2");
+    let signals = &first["signals"];
+    assert!(signals["lexical"].as_f64().unwrap() > 0.0);
+    assert!(signals["semantic"].as_f64().unwrap() > 0.0);
     assert!(first["highlights"]
         .as_array()
         .unwrap()
@@ -236,3 +242,26 @@ fn the_token_never_appears_in_logs() {
     assert!(!log.contains(secret), "the token leaked: {log}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains(secret));
 }
+
+#[test]
+fn the_meaning_layer_switches_off_and_follows_the_model_folder() {
+    let q = "Why is Moscow on speaking terms with the Taliban?";
+    let (out, _, code) = run(citebot().args(["ask", "--json", "--semantic", "off", q]));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // Words alone do not understand this one; meaning does.
+    assert_eq!(v["answers"].as_array().unwrap().len(), 0, "{out}");
+    let (out, _, _) = run(citebot().env("SEMANTIC", "on").args(["ask", "--json", q]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["answers"][0]["passage"], 8, "{out}");
+
+    // A model folder that is not there: one warning, and answers by words.
+    let (out, err, code) = run(citebot()
+        .env("EMBEDDING_MODEL", "/nonexistent/model")
+        .args(["ask", "--json", "Who is Khalifa Haftar?"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("/nonexistent/model"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["answers"][0]["signals"]["semantic"], serde_json::Value::Null);
+}
+

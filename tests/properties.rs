@@ -13,10 +13,9 @@ use proptest::prelude::*;
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        Engine::load(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
-            None,
-        )
+        Engine::load(&citebot::Options::new(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
+        ))
         .unwrap()
     })
 }

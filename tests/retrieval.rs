@@ -1,44 +1,153 @@
-//! Answer quality on the public question set (copied from the project's shared eval set):
-//! the bar the core issue sets, checked on every `cargo test`.
+//! Answer quality on real questions about the real article, with the real sentence model:
+//! - the public question set (copied from the project's shared eval set), the bar the core
+//!   issue set;
+//! - `more_questions.jsonl`, paraphrases written for the lexical ranking as a guard;
+//! - `paraphrases.jsonl`, questions in people's own words and questions the article does not
+//!   answer, written before the meaning layer was ranked on them, in two parts: `tune` (the
+//!   thresholds were chosen on it) and `held_out` (never tuned on; it only measures).
+//!
+//! Floors sit a little under what was measured (docs/retrieval.md has the figures), so a
+//! change that loses more than a question or two fails here.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use citebot::eval::{evaluate, QuestionSet, Report};
-use citebot::Engine;
+use citebot::{Engine, Options};
 
-fn engine() -> Engine {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    Engine::load(&root.join("knowledge"), None).expect("the knowledge loads")
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Scores a question set of tests/data against the public gold passages.
-fn evaluate_set(questions: &str) -> Report {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    let set = QuestionSet::load(&data.join(questions), &data.join("passages.json")).unwrap();
-    let report = evaluate(&engine(), &set).unwrap();
-    println!("{}", report.render());
+fn semantic() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let engine = Engine::load(&Options::new(root().join("knowledge"))).expect("loads");
+        assert!(
+            engine.is_semantic(),
+            "the model that ships with citebot loads"
+        );
+        engine
+    })
+}
+
+fn lexical() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| Engine::load(&Options::lexical(root().join("knowledge"))).unwrap())
+}
+
+/// Scores a question set of tests/data (one split of it, when given) against the gold passages.
+fn evaluate_set(engine: &Engine, questions: &str, split: Option<&str>) -> Report {
+    let data = root().join("tests/data");
+    let mut set = QuestionSet::load(&data.join(questions), &data.join("passages.json")).unwrap();
+    if let Some(split) = split {
+        set = set.only_split(split);
+    }
+    let report = evaluate(engine, &set).unwrap();
+    println!(
+        "{questions} {split:?} semantic={}\n{}",
+        engine.is_semantic(),
+        report.render()
+    );
     report
 }
 
-#[test]
-fn public_question_set_meets_the_bar() {
-    let report = evaluate_set("questions.jsonl");
-    assert!(report.in_scope >= 30 && report.out_of_scope >= 4);
-    assert!(report.hit_at_1() >= 0.93, "hit@1 {:.3}", report.hit_at_1());
-    assert!(report.hit_at_3() >= 0.97, "hit@3 {:.3}", report.hit_at_3());
-    assert_eq!(
-        report.rejected, report.out_of_scope,
-        "every out-of-scope question is rejected"
+fn assert_floor(report: &Report, hit1: f64, hit3: f64, rejected: f64) {
+    assert!(report.hit_at_1() >= hit1, "hit@1 {:.3}", report.hit_at_1());
+    assert!(report.hit_at_3() >= hit3, "hit@3 {:.3}", report.hit_at_3());
+    assert!(
+        report.rejection_rate() >= rejected,
+        "rejected {:.3}",
+        report.rejection_rate()
     );
 }
 
-/// Questions written for this project, worded away from the article on purpose (paraphrases,
-/// missing words, lower case), plus more out-of-scope ones. A guard against tuning to the
-/// public set: misses here are allowed, but not many, and no out-of-scope answer.
 #[test]
-fn paraphrased_questions_hold_up() {
-    let report = evaluate_set("more_questions.jsonl");
-    assert!(report.hit_at_1() >= 0.85, "hit@1 {:.3}", report.hit_at_1());
-    assert!(report.hit_at_3() >= 0.95, "hit@3 {:.3}", report.hit_at_3());
-    assert_eq!(report.rejected, report.out_of_scope);
+fn public_question_set_meets_the_bar_with_and_without_meaning() {
+    for engine in [semantic(), lexical()] {
+        let report = evaluate_set(engine, "questions.jsonl", None);
+        assert!(report.in_scope >= 30 && report.out_of_scope >= 4);
+        assert_floor(&report, 0.93, 0.97, 1.0);
+    }
+}
+
+/// Paraphrases written for the lexical ranking: misses allowed, but few, and no answer to an
+/// out-of-scope question.
+#[test]
+fn earlier_paraphrases_hold_up() {
+    assert_floor(
+        &evaluate_set(semantic(), "more_questions.jsonl", None),
+        0.9,
+        0.95,
+        1.0,
+    );
+    assert_floor(
+        &evaluate_set(lexical(), "more_questions.jsonl", None),
+        0.85,
+        0.95,
+        1.0,
+    );
+}
+
+/// Questions in people's own words: the meaning layer is what answers them.
+#[test]
+fn questions_in_other_words_are_understood() {
+    let set = "paraphrases.jsonl";
+    let tune = evaluate_set(semantic(), set, Some("tune"));
+    assert!(tune.in_scope >= 90 && tune.out_of_scope >= 25);
+    assert_floor(&tune, 0.67, 0.8, 0.7);
+
+    let held_out = evaluate_set(semantic(), set, Some("held_out"));
+    assert!(held_out.in_scope >= 60 && held_out.out_of_scope >= 15);
+    assert_floor(&held_out, 0.65, 0.74, 0.6);
+
+    // Words alone answer far fewer of them: the layer earns its cost.
+    let words_only = evaluate_set(lexical(), set, Some("held_out"));
+    assert!(
+        held_out.hit_at_1() >= words_only.hit_at_1() + 0.2,
+        "with meaning {:.3}, words only {:.3}",
+        held_out.hit_at_1(),
+        words_only.hit_at_1()
+    );
+}
+
+/// Questions in the article's words that ask what it does not say: the meaning is close, but
+/// the sentences lack what is asked for (a number of troops, a leader, a budget).
+#[test]
+fn questions_the_article_does_not_answer_are_refused() {
+    for q in [
+        "How many troops does Russia have in Afghanistan?",
+        "How many Russian troops are there?",
+        "What did Ashraf Ghani say about the Taliban?",
+        "Who leads the Taliban?",
+        "What is NATO's budget for Afghanistan?",
+        "What is the capital of France?",
+    ] {
+        for engine in [semantic(), lexical()] {
+            let reply = citebot::ask(engine, q, 1).unwrap();
+            assert!(
+                reply.answers.is_empty(),
+                "{q}: answered {:?}",
+                reply.answers[0].citation.label
+            );
+        }
+    }
+}
+
+/// Each answer says why it won: its lexical and semantic scores.
+#[test]
+fn answers_carry_both_signals() {
+    let reply = citebot::ask(
+        semantic(),
+        "Why is Moscow on speaking terms with the Taliban?",
+        1,
+    )
+    .unwrap();
+    let a = &reply.answers[0];
+    assert_eq!(a.citation.label, "¶8");
+    let meaning = a.signals.semantic.expect("the layer is on");
+    assert!(meaning > a.signals.lexical, "{:?}", a.signals);
+
+    let reply = citebot::ask(lexical(), "Who is Khalifa Haftar?", 1).unwrap();
+    assert_eq!(reply.answers[0].signals.semantic, None);
 }

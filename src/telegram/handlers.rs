@@ -29,8 +29,8 @@ use teloxide::types::{
 use super::buttons::{Action, Button, Origin};
 use super::send::{self, no_preview, Outgoing};
 use crate::answer::{self, Answer, Reply};
+use crate::engine::Engine;
 use crate::render::{self, escape};
-use crate::search::Engine;
 
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -695,10 +695,9 @@ mod tests {
 
     #[test]
     fn inline_results_send_the_excerpt_with_its_citation() {
-        let engine = Engine::load(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
-            None,
-        )
+        let engine = Engine::load(&crate::Options::new(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
+        ))
         .unwrap();
         let reply = answer::ask(&engine, "Who is Khalifa Haftar?", 5).unwrap();
         let results = inline_results(&reply);

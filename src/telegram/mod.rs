@@ -23,14 +23,14 @@ use teloxide::update_listeners::{webhooks, UpdateListener};
 use teloxide::{ApiError, RequestError};
 
 use crate::config::Config;
-use crate::search::Engine;
+use crate::engine::Engine;
 pub use handlers::{handler_tree, Ctx, FloodGate};
 
 /// `citebot serve`: runs the bot until SIGINT or SIGTERM.
 pub fn serve(config: Config) -> anyhow::Result<()> {
     // Checked before anything is loaded, so a missing token is the first thing said.
     let token = config.token()?;
-    let engine = Engine::load(&config.knowledge_dir, config.index_dir.as_deref())?;
+    let engine = Engine::load(&config.engine_options())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -707,7 +707,10 @@ pub fn engine() -> Arc<Engine> {
     ENGINE
         .get_or_init(|| {
             let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-            Arc::new(Engine::load(&root.join("knowledge"), None).expect("the knowledge loads"))
+            Arc::new(
+                Engine::load(&citebot::Options::new(root.join("knowledge")))
+                    .expect("the knowledge loads"),
+            )
         })
         .clone()
 }

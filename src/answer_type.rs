@@ -1,0 +1,568 @@
+//! What a question asks for, and whether a few sentences hold it.
+//!
+//! Similarity, of words or of meaning, says a passage is *about* what the question is about.
+//! It cannot say the passage *answers* it: "How many Russian troops are in Afghanistan?" is as
+//! close to a paragraph on Russian military support as "What did Russia sell to the Afghan
+//! army?", but the paragraph gives no number of troops. So the kind of thing a question asks
+//! for (a number, a date, a person, a place, a reason, what someone said) is read from its
+//! wording, and the sentences that would answer must hold one, other than what the question
+//! itself names.
+//!
+//! The checks are deliberately generous (a "who" question accepts any name, or a role such as
+//! "spokesperson"): they turn away an answer only when the sentences have nothing of the kind.
+
+use std::collections::HashSet;
+
+use crate::analysis::{self, StemmerFn};
+
+/// What a question asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnswerType {
+    /// "How many X", "how much X", "what percentage": a quantity of what `counted` names
+    /// (the first words after "how many", empty when none).
+    Number { counted: Vec<String> },
+    /// "When", "what year", "since when".
+    Date,
+    /// "Who", "which official".
+    Person,
+    /// "Where", "which country".
+    Place,
+    /// "Why", "for what reason".
+    Reason,
+    /// "What did Lavrov say", "what did he call a dead end": what someone said.
+    Statement,
+    /// Anything else ("what did Lavrov say?"): no check.
+    Any,
+}
+
+const NUMBER_WORDS: &[&str] = &[
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "fifteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "hundreds",
+    "thousand",
+    "thousands",
+    "million",
+    "millions",
+    "billion",
+    "billions",
+    "dozen",
+    "dozens",
+    "couple",
+    "half",
+    "percent",
+    "single",
+    "both",
+];
+/// Counted words that are units rather than things: any number answers "how many years".
+const MEASURES: &[&str] = &[
+    "year",
+    "years",
+    "time",
+    "times",
+    "percent",
+    "percentage",
+    "month",
+    "months",
+    "day",
+    "days",
+];
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+const TIME_WORDS: &[&str] = &[
+    "since",
+    "during",
+    "until",
+    "ago",
+    "after",
+    "before",
+    "decade",
+    "decades",
+    "century",
+    "year",
+    "years",
+    "month",
+    "months",
+    "week",
+    "weeks",
+    "administration",
+    "era",
+    "period",
+    "recent",
+    "recently",
+    "now",
+    "today",
+    "yet",
+    "time",
+    "when",
+    "while",
+    "once",
+    "last",
+];
+/// Words that name a person by their role.
+const ROLE_WORDS: &[&str] = &[
+    "president",
+    "minister",
+    "official",
+    "officials",
+    "spokesperson",
+    "spokesman",
+    "representative",
+    "adviser",
+    "advisor",
+    "leader",
+    "leaders",
+    "scholar",
+    "officer",
+    "officers",
+    "diplomat",
+    "diplomats",
+    "author",
+    "head",
+    "general",
+    "soldier",
+    "envoy",
+];
+const PLACE_WORDS: &[&str] = &[
+    "north",
+    "south",
+    "east",
+    "west",
+    "northern",
+    "southern",
+    "eastern",
+    "western",
+    "region",
+    "regional",
+    "border",
+    "borders",
+    "territory",
+    "country",
+    "countries",
+    "city",
+    "capital",
+    "province",
+    "bases",
+    "base",
+    "ground",
+    "abroad",
+    "neighbors",
+    "neighbours",
+];
+const REASON_WORDS: &[&str] = &[
+    "because",
+    "since",
+    "as",
+    "so",
+    "therefore",
+    "thus",
+    "due",
+    "reason",
+    "order",
+    "to",
+    "fear",
+    "feared",
+    "fears",
+    "hope",
+    "hopes",
+    "believe",
+    "believes",
+    "convinced",
+    "aim",
+    "aims",
+    "want",
+    "wants",
+    "seek",
+    "seeks",
+    "designed",
+    "way",
+    "result",
+    "given",
+    "means",
+    "for",
+    "allowing",
+    "allowed",
+    "worried",
+    "wary",
+    "threat",
+    "interest",
+    "interests",
+    "by",
+];
+/// Verbs that ask what someone said ("what did Kabulov *say*").
+const ASKED_SPEECH: &[&str] = &[
+    "say",
+    "said",
+    "says",
+    "call",
+    "called",
+    "calls",
+    "claim",
+    "claimed",
+    "tell",
+    "told",
+    "argue",
+    "argued",
+    "warn",
+    "warned",
+    "declare",
+    "declared",
+    "describe",
+    "described",
+];
+/// Words that report speech, in the sentences that answer such a question.
+const REPORTED_SPEECH: &[&str] = &[
+    "said",
+    "says",
+    "say",
+    "called",
+    "calls",
+    "claimed",
+    "claiming",
+    "told",
+    "explained",
+    "suggested",
+    "argued",
+    "warned",
+    "stated",
+    "declared",
+    "described",
+    "touted",
+    "criticized",
+    "criticised",
+    "according",
+    "announced",
+    "insisted",
+    "noted",
+    "made",
+    "clear",
+];
+
+/// Words that end the noun after "how many": "how many troops *does* Russia have".
+const NOUN_ENDS: &[&str] = &[
+    "do", "does", "did", "are", "is", "were", "was", "has", "have", "had", "will", "would", "can",
+    "could", "of", "in", "on", "at", "to", "for", "from", "there", "that", "the", "a",
+];
+
+impl AnswerType {
+    /// Reads what `question` asks for from its wording.
+    pub fn of(question: &str) -> AnswerType {
+        let words: Vec<String> = analysis::words(question)
+            .into_iter()
+            .map(|t| t.text.to_lowercase())
+            .collect();
+        // "And why?", "But when did it start?": the conjunction frames the question.
+        let start = words
+            .iter()
+            .position(|w| !matches!(w.as_str(), "and" | "but" | "so" | "then" | "ok" | "okay"))
+            .unwrap_or(words.len());
+        let w: Vec<&str> = words[start..].iter().map(String::as_str).collect();
+        let has = |pair: [&str; 2]| w.windows(2).any(|x| x == pair);
+        let first = w.first().copied().unwrap_or_default();
+        let second = w.get(1).copied().unwrap_or_default();
+        let asks_which = matches!(first, "which" | "what") || (first == "in" && matches!(second, "which" | "what"));
+
+        if let Some(i) = w
+            .windows(2)
+            .position(|x| x[0] == "how" && matches!(x[1], "many" | "much"))
+        {
+            let noun: Vec<&str> = w[i + 2..]
+                .iter()
+                .copied()
+                .take_while(|x| !NOUN_ENDS.contains(x))
+                .collect();
+            return AnswerType::Number {
+                counted: noun.iter().take(3).map(|s| s.to_string()).collect(),
+            };
+        }
+        if asks_which
+            && w.iter().take(3).any(|x| {
+                matches!(
+                    *x,
+                    "percentage" | "percent" | "proportion" | "share" | "number"
+                )
+            })
+        {
+            return AnswerType::Number { counted: vec![] };
+        }
+        if first == "when"
+            || has(["since", "when"])
+            || (asks_which
+                && w.iter()
+                    .take(3)
+                    .any(|x| matches!(*x, "year" | "date" | "month")))
+            || has(["how", "long"])
+        {
+            return AnswerType::Date;
+        }
+        if matches!(first, "who" | "whom" | "whose")
+            || has(["the", "name"])
+            || has(["whats", "name"])
+            || (asks_which
+                && w.iter().take(3).any(|x| {
+                    matches!(
+                        *x,
+                        "official" | "person" | "minister" | "president" | "leader" | "diplomat"
+                    )
+                }))
+        {
+            return AnswerType::Person;
+        }
+        if first == "where"
+            || (asks_which
+                && w.iter().take(3).any(|x| {
+                    matches!(
+                        *x,
+                        "country" | "countries" | "city" | "region" | "place" | "province"
+                    )
+                }))
+        {
+            return AnswerType::Place;
+        }
+        if first == "why"
+            || has(["what", "for"]) && w.len() <= 3
+            || has(["how", "come"])
+            || has(["what", "reason"])
+            || has(["which", "reason"])
+        {
+            return AnswerType::Reason;
+        }
+        // Someone's words: "what did Kabulov say", not "what is said about" or "what does the
+        // article say" (which ask what the text holds).
+        let speech = w.iter().position(|x| ASKED_SPEECH.contains(x));
+        let about_the_text = |v: usize| {
+            v > 0
+                && matches!(
+                    w[v - 1],
+                    "is" | "was"
+                        | "are"
+                        | "were"
+                        | "it"
+                        | "article"
+                        | "author"
+                        | "piece"
+                        | "text"
+                        | "document"
+                        | "this"
+                        | "writer"
+                )
+        };
+        if matches!(first, "what" | "how" | "whats") && speech.is_some_and(|v| !about_the_text(v)) {
+            return AnswerType::Statement;
+        }
+        AnswerType::Any
+    }
+
+    /// Whether `sentences` hold what the question asks for, other than the question's own
+    /// words (`question`, as written).
+    pub fn found_in(&self, sentences: &str, question: &str) -> bool {
+        if *self == AnswerType::Any {
+            return true;
+        }
+        let mut stemmer = StemmerFn::default();
+        let asked: HashSet<String> = analysis::words(question)
+            .iter()
+            .map(|t| stemmer.stem(&t.text.to_lowercase()))
+            .collect();
+        let tokens = analysis::words(sentences);
+        let lower: Vec<String> = tokens.iter().map(|t| t.text.to_lowercase()).collect();
+        let is_in = |list: &[&str], w: &str| list.contains(&w);
+        let is_year =
+            |w: &str| w.len() == 4 && w.parse::<u32>().is_ok_and(|y| (1000..=2100).contains(&y));
+        let is_number = |w: &str| w.chars().any(|c| c.is_ascii_digit()) || is_in(NUMBER_WORDS, w);
+        let capitalised = |i: usize| {
+            tokens[i]
+                .text
+                .chars()
+                .next()
+                .is_some_and(char::is_uppercase)
+                && !is_in(MONTHS, &lower[i])
+        };
+        let new = |i: usize| !asked.contains(&stemmer.clone().stem(&lower[i]));
+        // A capitalised word that does not start its sentence, and that the question did
+        // not name: a name of somewhere (or someone) new.
+        let new_name = |i: usize| {
+            let starts_sentence = i == 0
+                || sentences[..tokens[i].offset_from]
+                    .trim_end()
+                    .ends_with(['.', '!', '?', ':', '“', '"']);
+            capitalised(i) && !starts_sentence && new(i)
+        };
+        // A person's name: two capitalised words in a row ("Zamir Kabulov"), neither named by
+        // the question.
+        let new_person = |i: usize| {
+            i + 1 < tokens.len()
+                && capitalised(i)
+                && capitalised(i + 1)
+                && new(i)
+                && new(i + 1)
+                && sentences[tokens[i].offset_to..tokens[i + 1].offset_from]
+                    .trim()
+                    .is_empty()
+        };
+        match self {
+            AnswerType::Any => true,
+            AnswerType::Number { counted } => {
+                let counted_stems: Vec<String> = if counted.iter().any(|c| is_in(MEASURES, c)) {
+                    Vec::new()
+                } else {
+                    counted.iter().map(|c| stemmer.stem(c)).collect()
+                };
+                // The digits of a model name ("Mi-35") count nothing.
+                let in_name = |i: usize| {
+                    let before = &sentences[..tokens[i].offset_from];
+                    before.ends_with('-') || tokens[i].text.chars().any(char::is_alphabetic)
+                };
+                (0..lower.len()).any(|i| {
+                    if !is_number(&lower[i])
+                        || is_year(&lower[i])
+                        || (in_name(i) && !is_in(NUMBER_WORDS, &lower[i]))
+                    {
+                        return false;
+                    }
+                    // The number counts the thing asked about: it stands a few words before it
+                    // ("three rounds of talks", "25 percent of Afghan heroin").
+                    counted_stems.is_empty()
+                        || lower[i + 1..]
+                            .iter()
+                            .take(4)
+                            .any(|w| counted_stems.contains(&stemmer.clone().stem(w)))
+                })
+            }
+            AnswerType::Date => lower
+                .iter()
+                .any(|w| is_year(w) || is_in(MONTHS, w) || is_in(TIME_WORDS, w)),
+            AnswerType::Person => {
+                (0..lower.len()).any(|i| new_person(i) || (is_in(ROLE_WORDS, &lower[i]) && new(i)))
+            }
+            AnswerType::Place => {
+                (0..lower.len()).any(|i| new_name(i) || is_in(PLACE_WORDS, &lower[i]))
+            }
+            AnswerType::Reason => lower.iter().any(|w| is_in(REASON_WORDS, w)),
+            AnswerType::Statement => {
+                lower.iter().any(|w| is_in(REPORTED_SPEECH, w)) || sentences.contains(['“', '"'])
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wording_says_what_is_asked_for() {
+        let number = |c: &[&str]| AnswerType::Number {
+            counted: c.iter().map(|s| s.to_string()).collect(),
+        };
+        for (q, t) in [
+            (
+                "How many Russian troops are there?",
+                number(&["russian", "troops"]),
+            ),
+            (
+                "how much heroin goes through Central Asia",
+                number(&["heroin", "goes", "through"]),
+            ),
+            (
+                "How many rounds of talks did Russia host?",
+                number(&["rounds"]),
+            ),
+            ("What percentage of the heroin goes north?", number(&[])),
+            ("What is the name of his spokesperson?", AnswerType::Person),
+            ("When did Soviet forces leave?", AnswerType::Date),
+            ("And since when?", AnswerType::Date),
+            ("In what year did the US invade?", AnswerType::Date),
+            ("Who leads the Taliban?", AnswerType::Person),
+            ("Which Russian official spoke?", AnswerType::Person),
+            ("Where is the cultural center?", AnswerType::Place),
+            ("Which countries took part?", AnswerType::Place),
+            ("Why?", AnswerType::Reason),
+            ("but why does Moscow talk to them", AnswerType::Reason),
+            ("What did Lavrov call a dead end?", AnswerType::Statement),
+            (
+                "What did Kabulov say about a withdrawal?",
+                AnswerType::Statement,
+            ),
+            ("What did Russia sell to Afghan forces?", AnswerType::Any),
+            ("What is said about Kabulov?", AnswerType::Any),
+            ("What does the article say about Kabulov?", AnswerType::Any),
+            ("", AnswerType::Any),
+        ] {
+            assert_eq!(AnswerType::of(q), t, "{q}");
+        }
+    }
+
+    #[test]
+    fn sentences_must_hold_something_new_of_the_kind() {
+        let troops = AnswerType::of("How many troops does Russia have?");
+        assert!(!troops.found_in(
+            "The strategy includes a modest increase in troop numbers.",
+            "How many troops does Russia have?"
+        ));
+        assert!(!troops.found_in(
+            "Since 2016, it has provided tens of thousands of rifles.",
+            "How many troops does Russia have?"
+        ));
+        assert!(troops.found_in("Russia keeps 7,000 troops there.", ""));
+        let price = AnswerType::of("How much did Pakistan pay for the helicopters?");
+        assert!(!price.found_in(
+            "Pakistan agreed to buy Russian Mi-35 attack helicopters.",
+            ""
+        ));
+        let talks = AnswerType::of("How many rounds of talks were held?");
+        assert!(talks.found_in("Russia hosted three rounds of talks.", ""));
+
+        assert!(AnswerType::Date.found_in("In January 2017, Kabulov spoke.", ""));
+        assert!(!AnswerType::Date.found_in("Kabulov spoke of collapse.", ""));
+
+        let q = "Who is Kabulov?";
+        assert!(AnswerType::Person.found_in("Kabulov is the special representative.", q));
+        assert!(!AnswerType::Person.found_in("It said Kabulov would come.", q));
+        assert!(AnswerType::Person.found_in("Then Zamir Kabulov spoke.", "who spoke?"));
+        let talks = "Who represented China at the talks?";
+        assert!(!AnswerType::Person
+            .found_in("Russia hosted talks with China, Iran and Pakistan.", talks));
+
+        assert!(AnswerType::Place.found_in("It reopened a center in Kabul.", "where?"));
+        assert!(AnswerType::Reason.found_in("It works with them because of ISIS.", "why"));
+        assert!(!AnswerType::Reason.found_in("The sky is blue.", "why"));
+        assert!(AnswerType::Any.found_in("", ""));
+
+        let said = AnswerType::Statement;
+        assert!(said.found_in("Lavrov called the focus a “dead end”.", ""));
+        assert!(said.found_in("In 2015, Kabulov explained that interests coincide.", ""));
+        assert!(!said.found_in("Putin shakes hands with Ashraf Ghani in Ufa.", ""));
+    }
+}

@@ -1,0 +1,507 @@
+//! Meaning: the sentence model, and a vector for every sentence of the knowledge.
+//!
+//! Words alone miss a question asked in other words ("Why is Moscow on speaking terms with the
+//! Taliban?" shares one word with the paragraph that answers it). A sentence-transformer maps
+//! a question and a sentence with the same meaning to nearby vectors whatever words they use.
+//! The model is all-MiniLM-L6-v2 (a 6-layer BERT, 384 dimensions), run in pure Rust with
+//! candle: mean pooling over the tokens, then unit length, so that a dot product is a cosine.
+//!
+//! The model ships with the project (`models/all-minilm-l6-v2/`, see its README); nothing is
+//! downloaded at run time. Every sentence of every passage is embedded once, in batches of
+//! similar lengths (candle spreads each batch's matrix products over all cores), and the
+//! vectors are cached on disk under a key made of the model's fingerprint and the sentences'
+//! text, so a second `citebot ask` reads them instead of computing them.
+
+use std::io::Write;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use sha2::{Digest, Sha256};
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+use crate::knowledge::Knowledge;
+
+/// The model folder that ships with citebot, relative to the working directory.
+pub const DEFAULT_MODEL_DIR: &str = "models/all-minilm-l6-v2";
+/// Longer sentences are cut: the model was trained on at most 256 word pieces.
+const MAX_TOKENS: usize = 256;
+/// Sentences embedded together. Larger batches pad more and gain nothing on two cores.
+const BATCH: usize = 32;
+/// A progress bar is worth drawing from this many sentences on.
+const PROGRESS_FROM: usize = 2_000;
+/// Bumped whenever what a cached vector means changes (pooling, truncation, file layout).
+const CACHE_FORMAT: u32 = 1;
+const CACHE_MAGIC: &[u8; 8] = b"CITEVEC1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error("{0}: {1}")]
+    File(PathBuf, std::io::Error),
+    #[error("{0}: {1}")]
+    Config(PathBuf, serde_json::Error),
+    #[error("{0}: {1}")]
+    Tokenizer(PathBuf, String),
+    #[error("the sentence model: {0}")]
+    Model(#[from] candle_core::Error),
+    #[error("tokenizing: {0}")]
+    Tokenize(String),
+}
+
+/// The sentence model: BERT weights and their tokenizer.
+pub struct Model {
+    bert: BertModel,
+    tokenizer: Tokenizer,
+    device: Device,
+    /// How many numbers a vector has (384 for all-MiniLM-L6-v2).
+    pub dim: usize,
+    /// A hash of the model's files: vectors cached with another model are not reused.
+    pub fingerprint: String,
+    /// Where it was loaded from, for messages.
+    pub dir: PathBuf,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("dir", &self.dir)
+            .field("dim", &self.dim)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Model {
+    /// Loads `model.safetensors` (f32 or f16), `tokenizer.json` and `config.json` from `dir`.
+    pub fn load(dir: &Path) -> Result<Model, EmbedError> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| EmbedError::File(path, e))
+        };
+        let config_bytes = read("config.json")?;
+        let tokenizer_bytes = read("tokenizer.json")?;
+        let weights = read("model.safetensors")?;
+        let mut hash = Sha256::new();
+        for part in [&config_bytes, &tokenizer_bytes, &weights] {
+            hash.update((part.len() as u64).to_le_bytes());
+            hash.update(part);
+        }
+        let fingerprint = format!("{:x}", hash.finalize());
+
+        let config: Config = serde_json::from_slice(&config_bytes)
+            .map_err(|e| EmbedError::Config(dir.join("config.json"), e))?;
+        let mut tokenizer = Tokenizer::from_bytes(&tokenizer_bytes)
+            .map_err(|e| EmbedError::Tokenizer(dir.join("tokenizer.json"), e.to_string()))?;
+        // The published tokenizer pads every input to 128 tokens; a batch needs only its
+        // longest sentence.
+        tokenizer.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            ..PaddingParams::default()
+        }));
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..TruncationParams::default()
+            }))
+            .map_err(|e| EmbedError::Tokenizer(dir.join("tokenizer.json"), e.to_string()))?;
+
+        let device = Device::Cpu;
+        // Computed in f32 whatever the file holds: f16 arithmetic is slower on CPUs.
+        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)?;
+        let bert = BertModel::load(vb, &config)?;
+        Ok(Model {
+            bert,
+            tokenizer,
+            device,
+            dim: config.hidden_size,
+            fingerprint,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The model in `dir`, loaded once per process: engines built again (tests, a reload)
+    /// share it.
+    pub fn shared(dir: &Path) -> Result<Arc<Model>, EmbedError> {
+        static LOADED: OnceLock<Mutex<Vec<Arc<Model>>>> = OnceLock::new();
+        let loaded = LOADED.get_or_init(|| Mutex::new(Vec::new()));
+        let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        // A poisoned lock only means another thread panicked while loading: the list is intact.
+        let mut models = loaded.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = models.iter().find(|m| m.dir == key) {
+            return Ok(Arc::clone(m));
+        }
+        let mut model = Model::load(dir)?;
+        model.dir = key;
+        let model = Arc::new(model);
+        models.push(Arc::clone(&model));
+        Ok(model)
+    }
+
+    /// The vector of one text (a question).
+    pub fn embed_one(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+        Ok(self.embed_batch(&[text])?.pop().unwrap_or_default())
+    }
+
+    /// Unit vectors of `texts`, in order, embedded in batches of similar lengths.
+    pub fn embed(
+        &self,
+        texts: &[&str],
+        progress: &indicatif::ProgressBar,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        // Sorting by length keeps the padding, and so the wasted work, small.
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| texts[i].len());
+        let mut out = vec![Vec::new(); texts.len()];
+        for chunk in order.chunks(BATCH) {
+            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+            for (&i, v) in chunk.iter().zip(self.embed_batch(&batch)?) {
+                out[i] = v;
+            }
+            progress.inc(chunk.len() as u64);
+        }
+        Ok(out)
+    }
+
+    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| EmbedError::Tokenize(e.to_string()))?;
+        let len = encodings.first().map_or(0, |e| e.get_ids().len());
+        let flat = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| -> Vec<u32> {
+            encodings
+                .iter()
+                .flat_map(|e| f(e).iter().copied())
+                .collect()
+        };
+        let shape = (texts.len(), len);
+        let ids = Tensor::from_vec(flat(&|e| e.get_ids()), shape, &self.device)?;
+        let mask = Tensor::from_vec(flat(&|e| e.get_attention_mask()), shape, &self.device)?;
+        let types = ids.zeros_like()?;
+        let hidden = self.bert.forward(&ids, &types, Some(&mask))?;
+        // Mean pooling over the real tokens (not the padding), then unit length.
+        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
+        let counts = mask.sum(1)?.clamp(1e-9, f64::MAX)?;
+        let mean = summed.broadcast_div(&counts)?;
+        let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+        Ok(mean.broadcast_div(&norm)?.to_vec2::<f32>()?)
+    }
+}
+
+/// A vector for every sentence of every passage, in passage order and, within a passage, in
+/// the order of [`crate::knowledge::Passage::sentences`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentenceVectors {
+    dim: usize,
+    /// Row-major, one unit vector per sentence.
+    data: Vec<f32>,
+    /// The rows of passage `i` are `starts[i]..starts[i + 1]`.
+    starts: Vec<u32>,
+}
+
+/// The text that stands for each sentence: its words, or the whole passage for a passage
+/// the sentence splitter found no sentence in. (Telling the model what a caption or the
+/// author's note is, with a prefix such as "Photo caption:", was tried: it made the ranking
+/// worse on the tuning questions, so sentences are embedded as they are.)
+fn sentence_texts(knowledge: &Knowledge) -> (Vec<&str>, Vec<u32>) {
+    let mut texts = Vec::new();
+    let mut starts = vec![0u32];
+    for p in &knowledge.passages {
+        if p.sentences.is_empty() {
+            texts.push(p.text.as_str());
+        } else {
+            texts.extend(p.sentences.iter().map(|r| &p.text[r.clone()]));
+        }
+        starts.push(texts.len() as u32);
+    }
+    (texts, starts)
+}
+
+impl SentenceVectors {
+    /// Embeds every sentence of `knowledge`, or reads the vectors from `cache_dir` when they
+    /// were computed there before with the same model and the same sentences.
+    pub fn load_or_embed(
+        model: &Model,
+        knowledge: &Knowledge,
+        cache_dir: Option<&Path>,
+    ) -> Result<SentenceVectors, EmbedError> {
+        let (texts, starts) = sentence_texts(knowledge);
+        let key = cache_key(model, &texts);
+        let file = cache_dir.map(|d| d.join(format!("embeddings-{}.bin", &key[..32])));
+        if let Some(file) = &file {
+            match read_cache(file, model.dim, &starts) {
+                Ok(Some(vectors)) => {
+                    tracing::debug!(file = %file.display(), "sentence vectors from the cache");
+                    return Ok(vectors);
+                }
+                Ok(None) => {}
+                Err(why) => {
+                    tracing::warn!(file = %file.display(), %why, "ignoring a damaged cache file")
+                }
+            }
+        }
+        let started = std::time::Instant::now();
+        let progress = progress_bar(texts.len());
+        let rows = model.embed(&texts, &progress)?;
+        progress.finish_and_clear();
+        let vectors = SentenceVectors {
+            dim: model.dim,
+            data: rows.concat(),
+            starts,
+        };
+        tracing::info!(
+            sentences = texts.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "embedded the knowledge"
+        );
+        if let Some(file) = &file {
+            // A cache that cannot be written costs time on the next start, nothing else.
+            if let Err(e) = vectors.write(file) {
+                tracing::warn!(file = %file.display(), error = %e, "could not cache the sentence vectors");
+            }
+        }
+        Ok(vectors)
+    }
+
+    /// Builds the store from rows given directly (tests, benchmarks).
+    pub fn from_rows(dim: usize, rows: &[Vec<f32>], starts: Vec<u32>) -> SentenceVectors {
+        SentenceVectors {
+            dim,
+            data: rows.concat(),
+            starts,
+        }
+    }
+
+    /// How many sentences have a vector.
+    pub fn len(&self) -> usize {
+        self.data.len() / self.dim.max(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// How many passages the vectors cover.
+    pub fn passages(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+
+    /// Bytes held by the vectors.
+    pub fn heap_bytes(&self) -> usize {
+        self.data.len() * 4 + self.starts.len() * 4
+    }
+
+    /// The rows of passage `p`.
+    pub fn rows(&self, p: usize) -> Range<usize> {
+        match (self.starts.get(p), self.starts.get(p + 1)) {
+            (Some(&a), Some(&b)) => a as usize..b as usize,
+            _ => 0..0,
+        }
+    }
+
+    /// How close `query` is to every sentence, with the passages' rows.
+    pub fn meaning(&self, query: &[f32]) -> crate::rank::Meaning {
+        crate::rank::Meaning {
+            similarities: self.similarities(query),
+            starts: self.starts.clone(),
+        }
+    }
+
+    /// The cosine of `query` with every sentence, in row order.
+    pub fn similarities(&self, query: &[f32]) -> Vec<f32> {
+        if query.len() != self.dim {
+            return vec![0.0; self.len()];
+        }
+        self.data
+            .chunks_exact(self.dim)
+            .map(|row| row.iter().zip(query).map(|(a, b)| a * b).sum())
+            .collect()
+    }
+
+    fn write(&self, file: &Path) -> std::io::Result<()> {
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        // Written beside the target and renamed: readers never see half a file, and two
+        // processes writing the same vectors both leave a whole one.
+        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        out.write_all(CACHE_MAGIC)?;
+        for n in [self.dim, self.starts.len(), self.data.len()] {
+            out.write_all(&(n as u64).to_le_bytes())?;
+        }
+        for s in &self.starts {
+            out.write_all(&s.to_le_bytes())?;
+        }
+        for x in &self.data {
+            out.write_all(&x.to_le_bytes())?;
+        }
+        out.into_inner()?.sync_all()?;
+        std::fs::rename(&tmp, file)
+    }
+}
+
+fn cache_key(model: &Model, texts: &[&str]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(CACHE_FORMAT.to_le_bytes());
+    hash.update(model.fingerprint.as_bytes());
+    for t in texts {
+        hash.update((t.len() as u64).to_le_bytes());
+        hash.update(t.as_bytes());
+    }
+    format!("{:x}", hash.finalize())
+}
+
+/// `Ok(None)`: no cache file. `Err`: a file that does not hold what its name promises.
+fn read_cache(file: &Path, dim: usize, starts: &[u32]) -> Result<Option<SentenceVectors>, String> {
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let rows = starts.last().copied().unwrap_or(0) as usize;
+    let header = CACHE_MAGIC.len() + 3 * 8;
+    let expected = header + starts.len() * 4 + rows * dim * 4;
+    if bytes.len() != expected || !bytes.starts_with(CACHE_MAGIC) {
+        return Err(format!(
+            "{} bytes where {expected} were expected",
+            bytes.len()
+        ));
+    }
+    let word = |i: usize| {
+        let at = CACHE_MAGIC.len() + i * 8;
+        u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default()) as usize
+    };
+    if (word(0), word(1), word(2)) != (dim, starts.len(), rows * dim) {
+        return Err("the header does not match the knowledge".into());
+    }
+    let u32s = bytes[header..header + starts.len() * 4]
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+    if !u32s.eq(starts.iter().copied()) {
+        return Err("the passages do not match the knowledge".into());
+    }
+    let data = bytes[header + starts.len() * 4..]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    Ok(Some(SentenceVectors {
+        dim,
+        data,
+        starts: starts.to_vec(),
+    }))
+}
+
+/// A bar on stderr when a person is watching and the work is long; hidden otherwise.
+fn progress_bar(len: usize) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if len < PROGRESS_FROM || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "embedding sentences {bar:40} {pos}/{len} ({per_sec}, {eta} left)",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// The model folder: `EMBEDDING_MODEL` when set, else the one that ships with citebot, found
+/// from the working directory or, for a binary run from elsewhere, from the source tree it
+/// was built in.
+pub fn default_model_dir() -> PathBuf {
+    let here = PathBuf::from(DEFAULT_MODEL_DIR);
+    if here.join("config.json").exists() {
+        return here;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_MODEL_DIR)
+}
+
+/// The folder for cached vectors when no `INDEX_DIR` holds them: `$XDG_CACHE_HOME/citebot`,
+/// or `~/.cache/citebot`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("citebot"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> Arc<Model> {
+        Model::shared(&default_model_dir()).expect("the model that ships with citebot loads")
+    }
+
+    fn cos(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    #[test]
+    fn vectors_have_unit_length_and_meaning() {
+        let m = model();
+        let rows = m
+            .embed(
+                &[
+                    "Moscow is talking to the Taliban.",
+                    "Russia maintains contacts with the Taliban movement.",
+                    "The recipe calls for two cups of flour.",
+                ],
+                &indicatif::ProgressBar::hidden(),
+            )
+            .unwrap();
+        for r in &rows {
+            assert_eq!(r.len(), 384);
+            assert!((cos(r, r) - 1.0).abs() < 1e-4);
+        }
+        let same = cos(&rows[0], &rows[1]);
+        let other = cos(&rows[0], &rows[2]);
+        assert!(same > 0.6 && other < 0.2, "same {same}, other {other}");
+    }
+
+    #[test]
+    fn batching_and_padding_do_not_change_a_vector() {
+        let m = model();
+        let alone = m.embed_one("Who is Zamir Kabulov?").unwrap();
+        let long = "a much longer sentence that forces the batch to pad the short one ".repeat(4);
+        let batched = m
+            .embed(
+                &["Who is Zamir Kabulov?", &long],
+                &indicatif::ProgressBar::hidden(),
+            )
+            .unwrap();
+        assert!(cos(&alone, &batched[0]) > 0.9999);
+    }
+
+    #[test]
+    fn the_cache_round_trips_and_refuses_other_knowledge() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("v.bin");
+        let v = SentenceVectors::from_rows(2, &[vec![1.0, 0.0], vec![0.6, 0.8]], vec![0, 1, 2]);
+        v.write(&file).unwrap();
+        assert_eq!(read_cache(&file, 2, &[0, 1, 2]).unwrap(), Some(v));
+        assert!(read_cache(&file, 2, &[0, 2, 2]).is_err());
+        assert!(read_cache(&file, 3, &[0, 1, 2]).is_err());
+        std::fs::write(&file, b"CITEVEC1 truncated").unwrap();
+        assert!(read_cache(&file, 2, &[0, 1, 2]).is_err());
+        assert_eq!(read_cache(&dir.path().join("none"), 2, &[0]).unwrap(), None);
+    }
+
+    #[test]
+    fn a_missing_model_is_an_error_that_names_the_file() {
+        let err = Model::load(Path::new("/nonexistent/model")).unwrap_err();
+        assert!(
+            err.to_string().contains("/nonexistent/model/config.json"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,244 @@
+//! Words: the tantivy index of the passages, and what analysis needs to know of its words.
+//!
+//! Each passage is one tantivy document with two text fields, its text and its context words
+//! ("photo" for a caption, "author" for the author's note), read by citebot's own tokenizer
+//! (see `analysis`) and stored with positions for phrases. The index is the lexical
+//! [`Retriever`]: a question's concepts become a boolean query of boosted terms and phrases,
+//! and BM25 proposes candidates. It is also the [`Vocabulary`] that analysis consults for
+//! how rare a word is and which indexed word a typo was meant to be.
+
+use std::path::Path;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STORED,
+};
+use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+
+use crate::analysis::{self, Vocabulary};
+use crate::knowledge::Knowledge;
+use crate::rank::{Candidate, Question, Retriever};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("search index: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("sentence model: {0}")]
+    Embed(#[from] crate::embed::EmbedError),
+}
+
+/// The tantivy index of the passages.
+#[derive(Clone)]
+pub struct PassageIndex {
+    reader: IndexReader,
+    text: Field,
+    context: Field,
+}
+
+const PASSAGE_FIELD: &str = "passage";
+
+fn schema() -> (Schema, Field, Field) {
+    let mut builder = Schema::builder();
+    let indexing = TextFieldIndexing::default()
+        .set_tokenizer(analysis::ANALYZER)
+        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    let options = TextOptions::default().set_indexing_options(indexing);
+    let text = builder.add_text_field("text", options.clone());
+    let context = builder.add_text_field("context", options);
+    builder.add_u64_field(PASSAGE_FIELD, FAST | STORED);
+    (builder.build(), text, context)
+}
+
+impl PassageIndex {
+    /// Builds the index in memory.
+    pub fn in_ram(knowledge: &Knowledge) -> Result<PassageIndex, SearchError> {
+        let (schema, _, _) = schema();
+        let index = Index::create_in_ram(schema);
+        Self::fill(&index, knowledge)?;
+        Self::from_index(index)
+    }
+
+    /// Builds the index in `dir`, which must be empty or absent.
+    pub fn create_in_dir(dir: &Path, knowledge: &Knowledge) -> Result<PassageIndex, SearchError> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, _, _) = schema();
+        let index = Index::create_in_dir(dir, schema)?;
+        Self::fill(&index, knowledge)?;
+        Self::from_index(index)
+    }
+
+    /// Opens an index built earlier by [`PassageIndex::create_in_dir`].
+    pub fn open_dir(dir: &Path) -> Result<PassageIndex, SearchError> {
+        let index = Index::open_in_dir(dir)?;
+        if index.schema() != schema().0 {
+            return Err(tantivy::TantivyError::SchemaError(
+                "the index was built with another schema".into(),
+            )
+            .into());
+        }
+        Self::from_index(index)
+    }
+
+    fn fill(index: &Index, knowledge: &Knowledge) -> Result<(), SearchError> {
+        register(index);
+        let (_, text, context) = schema();
+        let passage = index.schema().get_field(PASSAGE_FIELD)?;
+        let mut writer = index.writer::<TantivyDocument>(64_000_000)?;
+        for (id, p) in knowledge.passages.iter().enumerate() {
+            let meta = &knowledge.document(p).meta;
+            writer.add_document(doc!(
+                text => p.text.as_str(),
+                context => p.context(meta),
+                passage => id as u64,
+            ))?;
+        }
+        writer.commit()?;
+        Ok(())
+    }
+
+    fn from_index(index: Index) -> Result<PassageIndex, SearchError> {
+        // Custom tokenizers are not stored in the index: register them on every open.
+        register(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        reader.reload()?;
+        let (_, text, context) = schema();
+        Ok(PassageIndex {
+            reader,
+            text,
+            context,
+        })
+    }
+
+    /// How many passages the index holds.
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The passage numbers stored in the index, in no particular order (to check it against
+    /// the knowledge it was built from).
+    pub fn passage_ids(&self) -> Result<Vec<u64>, SearchError> {
+        let searcher = self.reader.searcher();
+        let mut ids = Vec::new();
+        for segment in searcher.segment_readers() {
+            let column = segment.fast_fields().u64(PASSAGE_FIELD)?;
+            for doc in segment.doc_ids_alive() {
+                ids.extend(column.first(doc));
+            }
+        }
+        Ok(ids)
+    }
+
+    fn term(&self, field: Field, text: &str) -> Term {
+        Term::from_field_text(field, text)
+    }
+}
+
+fn register(index: &Index) {
+    index
+        .tokenizers()
+        .register(analysis::ANALYZER, analysis::index_analyzer());
+}
+
+impl Vocabulary for PassageIndex {
+    fn doc_freq(&self, term: &str) -> u64 {
+        let searcher = self.reader.searcher();
+        [self.text, self.context]
+            .iter()
+            .map(|f| searcher.doc_freq(&self.term(*f, term)).unwrap_or(0))
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn nearest(&self, term: &str, max_distance: u8) -> Option<String> {
+        let query = FuzzyTermQuery::new(self.term(self.text, term), max_distance, true);
+        let automaton = query.automaton().ok()?;
+        let searcher = self.reader.searcher();
+        let mut best: Option<(usize, u64, String)> = None;
+        for segment in searcher.segment_readers() {
+            let Ok(inverted) = segment.inverted_index(self.text) else {
+                continue;
+            };
+            let Ok(mut stream) = inverted.terms().search(&automaton).into_stream() else {
+                continue;
+            };
+            while stream.advance() {
+                let Ok(candidate) = std::str::from_utf8(stream.key()) else {
+                    continue;
+                };
+                // Optimal string alignment: a transposition is one edit, as the automaton counts.
+                let distance = strsim::osa_distance(term, candidate);
+                let freq = u64::from(stream.value().doc_freq);
+                let better = match &best {
+                    None => true,
+                    Some((d, f, _)) => distance < *d || (distance == *d && freq > *f),
+                };
+                if better {
+                    best = Some((distance, freq, candidate.to_string()));
+                }
+            }
+        }
+        best.map(|(_, _, t)| t)
+    }
+
+    fn num_passages(&self) -> u64 {
+        self.len()
+    }
+}
+
+impl Retriever for PassageIndex {
+    fn name(&self) -> &'static str {
+        "lexical"
+    }
+
+    fn candidates(&self, question: &Question, limit: usize) -> Result<Vec<Candidate>, SearchError> {
+        let query = question.query;
+        let mut clauses: Vec<(Occur, Box<dyn tantivy::query::Query>)> = Vec::new();
+        for alt in query.concepts.iter().flat_map(|c| &c.alternatives) {
+            for field in [self.text, self.context] {
+                let q: Box<dyn tantivy::query::Query> = match alt.terms.as_slice() {
+                    [] => continue,
+                    [one] => Box::new(TermQuery::new(
+                        self.term(field, one),
+                        IndexRecordOption::WithFreqs,
+                    )),
+                    many => Box::new(PhraseQuery::new(
+                        many.iter().map(|t| self.term(field, t)).collect(),
+                    )),
+                };
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(q, alt.weight))));
+            }
+        }
+        if clauses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        let top = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(limit).order_by_score(),
+        )?;
+        let mut out = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let column = searcher
+                .segment_reader(address.segment_ord)
+                .fast_fields()
+                .u64(PASSAGE_FIELD)?;
+            if let Some(id) = column.first(address.doc_id) {
+                out.push(Candidate {
+                    passage: id as usize,
+                    score,
+                });
+            }
+        }
+        Ok(out)
+    }
+}

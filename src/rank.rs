@@ -1,0 +1,547 @@
+//! Ranking: scoring a candidate passage on the question's words and on its meaning, fusing
+//! the two, and deciding whether the best passage answers at all. Pure functions over plain
+//! data: the index and the model have done their work before anything here runs.
+//!
+//! Words: BM25 picks candidates, and each candidate's words are read again to reward what
+//! BM25 cannot see: how much of the question it covers, whether one to three consecutive
+//! sentences cover it (the excerpt that will be shown), and whether the question's words
+//! stand close together. Meaning: the cosine of the question's vector with the passage's best
+//! sentence. The fused score is a weighted sum of the two, and the excerpt is the window of
+//! sentences that is best on both.
+//!
+//! Whether there is an answer at all is decided on both signals too, and on what the question
+//! asks for (see `answer_type`): a passage about the same things that lacks the number or the
+//! date the question wants does not answer it. The thresholds were chosen on the tuning part
+//! of the project's own question sets; docs/retrieval.md gives the figures that chose them.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use tantivy::tokenizer::TextAnalyzer;
+
+use crate::analysis::{self, Alternative, Query, StemmerFn, Vocabulary};
+use crate::index::SearchError;
+use crate::knowledge::Passage;
+
+/// Passages after the first (`--top`, "Next match") need less lexical coverage: the user
+/// asked for more.
+pub const FOLLOW_UP_COVERAGE: f32 = 0.3;
+/// An excerpt of several sentences stays under this many characters.
+pub const MAX_EXCERPT_CHARS: usize = 400;
+
+/// Words only: the share of the question's informative weight a passage must cover.
+pub const MIN_COVERAGE: f32 = 0.5;
+/// Words only: with at least this share of the question's concepts found...
+pub const MOST_WORDS: f32 = 0.75;
+/// ...a passage needs only this share of the informative weight.
+pub const MIN_COVERAGE_MOST_WORDS: f32 = 0.4;
+
+/// The weight of meaning in the fused score; words have the rest.
+pub const MEANING_WEIGHT: f32 = 0.5;
+/// A passage whose best sentence is this close in meaning answers on meaning alone.
+pub const MEANING_ALONE: f32 = 0.62;
+/// Closer than this in meaning, a passage answers when its words cover a part of the question.
+pub const MEANING_WITH_WORDS: f32 = 0.5;
+/// ...that part.
+pub const WORDS_WITH_MEANING: f32 = 0.2;
+/// Below this, a passage whose words cover the question still does not answer: the words
+/// are there, the meaning is another.
+pub const MEANING_FLOOR: f32 = 0.25;
+/// Passages after the first need this much meaning when their words do not qualify them.
+pub const FOLLOW_UP_MEANING: f32 = 0.4;
+
+/// A passage a retriever proposes, with the retriever's own score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    pub passage: usize,
+    pub score: f32,
+}
+
+/// A question as the retrievers see it: its analysed words and, when the meaning layer is
+/// on, how close every sentence of the knowledge is to it.
+#[derive(Debug, Clone, Copy)]
+pub struct Question<'a> {
+    pub query: &'a Query,
+    /// The cosine of the question with each sentence, in the order of the sentence vectors.
+    pub meaning: Option<&'a Meaning>,
+}
+
+/// How close in meaning each sentence of the knowledge is to a question.
+#[derive(Debug, Clone, Default)]
+pub struct Meaning {
+    /// One cosine per sentence, row order.
+    pub similarities: Vec<f32>,
+    /// The rows of passage `i` are `starts[i]..starts[i + 1]`.
+    pub starts: Vec<u32>,
+}
+
+impl Meaning {
+    /// The cosines of passage `p`'s sentences, in order.
+    pub fn of_passage(&self, p: usize) -> &[f32] {
+        match (self.starts.get(p), self.starts.get(p + 1)) {
+            (Some(&a), Some(&b)) => self.similarities.get(a as usize..b as usize).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// The `limit` passages whose best sentence is closest, best first.
+    pub fn nearest(&self, limit: usize) -> Vec<Candidate> {
+        let mut best: Vec<Candidate> = (0..self.starts.len().saturating_sub(1))
+            .map(|p| Candidate {
+                passage: p,
+                score: self.of_passage(p).iter().copied().fold(f32::MIN, f32::max),
+            })
+            .filter(|c| c.score > f32::MIN)
+            .collect();
+        let limit = limit.min(best.len());
+        if limit == 0 {
+            return Vec::new();
+        }
+        best.select_nth_unstable_by(limit - 1, |a, b| b.score.total_cmp(&a.score));
+        best.truncate(limit);
+        best.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.passage.cmp(&b.passage)));
+        best
+    }
+}
+
+/// Anything that can propose candidate passages for a question: the tantivy index by words,
+/// the sentence vectors by meaning, or a remote engine for a corpus that outgrows a machine.
+pub trait Retriever: Send + Sync {
+    /// A short name for logs and benchmarks.
+    fn name(&self) -> &'static str;
+    fn candidates(&self, question: &Question, limit: usize) -> Result<Vec<Candidate>, SearchError>;
+}
+
+/// The retriever by meaning: the passages whose best sentence is nearest to the question.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NearestInMeaning;
+
+impl Retriever for NearestInMeaning {
+    fn name(&self) -> &'static str {
+        "semantic"
+    }
+
+    fn candidates(&self, question: &Question, limit: usize) -> Result<Vec<Candidate>, SearchError> {
+        Ok(question.meaning.map_or_else(Vec::new, |m| m.nearest(limit)))
+    }
+}
+
+/// Where a concept of the question was found in a passage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    pub concept: usize,
+    /// The weight of the alternative that matched (1 for the user's own word).
+    pub weight: f32,
+    /// Byte range in the passage text; `None` when it matched the passage's context words
+    /// (a caption matching "photo").
+    pub range: Option<Range<usize>>,
+    pub position: usize,
+}
+
+/// The weight of a match on the stem only, relative to a match on the very word.
+const STEM_ONLY: f32 = 0.85;
+
+/// A word of a passage as the index saw it: where it is, its stem, and its spelling
+/// (lower-cased and folded, unstemmed).
+#[derive(Debug, Clone)]
+pub struct Word {
+    pub range: Range<usize>,
+    pub position: usize,
+    /// How many positions it spans: more than one for a joined compound ("Mi-17").
+    pub span: usize,
+    pub stem: Box<str>,
+    pub plain: Box<str>,
+}
+
+/// A passage's words: of its text, and of its context words.
+#[derive(Debug, Clone, Default)]
+pub struct PassageWords {
+    pub text: Vec<Word>,
+    pub context: Vec<Word>,
+}
+
+/// Reads passages again at query time, the way the index read them. Stems are memoized:
+/// the candidates of one question share most of their words, and stemming is the costly part.
+#[derive(Clone)]
+pub struct PassageReader {
+    plain: TextAnalyzer,
+    stemmer: StemmerFn,
+    memo: HashMap<String, Box<str>>,
+}
+
+impl Default for PassageReader {
+    fn default() -> Self {
+        PassageReader {
+            plain: analysis::plain_analyzer(),
+            stemmer: StemmerFn::default(),
+            memo: HashMap::new(),
+        }
+    }
+}
+
+impl PassageReader {
+    pub fn words(&mut self, text: &str) -> Vec<Word> {
+        analysis::tokens(&mut self.plain, text)
+            .into_iter()
+            .map(|t| {
+                let stem = match self.memo.get(&t.text) {
+                    Some(stem) => stem.clone(),
+                    None => {
+                        let stem: Box<str> = self.stemmer.stem(&t.text).into();
+                        self.memo.insert(t.text.clone(), stem.clone());
+                        stem
+                    }
+                };
+                Word {
+                    range: t.offset_from..t.offset_to,
+                    position: t.position,
+                    span: t.position_length.max(1),
+                    stem,
+                    plain: t.text.into(),
+                }
+            })
+            .collect()
+    }
+
+    pub fn passage_words(&mut self, passage: &Passage, context: &str) -> PassageWords {
+        PassageWords {
+            text: self.words(&passage.text),
+            context: self.words(context),
+        }
+    }
+}
+
+/// Finds the query's concepts among a passage's words.
+pub fn find_matches(query: &Query, words: &PassageWords) -> Vec<Match> {
+    // Which alternatives start with which term.
+    let mut starts: HashMap<&str, Vec<(usize, &Alternative)>> = HashMap::new();
+    for (ci, concept) in query.concepts.iter().enumerate() {
+        for alt in &concept.alternatives {
+            if let Some(first) = alt.terms.first() {
+                starts.entry(first.as_str()).or_default().push((ci, alt));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (tokens, in_text) in [(&words.text, true), (&words.context, false)] {
+        for (ti, tok) in tokens.iter().enumerate() {
+            let Some(alts) = starts.get(&*tok.stem) else {
+                continue;
+            };
+            for &(ci, alt) in alts {
+                // Phrases: the next terms at the next positions.
+                let mut end = tok.range.end;
+                let whole = alt.terms[1..].iter().enumerate().all(|(k, term)| {
+                    let at = tok.position + tok.span + k;
+                    tokens[ti..]
+                        .iter()
+                        .find(|t| t.position == at && &*t.stem == term)
+                        .map(|t| end = t.range.end)
+                        .is_some()
+                });
+                if !whole {
+                    continue;
+                }
+                let exact = alt.terms.len() > 1
+                    || alt.forms.is_empty()
+                    || alt.forms.iter().any(|f| **f == *tok.plain);
+                out.push(Match {
+                    concept: ci,
+                    weight: alt.weight * if exact { 1.0 } else { STEM_ONLY },
+                    range: in_text.then_some(tok.range.start..end),
+                    position: tok.position,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// How informative each concept of the query is: the inverse document frequency of its most
+/// common form (a word that is nowhere in the index is as informative as a word can be).
+pub fn concept_weights(query: &Query, vocab: &dyn Vocabulary) -> Vec<f32> {
+    let n = vocab.num_passages().max(1) as f32;
+    query
+        .concepts
+        .iter()
+        .map(|c| {
+            let df = c
+                .alternatives
+                .iter()
+                .filter(|a| a.terms.len() == 1)
+                .map(|a| vocab.doc_freq(&a.terms[0]))
+                .max()
+                .unwrap_or(0) as f32;
+            (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+        })
+        .collect()
+}
+
+/// Why a passage won: its score on words and on meaning, each from 0 to 1.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct Signals {
+    pub lexical: f32,
+    /// `None` when the meaning layer is off.
+    pub semantic: Option<f32>,
+}
+
+/// A ranked passage.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub passage: usize,
+    pub score: f32,
+    pub signals: Signals,
+    /// The share of the question's informative weight the passage covers (0 to 1).
+    pub coverage: f32,
+    /// The share of the question's concepts found in the passage, each counted once.
+    pub found: f32,
+    /// The share of the question's informative weight that the best one to three
+    /// consecutive sentences cover.
+    pub window_coverage: f32,
+    /// The sentences (indexes into [`Passage::sentences`]) that answer best.
+    pub window: Range<usize>,
+    pub matches: Vec<Match>,
+}
+
+impl Hit {
+    /// Whether the words alone answer: enough of the question's informative weight, or nearly
+    /// all of its words and a little less weight. The second way lets a question through when
+    /// one paraphrased word ("think", "job") is nowhere in the knowledge, which makes it weigh
+    /// as much as a word can; a question about something else entirely ("the weather
+    /// tomorrow") finds at most one word in a passage.
+    pub fn answers_by_words(&self) -> bool {
+        self.window_coverage >= MIN_COVERAGE
+            || (self.found >= MOST_WORDS && self.window_coverage >= MIN_COVERAGE_MOST_WORDS)
+    }
+
+    /// Whether the passage answers the question, on both signals (on words alone when the
+    /// meaning layer is off). It does not look at what the question asks for: the engine
+    /// checks that on the excerpt.
+    pub fn answers(&self) -> bool {
+        match self.signals.semantic {
+            None => self.answers_by_words(),
+            Some(meaning) => {
+                meaning >= MEANING_ALONE
+                    || (meaning >= MEANING_WITH_WORDS && self.window_coverage >= WORDS_WITH_MEANING)
+                    || (meaning >= MEANING_FLOOR && self.answers_by_words())
+            }
+        }
+    }
+
+    /// Whether a passage after the first is worth showing as another match.
+    pub fn is_another_match(&self) -> bool {
+        self.coverage >= FOLLOW_UP_COVERAGE
+            || self
+                .signals
+                .semantic
+                .is_some_and(|m| m >= FOLLOW_UP_MEANING)
+    }
+}
+
+/// Covered weight: each concept counts once, by the best alternative found.
+fn covered(matches: &[Match], weights: &[f32], within: impl Fn(&Match) -> bool) -> f32 {
+    let mut best = vec![0.0f32; weights.len()];
+    for m in matches.iter().filter(|m| within(m)) {
+        best[m.concept] = best[m.concept].max(m.weight);
+    }
+    best.iter().zip(weights).map(|(b, w)| b * w).sum()
+}
+
+/// What the ranking knows of one candidate before scoring it.
+pub struct Evidence<'a> {
+    pub passage_id: usize,
+    pub passage: &'a Passage,
+    pub matches: Vec<Match>,
+    /// The candidate's BM25 score over the best candidate's (0 when BM25 did not propose it).
+    pub bm25: f32,
+    /// The cosine of each of the passage's sentences with the question (meaning layer on).
+    pub meaning: Option<&'a [f32]>,
+}
+
+/// Scores one candidate on words and meaning, and picks its excerpt window.
+pub fn score(evidence: Evidence, weights: &[f32]) -> Hit {
+    let Evidence {
+        passage_id,
+        passage,
+        matches,
+        bm25,
+        meaning,
+    } = evidence;
+    let total: f32 = weights.iter().sum::<f32>().max(f32::EPSILON);
+    let coverage = covered(&matches, weights, |_| true) / total;
+    let found = weights
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| matches.iter().any(|m| m.concept == *i))
+        .count() as f32
+        / weights.len().max(1) as f32;
+    let proximity = proximity(&matches, weights).unwrap_or(coverage);
+    let semantic = meaning.map(|m| m.iter().copied().fold(0.0f32, f32::max));
+    let words_value = |window: &Range<usize>, bytes: &Range<usize>| {
+        covered(&matches, weights, |m| {
+            m.range
+                .as_ref()
+                .is_none_or(|r| r.start >= bytes.start && r.end <= bytes.end)
+        }) / total
+            * if window.is_empty() { 0.0 } else { 1.0 }
+    };
+    // The excerpt: on words alone, the window that covers the question best; with meaning,
+    // the window best on both, so a paraphrased question still gets the sentences that
+    // answer it.
+    let window = best_window(passage, MAX_EXCERPT_CHARS, |w, bytes| {
+        let words = words_value(w, bytes);
+        match meaning {
+            None => words,
+            Some(m) => {
+                let near = m
+                    .get(w.clone())
+                    .unwrap_or(&[])
+                    .iter()
+                    .copied()
+                    .fold(0.0, f32::max);
+                (1.0 - MEANING_WEIGHT) * words + MEANING_WEIGHT * near
+            }
+        }
+    });
+    let window_covered = words_value(&window.0, &window_bytes(passage, &window.0));
+    // Whether it answers is decided on up to three sentences however long: the excerpt may
+    // then be trimmed around the marked words.
+    let answer_covered = best_window(passage, usize::MAX, words_value).1;
+    let lexical = 0.1 * bm25 + 0.4 * coverage + 0.35 * window_covered + 0.15 * proximity;
+    let score = match semantic {
+        None => lexical,
+        Some(m) => (1.0 - MEANING_WEIGHT) * lexical + MEANING_WEIGHT * m,
+    };
+    Hit {
+        passage: passage_id,
+        score,
+        signals: Signals { lexical, semantic },
+        coverage,
+        found,
+        window_coverage: answer_covered,
+        window: window.0,
+        matches,
+    }
+}
+
+/// The byte range of sentences `window` of `passage` (the whole text when it has none).
+pub fn window_bytes(passage: &Passage, window: &Range<usize>) -> Range<usize> {
+    match (
+        passage.sentences.get(window.start),
+        window
+            .end
+            .checked_sub(1)
+            .and_then(|e| passage.sentences.get(e)),
+    ) {
+        (Some(first), Some(last)) => first.start..last.end,
+        _ => 0..passage.text.len(),
+    }
+}
+
+/// The one to three consecutive sentences with the highest `value`, preferring fewer
+/// sentences, and within `max_chars` when more than one.
+fn best_window(
+    passage: &Passage,
+    max_chars: usize,
+    value: impl Fn(&Range<usize>, &Range<usize>) -> f32,
+) -> (Range<usize>, f32) {
+    let s = &passage.sentences;
+    let mut best = (0..s.len().min(1), f32::MIN);
+    for start in 0..s.len() {
+        for end in start + 1..=(start + 3).min(s.len()) {
+            let bytes = s[start].start..s[end - 1].end;
+            if end - start > 1 && passage.text[bytes.clone()].chars().count() > max_chars {
+                break;
+            }
+            let v = value(&(start..end), &bytes);
+            // A longer window must be strictly better to be worth its length.
+            let shorter = end - start < best.0.len();
+            if v > best.1 + 1e-4 || (v > best.1 - 1e-4 && shorter) {
+                best = (start..end, v);
+            }
+        }
+    }
+    (best.0, best.1.max(0.0))
+}
+
+/// How close together the question's concepts stand in the passage, from 0 to 1; `None` when
+/// the question has fewer than two concepts.
+fn proximity(matches: &[Match], weights: &[f32]) -> Option<f32> {
+    if weights.len() < 2 {
+        return None;
+    }
+    let mut positions: Vec<Vec<usize>> = vec![Vec::new(); weights.len()];
+    for m in matches.iter().filter(|m| m.range.is_some()) {
+        positions[m.concept].push(m.position);
+    }
+    let (mut got, mut possible) = (0.0, 0.0);
+    for i in 0..weights.len() {
+        for j in i + 1..weights.len() {
+            let pair = weights[i].min(weights[j]);
+            possible += pair;
+            let nearest = positions[i]
+                .iter()
+                .flat_map(|a| positions[j].iter().map(move |b| a.abs_diff(*b)))
+                .min();
+            if let Some(d) = nearest {
+                got += pair / (1.0 + d.saturating_sub(1) as f32 / 3.0);
+            }
+        }
+    }
+    Some(if possible > 0.0 { got / possible } else { 0.0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::analysis::{Alternative, Concept, Source};
+    use crate::knowledge::PassageKind;
+
+    fn passage(text: &str) -> Passage {
+        Passage {
+            doc: 0,
+            kind: PassageKind::Paragraph,
+            number: 1,
+            text: text.to_string(),
+            sentences: crate::knowledge::sentences(text),
+        }
+    }
+
+    fn concept(terms: &[&str], forms: &[&str]) -> Concept {
+        Concept {
+            surface: terms.join(" "),
+            alternatives: vec![Alternative {
+                terms: terms.iter().map(|t| t.to_string()).collect(),
+                weight: 1.0,
+                source: Source::Own,
+                forms: forms.iter().map(|f| f.to_string()).collect(),
+            }],
+        }
+    }
+
+    #[test]
+    fn matches_weigh_exact_spellings_over_shared_stems_and_find_phrases() {
+        let query = Query {
+            concepts: vec![
+                concept(&["author"], &["author"]),
+                concept(&["unit", "state"], &[]),
+            ],
+            truncated: false,
+        };
+        let p = passage("The authority of the author. The United States and the states.");
+        let words = PassageReader::default().passage_words(&p, "");
+        let found: Vec<(usize, f32, &str)> = find_matches(&query, &words)
+            .iter()
+            .map(|m| (m.concept, m.weight, &p.text[m.range.clone().unwrap()]))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (0, STEM_ONLY, "authority"),
+                (0, 1.0, "author"),
+                (1, 1.0, "United States")
+            ]
+        );
+    }
+}
