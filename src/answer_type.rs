@@ -291,7 +291,8 @@ impl AnswerType {
         let has = |pair: [&str; 2]| w.windows(2).any(|x| x == pair);
         let first = w.first().copied().unwrap_or_default();
         let second = w.get(1).copied().unwrap_or_default();
-        let asks_which = matches!(first, "which" | "what") || (first == "in" && matches!(second, "which" | "what"));
+        let asks_which = matches!(first, "which" | "what")
+            || (first == "in" && matches!(second, "which" | "what"));
 
         if let Some(i) = w
             .windows(2)

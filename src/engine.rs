@@ -29,8 +29,9 @@ const MEANING_CANDIDATES: usize = 10;
 /// for (a date, a number).
 const TYPE_CHECKED: usize = 3;
 /// Past this many sentences, embedding the knowledge at start-up would keep a 2-core machine
-/// busy for minutes (about 300 sentences a second): citebot says so and answers by words.
-pub const MAX_EMBEDDED_SENTENCES: usize = 200_000;
+/// busy for about ten minutes (some 100 sentences a second): citebot says so and answers by
+/// words. (Vectors cached by an earlier run are not recomputed, but the limit is on the size.)
+pub const MAX_EMBEDDED_SENTENCES: usize = 50_000;
 
 /// Why an engine could not be loaded.
 #[derive(Debug, thiserror::Error)]

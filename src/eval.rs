@@ -26,6 +26,10 @@ pub struct Question {
     /// and the part that only measures.
     #[serde(default)]
     pub split: Option<String>,
+    /// For a question with no answer: `off_topic`, or `article_words` (the article's words,
+    /// asking what it does not say).
+    #[serde(default)]
+    pub kind: Option<String>,
 }
 
 /// A question set with its gold snippets.

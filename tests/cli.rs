@@ -262,6 +262,8 @@ fn the_meaning_layer_switches_off_and_follows_the_model_folder() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("/nonexistent/model"), "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["answers"][0]["signals"]["semantic"], serde_json::Value::Null);
+    assert_eq!(
+        v["answers"][0]["signals"]["semantic"],
+        serde_json::Value::Null
+    );
 }
-

@@ -111,6 +111,21 @@ fn questions_in_other_words_are_understood() {
     );
 }
 
+/// Questions about other things entirely are never answered, in either part of the set.
+#[test]
+fn off_topic_questions_are_never_answered() {
+    let data = root().join("tests/data");
+    let mut set =
+        QuestionSet::load(&data.join("paraphrases.jsonl"), &data.join("passages.json")).unwrap();
+    set.questions
+        .retain(|q| q.kind.as_deref() == Some("off_topic"));
+    assert!(set.questions.len() >= 20);
+    for engine in [semantic(), lexical()] {
+        let report = evaluate(engine, &set).unwrap();
+        assert_eq!(report.rejected, report.out_of_scope, "{}", report.render());
+    }
+}
+
 /// Questions in the article's words that ask what it does not say: the meaning is close, but
 /// the sentences lack what is asked for (a number of troops, a leader, a budget).
 #[test]
