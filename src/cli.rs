@@ -46,6 +46,18 @@ pub enum Command {
     Eval(EvalArgs),
     /// Measure start-up, latency per question, throughput and memory.
     Bench(BenchArgs),
+    /// Manage the webhook: `citebot webhook delete` switches webhook delivery off (a stopping
+    /// bot leaves it in place, for the other replicas).
+    Webhook {
+        #[command(subcommand)]
+        action: WebhookAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookAction {
+    /// Delete the bot's webhook, for every replica, so that long polling works again.
+    Delete,
 }
 
 #[derive(Debug, Args)]

@@ -197,6 +197,12 @@ async fn webhook_mode_registers_the_hook_answers_posts_with_the_secret_and_refus
             api.calls("getUpdates").is_empty(),
             "no long polling in webhook mode"
         );
+        // With several replicas behind the URL, one that stops must not switch delivery off
+        // for the others.
+        assert!(
+            api.calls("deleteWebhook").is_empty(),
+            "the webhook stays in place after a stop"
+        );
     })
     .await
     .expect("within the time limit");
@@ -487,4 +493,125 @@ async fn logs_written_to_a_pipe_are_plain_text() {
     })
     .await
     .expect("within the time limit");
+}
+
+/// Starts `citebot serve` with `faults` on the Bot API, waits until `ready`, sends SIGTERM
+/// and checks the process exits with 0 within 3 s, whatever Telegram does.
+async fn stops_within_3_s(
+    api: FakeApi,
+    faults: impl Fn(&str, u64) -> Option<Fault> + Send + 'static,
+    ready: impl Fn(&FakeApi) -> bool,
+    what: &str,
+) -> (FakeApi, String) {
+    api.fail_when(faults);
+    let mut serve = Serve::spawn(&api, Some("info"));
+    api.wait_for(Duration::from_secs(20), what, ready).await;
+    let t0 = Instant::now();
+    serve.signal("TERM");
+    let (status, stderr) = serve.exit(Duration::from_secs(10)).await;
+    let took = t0.elapsed();
+    assert_eq!(status.code(), Some(0), "{status}; stderr:\n{stderr}");
+    assert!(
+        took < Duration::from_secs(3),
+        "{what}: exited after {took:?}"
+    );
+    (api, stderr)
+}
+
+#[tokio::test]
+async fn sigterm_during_an_outage_exits_within_3_s() {
+    // Real 502s, after each of which teloxide pauses 10 s.
+    timeout(
+        LIMIT,
+        stops_within_3_s(
+            FakeApi::start().await,
+            |method, n| (method == "getUpdates" && n >= 2).then(Fault::bad_gateway),
+            |api| api.calls("getUpdates").len() >= 2,
+            "a getUpdates answered 502",
+        ),
+    )
+    .await
+    .expect("within the time limit");
+}
+
+#[tokio::test]
+async fn sigterm_against_a_server_that_never_answers_exits_within_3_s() {
+    timeout(
+        LIMIT,
+        stops_within_3_s(
+            FakeApi::start().await,
+            |method, n| (method == "getUpdates" && n >= 2).then_some(Fault::Hang),
+            |api| api.calls("getUpdates").len() >= 2,
+            "a getUpdates that hangs",
+        ),
+    )
+    .await
+    .expect("within the time limit");
+}
+
+#[tokio::test]
+async fn sigterm_during_a_long_retry_after_exits_within_3_s() {
+    let api = FakeApi::start().await;
+    api.push_text(42, 1, KABULOV);
+    timeout(
+        LIMIT,
+        stops_within_3_s(
+            api,
+            |method, _| (method == "sendMessage").then(|| Fault::retry_after(60)),
+            |api| !api.calls("sendMessage").is_empty(),
+            "a sendMessage told to retry after 60 s",
+        ),
+    )
+    .await
+    .expect("within the time limit");
+}
+
+/// The signal lands while the dispatcher is busy with chatter from 3,000 groups, ten times.
+#[tokio::test]
+async fn sigterm_under_a_burst_of_group_chatter_always_exits() {
+    timeout(Duration::from_secs(120), async {
+        for round in 0..10 {
+            let api = FakeApi::start().await;
+            for g in 0..3_000 {
+                let chat = -1_000_000 - g;
+                api.push(
+                    "message",
+                    fake::text_message(chat, 1, "nice weather in the group"),
+                );
+            }
+            let mut serve = Serve::spawn(&api, Some("info"));
+            api.wait_for(Duration::from_secs(20), "the first getUpdates", |api| {
+                !api.calls("getUpdates").is_empty()
+            })
+            .await;
+            tokio::time::sleep(Duration::from_millis(50 * round)).await;
+            let t0 = Instant::now();
+            serve.signal("TERM");
+            let (status, stderr) = serve.exit(Duration::from_secs(10)).await;
+            let took = t0.elapsed();
+            assert_eq!(status.code(), Some(0), "round {round}: {status}; {stderr}");
+            assert!(took < Duration::from_secs(3), "round {round}: {took:?}");
+        }
+    })
+    .await
+    .expect("within the time limit");
+}
+
+#[tokio::test]
+async fn webhook_delete_is_an_explicit_command() {
+    let api = FakeApi::start().await;
+    let url = api.url.to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_citebot"))
+            .current_dir(std::env::temp_dir())
+            .env("TELOXIDE_TOKEN", TOKEN)
+            .env("TELOXIDE_API_URL", url)
+            .args(["webhook", "delete"])
+            .output()
+            .expect("citebot runs")
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(api.calls("deleteWebhook").len(), 1);
 }

@@ -12,6 +12,7 @@
 //! a panic is caught and becomes an apology to that one user.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -42,6 +43,9 @@ pub struct Ctx {
     pub allowed_chats: Option<HashSet<i64>>,
     /// Spaces messages to Telegram's limits.
     pub pacer: send::Pacer,
+    /// The highest update id that reached the handlers (0: none yet): what a forced stop
+    /// confirms to Telegram, so those updates are not delivered again after a restart.
+    pub last_update: AtomicU32,
 }
 
 impl Ctx {
@@ -52,6 +56,7 @@ impl Ctx {
             max_question_chars: crate::analysis::MAX_QUESTION_CHARS,
             allowed_chats: None,
             pacer: send::Pacer::telegram(),
+            last_update: AtomicU32::new(0),
         }
     }
 
@@ -74,6 +79,9 @@ pub fn commands() -> Vec<BotCommand> {
 
 pub fn handler_tree() -> UpdateHandler<HandlerError> {
     dptree::entry()
+        .inspect(|update: Update, ctx: Arc<Ctx>| {
+            ctx.last_update.fetch_max(update.id.0, Ordering::SeqCst);
+        })
         .branch(Update::filter_message().endpoint(on_message))
         .branch(Update::filter_callback_query().endpoint(on_callback))
         .branch(Update::filter_inline_query().endpoint(on_inline))

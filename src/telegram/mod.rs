@@ -4,18 +4,20 @@
 //! of Telegram with `getMe` first. A token Telegram rejects ends the program with one line
 //! saying what to do; an unreachable Telegram is retried with backoff. SIGINT and SIGTERM both
 //! stop the dispatcher gracefully: answers in flight are sent and the update offset is
-//! confirmed before the process exits with 0.
+//! confirmed before the process exits with 0. The stop is bounded: answers in flight get
+//! [`GRACE`]; past it (an outage, a long `retry_after`, a server that never answers, or a
+//! stop request teloxide lost) citebot confirms what reached the handlers with one short
+//! `getUpdates` and exits anyway, within 3 s.
 
 pub mod buttons;
 pub mod handlers;
 pub mod send;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use teloxide::dispatching::ShutdownToken;
 use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
 use teloxide::types::Me;
@@ -35,7 +37,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let mut bot = Bot::new(token.expose());
         if let Some(url) = &config.api_url {
             bot = bot.set_api_url(url.clone());
@@ -45,7 +47,10 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         ctx.max_question_chars = config.max_question_chars;
         ctx.allowed_chats = config.allowed_chats.clone();
         run(bot, Arc::new(ctx), &config, shutdown_signal()).await
-    })
+    });
+    // Tasks still running (a request cut off by the grace period) must not hold the exit.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    result
 }
 
 /// Runs the bot until `shutdown` completes. Separate from [`serve`] so tests can run the real
@@ -70,79 +75,146 @@ pub async fn run(
     }
 
     let mut dispatcher = Dispatcher::builder(bot.clone(), handler_tree())
-        .dependencies(dptree::deps![ctx])
+        .dependencies(dptree::deps![Arc::clone(&ctx)])
         .error_handler(LoggingErrorHandler::with_custom_text("handler error"))
         .build();
     let token = dispatcher.shutdown_token();
-    // Whether the dispatcher stops because it was asked to: if not, something broke.
-    let asked = Arc::new(AtomicBool::new(false));
-    let asked_by_signal = Arc::clone(&asked);
-    tokio::spawn(async move {
-        shutdown.await;
-        asked_by_signal.store(true, Ordering::SeqCst);
-        tracing::info!("shutting down: finishing answers in flight");
-        stop(token).await;
-    });
-
-    let result = match &config.webhook {
-        None => {
-            let listener = teloxide::update_listeners::polling_default(bot.clone()).await;
-            dispatcher
-                .try_dispatch_with_listener(
-                    listener,
-                    LoggingErrorHandler::with_custom_text("polling error"),
-                )
-                .await
-        }
-        Some(hook) => {
-            // Bind before telling Telegram where to post, and fail if the address is taken:
-            // teloxide's `webhooks::axum` binds inside a task that panics, and the bot would
-            // then stop as if asked to.
-            let tcp = tokio::net::TcpListener::bind(hook.listen)
-                .await
-                .with_context(|| format!("WEBHOOK_LISTEN={}: cannot listen there", hook.listen))?;
-            let mut options = webhooks::Options::new(hook.listen, hook.url.clone());
-            if let Some(secret) = &hook.secret {
-                options = options.secret_token(secret.clone());
-            }
-            let (mut listener, stop_flag, router) = webhooks::axum_to_router(bot.clone(), options)
-                .await
-                .context("setting up the webhook")?;
-            let stop_listener = listener.stop_token();
-            tokio::spawn(async move {
-                if let Err(e) = axum::serve(tcp, router)
-                    .with_graceful_shutdown(stop_flag)
+    let polling = config.webhook.is_none();
+    let dispatching = async {
+        match &config.webhook {
+            None => {
+                let listener = teloxide::update_listeners::polling_default(bot.clone()).await;
+                dispatcher
+                    .try_dispatch_with_listener(
+                        listener,
+                        LoggingErrorHandler::with_custom_text("polling error"),
+                    )
                     .await
-                {
-                    tracing::error!(error = %e, "the webhook server failed");
-                    stop_listener.stop();
-                }
-            });
-            tracing::info!(listen = %hook.listen, "webhook mode");
-            dispatcher
-                .try_dispatch_with_listener(
-                    listener,
-                    LoggingErrorHandler::with_custom_text("webhook error"),
-                )
-                .await
+            }
+            Some(hook) => {
+                let listener = webhook_listener(&bot, hook).await?;
+                tracing::info!(listen = %hook.listen, "webhook mode");
+                dispatcher
+                    .try_dispatch_with_listener(
+                        listener,
+                        LoggingErrorHandler::with_custom_text("webhook error"),
+                    )
+                    .await
+            }
+        }
+        .context("talking to Telegram")
+    };
+    let mut dispatching = std::pin::pin!(dispatching);
+
+    let result = tokio::select! {
+        result = &mut dispatching => {
+            result?;
+            bail!("the bot stopped receiving updates without being asked to (see the log above)");
+        }
+        _ = &mut shutdown => {
+            tracing::info!("shutting down: finishing answers in flight");
+            // teloxide 0.17 can lose a shutdown request that lands while it tidies its
+            // workers, and waits 10 s after a 5xx: ask, and stop waiting after the grace.
+            let _ = token.shutdown();
+            tokio::time::timeout(GRACE, &mut dispatching).await
         }
     };
-    result.context("talking to Telegram")?;
-    if !asked.load(Ordering::SeqCst) {
-        bail!("the bot stopped receiving updates without being asked to (see the log above)");
+    match result {
+        Ok(done) => done?,
+        Err(_) => {
+            tracing::warn!(
+                grace_ms = GRACE.as_millis() as u64,
+                "answers in flight did not finish within the grace period; stopping anyway"
+            );
+            if polling {
+                confirm_offset(&bot, ctx.last_update.load(Ordering::SeqCst)).await;
+            }
+        }
     }
     tracing::info!("stopped");
     Ok(())
 }
 
-/// The dispatcher may not be running yet when the signal comes: try until it is.
-async fn stop(token: ShutdownToken) {
-    loop {
-        match token.shutdown() {
-            Ok(done) => return done.await,
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
+/// How long answers in flight may take once a stop is asked for. With the confirmation after
+/// it, a stop takes at most 3 s: under Docker's 10 s before SIGKILL, with room to spare.
+pub const GRACE: Duration = Duration::from_millis(1_800);
+/// The confirming `getUpdates` after a forced stop gets this long.
+const CONFIRM_WITHIN: Duration = Duration::from_millis(800);
+
+/// Tells Telegram that every update up to `last` was handled (the next `getUpdates` starts
+/// after it), with one short call: the dispatcher that would have done it was cut off.
+async fn confirm_offset(bot: &Bot, last: u32) {
+    if last == 0 {
+        return;
     }
+    let call = bot
+        .get_updates()
+        .offset(last as i32 + 1)
+        .limit(1)
+        .timeout(0);
+    match tokio::time::timeout(CONFIRM_WITHIN, call.send()).await {
+        Ok(Ok(_)) => tracing::info!(update = last, "confirmed the updates handled"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "could not confirm the updates handled"),
+        Err(_) => tracing::warn!("Telegram did not answer the confirmation in time"),
+    }
+}
+
+/// Sets the webhook and serves it. Stopping leaves the webhook in place: with several
+/// replicas behind one URL, a replica that stops must not switch delivery off for the others.
+/// `citebot webhook delete` removes it.
+async fn webhook_listener(
+    bot: &Bot,
+    hook: &crate::config::Webhook,
+) -> anyhow::Result<impl UpdateListener<Err = std::convert::Infallible>> {
+    // Bind before telling Telegram where to post, and fail if the address is taken:
+    // teloxide's `webhooks::axum` binds inside a task that panics, and the bot would then
+    // stop as if asked to.
+    let tcp = tokio::net::TcpListener::bind(hook.listen)
+        .await
+        .with_context(|| format!("WEBHOOK_LISTEN={}: cannot listen there", hook.listen))?;
+    let mut options = webhooks::Options::new(hook.listen, hook.url.clone());
+    if let Some(secret) = &hook.secret {
+        options = options.secret_token(secret.clone());
+    }
+    let secret = options.get_or_gen_secret_token().to_owned();
+    bot.set_webhook(hook.url.clone())
+        .secret_token(secret)
+        .await
+        .context("setting up the webhook")?;
+    let (mut listener, stop_flag, router) = webhooks::axum_no_setup(options);
+    let stop_listener = listener.stop_token();
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(tcp, router)
+            .with_graceful_shutdown(stop_flag)
+            .await
+        {
+            tracing::error!(error = %e, "the webhook server failed");
+            stop_listener.stop();
+        }
+    });
+    Ok(listener)
+}
+
+/// `citebot webhook delete`: switches webhook delivery off (for every replica), so that the
+/// bot can be run with long polling again.
+pub fn delete_webhook(config: &Config) -> anyhow::Result<()> {
+    let token = config.token()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let mut bot = Bot::new(token.expose());
+        if let Some(url) = &config.api_url {
+            bot = bot.set_api_url(url.clone());
+        }
+        bot.delete_webhook()
+            .await
+            .context("Telegram refused to delete the webhook")?;
+        anyhow::Ok(())
+    })?;
+    println!("webhook deleted: Telegram keeps updates for long polling until a bot asks");
+    Ok(())
 }
 
 /// Asks Telegram who the bot is. A rejected token is fatal with advice; a network failure is

@@ -56,6 +56,8 @@ pub enum Fault {
     /// The answer starts (status 200, a `Content-Length`) and the connection closes in the
     /// middle of the body: the client sees a network error, and the call had no effect.
     Drop,
+    /// No answer at all: the request is held until the client gives up.
+    Hang,
 }
 
 impl Fault {
@@ -115,12 +117,13 @@ impl Fault {
     pub fn status(self, status: u16) -> Fault {
         match self {
             Fault::Error { body, .. } => Fault::Error { status, body },
-            Fault::Drop => Fault::Drop,
+            other => other,
         }
     }
 
-    fn response(&self) -> Response {
+    async fn response(&self) -> Response {
         match self {
+            Fault::Hang => std::future::pending().await,
             Fault::Error { status, body } => json_response(*status, body.clone()),
             // A body of unknown length under a Content-Length it does not fill: hyper sends
             // the head, then closes the connection when the body ends early, and the client
@@ -410,7 +413,7 @@ async fn handle(
         (inner.calls.len() - 1, fault, inner.send_delay)
     };
     if let Some(fault) = fault {
-        return fault.response();
+        return fault.response().await;
     }
     let result = match method.as_str() {
         "getUpdates" => Ok(get_updates(&shared, &body).await),
@@ -452,18 +455,17 @@ async fn handle(
         }
         _ => Err(Fault::error(404, "Not Found: method not found")),
     };
-    let mut inner = shared.inner.lock().unwrap();
+    // Recorded in a block of its own: the lock must not be held across the answer.
+    {
+        let mut inner = shared.inner.lock().unwrap();
+        match &result {
+            Ok(result) => inner.calls[index].result = Some(result.clone()),
+            Err(fault) => inner.calls[index].fault = Some(fault.clone()),
+        }
+    }
     match result {
-        Ok(result) => {
-            inner.calls[index].result = Some(result.clone());
-            drop(inner);
-            ok(result)
-        }
-        Err(fault) => {
-            inner.calls[index].fault = Some(fault.clone());
-            drop(inner);
-            fault.response()
-        }
+        Ok(result) => ok(result),
+        Err(fault) => fault.response().await,
     }
 }
 
