@@ -98,6 +98,8 @@ pub struct Config {
     pub embedding_model: Option<PathBuf>,
     /// `CACHE_DIR`: where sentence vectors are cached without `INDEX_DIR`; `off` for nowhere.
     pub cache_dir: Option<PathBuf>,
+    /// `MAX_DOCUMENT_MB`: larger documents are refused, naming the file.
+    pub max_document_mb: u64,
 }
 
 impl Config {
@@ -190,6 +192,10 @@ impl Config {
                     .ok_or_else(|| invalid("SEMANTIC", &v, &"expected on or off"))?,
             },
             embedding_model: var("EMBEDDING_MODEL").map(PathBuf::from),
+            max_document_mb: parse_num(
+                "MAX_DOCUMENT_MB",
+                crate::knowledge::DEFAULT_MAX_DOCUMENT_MB,
+            )?,
             cache_dir: match var("CACHE_DIR") {
                 Some(v) if parse_switch(&v.trim().to_ascii_lowercase()) == Some(false) => None,
                 Some(v) => Some(PathBuf::from(v)),
@@ -209,6 +215,7 @@ impl Config {
                     .unwrap_or_else(crate::embed::default_model_dir)
             }),
             cache_dir: self.cache_dir.clone(),
+            max_document_mb: self.max_document_mb,
         }
     }
 }

@@ -56,6 +56,8 @@ pub struct Options {
     pub model_dir: Option<PathBuf>,
     /// Where sentence vectors are cached when there is no `index_dir`; `None`: not cached.
     pub cache_dir: Option<PathBuf>,
+    /// Documents over this many megabytes are refused (`MAX_DOCUMENT_MB`).
+    pub max_document_mb: u64,
 }
 
 impl Options {
@@ -67,6 +69,7 @@ impl Options {
             index_dir: None,
             model_dir: Some(embed::default_model_dir()),
             cache_dir: embed::default_cache_dir(),
+            max_document_mb: crate::knowledge::DEFAULT_MAX_DOCUMENT_MB,
         }
     }
 
@@ -196,7 +199,7 @@ impl Engine {
     /// a model, every sentence is embedded (or its vector read from the cache).
     pub fn load(options: &Options) -> Result<Engine, LoadError> {
         let knowledge_dir = &options.knowledge_dir;
-        let knowledge = Knowledge::load(knowledge_dir)?;
+        let knowledge = Knowledge::load_limited(knowledge_dir, options.max_document_mb)?;
         let synonyms = load_synonyms(&knowledge_dir.join(SYNONYMS_FILE))?;
         let index = match &options.index_dir {
             Some(dir) => crate::store::open_or_build(dir, &knowledge)

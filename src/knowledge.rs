@@ -7,6 +7,7 @@
 //! note. [`passages`] sorts these out by the shape of the text, not by line numbers, so any
 //! similar article dropped into the folder is cut the same way.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -34,7 +35,12 @@ pub enum KnowledgeError {
     BadMetadata(PathBuf, String),
     #[error("{0}: no passages found in the text")]
     NoPassages(PathBuf),
+    #[error("{0}: {1} MB, over the limit of {2} MB a document (MAX_DOCUMENT_MB)")]
+    TooLarge(PathBuf, u64, u64),
 }
+
+/// Documents larger than this are refused unless `MAX_DOCUMENT_MB` says otherwise.
+pub const DEFAULT_MAX_DOCUMENT_MB: u64 = 64;
 
 /// What a document's header says about it.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -196,6 +202,12 @@ impl Knowledge {
     /// Reads every document (`*.txt`, `*.md`, except the synonyms file) of `dir`, in file-name
     /// order so that passage numbers and ties are the same on every machine.
     pub fn load(dir: &Path) -> Result<Knowledge, KnowledgeError> {
+        Knowledge::load_limited(dir, DEFAULT_MAX_DOCUMENT_MB)
+    }
+
+    /// [`Knowledge::load`], refusing any document over `max_mb` megabytes (10^6 bytes) before
+    /// reading it.
+    pub fn load_limited(dir: &Path, max_mb: u64) -> Result<Knowledge, KnowledgeError> {
         let entries =
             std::fs::read_dir(dir).map_err(|e| KnowledgeError::Folder(dir.to_path_buf(), e))?;
         let mut files: Vec<PathBuf> = entries
@@ -209,6 +221,16 @@ impl Knowledge {
         let mut knowledge = Knowledge::default();
         let mut hasher = Sha256::new();
         for path in files {
+            let size = std::fs::metadata(&path)
+                .map_err(|e| KnowledgeError::Unreadable(path.clone(), e))?
+                .len();
+            if size > max_mb.saturating_mul(1_000_000) {
+                return Err(KnowledgeError::TooLarge(
+                    path,
+                    size.div_ceil(1_000_000),
+                    max_mb,
+                ));
+            }
             let raw = std::fs::read_to_string(&path)
                 .map_err(|e| KnowledgeError::Unreadable(path.clone(), e))?;
             knowledge.add(&path, &raw)?;
@@ -433,21 +455,20 @@ pub fn passages(doc: usize, meta: &Metadata, body: &str) -> Vec<Passage> {
 
     // A pull quote is a short line repeated from a body paragraph: the paragraph cites it.
     // It is one sentence of a few words; short ones ("Yes.") would match anywhere.
-    let normalized: Vec<String> = paragraphs.iter().map(|p| normalize(p)).collect();
-    let is_pull_quote = |p: &str| {
+    let shingles = Shingles::of(&paragraphs);
+    let is_pull_quote = |(i, p): &(usize, &str)| {
         let words = p.split_whitespace().take(5).count();
-        if words < 5 || p.len() > 300 || sentences(p).len() != 1 {
-            return false;
-        }
-        let key = normalize(p.trim_end_matches(['.', '!', '?', '”', '"']));
-        normalized
-            .iter()
-            .any(|other| other.len() > key.len() + 1 && other.contains(&key))
+        words >= 5
+            && p.len() <= 300
+            && sentences(p).len() == 1
+            && shingles.repeated_elsewhere(*i, p)
     };
     let body_paragraphs: Vec<&str> = paragraphs
         .iter()
         .copied()
-        .filter(|p| !is_pull_quote(p))
+        .enumerate()
+        .filter(|ip| !is_pull_quote(ip))
+        .map(|(_, p)| p)
         .collect();
 
     // Each kind is numbered on its own, in reading order: ¶1..¶N, caption 1..M.
@@ -465,6 +486,63 @@ pub fn passages(doc: usize, meta: &Metadata, body: &str) -> Vec<Passage> {
         out.push(Passage::new(doc, PassageKind::About, 1, about_text(meta)));
     }
     out
+}
+
+/// Runs of [`SHINGLE`] words of every paragraph, hashed, with the paragraph they come from:
+/// whether a line's words all stand in another paragraph is then one look-up per word, so
+/// finding pull quotes is linear in the document's size (comparing every line with every
+/// paragraph took 51 s for 4 MB of short paragraphs).
+struct Shingles {
+    /// For each hashed run: the first paragraph it is in, and whether another has it too.
+    seen: HashMap<u64, (usize, bool)>,
+}
+
+/// Words in a run: long enough that a shared run means a quotation, short enough for the
+/// shortest pull quote (five words).
+const SHINGLE: usize = 4;
+
+impl Shingles {
+    fn of(paragraphs: &[&str]) -> Shingles {
+        let mut seen: HashMap<u64, (usize, bool)> = HashMap::new();
+        for (i, p) in paragraphs.iter().enumerate() {
+            for h in shingle_hashes(p) {
+                seen.entry(h)
+                    .and_modify(|(first, shared)| *shared |= *first != i)
+                    .or_insert((i, false));
+            }
+        }
+        Shingles { seen }
+    }
+
+    /// Whether every run of words of paragraph `i` (`text`) is also in another paragraph.
+    fn repeated_elsewhere(&self, i: usize, text: &str) -> bool {
+        let hashes = shingle_hashes(text);
+        !hashes.is_empty()
+            && hashes.iter().all(|h| {
+                self.seen
+                    .get(h)
+                    .is_some_and(|&(first, shared)| first != i || shared)
+            })
+    }
+}
+
+/// The hashes of the runs of [`SHINGLE`] normalized words of `text` (end punctuation off).
+fn shingle_hashes(text: &str) -> Vec<u64> {
+    use std::hash::{Hash, Hasher};
+    let normalized = normalize(text);
+    let words: Vec<&str> = normalized
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .collect();
+    words
+        .windows(SHINGLE.min(words.len().max(1)))
+        .map(|run| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            run.hash(&mut h);
+            h.finish()
+        })
+        .collect()
 }
 
 /// The metadata as a sentence, so that "when was it published?" has a passage to find.
@@ -604,6 +682,56 @@ mod tests {
             );
         }
         assert!(paragraphs[12].text.ends_with("major global power."));
+    }
+
+    /// Short distinct paragraphs, `bytes` of them, under a header.
+    fn long_document(bytes: usize) -> String {
+        let mut raw = String::from("+++\ntitle = \"Long\"\nurl = \"https://example.org/l\"\n+++\n");
+        let mut n = 0u64;
+        while raw.len() < bytes {
+            n += 1;
+            raw.push_str(&format!(
+                "Paragraph {n} tells of item {} in region {} with care.\n\n",
+                n * 7919 % 100_003,
+                n % 977
+            ));
+        }
+        raw
+    }
+
+    #[test]
+    fn pull_quotes_are_found_in_linear_time() {
+        // 8 MB of one-sentence paragraphs: comparing every line with every paragraph took
+        // minutes here; hashed runs of words take a second or two even unoptimised. The
+        // bound guards the complexity, not the speed (`citebot bench` measures that).
+        let raw = long_document(8_000_000);
+        let t = std::time::Instant::now();
+        let mut k = Knowledge::default();
+        k.add(Path::new("long.txt"), &raw).unwrap();
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(30),
+            "{:?}",
+            t.elapsed()
+        );
+        let paragraphs = of_kind(&k, PassageKind::Paragraph).len();
+        assert!(
+            paragraphs > 100_000,
+            "{paragraphs}: none is taken for a pull quote"
+        );
+    }
+
+    #[test]
+    fn a_document_over_the_size_limit_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("big.txt"), long_document(1_200_000)).unwrap();
+        let err = Knowledge::load_limited(dir.path(), 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("big.txt") && err.contains("MAX_DOCUMENT_MB"),
+            "{err}"
+        );
+        assert!(Knowledge::load_limited(dir.path(), 2).is_ok());
     }
 
     #[test]
