@@ -14,7 +14,8 @@ use citebot::Engine;
 use teloxide::dptree::deps;
 use teloxide::types::{Message, ParseMode, ReplyMarkup};
 use teloxide_tests::{
-    MockBot, MockCallbackQuery, MockGroupChat, MockMessageSticker, MockMessageText, MockUser,
+    MockBot, MockCallbackQuery, MockGroupChat, MockMessagePhoto, MockMessageSticker,
+    MockMessageText, MockUser,
 };
 
 type Mock =
@@ -407,4 +408,61 @@ async fn flooding_gets_one_notice_then_silence() {
         replies[2]
     );
     assert!(replies[3].is_empty(), "silence after the notice");
+}
+
+#[tokio::test]
+async fn a_photo_caption_is_a_question_like_a_text() {
+    let mut bot = MockBot::new(
+        MockMessagePhoto::new().caption("Who is Khalifa Haftar?"),
+        handler_tree(),
+    );
+    bot.dependencies(deps![ctx()]);
+    bot.dispatch().await;
+    let answer = sent_html(&bot).pop().expect("an answer");
+    assert!(answer.contains("¶6"), "{answer}");
+    drop(bot);
+
+    let mut bot = MockBot::new(
+        MockMessagePhoto::new()
+            .caption("/ask Who is Khalifa Haftar?")
+            .chat(MockGroupChat::new().build()),
+        handler_tree(),
+    );
+    bot.dependencies(deps![ctx()]);
+    bot.dispatch().await;
+    let answer = sent_html(&bot)
+        .pop()
+        .expect("/ask in a group photo's caption");
+    assert!(answer.contains("¶6"), "{answer}");
+}
+
+/// A message sent on behalf of a channel or by an anonymous admin has no user behind it: the
+/// chat it was sent as is limited instead.
+#[tokio::test]
+async fn messages_without_a_user_are_flood_limited_too() {
+    let mut ctx = Ctx::new(ctx().engine.clone());
+    ctx.flood = citebot::telegram::FloodGate::new(2, std::time::Duration::from_secs(60));
+    let group = MockGroupChat::new().build();
+    let message = || {
+        let mut m = MockMessageText::new()
+            .text("/ask Who is Khalifa Haftar?")
+            .chat(group.clone())
+            .sender_chat(group.clone());
+        m.from = None;
+        m
+    };
+    let mut bot = MockBot::new(message(), handler_tree());
+    bot.dependencies(deps![Arc::new(ctx)]);
+    let mut replies = Vec::new();
+    for _ in 0..3 {
+        bot.dispatch().await;
+        replies.push(sent_html(&bot));
+        bot.update(message());
+    }
+    assert!(replies[0][0].contains("¶6") && replies[1][0].contains("¶6"));
+    assert!(
+        replies[2][0].contains("faster than I can read"),
+        "{:?}",
+        replies[2]
+    );
 }

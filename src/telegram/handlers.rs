@@ -89,12 +89,31 @@ pub fn handler_tree() -> UpdateHandler<HandlerError> {
         .endpoint(|| async { Ok(()) })
 }
 
-/// Per-user flood limit: `limit` questions per `window`; past it one notice, then silence
+/// Per-sender flood limit: `limit` questions per `window`; past it one notice, then silence
 /// until the window passes.
 pub struct FloodGate {
     limit: u32,
     window: Duration,
-    users: Mutex<HashMap<UserId, (Instant, u32)>>,
+    users: Mutex<HashMap<Sender, (Instant, u32)>>,
+}
+
+/// Who sent a message, for the flood limit: the user, or, for a message sent on behalf of a
+/// channel or by an anonymous group admin (no `from` that is a person), the chat it was sent
+/// as, so that those are limited too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sender {
+    User(UserId),
+    Chat(ChatId),
+}
+
+impl Sender {
+    pub fn of(msg: &Message) -> Sender {
+        match (&msg.sender_chat, &msg.from) {
+            (Some(chat), _) => Sender::Chat(chat.id),
+            (None, Some(user)) => Sender::User(user.id),
+            (None, None) => Sender::Chat(msg.chat.id),
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -114,7 +133,7 @@ impl FloodGate {
         }
     }
 
-    pub fn check(&self, user: UserId, now: Instant) -> Verdict {
+    pub fn check(&self, user: Sender, now: Instant) -> Verdict {
         let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
         if users.len() > 10_000 {
             users.retain(|_, (start, _)| now.duration_since(*start) < self.window);
@@ -186,8 +205,9 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
     }
     let private = msg.chat.is_private();
     let reply = |html: String| Outgoing::new(msg.chat.id, html).reply_to(msg.id);
-    let Some(text) = msg.text() else {
-        // A sticker, a photo, a voice note, a service message.
+    // A photo's caption is a question like a message's text, `/ask` included.
+    let Some(text) = msg.text().or(msg.caption()) else {
+        // A sticker, a photo without words, a voice note, a service message.
         let is_content = msg.from.as_ref().is_some_and(|u| !u.is_bot)
             && (msg.sticker().is_some()
                 || msg.photo().is_some()
@@ -267,16 +287,14 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
                 .await?;
                 return Ok(());
             }
-            if let Some(user) = &msg.from {
-                match ctx.flood.check(user.id, Instant::now()) {
-                    Verdict::Pass => {}
-                    Verdict::Notice => {
-                        let notice = "You are asking faster than I can read. Please wait a minute before the next question.";
-                        send::send(&bot, &ctx.pacer, reply(notice.into())).await?;
-                        return Ok(());
-                    }
-                    Verdict::Silent => return Ok(()),
+            match ctx.flood.check(Sender::of(&msg), Instant::now()) {
+                Verdict::Pass => {}
+                Verdict::Notice => {
+                    let notice = "You are asking faster than I can read. Please wait a minute before the next question.";
+                    send::send(&bot, &ctx.pacer, reply(notice.into())).await?;
+                    return Ok(());
                 }
+                Verdict::Silent => return Ok(()),
             }
             let _ = bot.send_chat_action(msg.chat.id, ChatAction::Typing).await;
             answer_question(
@@ -767,7 +785,7 @@ mod tests {
     #[test]
     fn flood_gate_passes_then_notices_once_then_silence_until_the_window_passes() {
         let gate = FloodGate::new(3, Duration::from_secs(60));
-        let (u, t0) = (UserId(7), Instant::now());
+        let (u, t0) = (Sender::User(UserId(7)), Instant::now());
         let verdicts: Vec<Verdict> = (0..6)
             .map(|i| gate.check(u, t0 + Duration::from_secs(i)))
             .collect();
@@ -783,10 +801,15 @@ mod tests {
             ]
         );
         assert_eq!(
-            gate.check(UserId(8), t0),
+            gate.check(Sender::User(UserId(8)), t0),
             Verdict::Pass,
             "other users are not affected"
         );
         assert_eq!(gate.check(u, t0 + Duration::from_secs(61)), Verdict::Pass);
+        assert_eq!(
+            gate.check(Sender::Chat(ChatId(-100)), t0),
+            Verdict::Pass,
+            "a channel is a sender of its own"
+        );
     }
 }
