@@ -16,7 +16,8 @@
 //! update --handle--> reply, buttons, inline results                      telegram
 //! ```
 //!
-//! Around that path: `config` (settings from the environment, the redacted token), `cli`
+//! Around that path: `config` (settings from the environment, the redacted token), `logs`
+//! (tracing, with message text kept out), `cli`
 //! (the commands), `eval` (scoring a question set) and `bench` (measuring, and writing a
 //! synthetic corpus).
 
@@ -31,6 +32,7 @@ pub mod engine;
 pub mod eval;
 pub mod index;
 pub mod knowledge;
+pub mod logs;
 pub mod rank;
 pub mod render;
 pub mod store;

@@ -18,15 +18,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "citebot=info,warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        // Colours for a person at a terminal, plain text for files and journald.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    citebot::logs::init();
     match run(cli, process_start) {
         Ok(()) => ExitCode::SUCCESS,
         // `citebot ask ... | head`: the reader has all it wanted.

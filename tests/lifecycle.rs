@@ -615,3 +615,62 @@ async fn webhook_delete_is_an_explicit_command() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(api.calls("deleteWebhook").len(), 1);
 }
+
+/// An update teloxide cannot parse is logged by id and kind, never with what was written in
+/// it, whether it comes by webhook or by polling.
+#[tokio::test]
+async fn unparsed_updates_are_logged_without_their_text() {
+    const SECRET_WORDS: &str = "my very private question";
+    timeout(LIMIT, async {
+        // By polling: an update of a kind teloxide does not know.
+        let api = FakeApi::start().await;
+        api.push("brand_new_kind", json!({"text": SECRET_WORDS}));
+        let mut serve = Serve::spawn(&api, None);
+        api.wait_for(Duration::from_secs(20), "the update confirmed", |api| {
+            api.confirmed() > 1
+        })
+        .await;
+        serve.signal("TERM");
+        let (status, stderr) = serve.exit(Duration::from_secs(5)).await;
+        assert_eq!(status.code(), Some(0), "{stderr}");
+        assert!(!stderr.contains(SECRET_WORDS), "stderr:\n{stderr}");
+        assert!(stderr.contains("brand_new_kind"), "stderr:\n{stderr}");
+
+        // By webhook: a body that is not a valid update.
+        let api = FakeApi::start().await;
+        let port = free_port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let url = format!("http://{addr}/hook");
+        let mut serve = Serve::spawn_with(
+            &api,
+            None,
+            &[
+                ("WEBHOOK_URL", &url),
+                ("WEBHOOK_LISTEN", &addr.to_string()),
+                ("WEBHOOK_SECRET", "s3cret"),
+            ],
+        );
+        api.wait_for(Duration::from_secs(20), "setWebhook", |api| {
+            !api.calls("setWebhook").is_empty()
+        })
+        .await;
+        let body = json!({"update_id": 5, "message": {"text": SECRET_WORDS}}).to_string();
+        let mut posted = Err(io::Error::other("not yet"));
+        for _ in 0..50 {
+            posted = post_update(addr, "/hook", Some("s3cret"), &body).await;
+            if posted.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(posted.unwrap(), 200);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        serve.signal("TERM");
+        let (status, stderr) = serve.exit(Duration::from_secs(5)).await;
+        assert_eq!(status.code(), Some(0), "{stderr}");
+        assert!(!stderr.contains(SECRET_WORDS), "stderr:\n{stderr}");
+        assert!(stderr.contains("update_id 5"), "stderr:\n{stderr}");
+    })
+    .await
+    .expect("within the time limit");
+}
