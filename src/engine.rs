@@ -247,8 +247,24 @@ impl Engine {
         Ok(Some(layer.vectors.meaning(&vector)))
     }
 
-    /// Searches for `question` and ranks up to `limit` passages.
+    /// Searches for `question` and ranks up to `limit` passages. A panic inside (tantivy
+    /// reading a file damaged after it was opened) is an error for this question, not the
+    /// end of the process.
     pub fn search(&self, question: &str, limit: usize) -> Result<Results, SearchError> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.search_inner(question, limit)
+        }))
+        .unwrap_or_else(|panic| {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            Err(SearchError::Panicked(why))
+        })
+    }
+
+    fn search_inner(&self, question: &str, limit: usize) -> Result<Results, SearchError> {
         let query = self.analyse(question);
         if query.is_empty() {
             // No informative word ("what is it?"): nothing to match, by words or by meaning.

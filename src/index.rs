@@ -28,6 +28,9 @@ pub enum SearchError {
     Io(#[from] std::io::Error),
     #[error("sentence model: {0}")]
     Embed(#[from] crate::embed::EmbedError),
+    /// A panic inside the search (a damaged index file read mid-question), caught.
+    #[error("the search failed: {0}")]
+    Panicked(String),
 }
 
 /// The tantivy index of the passages.
@@ -36,6 +39,8 @@ pub struct PassageIndex {
     reader: IndexReader,
     text: Field,
     context: Field,
+    /// A shared lock on the build folder's lock file, for an index on disk (see `store`).
+    hold: Option<std::sync::Arc<std::fs::File>>,
 }
 
 const PASSAGE_FIELD: &str = "passage";
@@ -70,16 +75,54 @@ impl PassageIndex {
         Self::from_index(index)
     }
 
-    /// Opens an index built earlier by [`PassageIndex::create_in_dir`].
+    /// Opens an index built earlier by [`PassageIndex::create_in_dir`], checking every
+    /// file's checksum first: a damaged index is an error here, not at the first question.
     pub fn open_dir(dir: &Path) -> Result<PassageIndex, SearchError> {
-        let index = Index::open_in_dir(dir)?;
+        Self::open_checked(Index::open_in_dir(dir)?)
+    }
+
+    /// Like [`PassageIndex::open_dir`], with the files copied into memory: for a folder this
+    /// process may not write to (opening in place needs a lock file beside the index).
+    pub fn open_dir_in_memory(dir: &Path) -> Result<PassageIndex, SearchError> {
+        use tantivy::directory::{Directory, RamDirectory};
+        let ram = RamDirectory::create();
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                let bytes = std::fs::read(entry.path())?;
+                ram.atomic_write(Path::new(&entry.file_name()), &bytes)?;
+            }
+        }
+        Self::open_checked(Index::open(ram)?)
+    }
+
+    fn open_checked(index: Index) -> Result<PassageIndex, SearchError> {
         if index.schema() != schema().0 {
             return Err(tantivy::TantivyError::SchemaError(
                 "the index was built with another schema".into(),
             )
             .into());
         }
+        let damaged = index.validate_checksum()?;
+        if !damaged.is_empty() {
+            return Err(tantivy::TantivyError::SchemaError(format!(
+                "damaged files: {}",
+                damaged
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .into());
+        }
         Self::from_index(index)
+    }
+
+    /// Keeps `lock` open as long as this index (or a clone) lives: it tells other processes
+    /// that the build is in use.
+    pub fn holding(mut self, lock: std::fs::File) -> PassageIndex {
+        self.hold = Some(std::sync::Arc::new(lock));
+        self
     }
 
     fn fill(index: &Index, knowledge: &Knowledge) -> Result<(), SearchError> {
@@ -112,6 +155,7 @@ impl PassageIndex {
             reader,
             text,
             context,
+            hold: None,
         })
     }
 

@@ -267,3 +267,28 @@ fn the_meaning_layer_switches_off_and_follows_the_model_folder() {
         serde_json::Value::Null
     );
 }
+
+/// Two processes started at once on one fresh INDEX_DIR: one builds, the other waits and
+/// reuses the build; neither takes the other's unfinished build for a broken one.
+#[test]
+fn two_processes_share_a_fresh_index_dir() {
+    let index = tempfile::tempdir().unwrap();
+    let spawn = || {
+        citebot()
+            .env("INDEX_DIR", index.path())
+            .env("SEMANTIC", "off")
+            .args(["ask", "--json", "Who is Khalifa Haftar?"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["answers"][0]["passage"], 6, "{stderr}");
+    }
+}
