@@ -466,3 +466,22 @@ async fn a_restart_in_the_middle_of_a_stream_loses_and_repeats_nothing() {
     .await
     .expect("within the time limit");
 }
+
+/// The fake is as strict as Telegram about replies: a sent reply carries the message it
+/// answers, one level deep.
+#[tokio::test]
+async fn a_sent_reply_carries_the_question_it_answers() {
+    let api = FakeApi::start().await;
+    let bot = fake::RunningBot::start(&api);
+    api.push_text(42, 77, "Who is Khalifa Haftar?");
+    api.wait_for(Duration::from_secs(20), "the answer", |api| {
+        api.count_done("sendMessage") >= 1
+    })
+    .await;
+    let sent = api.done("sendMessage").remove(0);
+    let result = sent.result.expect("a sent message");
+    assert_eq!(result["reply_to_message"]["message_id"], 77);
+    assert_eq!(result["reply_to_message"]["text"], "Who is Khalifa Haftar?");
+    assert!(result["reply_to_message"]["reply_to_message"].is_null());
+    bot.stop().await.unwrap();
+}

@@ -441,12 +441,21 @@ async fn handle(
         "sendMessage" => {
             tokio::time::sleep(send_delay).await;
             check_html(&body).map(|()| {
-                let id = {
+                let (id, replied) = {
                     let mut inner = shared.inner.lock().unwrap();
                     inner.next_message_id += 1;
-                    inner.next_message_id
+                    (inner.next_message_id, replied_message(&inner, &body))
                 };
-                bot_message(&body["chat_id"], id, body["text"].as_str().unwrap_or(""))
+                let mut sent =
+                    bot_message(&body["chat_id"], id, body["text"].as_str().unwrap_or(""));
+                // As Telegram does: the message replied to, one level deep.
+                if let Some(mut original) = replied {
+                    if let Some(o) = original.as_object_mut() {
+                        o.remove("reply_to_message");
+                    }
+                    sent["reply_to_message"] = original;
+                }
+                sent
             })
         }
         "editMessageReplyMarkup" => {
@@ -515,6 +524,18 @@ fn multipart_fields(body: &[u8], boundary: &str) -> Value {
 
 /// Long polling: confirms `offset`, then returns what is queued from it on, waiting a little
 /// for news when nothing is.
+/// The message a `sendMessage` replies to (`reply_parameters.message_id` in the same chat),
+/// among the messages pushed as updates.
+fn replied_message(inner: &Inner, body: &Value) -> Option<Value> {
+    let id = body["reply_parameters"]["message_id"].as_i64()?;
+    let chat = body["chat_id"].as_i64()?;
+    inner.updates.iter().find_map(|u| {
+        let m = &u["message"];
+        (m["message_id"].as_i64() == Some(id) && m["chat"]["id"].as_i64() == Some(chat))
+            .then(|| m.clone())
+    })
+}
+
 async fn get_updates(shared: &Shared, body: &Value) -> Value {
     let offset = body["offset"].as_i64().unwrap_or(0);
     let limit = body["limit"].as_u64().map_or(PAGE, |l| l as usize);
