@@ -204,17 +204,28 @@ fn synthetic_file_number(name: &str) -> Option<usize> {
 
 /// Writes a reproducible knowledge folder of `passages` body paragraphs, spread over up to
 /// [`MAX_DOCUMENTS`] documents `doc-000.txt`, `doc-001.txt`, ... in citebot's document format.
-/// The same seed always gives the same bytes.
+/// The same seed always gives the same bytes. [`write_synthetic_in`] chooses how many
+/// documents (one, to measure a single long document).
 ///
 /// `dir` is created if needed. Synthetic documents left there by an earlier, larger run are
 /// removed; any other document in it is an error, since it would be indexed along with them.
 pub fn write_synthetic(dir: &Path, passages: usize, seed: u64) -> anyhow::Result<SyntheticInfo> {
+    write_synthetic_in(dir, passages, MAX_DOCUMENTS, seed)
+}
+
+/// [`write_synthetic`] over at most `max_documents` documents.
+pub fn write_synthetic_in(
+    dir: &Path,
+    passages: usize,
+    max_documents: usize,
+    seed: u64,
+) -> anyhow::Result<SyntheticInfo> {
     if passages == 0 {
         bail!("a synthetic corpus needs at least one passage");
     }
     std::fs::create_dir_all(dir)
         .with_context(|| format!("{}: cannot be created", dir.display()))?;
-    let documents = passages.min(MAX_DOCUMENTS);
+    let documents = passages.min(max_documents.clamp(1, MAX_DOCUMENTS));
     // Check everything before removing anything.
     let mut stale = Vec::new();
     for path in document_files(dir)? {
@@ -966,6 +977,13 @@ mod tests {
                 .len(),
             50
         );
+
+        // One long document: every passage in it, numbered in one run.
+        let one = tempfile::tempdir().unwrap();
+        let info = write_synthetic_in(one.path(), 120, 1, 3).unwrap();
+        assert_eq!(info.documents, 1);
+        let k = knowledge::Knowledge::load(one.path()).unwrap();
+        assert_eq!((k.documents.len(), k.passages.len()), (1, 121));
     }
 
     #[test]

@@ -72,6 +72,10 @@ pub struct BenchArgs {
     /// Where to write the synthetic corpus (a folder citebot can index like any other).
     #[arg(long, value_name = "DIR", requires = "synthetic")]
     pub write: Option<PathBuf>,
+    /// Spread the synthetic passages over at most this many documents (1: one long
+    /// document, about 830 bytes a passage).
+    #[arg(long, value_name = "N", default_value_t = crate::bench::MAX_DOCUMENTS, requires = "synthetic")]
+    pub documents: usize,
     /// Seed of the synthetic corpus and of the questions drawn from it.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -257,7 +261,7 @@ pub fn bench(
     use crate::bench;
     let report = match (&args.synthetic, &args.write) {
         (Some(n), Some(dir)) => {
-            let info = bench::write_synthetic(dir, *n, args.seed)?;
+            let info = bench::write_synthetic_in(dir, *n, args.documents, args.seed)?;
             eprintln!(
                 "wrote {} passages in {} documents ({} distinct words, {} bytes) to {}",
                 info.passages,

@@ -283,7 +283,7 @@ impl Engine {
         let mut proposed: Vec<usize> = Vec::new();
         let mut bm25: HashMap<usize, f32> = HashMap::new();
         for retriever in &self.retrievers {
-            let lexical = retriever.name() == "lexical";
+            let lexical = retriever.name() == rank::BY_WORDS;
             let limit = if lexical {
                 WORD_CANDIDATES.max(limit)
             } else {

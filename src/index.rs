@@ -241,7 +241,7 @@ impl Vocabulary for PassageIndex {
 
 impl Retriever for PassageIndex {
     fn name(&self) -> &'static str {
-        "lexical"
+        crate::rank::BY_WORDS
     }
 
     fn candidates(&self, question: &Question, limit: usize) -> Result<Vec<Candidate>, SearchError> {

@@ -104,6 +104,9 @@ impl Meaning {
     }
 }
 
+/// The name of the retriever by words: its scores are BM25, which the lexical score uses.
+pub const BY_WORDS: &str = "lexical";
+
 /// Anything that can propose candidate passages for a question: the tantivy index by words,
 /// the sentence vectors by meaning, or a remote engine for a corpus that outgrows a machine.
 pub trait Retriever: Send + Sync {
@@ -377,13 +380,16 @@ pub fn score(evidence: Evidence, weights: &[f32]) -> Hit {
         / weights.len().max(1) as f32;
     let proximity = proximity(&matches, weights).unwrap_or(coverage);
     let semantic = meaning.map(|m| m.iter().copied().fold(0.0f32, f32::max));
+    // The share of the question's weight that sentences `window` (at `bytes`) cover.
     let words_value = |window: &Range<usize>, bytes: &Range<usize>| {
+        if window.is_empty() {
+            return 0.0;
+        }
         covered(&matches, weights, |m| {
             m.range
                 .as_ref()
                 .is_none_or(|r| r.start >= bytes.start && r.end <= bytes.end)
         }) / total
-            * if window.is_empty() { 0.0 } else { 1.0 }
     };
     // The excerpt: on words alone, the window that covers the question best; with meaning,
     // the window best on both, so a paraphrased question still gets the sentences that

@@ -43,6 +43,17 @@ struct Manifest {
     passages: u64,
 }
 
+impl Manifest {
+    /// What a build of `knowledge` must say of itself.
+    fn of(knowledge: &Knowledge) -> Manifest {
+        Manifest {
+            format: FORMAT,
+            fingerprint: knowledge.fingerprint.clone(),
+            passages: knowledge.passages.len() as u64,
+        }
+    }
+}
+
 /// The subfolder of `index_dir` for this knowledge.
 pub fn build_dir(index_dir: &Path, knowledge: &Knowledge) -> PathBuf {
     let short = knowledge
@@ -56,11 +67,7 @@ pub fn build_dir(index_dir: &Path, knowledge: &Knowledge) -> PathBuf {
 /// cannot be written to and holds no valid build gives an index in memory, with a warning.
 pub fn open_or_build(index_dir: &Path, knowledge: &Knowledge) -> Result<PassageIndex, SearchError> {
     let dir = build_dir(index_dir, knowledge);
-    let expected = Manifest {
-        format: FORMAT,
-        fingerprint: knowledge.fingerprint.clone(),
-        passages: knowledge.passages.len() as u64,
-    };
+    let expected = Manifest::of(knowledge);
     // The usual case first, with no lock to wait for: a valid build is there.
     if let Ok(Some(index)) = reopen(&dir, &expected) {
         tracing::info!(dir = %dir.display(), passages = expected.passages, "reusing the index on disk");
@@ -292,15 +299,7 @@ mod tests {
                 std::fs::write(f.path(), bytes).unwrap();
             }
         }
-        assert!(reopen(
-            &dir,
-            &Manifest {
-                format: FORMAT,
-                fingerprint: k.fingerprint.clone(),
-                passages: k.passages.len() as u64
-            }
-        )
-        .is_err());
+        assert!(reopen(&dir, &Manifest::of(&k)).is_err());
         let repaired = open_or_build(index_dir.path(), &k).unwrap();
         assert_eq!(repaired.doc_freq("moscow"), 2);
     }
@@ -344,11 +343,7 @@ mod tests {
             small_knowledge("Moscow hosted talks on Afghanistan.\n\nThe Taliban came to Moscow.");
         drop(open_or_build(index_dir.path(), &k).unwrap());
         let dir = build_dir(index_dir.path(), &k);
-        let expected = Manifest {
-            format: FORMAT,
-            fingerprint: k.fingerprint.clone(),
-            passages: k.passages.len() as u64,
-        };
+        let expected = Manifest::of(&k);
         let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
         assert!(is_read_only(&denied));
         let used = read_only(index_dir.path(), &dir, &expected, &k, &denied).unwrap();
@@ -359,11 +354,7 @@ mod tests {
         let built = read_only(
             index_dir.path(),
             &elsewhere,
-            &Manifest {
-                format: FORMAT,
-                fingerprint: other.fingerprint.clone(),
-                passages: other.passages.len() as u64,
-            },
+            &Manifest::of(&other),
             &other,
             &denied,
         )

@@ -39,7 +39,7 @@ struct Panicky(PassageIndex);
 
 impl Retriever for Panicky {
     fn name(&self) -> &'static str {
-        "lexical"
+        citebot::rank::BY_WORDS
     }
     fn candidates(&self, question: &Question, limit: usize) -> Result<Vec<Candidate>, SearchError> {
         assert!(!question.query.terms().any(|t| t == "boom"), "boom");
