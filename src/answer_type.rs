@@ -410,7 +410,14 @@ impl AnswerType {
                 .is_some_and(char::is_uppercase)
                 && !is_in(MONTHS, &lower[i])
         };
-        let new = |i: usize| !asked.contains(&stemmer.clone().stem(&lower[i]));
+        // Stemmed once, for the kinds that compare words with the question's.
+        let stems: Vec<String> = match self {
+            AnswerType::Number { .. } | AnswerType::Person | AnswerType::Place => {
+                lower.iter().map(|w| stemmer.stem(w)).collect()
+            }
+            _ => Vec::new(),
+        };
+        let new = |i: usize| !asked.contains(&stems[i]);
         // A capitalised word that does not start its sentence, and that the question did
         // not name: a name of somewhere (or someone) new.
         let new_name = |i: usize| {
@@ -455,10 +462,10 @@ impl AnswerType {
                     // The number counts the thing asked about: it stands a few words before it
                     // ("three rounds of talks", "25 percent of Afghan heroin").
                     counted_stems.is_empty()
-                        || lower[i + 1..]
+                        || stems[i + 1..]
                             .iter()
                             .take(4)
-                            .any(|w| counted_stems.contains(&stemmer.clone().stem(w)))
+                            .any(|w| counted_stems.contains(w))
                 })
             }
             AnswerType::Date => lower
