@@ -455,20 +455,25 @@ pub fn passages(doc: usize, meta: &Metadata, body: &str) -> Vec<Passage> {
 
     // A pull quote is a short line repeated from a body paragraph: the paragraph cites it.
     // It is one sentence of a few words; short ones ("Yes.") would match anywhere.
-    let shingles = Shingles::of(&paragraphs);
-    let is_pull_quote = |(i, p): &(usize, &str)| {
-        let words = p.split_whitespace().take(5).count();
-        words >= 5
-            && p.len() <= 300
-            && sentences(p).len() == 1
-            && shingles.repeated_elsewhere(*i, p)
+    let shaped_like_a_quote = |p: &str| {
+        p.split_whitespace().take(5).count() >= 5 && p.len() <= 300 && sentences(p).len() == 1
     };
+    let candidates: Vec<bool> = paragraphs.iter().map(|p| shaped_like_a_quote(p)).collect();
+    // Most documents have no line of that shape: then no paragraph needs hashing.
+    let shingles = candidates
+        .contains(&true)
+        .then(|| Shingles::of(&paragraphs));
     let body_paragraphs: Vec<&str> = paragraphs
         .iter()
-        .copied()
         .enumerate()
-        .filter(|ip| !is_pull_quote(ip))
-        .map(|(_, p)| p)
+        .filter(|&(i, p)| {
+            let pull_quote = candidates[i]
+                && shingles
+                    .as_ref()
+                    .is_some_and(|s| s.repeated_elsewhere(i, p));
+            !pull_quote
+        })
+        .map(|(_, p)| *p)
         .collect();
 
     // Each kind is numbered on its own, in reading order: ¶1..¶N, caption 1..M.
