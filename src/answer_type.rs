@@ -293,6 +293,8 @@ impl AnswerType {
         let second = w.get(1).copied().unwrap_or_default();
         let asks_which = matches!(first, "which" | "what")
             || (first == "in" && matches!(second, "which" | "what"));
+        // "Which/what NOUN", the noun among the first three words: "what year", "in which city".
+        let which_of = |nouns: &[&str]| asks_which && w.iter().take(3).any(|x| nouns.contains(x));
 
         if let Some(i) = w
             .windows(2)
@@ -307,22 +309,12 @@ impl AnswerType {
                 counted: noun.iter().take(3).map(|s| s.to_string()).collect(),
             };
         }
-        if asks_which
-            && w.iter().take(3).any(|x| {
-                matches!(
-                    *x,
-                    "percentage" | "percent" | "proportion" | "share" | "number"
-                )
-            })
-        {
+        if which_of(&["percentage", "percent", "proportion", "share", "number"]) {
             return AnswerType::Number { counted: vec![] };
         }
         if first == "when"
             || has(["since", "when"])
-            || (asks_which
-                && w.iter()
-                    .take(3)
-                    .any(|x| matches!(*x, "year" | "date" | "month")))
+            || which_of(&["year", "date", "month"])
             || has(["how", "long"])
         {
             return AnswerType::Date;
@@ -330,24 +322,26 @@ impl AnswerType {
         if matches!(first, "who" | "whom" | "whose")
             || has(["the", "name"])
             || has(["whats", "name"])
-            || (asks_which
-                && w.iter().take(3).any(|x| {
-                    matches!(
-                        *x,
-                        "official" | "person" | "minister" | "president" | "leader" | "diplomat"
-                    )
-                }))
+            || which_of(&[
+                "official",
+                "person",
+                "minister",
+                "president",
+                "leader",
+                "diplomat",
+            ])
         {
             return AnswerType::Person;
         }
         if first == "where"
-            || (asks_which
-                && w.iter().take(3).any(|x| {
-                    matches!(
-                        *x,
-                        "country" | "countries" | "city" | "region" | "place" | "province"
-                    )
-                }))
+            || which_of(&[
+                "country",
+                "countries",
+                "city",
+                "region",
+                "place",
+                "province",
+            ])
         {
             return AnswerType::Place;
         }

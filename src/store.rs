@@ -229,6 +229,10 @@ mod tests {
     use super::*;
     use crate::analysis::Vocabulary;
 
+    /// Two paragraphs, both about Moscow, one about the Taliban.
+    const TWO_PARAGRAPHS: &str =
+        "Moscow hosted talks on Afghanistan.\n\nThe Taliban came to Moscow.";
+
     fn small_knowledge(body: &str) -> Knowledge {
         let dir = tempfile::tempdir().unwrap();
         let raw = format!("+++\ntitle = \"T\"\nurl = \"https://example.org/t\"\n+++\n{body}\n");
@@ -240,8 +244,7 @@ mod tests {
     fn reused_when_unchanged_rebuilt_when_changed_or_damaged() {
         let index_dir = tempfile::tempdir().unwrap();
         std::fs::write(index_dir.path().join("keep-me.txt"), "not ours").unwrap();
-        let k1 =
-            small_knowledge("Moscow hosted talks on Afghanistan.\n\nThe Taliban came to Moscow.");
+        let k1 = small_knowledge(TWO_PARAGRAPHS);
         let i1 = open_or_build(index_dir.path(), &k1).unwrap();
         assert_eq!(i1.num_passages(), 3);
         drop(i1);
@@ -286,8 +289,7 @@ mod tests {
     #[test]
     fn flipped_bytes_are_caught_by_the_checksums() {
         let index_dir = tempfile::tempdir().unwrap();
-        let k =
-            small_knowledge("Moscow hosted talks on Afghanistan.\n\nThe Taliban came to Moscow.");
+        let k = small_knowledge(TWO_PARAGRAPHS);
         drop(open_or_build(index_dir.path(), &k).unwrap());
         let dir = build_dir(index_dir.path(), &k);
         for f in std::fs::read_dir(&dir).unwrap().flatten() {
@@ -309,8 +311,7 @@ mod tests {
     #[test]
     fn builds_are_shared_and_a_build_in_use_is_kept() {
         let index_dir = tempfile::tempdir().unwrap();
-        let k1 =
-            small_knowledge("Moscow hosted talks on Afghanistan.\n\nThe Taliban came to Moscow.");
+        let k1 = small_knowledge(TWO_PARAGRAPHS);
         let (a, b) = std::thread::scope(|s| {
             let a = s.spawn(|| open_or_build(index_dir.path(), &k1));
             let b = s.spawn(|| open_or_build(index_dir.path(), &k1));
@@ -339,8 +340,7 @@ mod tests {
     #[test]
     fn a_read_only_index_dir_is_used_or_bypassed() {
         let index_dir = tempfile::tempdir().unwrap();
-        let k =
-            small_knowledge("Moscow hosted talks on Afghanistan.\n\nThe Taliban came to Moscow.");
+        let k = small_knowledge(TWO_PARAGRAPHS);
         drop(open_or_build(index_dir.path(), &k).unwrap());
         let dir = build_dir(index_dir.path(), &k);
         let expected = Manifest::of(&k);

@@ -502,68 +502,59 @@ async fn stops_within_3_s(
     faults: impl Fn(&str, u64) -> Option<Fault> + Send + 'static,
     ready: impl Fn(&FakeApi) -> bool,
     what: &str,
-) -> (FakeApi, String) {
-    api.fail_when(faults);
-    let mut serve = Serve::spawn(&api, Some("info"));
-    api.wait_for(Duration::from_secs(20), what, ready).await;
-    let t0 = Instant::now();
-    serve.signal("TERM");
-    let (status, stderr) = serve.exit(Duration::from_secs(10)).await;
-    let took = t0.elapsed();
-    assert_eq!(status.code(), Some(0), "{status}; stderr:\n{stderr}");
-    assert!(
-        took < Duration::from_secs(3),
-        "{what}: exited after {took:?}"
-    );
-    (api, stderr)
+) {
+    timeout(LIMIT, async {
+        api.fail_when(faults);
+        let mut serve = Serve::spawn(&api, Some("info"));
+        api.wait_for(Duration::from_secs(20), what, ready).await;
+        let t0 = Instant::now();
+        serve.signal("TERM");
+        let (status, stderr) = serve.exit(Duration::from_secs(10)).await;
+        let took = t0.elapsed();
+        assert_eq!(status.code(), Some(0), "{status}; stderr:\n{stderr}");
+        assert!(
+            took < Duration::from_secs(3),
+            "{what}: exited after {took:?}"
+        );
+    })
+    .await
+    .expect("within the time limit")
 }
 
 #[tokio::test]
 async fn sigterm_during_an_outage_exits_within_3_s() {
     // Real 502s, after each of which teloxide pauses 10 s.
-    timeout(
-        LIMIT,
-        stops_within_3_s(
-            FakeApi::start().await,
-            |method, n| (method == "getUpdates" && n >= 2).then(Fault::bad_gateway),
-            |api| api.calls("getUpdates").len() >= 2,
-            "a getUpdates answered 502",
-        ),
+    stops_within_3_s(
+        FakeApi::start().await,
+        |method, n| (method == "getUpdates" && n >= 2).then(Fault::bad_gateway),
+        |api| api.calls("getUpdates").len() >= 2,
+        "a getUpdates answered 502",
     )
-    .await
-    .expect("within the time limit");
+    .await;
 }
 
 #[tokio::test]
 async fn sigterm_against_a_server_that_never_answers_exits_within_3_s() {
-    timeout(
-        LIMIT,
-        stops_within_3_s(
-            FakeApi::start().await,
-            |method, n| (method == "getUpdates" && n >= 2).then_some(Fault::Hang),
-            |api| api.calls("getUpdates").len() >= 2,
-            "a getUpdates that hangs",
-        ),
+    stops_within_3_s(
+        FakeApi::start().await,
+        |method, n| (method == "getUpdates" && n >= 2).then_some(Fault::Hang),
+        |api| api.calls("getUpdates").len() >= 2,
+        "a getUpdates that hangs",
     )
-    .await
-    .expect("within the time limit");
+    .await;
 }
 
 #[tokio::test]
 async fn sigterm_during_a_long_retry_after_exits_within_3_s() {
     let api = FakeApi::start().await;
     api.push_text(42, 1, KABULOV);
-    timeout(
-        LIMIT,
-        stops_within_3_s(
-            api,
-            |method, _| (method == "sendMessage").then(|| Fault::retry_after(60)),
-            |api| !api.calls("sendMessage").is_empty(),
-            "a sendMessage told to retry after 60 s",
-        ),
+    stops_within_3_s(
+        api,
+        |method, _| (method == "sendMessage").then(|| Fault::retry_after(60)),
+        |api| !api.calls("sendMessage").is_empty(),
+        "a sendMessage told to retry after 60 s",
     )
-    .await
-    .expect("within the time limit");
+    .await;
 }
 
 /// The signal lands while the dispatcher is busy with chatter from 3,000 groups, ten times.
