@@ -5,6 +5,7 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+use crate::conversation::{Reading, Understood};
 use crate::engine::{Engine, Results};
 use crate::index::SearchError;
 use crate::knowledge::{Metadata, Passage, PassageKind};
@@ -100,12 +101,25 @@ pub struct Reply {
     pub empty_question: bool,
     /// The question was cut before searching.
     pub truncated: bool,
+    /// The question as a conversation resolved it, when it was a follow-up.
+    pub understood_as: Option<String>,
+    /// The message asked for more of the last answer: show the first answer's passage whole.
+    pub more: bool,
 }
 
 /// Asks `engine` and explains up to `top` passages that answer.
 pub fn ask(engine: &Engine, question: &str, top: usize) -> Result<Reply, SearchError> {
     let results = engine.search(question, top.max(1))?;
     Ok(explain(engine, question, &results, top))
+}
+
+/// Answers a message of a conversation, as [`crate::conversation::understand`] read it.
+pub fn reply(engine: &Engine, understood: &Understood, top: usize) -> Result<Reply, SearchError> {
+    let results = engine.search_with(&understood.question, &understood.hints(), top.max(1))?;
+    let mut reply = explain(engine, &understood.typed, &results, top);
+    reply.understood_as = understood.understood_as().map(String::from);
+    reply.more = understood.reading == Reading::More;
+    Ok(reply)
 }
 
 /// Turns search results into answers. There is an answer only when the best passage answers
@@ -131,6 +145,8 @@ pub fn explain(engine: &Engine, question: &str, results: &Results, top: usize) -
         answers,
         empty_question: results.query.is_empty(),
         truncated: results.query.truncated,
+        understood_as: None,
+        more: false,
     }
 }
 

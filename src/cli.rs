@@ -235,6 +235,11 @@ pub fn index(engine: &Engine) -> anyhow::Result<()> {
 
 /// `citebot eval`.
 pub fn eval(engine: &Engine, args: &EvalArgs) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.questions)
+        .with_context(|| format!("{}: cannot be read", args.questions.display()))?;
+    if crate::eval::holds_conversations(&text) {
+        return eval_conversations(engine, args, &text);
+    }
     let mut set = crate::eval::QuestionSet::load(&args.questions, &args.gold)?;
     if let Some(split) = &args.split {
         set = set.only_split(split);
@@ -248,6 +253,36 @@ pub fn eval(engine: &Engine, args: &EvalArgs) -> anyhow::Result<()> {
     }
     let report = crate::eval::evaluate(engine, &set)?;
     print!("{}", report.render());
+    Ok(())
+}
+
+/// `citebot eval` on a set of conversations: every turn read in context, then on its own.
+fn eval_conversations(engine: &Engine, args: &EvalArgs, text: &str) -> anyhow::Result<()> {
+    let mut conversations = crate::eval::parse_conversations(text)
+        .with_context(|| args.questions.display().to_string())?;
+    if let Some(split) = &args.split {
+        conversations.retain(|c| c.split.as_deref() == Some(split));
+    }
+    let gold = crate::eval::QuestionSet::load(std::path::Path::new("/dev/null"), &args.gold)?.gold;
+    let mut out = std::io::stdout().lock();
+    if args.details {
+        for line in crate::eval::conversation_details(engine, &conversations, &gold)? {
+            writeln!(out, "{line}")?;
+        }
+        return Ok(());
+    }
+    let turns: usize = conversations.iter().map(|c| c.turns.len()).sum();
+    writeln!(out, "{} conversations, {turns} turns", conversations.len())?;
+    for with_context in [true, false] {
+        let report =
+            crate::eval::evaluate_conversations(engine, &conversations, &gold, with_context)?;
+        let how = if with_context {
+            "with context (as the bot and `citebot chat` read them):"
+        } else {
+            "without context (each turn on its own, as `citebot ask`):"
+        };
+        write!(out, "\n{how}\n{}", report.render())?;
+    }
     Ok(())
 }
 

@@ -89,6 +89,27 @@ pub struct MeaningLayer {
     pub vectors: SentenceVectors,
 }
 
+/// What a conversation adds to a question: what it asks for, when the message alone says it
+/// better than the resolved question, and the passage that answered the question before.
+#[derive(Debug, Clone, Default)]
+pub struct Hints {
+    pub asks_for: Option<AnswerType>,
+    pub prior: Option<usize>,
+    /// For a follow-up, the words matched at full weight (the message as typed); the
+    /// question's meaning is still read from the whole resolved question.
+    pub focus: Option<String>,
+    /// The conversation's topic, matched at [`TOPIC_WEIGHT`]: it tells which passages a
+    /// follow-up is about, but does not answer it.
+    pub topic: Vec<String>,
+}
+
+/// How much a topic word weighs beside a word of the follow-up itself.
+pub const TOPIC_WEIGHT: f32 = 0.5;
+
+/// How much the passage that answered the question before is preferred for a follow-up:
+/// enough to win a near tie, not enough to beat a passage that answers clearly better.
+pub const PRIOR_BONUS: f32 = 0.05;
+
 /// The outcome of a search.
 #[derive(Debug, Clone, Default)]
 pub struct Results {
@@ -251,8 +272,18 @@ impl Engine {
     /// reading a file damaged after it was opened) is an error for this question, not the
     /// end of the process.
     pub fn search(&self, question: &str, limit: usize) -> Result<Results, SearchError> {
+        self.search_with(question, &Hints::default(), limit)
+    }
+
+    /// [`Engine::search`] for a question a conversation resolved, with its hints.
+    pub fn search_with(
+        &self,
+        question: &str,
+        hints: &Hints,
+        limit: usize,
+    ) -> Result<Results, SearchError> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.search_inner(question, limit)
+            self.search_inner(question, hints, limit)
         }))
         .unwrap_or_else(|panic| {
             let why = panic
@@ -264,8 +295,26 @@ impl Engine {
         })
     }
 
-    fn search_inner(&self, question: &str, limit: usize) -> Result<Results, SearchError> {
-        let query = self.analyse(question);
+    fn search_inner(
+        &self,
+        question: &str,
+        hints: &Hints,
+        limit: usize,
+    ) -> Result<Results, SearchError> {
+        let mut query = self.analyse(hints.focus.as_deref().unwrap_or(question));
+        let own_concepts = query.concepts.len();
+        if !hints.topic.is_empty() {
+            for concept in self.analyse(&hints.topic.join(", ")).concepts {
+                let known = query.concepts.iter().any(|c| {
+                    c.surface.eq_ignore_ascii_case(&concept.surface)
+                        || c.alternatives.first().map(|a| &a.terms)
+                            == concept.alternatives.first().map(|a| &a.terms)
+                });
+                if !known {
+                    query.concepts.push(concept);
+                }
+            }
+        }
         if query.is_empty() {
             // No informative word ("what is it?"): nothing to match, by words or by meaning.
             return Ok(Results {
@@ -274,7 +323,10 @@ impl Engine {
             });
         }
         let meaning = self.understand(question)?;
-        let asks_for = AnswerType::of(question);
+        let asks_for = hints
+            .asks_for
+            .clone()
+            .unwrap_or_else(|| AnswerType::of(question));
         let question_view = Question {
             query: &query,
             meaning: meaning.as_ref(),
@@ -298,8 +350,17 @@ impl Engine {
                 }
             }
         }
+        // The passage before is always weighed for a follow-up, whatever the retrievers say.
+        if let Some(prior) = hints.prior.filter(|&p| p < self.knowledge.passages.len()) {
+            if !proposed.contains(&prior) {
+                proposed.push(prior);
+            }
+        }
         let best_bm25 = bm25.values().copied().fold(0.0, f32::max);
-        let weights = concept_weights(&query, self.vocabulary.as_ref());
+        let mut weights = concept_weights(&query, self.vocabulary.as_ref());
+        for w in weights.iter_mut().skip(own_concepts) {
+            *w *= TOPIC_WEIGHT;
+        }
         let mut reader = self.reader.clone();
         let mut hits: Vec<Hit> = proposed
             .iter()
@@ -325,6 +386,9 @@ impl Engine {
                 ))
             })
             .collect();
+        if let Some(hit) = hits.iter_mut().find(|h| Some(h.passage) == hints.prior) {
+            hit.score += PRIOR_BONUS;
+        }
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.passage.cmp(&b.passage)));
         // The first hit that answers and holds what the question asks for leads, if one of
         // the best few does: "when" wants a time, "how many troops" a number of troops.

@@ -192,45 +192,7 @@ pub fn evaluate(engine: &Engine, set: &QuestionSet) -> anyhow::Result<Report> {
     let mut report = Report::default();
     for q in &set.questions {
         let reply = answer::ask(engine, &q.q, 3)?;
-        let got: Vec<String> = reply
-            .answers
-            .iter()
-            .map(|a| gold_key(set, &a.full.text).unwrap_or_else(|| a.citation.label.clone()))
-            .collect();
-        if q.gold.is_empty() {
-            report.out_of_scope += 1;
-            if reply.answers.is_empty() {
-                report.rejected += 1;
-            } else {
-                report.misses.push(Miss {
-                    question: q.q.clone(),
-                    gold: vec![],
-                    got,
-                });
-            }
-            continue;
-        }
-        report.in_scope += 1;
-        let rank = reply.answers.iter().position(|a| {
-            let text = normalize(&a.full.text);
-            q.gold.iter().any(|k| {
-                set.gold
-                    .get(k)
-                    .is_some_and(|snippet| text.contains(snippet))
-            })
-        });
-        match rank {
-            Some(0) => report.hit1 += 1,
-            _ => report.misses.push(Miss {
-                question: q.q.clone(),
-                gold: q.gold.clone(),
-                got,
-            }),
-        }
-        if let Some(r) = rank {
-            report.hit3 += 1;
-            report.reciprocal_rank_sum += 1.0 / (r + 1) as f64;
-        }
+        score_reply(set, &mut report, &q.q, &q.gold, &reply);
     }
     Ok(report)
 }
@@ -241,23 +203,7 @@ pub fn details(engine: &Engine, set: &QuestionSet) -> anyhow::Result<Vec<serde_j
     let mut out = Vec::new();
     for q in &set.questions {
         let results = engine.search(&q.q, 50)?;
-        let hits: Vec<serde_json::Value> = results
-            .hits
-            .iter()
-            .map(|h| {
-                let passage = engine.passage(h);
-                serde_json::json!({
-                    "passage": gold_key(set, &passage.text).unwrap_or_else(|| passage.label()),
-                    "score": h.score,
-                    "lexical": h.signals.lexical,
-                    "semantic": h.signals.semantic,
-                    "window_coverage": h.window_coverage,
-                    "found": h.found,
-                    "by_words": h.answers_by_words(),
-                    "answers": h.answers(),
-                })
-            })
-            .collect();
+        let hits = hits_json(engine, set, &results);
         out.push(serde_json::json!({
             "q": q.q,
             "gold": q.gold,
@@ -266,6 +212,65 @@ pub fn details(engine: &Engine, set: &QuestionSet) -> anyhow::Result<Vec<serde_j
             "answered": results.answered,
             "hits": hits,
         }));
+    }
+    Ok(out)
+}
+
+/// What the ranking saw of each hit, for `--details`.
+fn hits_json(
+    engine: &Engine,
+    set: &QuestionSet,
+    results: &crate::engine::Results,
+) -> Vec<serde_json::Value> {
+    results
+        .hits
+        .iter()
+        .map(|h| {
+            let passage = engine.passage(h);
+            serde_json::json!({
+                "passage": gold_key(set, &passage.text).unwrap_or_else(|| passage.label()),
+                "score": h.score,
+                "lexical": h.signals.lexical,
+                "semantic": h.signals.semantic,
+                "window_coverage": h.window_coverage,
+                "found": h.found,
+                "by_words": h.answers_by_words(),
+                "answers": h.answers(),
+            })
+        })
+        .collect()
+}
+
+/// `--details` for conversations: each turn as understood in context, and its best hits.
+pub fn conversation_details(
+    engine: &Engine,
+    conversations: &[Conversation],
+    gold: &HashMap<String, String>,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    use crate::conversation::understand;
+    let set = QuestionSet {
+        questions: Vec::new(),
+        gold: gold.clone(),
+    };
+    let mut out = Vec::new();
+    for c in conversations {
+        let mut context = None;
+        for turn in &c.turns {
+            let understood = understand(&turn.q, context.as_ref());
+            let reply = answer::reply(engine, &understood, 3)?;
+            let results = engine.search_with(&understood.question, &understood.hints(), 5)?;
+            out.push(serde_json::json!({
+                "conversation": c.id,
+                "q": turn.q,
+                "understood_as": understood.understood_as(),
+                "gold": turn.gold,
+                "asks_for": results.asks_for.as_ref().map(|t| format!("{t:?}")),
+                "answered": results.answered,
+                "hits": hits_json(engine, &set, &results),
+            }));
+            context =
+                understood.remember(context.as_ref(), reply.answers.first().map(|a| a.passage));
+        }
     }
     Ok(out)
 }
@@ -281,4 +286,165 @@ fn gold_key(set: &QuestionSet, text: &str) -> Option<String> {
         .collect();
     keys.sort();
     keys.first().map(|k| k.to_string())
+}
+
+/// A conversation of the project's set: 2-4 turns, each with its gold passages (none: the
+/// document does not answer it).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Conversation {
+    pub id: u32,
+    #[serde(default)]
+    pub split: Option<String>,
+    pub turns: Vec<Question>,
+}
+
+/// Whether a file of JSON lines holds conversations (`{"turns": [...]}`) rather than questions.
+pub fn holds_conversations(text: &str) -> bool {
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .is_some_and(|v| v.get("turns").is_some())
+}
+
+/// One JSON conversation per line; blank lines are skipped.
+pub fn parse_conversations(text: &str) -> anyhow::Result<Vec<Conversation>> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, l)| {
+            serde_json::from_str(l)
+                .with_context(|| format!("line {}: not a conversation object", n + 1))
+        })
+        .collect()
+}
+
+/// Scores of a conversation set, first turns and follow-ups apart.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationReport {
+    pub first: Report,
+    pub follow_ups: Report,
+}
+
+impl ConversationReport {
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let line = |s: &mut String, name: &str, r: &Report| {
+            let _ = writeln!(
+                s,
+                "{name:<12} hit@1 {:.3} ({}/{}), hit@3 {:.3}, refused {}/{} that have no answer",
+                r.hit_at_1(),
+                r.hit1,
+                r.in_scope,
+                r.hit_at_3(),
+                r.rejected,
+                r.out_of_scope
+            );
+        };
+        line(&mut s, "first turns", &self.first);
+        line(&mut s, "follow-ups", &self.follow_ups);
+        for m in &self.follow_ups.misses {
+            let gold = if m.gold.is_empty() {
+                "no answer".to_string()
+            } else {
+                m.gold.join(" or ")
+            };
+            let got = if m.got.is_empty() {
+                "no answer".to_string()
+            } else {
+                m.got.join(", ")
+            };
+            let _ = writeln!(s, "miss: {}: wanted {gold}, got {got}", m.question);
+        }
+        s
+    }
+}
+
+/// Runs every conversation through `engine`, each turn read in the context of the ones
+/// before (`with_context`) or on its own, as `ask` would.
+pub fn evaluate_conversations(
+    engine: &Engine,
+    conversations: &[Conversation],
+    gold: &HashMap<String, String>,
+    with_context: bool,
+) -> anyhow::Result<ConversationReport> {
+    use crate::conversation::{understand, Understood};
+    let set = QuestionSet {
+        questions: Vec::new(),
+        gold: gold.clone(),
+    };
+    let mut report = ConversationReport::default();
+    for c in conversations {
+        let mut context = None;
+        for (i, turn) in c.turns.iter().enumerate() {
+            let understood = if with_context {
+                understand(&turn.q, context.as_ref())
+            } else {
+                Understood::standalone(&turn.q)
+            };
+            let reply = answer::reply(engine, &understood, 3)?;
+            context =
+                understood.remember(context.as_ref(), reply.answers.first().map(|a| a.passage));
+            let shown = match understood.understood_as() {
+                Some(r) => format!("#{} {:?} (as {r:?})", c.id, turn.q),
+                None => format!("#{} {:?}", c.id, turn.q),
+            };
+            let part = if i == 0 {
+                &mut report.first
+            } else {
+                &mut report.follow_ups
+            };
+            score_reply(&set, part, &shown, &turn.gold, &reply);
+        }
+    }
+    Ok(report)
+}
+
+/// Adds one reply to `report`: a hit when a gold passage is first, a rejection when a
+/// question without gold got no answer.
+fn score_reply(
+    set: &QuestionSet,
+    report: &mut Report,
+    shown: &str,
+    gold: &[String],
+    reply: &answer::Reply,
+) {
+    let got: Vec<String> = reply
+        .answers
+        .iter()
+        .map(|a| gold_key(set, &a.full.text).unwrap_or_else(|| a.citation.label.clone()))
+        .collect();
+    if gold.is_empty() {
+        report.out_of_scope += 1;
+        if reply.answers.is_empty() {
+            report.rejected += 1;
+        } else {
+            report.misses.push(Miss {
+                question: shown.to_string(),
+                gold: vec![],
+                got,
+            });
+        }
+        return;
+    }
+    report.in_scope += 1;
+    let rank = reply.answers.iter().position(|a| {
+        let text = normalize(&a.full.text);
+        gold.iter().any(|k| {
+            set.gold
+                .get(k)
+                .is_some_and(|snippet| text.contains(snippet))
+        })
+    });
+    match rank {
+        Some(0) => report.hit1 += 1,
+        _ => report.misses.push(Miss {
+            question: shown.to_string(),
+            gold: gold.to_vec(),
+            got,
+        }),
+    }
+    if let Some(r) = rank {
+        report.hit3 += 1;
+        report.reciprocal_rank_sum += 1.0 / (r + 1) as f64;
+    }
 }

@@ -27,6 +27,7 @@ pub mod answer_type;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod conversation;
 pub mod embed;
 pub mod engine;
 pub mod eval;

@@ -1,0 +1,709 @@
+//! Conversations: a follow-up question read in the context of the one before.
+//!
+//! People chat. After "Who is Sergey Lavrov?" they ask "What did he call a dead end?",
+//! "And China?", "Why?" or "Tell me more". On its own such a message names nothing to search
+//! for, or names the wrong thing. A [`Context`] keeps what the last question was about (its
+//! main words and names), what it asked for, and the passage that answered it; [`understand`]
+//! reads the next message against it:
+//!
+//! | the message | example | understood as |
+//! |---|---|---|
+//! | "tell me more" | *Tell me more* | the last question again, its passage shown whole |
+//! | an ellipsis that names something new | *And in Egypt?* | the last question with its last name replaced: *What has Moscow been up to in Egypt?* |
+//! | an ellipsis without a name | *And his spokesperson?* | the message, about the last topic |
+//! | a pronoun or demonstrative | *What did he warn Trump about?* | the message, about the last topic |
+//! | a bare question | *Why?*, *How many?*, *Which model?* | the message, about the last topic |
+//! | anything else | *What did Egypt offer Russia?* | itself: a topic switch starts afresh |
+//!
+//! "About the last topic" means the topic's words are added to what is searched, and the last
+//! passage is slightly preferred (follow-ups are most often answered next to the answer
+//! before). What the message asks for ("why" wants a reason, "how many" a number) is read
+//! from the message itself, and an answer must still hold it: context adds words to search
+//! with, never a reason to answer what the document does not say.
+//!
+//! Everything here is pure: the bot keeps one context per chat (per user in groups), the
+//! terminal chat one for its session, and both call the same functions.
+
+use std::collections::HashSet;
+
+use crate::analysis;
+use crate::answer_type::AnswerType;
+use crate::engine::Hints;
+use crate::knowledge::Knowledge;
+
+/// How many of the topic's words and names a follow-up carries: the most recent first.
+const TOPIC_WORDS: usize = 5;
+
+/// What a conversation remembers of its last question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Context {
+    /// The question as it was understood (resolved, when it was a follow-up itself).
+    pub question: String,
+    /// Its main words and names, most recent first: "Sergey Lavrov", "dead end".
+    pub topic: Vec<String>,
+    /// What it asked for, which an elliptical follow-up asks for too ("How many troops are
+    /// in Syria?" "And in Libya?").
+    pub asks_for: AnswerType,
+    /// The passage that answered it (an index into the knowledge's passages), if any.
+    pub passage: Option<usize>,
+}
+
+/// How a message was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reading {
+    /// A question of its own.
+    Standalone,
+    /// "Tell me more": the last answer's passage, whole.
+    More,
+    /// An ellipsis naming something new, put in place of the last question's last name.
+    Substituted,
+    /// A pronoun, an ellipsis or a bare question word: searched with the last topic.
+    WithTopic,
+}
+
+/// A message as understood: what to search for, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Understood {
+    /// The message as typed.
+    pub typed: String,
+    /// What is searched: the message itself, or the message resolved against the context.
+    pub question: String,
+    pub reading: Reading,
+    /// What the question asks for, when the context decides it (else it is read from
+    /// `question`).
+    pub asks_for: Option<AnswerType>,
+    /// The passage the last answer came from, preferred a little.
+    pub prior: Option<usize>,
+    /// The words matched at full weight, when not all of `question`'s: the message as typed.
+    pub focus: Option<String>,
+    /// The topic's words, matched at a lower weight.
+    pub topic: Vec<String>,
+}
+
+impl Understood {
+    /// A message read on its own.
+    pub fn standalone(message: &str) -> Understood {
+        Understood {
+            typed: message.to_string(),
+            question: message.to_string(),
+            reading: Reading::Standalone,
+            asks_for: None,
+            prior: None,
+            focus: None,
+            topic: Vec::new(),
+        }
+    }
+
+    /// What the engine needs to know besides the question.
+    pub fn hints(&self) -> Hints {
+        Hints {
+            asks_for: self.asks_for.clone(),
+            prior: self.prior,
+            focus: self.focus.clone(),
+            topic: self.topic.clone(),
+        }
+    }
+
+    /// The question as resolved, when the context changed it: what the reply shows and what
+    /// the buttons under it act on.
+    pub fn understood_as(&self) -> Option<&str> {
+        (self.reading != Reading::Standalone).then_some(self.question.as_str())
+    }
+
+    /// What the conversation remembers after this question was answered from `passage` (or
+    /// not answered): a follow-up keeps the topic it built on, a new question starts one.
+    pub fn remember(&self, before: Option<&Context>, passage: Option<usize>) -> Option<Context> {
+        let asks_for = self
+            .asks_for
+            .clone()
+            .unwrap_or_else(|| AnswerType::of(&self.question));
+        match (self.reading, before) {
+            (Reading::Standalone, _) | (_, None) => Some(Context {
+                question: self.question.clone(),
+                topic: topic(&self.question),
+                asks_for,
+                passage,
+            }),
+            // A follow-up the document could not answer leaves the conversation where it
+            // was: the next one is still about the last answer.
+            (_, Some(before)) if passage.is_none() => Some(before.clone()),
+            (Reading::More, Some(before)) => Some(before.clone()),
+            (Reading::Substituted, Some(_)) => Some(Context {
+                question: self.question.clone(),
+                topic: topic(&self.question),
+                asks_for,
+                passage,
+            }),
+            (Reading::WithTopic, Some(before)) => {
+                // "Which helicopters?" moves the topic to helicopters; "Does it arm them?"
+                // says something of the topic, which stays what it was.
+                let mut words = if points_back(&message_words(&self.typed)) {
+                    names(&self.typed)
+                        .into_iter()
+                        .map(|r| self.typed[r].to_string())
+                        .collect()
+                } else {
+                    topic(&self.typed)
+                };
+                words.extend(before.topic.iter().cloned());
+                Some(Context {
+                    question: self.question.clone(),
+                    topic: dedup(words),
+                    asks_for,
+                    passage,
+                })
+            }
+        }
+    }
+}
+
+impl Context {
+    /// The context an earlier answer carries, for a message that replies to it: the
+    /// question it answered as shown in its first line (a follow-up's answer shows it), else
+    /// the words marked in it (the question's words), and the passage its excerpt is from.
+    pub fn from_answer(text: &str, marked: &[String], knowledge: &Knowledge) -> Option<Context> {
+        let passage = passage_quoted(text, knowledge);
+        let question = match understood_line(text) {
+            Some(q) => q.to_string(),
+            None => dedup(marked.to_vec()).join(" "),
+        };
+        if question.trim().is_empty() && passage.is_none() {
+            return None;
+        }
+        Some(Context {
+            topic: topic(&question),
+            asks_for: AnswerType::of(&question),
+            question,
+            passage,
+        })
+    }
+}
+
+/// The mark that starts the line of an answer saying how a follow-up was understood.
+pub const UNDERSTOOD_MARK: &str = "↪ ";
+
+/// The question a follow-up's answer says it answered: its first line after
+/// [`UNDERSTOOD_MARK`].
+pub fn understood_line(text: &str) -> Option<&str> {
+    let first = text.lines().next()?;
+    let question = first
+        .trim()
+        .strip_prefix(UNDERSTOOD_MARK.trim_end())?
+        .trim();
+    (!question.is_empty()).then_some(question)
+}
+
+/// The passage an answer's text quotes: the first passage holding one of its pieces (an
+/// excerpt is cut with `…`) of at least 20 characters.
+fn passage_quoted(text: &str, knowledge: &Knowledge) -> Option<usize> {
+    let mut pieces: Vec<&str> = text
+        .lines()
+        .flat_map(|l| l.split('…'))
+        .map(str::trim)
+        .filter(|p| p.chars().count() >= 20)
+        .collect();
+    pieces.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    pieces.iter().find_map(|piece| {
+        knowledge
+            .passages
+            .iter()
+            .position(|p| p.text.contains(piece))
+    })
+}
+
+/// Personal and possessive pronouns: a question holding one points back.
+const PRONOUNS: &[&str] = &[
+    "he",
+    "him",
+    "his",
+    "himself",
+    "she",
+    "her",
+    "hers",
+    "herself",
+    "it",
+    "its",
+    "itself",
+    "they",
+    "them",
+    "their",
+    "theirs",
+    "themselves",
+];
+
+/// Demonstratives, which point back when they stand for a noun ("who said that?") rather
+/// than introduce one ("this article").
+const DEMONSTRATIVES: &[&str] = &["this", "that", "these", "those"];
+
+/// Question words, and the verbs a yes/no question starts with: an ellipsis has none.
+const QUESTION_STARTS: &[&str] = &[
+    "what", "whats", "who", "whom", "whose", "when", "where", "why", "which", "how", "does", "do",
+    "did", "is", "are", "was", "were", "can", "could", "has", "have", "had", "will", "would",
+    "should", "may", "might",
+];
+
+/// Words that open an ellipsis: "And China?", "What about Egypt?".
+const LEADS: &[&[&str]] = &[
+    &["and", "what", "about"],
+    &["and", "how", "about"],
+    &["but", "what", "about"],
+    &["what", "about"],
+    &["how", "about"],
+    &["what", "of"],
+    &["and"],
+    &["but"],
+    &["also"],
+    &["or"],
+    &["so"],
+];
+
+/// Asking for more of the last answer.
+const MORE: &[&[&str]] = &[
+    &["tell", "me", "more"],
+    &["more"],
+    &["go", "on"],
+    &["continue"],
+    &["more", "please"],
+    &["tell", "me", "more", "please"],
+    &["anything", "else"],
+    &["say", "more"],
+    &["more", "details"],
+];
+
+/// Reads `message` in `context` (none: a first question, or the last one expired).
+pub fn understand(message: &str, context: Option<&Context>) -> Understood {
+    let Some(context) = context else {
+        return Understood::standalone(message);
+    };
+    let words: Vec<Word> = analysis::words(message)
+        .into_iter()
+        .map(|t| Word::new(&t.text, t.offset_from, t.offset_to))
+        .collect();
+    let plain: Vec<&str> = words.iter().map(|w| w.plain.as_str()).collect();
+    if plain.is_empty() {
+        return Understood::standalone(message);
+    }
+
+    let with_topic = || Understood {
+        typed: message.to_string(),
+        question: with_topic(message, &context.topic),
+        reading: Reading::WithTopic,
+        asks_for: Some(count_the_topic(AnswerType::of(message), &context.topic)),
+        prior: context.passage,
+        focus: Some(message.to_string()),
+        topic: context.topic.clone(),
+    };
+
+    if MORE.contains(&plain.as_slice()) {
+        return Understood {
+            typed: message.to_string(),
+            question: context.question.clone(),
+            reading: Reading::More,
+            asks_for: Some(context.asks_for.clone()),
+            prior: context.passage,
+            focus: None,
+            topic: Vec::new(),
+        };
+    }
+    // "Tell me more about the cultural centre": a question about that, in this topic.
+    if plain.starts_with(&["tell", "me", "more", "about"]) || plain.starts_with(&["more", "about"])
+    {
+        return with_topic();
+    }
+
+    let lead = LEADS
+        .iter()
+        .find(|lead| plain.starts_with(lead))
+        .map_or(0, |l| l.len());
+    let rest = &words[lead..];
+    let is_ellipsis = lead > 0
+        && rest
+            .first()
+            .is_none_or(|w| !QUESTION_STARTS.contains(&w.plain.as_str()));
+    if is_ellipsis {
+        let asks_for = match AnswerType::of(message) {
+            AnswerType::Any => context.asks_for.clone(),
+            own => own,
+        };
+        let new_name = names(message).into_iter().next();
+        let old_name = names(&context.question).into_iter().last();
+        if let (Some(new), Some(old)) = (new_name, old_name) {
+            let question = format!(
+                "{}{}{}",
+                &context.question[..old.start],
+                &message[new.clone()],
+                &context.question[old.end..]
+            );
+            return Understood {
+                typed: message.to_string(),
+                question,
+                reading: Reading::Substituted,
+                asks_for: Some(asks_for),
+                prior: None,
+                focus: None,
+                topic: Vec::new(),
+            };
+        }
+        return Understood {
+            asks_for: Some(asks_for),
+            ..with_topic()
+        };
+    }
+
+    let points_back = points_back(rest);
+    let own_words = rest.iter().filter(|w| w.is_content()).count();
+    let bare = own_words <= 1 && names(message).is_empty();
+    if points_back || bare {
+        return with_topic();
+    }
+    Understood::standalone(message)
+}
+
+/// "How many?" after "Which helicopters?" counts helicopters: a bare count takes the
+/// topic's first word that is not a name as the thing counted.
+fn count_the_topic(asks_for: AnswerType, topic: &[String]) -> AnswerType {
+    match asks_for {
+        AnswerType::Number { counted } if counted.is_empty() => AnswerType::Number {
+            counted: topic
+                .iter()
+                .find(|w| !w.chars().next().is_some_and(char::is_uppercase))
+                .map(|w| vec![w.to_lowercase()])
+                .unwrap_or_default(),
+        },
+        other => other,
+    }
+}
+
+/// Whether `words` hold a pronoun, or a demonstrative that stands for a noun.
+fn points_back(words: &[Word]) -> bool {
+    words.iter().enumerate().any(|(i, w)| {
+        let next = words.get(i + 1).map(|n| n.plain.as_str());
+        PRONOUNS.contains(&w.plain.as_str())
+            || (DEMONSTRATIVES.contains(&w.plain.as_str())
+                && next.is_none_or(analysis::is_stop_word))
+            // "What is Trump planning to do there?", not "there are three".
+            || (w.plain == "there"
+                && next.is_none_or(|n| !matches!(n, "is" | "are" | "was" | "were" | "be")))
+    })
+}
+
+/// `message`, with what it is about: "Why? (about Russia, Pakistan, 2016)".
+fn with_topic(message: &str, topic: &[String]) -> String {
+    if topic.is_empty() {
+        return message.to_string();
+    }
+    format!("{} (about {})", message.trim(), topic.join(", "))
+}
+
+/// One word of a message.
+struct Word {
+    /// Lower-cased, apostrophes dropped: how the stop words are spelled.
+    plain: String,
+    capitalised: bool,
+    range: std::ops::Range<usize>,
+}
+
+impl Word {
+    fn new(text: &str, from: usize, to: usize) -> Word {
+        Word {
+            plain: text
+                .chars()
+                .filter(|c| !matches!(c, '\'' | '’'))
+                .flat_map(char::to_lowercase)
+                .collect(),
+            capitalised: text.chars().next().is_some_and(char::is_uppercase),
+            range: from..to,
+        }
+    }
+
+    fn is_content(&self) -> bool {
+        !analysis::is_stop_word(&self.plain)
+            && !PRONOUNS.contains(&self.plain.as_str())
+            && !QUESTION_STARTS.contains(&self.plain.as_str())
+    }
+}
+
+fn message_words(text: &str) -> Vec<Word> {
+    analysis::words(text)
+        .into_iter()
+        .map(|t| Word::new(&t.text, t.offset_from, t.offset_to))
+        .collect()
+}
+
+/// The names in `text` (byte ranges): runs of capitalised informative words, the first word
+/// of a sentence too ("Egypt?"), since a question's first word is a question word whenever
+/// it is not a name.
+fn names(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut last_end: Option<usize> = None;
+    for w in message_words(text) {
+        if w.capitalised && w.is_content() {
+            let joined = last_end.is_some_and(|end| text[end..w.range.start].trim().is_empty());
+            match out.last_mut() {
+                Some(run) if joined => run.end = w.range.end,
+                _ => out.push(w.range.clone()),
+            }
+            last_end = Some(w.range.end);
+        } else {
+            last_end = None;
+        }
+    }
+    out
+}
+
+/// What `question` is about: its names, and its other informative words, in order.
+pub fn topic(question: &str) -> Vec<String> {
+    // The topic a follow-up was resolved with is the follow-up's topic too.
+    let (own, about) = match question.rsplit_once(" (about ") {
+        Some((own, about)) => (own, about.trim_end_matches(')')),
+        None => (question, ""),
+    };
+    let names = names(own);
+    let mut words: Vec<String> = names.iter().map(|r| own[r.clone()].to_string()).collect();
+    for w in message_words(own) {
+        let in_name = names
+            .iter()
+            .any(|r| r.start <= w.range.start && w.range.end <= r.end);
+        if w.is_content() && !in_name {
+            words.push(own[w.range].to_string());
+        }
+    }
+    words.extend(
+        about
+            .split(", ")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from),
+    );
+    let mut words = dedup(words);
+    words.truncate(TOPIC_WORDS);
+    words
+}
+
+/// Each word once (case aside), first occurrence kept.
+fn dedup(words: Vec<String>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    words
+        .into_iter()
+        .filter(|w| seen.insert(w.to_lowercase()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn after(question: &str, passage: Option<usize>) -> Context {
+        Understood::standalone(question)
+            .remember(None, passage)
+            .expect("a context")
+    }
+
+    #[test]
+    fn a_first_question_is_read_as_it_is() {
+        let u = understand("Who is Sergey Lavrov?", None);
+        assert_eq!(u.reading, Reading::Standalone);
+        assert_eq!(u.question, "Who is Sergey Lavrov?");
+        assert_eq!(u.understood_as(), None);
+    }
+
+    #[test]
+    fn the_topic_keeps_names_whole() {
+        assert_eq!(
+            topic("What did Sergey Lavrov think of Trump's Afghan plan?"),
+            ["Sergey Lavrov", "Trump", "Afghan", "think", "plan"]
+        );
+        assert_eq!(topic("Why?"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn pronouns_take_the_last_topic_and_prefer_its_passage() {
+        let c = after("Who is Sergey Lavrov?", Some(4));
+        let u = understand("What did he call a dead end?", Some(&c));
+        assert_eq!(u.reading, Reading::WithTopic);
+        assert_eq!(
+            u.question,
+            "What did he call a dead end? (about Sergey Lavrov)"
+        );
+        assert_eq!(u.prior, Some(4));
+        assert_eq!(u.understood_as(), Some(u.question.as_str()));
+    }
+
+    #[test]
+    fn bare_question_words_ask_their_own_thing_about_the_last_topic() {
+        let c = after("What did Russia and Pakistan agree on in 2016?", Some(9));
+        for (message, wants) in [
+            ("Why?", AnswerType::Reason),
+            ("When?", AnswerType::Date),
+            ("Who said that?", AnswerType::Person),
+        ] {
+            let u = understand(message, Some(&c));
+            assert_eq!(u.reading, Reading::WithTopic, "{message}");
+            assert_eq!(u.asks_for, Some(wants), "{message}");
+            assert!(u
+                .question
+                .ends_with("(about Russia, Pakistan, agree, 2016)"));
+        }
+    }
+
+    #[test]
+    fn a_bare_count_counts_what_the_topic_moved_to() {
+        let first = after("What did Russia and Pakistan agree on in 2016?", Some(9));
+        let u = understand("Which helicopters?", Some(&first));
+        let second = u.remember(Some(&first), Some(9)).unwrap();
+        assert_eq!(second.topic[0], "helicopters");
+        let u = understand("How many?", Some(&second));
+        assert_eq!(
+            u.asks_for,
+            Some(AnswerType::Number {
+                counted: vec!["helicopters".into()]
+            })
+        );
+    }
+
+    #[test]
+    fn an_ellipsis_with_a_new_name_replaces_the_last_one() {
+        let c = after("What has Moscow been up to in Libya?", Some(5));
+        for (message, want) in [
+            ("And in Egypt?", "What has Moscow been up to in Egypt?"),
+            ("what about Syria?", "What has Moscow been up to in Syria?"),
+            ("And China?", "What has Moscow been up to in China?"),
+        ] {
+            let u = understand(message, Some(&c));
+            assert_eq!(u.reading, Reading::Substituted, "{message}");
+            assert_eq!(u.question, want);
+            assert_eq!(u.prior, None, "a new name is looked for anywhere");
+        }
+    }
+
+    #[test]
+    fn an_ellipsis_asks_what_the_last_question_asked_unless_it_says() {
+        let c = after("How many troops does Russia have in Syria?", None);
+        let u = understand("And in Libya?", Some(&c));
+        assert_eq!(
+            u.asks_for,
+            Some(AnswerType::Number {
+                counted: vec!["troops".into()]
+            })
+        );
+        let u = understand("And why?", Some(&c));
+        assert_eq!(u.asks_for, Some(AnswerType::Reason));
+    }
+
+    #[test]
+    fn an_ellipsis_without_a_name_takes_the_topic() {
+        let c = after(
+            "What did Sergey Lavrov think of Trump's Afghan plan?",
+            Some(4),
+        );
+        let u = understand("And his spokesperson?", Some(&c));
+        assert_eq!(u.reading, Reading::WithTopic);
+        assert!(u
+            .question
+            .starts_with("And his spokesperson? (about Sergey Lavrov"));
+        assert_eq!(u.prior, Some(4));
+    }
+
+    #[test]
+    fn tell_me_more_is_the_last_question_again() {
+        let c = after("Why did Russia's confidence in the US fade?", Some(3));
+        for message in ["Tell me more", "more", "Go on.", "tell me more please"] {
+            let u = understand(message, Some(&c));
+            assert_eq!(u.reading, Reading::More, "{message}");
+            assert_eq!(u.question, c.question);
+            assert_eq!(u.prior, Some(3));
+        }
+        let u = understand("Tell me more about the cultural center", Some(&c));
+        assert_eq!(u.reading, Reading::WithTopic);
+    }
+
+    #[test]
+    fn a_question_that_stands_on_its_own_is_not_bent() {
+        let c = after("Who is Sergey Lavrov?", Some(4));
+        for message in [
+            "What did Egypt offer Russia?",
+            "What's the title of this article?",
+            "Which countries have joined the Shanghai Cooperation Organisation recently?",
+            "Does Russia want America to leave Afghanistan?",
+            "What did Kabulov say would happen if the troops left?",
+        ] {
+            let u = understand(message, Some(&c));
+            assert_eq!(u.reading, Reading::Standalone, "{message}");
+            assert_eq!(u.question, message);
+        }
+    }
+
+    #[test]
+    fn demonstratives_point_back_only_when_they_stand_alone() {
+        let c = after("Who is Mohammad Atmar?", Some(7));
+        assert_eq!(
+            understand("When did he say that?", Some(&c)).reading,
+            Reading::WithTopic
+        );
+        assert_eq!(
+            understand("Who published this article in January?", Some(&c)).reading,
+            Reading::Standalone
+        );
+        assert_eq!(
+            understand("What is Trump planning to do there?", Some(&c)).reading,
+            Reading::WithTopic
+        );
+    }
+
+    #[test]
+    fn remembering_builds_the_topic_and_keeps_it_through_an_unanswered_follow_up() {
+        let first = after("Who is Mohammad Atmar?", Some(7));
+        let u = understand("What did he say about Moscow?", Some(&first));
+        let second = u.remember(Some(&first), Some(7)).unwrap();
+        assert_eq!(second.topic, ["Moscow", "Mohammad Atmar"]);
+        let u = understand("How much did he earn?", Some(&second));
+        assert_eq!(u.remember(Some(&second), None), Some(second.clone()));
+        // A new question starts a new topic, answered or not.
+        let u = understand("What is the weather in Paris?", Some(&second));
+        let third = u.remember(Some(&second), None).unwrap();
+        assert_eq!(third.topic, ["Paris", "weather"]);
+    }
+
+    #[test]
+    fn odd_messages_do_not_panic() {
+        let c = after("Who is Sergey Lavrov?", Some(4));
+        for message in [
+            "",
+            "   ",
+            "???",
+            "😀 and?",
+            "And",
+            "and 😀?",
+            "And İstanbul?",
+            "what about",
+            "\"unbalanced",
+            "field:value",
+            &"and he ".repeat(2_000),
+        ] {
+            let _ = understand(message, Some(&c));
+        }
+    }
+
+    #[test]
+    fn an_answer_names_its_question_and_passage() {
+        let knowledge =
+            Knowledge::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"))
+                .unwrap();
+        let (id, passage) = knowledge
+            .passages
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.text.contains("Lavrov"))
+            .unwrap();
+        let sentence = &passage.text[passage.sentences[0].clone()];
+        let text = format!("↪ Who is he? (about Sergey Lavrov)\n…{sentence}…\n— citation");
+        let c = Context::from_answer(&text, &[], &knowledge).unwrap();
+        assert_eq!(c.question, "Who is he? (about Sergey Lavrov)");
+        assert_eq!(c.passage, Some(id));
+        let c = Context::from_answer(sentence, &["Lavrov".into()], &knowledge).unwrap();
+        assert_eq!(c.question, "Lavrov");
+        assert_eq!(c.passage, Some(id));
+        assert_eq!(Context::from_answer("hi", &[], &knowledge), None);
+    }
+}
