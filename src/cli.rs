@@ -148,7 +148,7 @@ pub fn ask(engine: &Engine, args: &AskArgs) -> anyhow::Result<()> {
                 } else {
                     Style::Stars
                 };
-                writeln!(out, "{}", render::reply_plain(&reply, style))?;
+                writeln!(out, "{}", render::reply_plain(&reply, engine, style))?;
             }
         }
         None => {

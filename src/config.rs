@@ -4,6 +4,7 @@
 //! [`Token`], whose `Debug` and `Display` never show it, so that no log line, error or panic
 //! message can carry it.
 
+use crate::analysis::MAX_QUESTION_CHARS;
 use std::collections::HashSet;
 use std::fmt;
 use std::net::SocketAddr;
@@ -88,8 +89,11 @@ pub struct Config {
     pub webhook: Option<Webhook>,
     /// Questions one user may ask per minute.
     pub flood_limit: u32,
-    /// Longer questions are cut to this many characters for searching.
+    /// Longer questions are cut to this many characters for searching: at most
+    /// [`crate::analysis::MAX_QUESTION_CHARS`], which the search itself never exceeds.
     pub max_question_chars: usize,
+    /// `CONTEXT_TTL`: how long a chat's conversation is remembered after its last question.
+    pub context_ttl: std::time::Duration,
     /// When set, only these chats are answered.
     pub allowed_chats: Option<HashSet<i64>>,
     /// `SEMANTIC`: match questions by meaning as well as by words (on by default).
@@ -100,6 +104,27 @@ pub struct Config {
     pub cache_dir: Option<PathBuf>,
     /// `MAX_DOCUMENT_MB`: larger documents are refused, naming the file.
     pub max_document_mb: u64,
+}
+
+/// How long a conversation is remembered by default: 15 minutes of silence.
+pub const DEFAULT_CONTEXT_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// `900`, `900s`, `15m`, `1h`: a whole number of seconds, minutes or hours (0 is allowed:
+/// every question then stands alone).
+pub fn parse_duration(v: &str) -> Option<std::time::Duration> {
+    let v = v.trim();
+    let (number, unit) = match v.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => v.split_at(i),
+        None => (v, "s"),
+    };
+    let n: u64 = number.parse().ok()?;
+    let seconds = match unit.trim() {
+        "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_secs(seconds))
 }
 
 impl Config {
@@ -184,7 +209,26 @@ impl Config {
             api_url: parse_url("TELOXIDE_API_URL")?,
             webhook,
             flood_limit: parse_num("FLOOD_LIMIT", 20)? as u32,
-            max_question_chars: parse_num("MAX_QUESTION_CHARS", 1_000)? as usize,
+            max_question_chars: match parse_num("MAX_QUESTION_CHARS", MAX_QUESTION_CHARS as u64)? {
+                n if n as usize <= MAX_QUESTION_CHARS => n as usize,
+                _ => return Err(invalid(
+                    "MAX_QUESTION_CHARS",
+                    &var("MAX_QUESTION_CHARS").unwrap_or_default(),
+                    &format!(
+                        "at most {MAX_QUESTION_CHARS}: longer questions are never searched whole"
+                    ),
+                )),
+            },
+            context_ttl: match var("CONTEXT_TTL") {
+                None => DEFAULT_CONTEXT_TTL,
+                Some(v) => parse_duration(&v).ok_or_else(|| {
+                    invalid(
+                        "CONTEXT_TTL",
+                        &v,
+                        &"expected a duration such as 900, 900s, 15m or 1h",
+                    )
+                })?,
+            },
             allowed_chats,
             semantic: match var("SEMANTIC").map(|v| v.trim().to_ascii_lowercase()) {
                 None => true,
@@ -300,6 +344,9 @@ mod tests {
             ("TELOXIDE_API_URL", "not a url"),
             ("ALLOWED_CHATS", "1,x"),
             ("WEBHOOK_URL", "::"),
+            ("MAX_QUESTION_CHARS", "5000"),
+            ("CONTEXT_TTL", "soon"),
+            ("CONTEXT_TTL", "15 days"),
         ];
         for (name, value) in cases {
             let err = config(&[(name, value)]).unwrap_err().to_string();
@@ -314,6 +361,21 @@ mod tests {
             !err.to_string().contains("has space"),
             "secrets are not echoed"
         );
+    }
+
+    #[test]
+    fn the_context_ttl_reads_seconds_minutes_and_hours() {
+        assert_eq!(config(&[]).unwrap().context_ttl, DEFAULT_CONTEXT_TTL);
+        for (v, secs) in [
+            ("900", 900),
+            ("30s", 30),
+            ("15m", 900),
+            ("1h", 3600),
+            ("0", 0),
+        ] {
+            let c = config(&[("CONTEXT_TTL", v)]).unwrap();
+            assert_eq!(c.context_ttl.as_secs(), secs, "{v}");
+        }
     }
 
     #[test]

@@ -95,6 +95,34 @@ impl Understood {
         }
     }
 
+    /// A question as an answer showed it understood (its first line), read back for a
+    /// button under that answer: "X (about A, B)" is X with the topic A, B, and `prior` is
+    /// the passage the answer quotes.
+    pub fn resolved(line: &str, prior: Option<usize>) -> Understood {
+        match line.rsplit_once(" (about ") {
+            Some((own, about)) if about.ends_with(')') => {
+                let topic: Vec<String> = about
+                    .trim_end_matches(')')
+                    .split(", ")
+                    .map(String::from)
+                    .collect();
+                Understood {
+                    typed: own.to_string(),
+                    question: line.to_string(),
+                    reading: Reading::WithTopic,
+                    asks_for: Some(count_the_topic(AnswerType::of(own), &topic)),
+                    prior,
+                    focus: Some(own.to_string()),
+                    topic,
+                }
+            }
+            _ => Understood {
+                reading: Reading::Substituted,
+                ..Understood::standalone(line)
+            },
+        }
+    }
+
     /// What the engine needs to know besides the question.
     pub fn hints(&self) -> Hints {
         Hints {
@@ -545,6 +573,17 @@ mod tests {
                 .question
                 .ends_with("(about Russia, Pakistan, agree, 2016)"));
         }
+    }
+
+    #[test]
+    fn an_understood_line_reads_back_as_it_was_understood() {
+        let c = after("Who is Sergey Lavrov?", Some(4));
+        let u = understand("What did he call a dead end?", Some(&c));
+        assert_eq!(Understood::resolved(&u.question, u.prior), u);
+        let c = after("What has Moscow been up to in Libya?", Some(5));
+        let u = understand("And in Egypt?", Some(&c));
+        let back = Understood::resolved(&u.question, None);
+        assert_eq!((back.question, back.reading), (u.question, u.reading));
     }
 
     #[test]

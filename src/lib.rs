@@ -38,6 +38,7 @@ pub mod rank;
 pub mod render;
 pub mod store;
 pub mod telegram;
+pub mod texts;
 
 pub use answer::{ask, Answer, Reply};
 pub use engine::{Engine, Options};

@@ -8,6 +8,8 @@
 use std::ops::Range;
 
 use crate::answer::{Answer, Citation, Marked, Reply};
+use crate::engine::Engine;
+use crate::texts;
 
 /// Telegram's limit for one message, in UTF-16 code units.
 pub const MAX_MESSAGE_UTF16: usize = 4096;
@@ -134,24 +136,32 @@ pub fn citation_html(c: &Citation) -> String {
     )
 }
 
-/// A whole reply for the terminal.
-pub fn reply_plain(reply: &Reply, style: Style) -> String {
-    if reply.answers.is_empty() {
-        return no_answer_plain(reply);
-    }
+/// A whole reply for the terminal: the same texts as the bot's, without tags.
+pub fn reply_plain(reply: &Reply, engine: &Engine, style: Style) -> String {
     let mut out = String::new();
+    if let Some(question) = &reply.understood_as {
+        out.push_str(&html_to_plain(&texts::understood(question)));
+        out.push('\n');
+    }
     if reply.truncated {
-        out.push_str(&truncated_note());
+        out.push_str(&html_to_plain(&texts::truncated(
+            crate::analysis::MAX_QUESTION_CHARS,
+        )));
         out.push_str("\n\n");
+    }
+    if reply.answers.is_empty() {
+        out.push_str(&html_to_plain(&texts::no_answer(reply, engine)));
+        return out;
     }
     let several = reply.answers.len() > 1;
     for a in &reply.answers {
         if several {
             out.push_str(&format!("{}. ", a.rank));
         }
+        let text = if reply.more { &a.full } else { &a.excerpt };
         out.push_str(&format!(
             "“{}”\n{}\n",
-            marked_plain(&a.excerpt, style),
+            marked_plain(text, style),
             citation_plain(&a.citation)
         ));
         if several {
@@ -159,25 +169,6 @@ pub fn reply_plain(reply: &Reply, style: Style) -> String {
         }
     }
     out.trim_end().to_string()
-}
-
-fn no_answer_plain(reply: &Reply) -> String {
-    if reply.empty_question {
-        "That question has no words to search for. Ask about something in the article, e.g. \
-         \"What did Kabulov say about a US withdrawal?\""
-            .to_string()
-    } else {
-        "No answer: nothing in the knowledge answers that question. Try other words, or a \
-         question about the article's subject."
-            .to_string()
-    }
-}
-
-pub fn truncated_note() -> String {
-    format!(
-        "(Your question was long, so only its first {} characters were searched.)",
-        crate::analysis::MAX_QUESTION_CHARS
-    )
 }
 
 /// Splits a marked text into byte ranges whose HTML takes at most `budget` UTF-16 units,

@@ -105,7 +105,7 @@ proptest! {
                     }
                 }
             }
-            let plain = render::reply_plain(&reply, render::Style::Stars);
+            let plain = render::reply_plain(&reply, engine(), render::Style::Stars);
             prop_assert!(!plain.is_empty());
         }
     }

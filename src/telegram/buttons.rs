@@ -3,7 +3,8 @@
 //! The bot keeps no state between updates, so that several replicas behind a load balancer
 //! can serve the same bot. A button therefore says everything needed to act on it: what to
 //! do, for which rank of answer, and where the question is: in the message the answer
-//! replies to, or an example question of a document's metadata.
+//! replies to, in the answer's own first line (a follow-up as understood), or an example
+//! question of a document's metadata.
 
 use std::fmt;
 
@@ -17,6 +18,9 @@ pub enum Origin {
     Reply,
     /// The example question `index` of document `doc`.
     Example { doc: usize, index: usize },
+    /// In the first line of the answer itself: a follow-up's answer shows the question as
+    /// understood, which the buttons act on (not the message as typed).
+    Understood,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +52,7 @@ impl fmt::Display for Button {
         }
         match self.origin {
             Origin::Reply => write!(f, "r"),
+            Origin::Understood => write!(f, "u"),
             Origin::Example { doc, index } => write!(f, "e{doc}.{index}"),
         }
     }
@@ -88,6 +93,7 @@ impl Button {
         }
         let origin = match parts.next()? {
             "r" => Origin::Reply,
+            "u" => Origin::Understood,
             e => {
                 let (doc, index) = e.strip_prefix('e')?.split_once('.')?;
                 Origin::Example {
@@ -111,6 +117,7 @@ mod tests {
     fn round_trips_within_64_bytes() {
         let origins = [
             Origin::Reply,
+            Origin::Understood,
             Origin::Example { doc: 0, index: 3 },
             Origin::Example {
                 doc: usize::MAX,

@@ -1,9 +1,15 @@
 //! The handler tree: what the bot does with each kind of update.
 //!
-//! - Private chats: any text is a question; commands `/start`, `/help`, `/about`, `/ask`.
+//! - Private chats: any text is a question, read as a follow-up of the last one when it is
+//!   one (see [`crate::conversation`]); commands are the [`Command`] enum's.
 //! - Groups: only `/ask`, a message that mentions the bot, or a reply to the bot (so it works
-//!   with privacy mode on); chatter and commands for other bots are ignored.
-//! - Buttons under an answer: the full paragraph, the next match, a vote.
+//!   with privacy mode on); chatter and commands for other bots are ignored. Each member has
+//!   a conversation of their own.
+//! - A reply to one of the bot's answers is read in that answer's context, whatever came
+//!   between: the answer's text names its passage and, for a follow-up, the question as
+//!   understood.
+//! - Buttons under an answer: the full paragraph, the next match, a vote; they act on the
+//!   question as understood.
 //! - Inline mode: `@bot question` offers the top passages.
 //! - Everything else: a short hint where a reply makes sense, silence where it does not.
 //!
@@ -11,9 +17,9 @@
 //! tests can run it under `teloxide_tests::MockBot`. Search runs on the blocking pool, where
 //! a panic is caught and becomes an apology to that one user.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use teloxide::dispatching::UpdateHandler;
@@ -23,24 +29,33 @@ use teloxide::payloads::{
 use teloxide::prelude::*;
 use teloxide::types::{
     BotCommand, ChatAction, InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResult,
-    InlineQueryResultArticle, InputMessageContent, InputMessageContentText, Me, MessageId,
-    ParseMode, UserId,
+    InlineQueryResultArticle, InputMessageContent, InputMessageContentText, Me, MessageEntityKind,
+    MessageId, ParseMode,
 };
+use teloxide::utils::command::BotCommands;
 
 use super::buttons::{Action, Button, Origin};
+use super::commands::{self, Command, Parsed};
+use super::contexts::{Contexts, Key, MAX_CONVERSATIONS};
+use super::flood::{FloodGate, Sender, Verdict};
 use super::send::{self, no_preview, Outgoing};
-use crate::answer::{self, Answer, Reply};
+use crate::answer::{self, Reply};
+use crate::conversation::{self, understand, Context, Understood};
 use crate::engine::Engine;
-use crate::render::{self, escape};
+use crate::render;
+use crate::texts::{self, toast};
 
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 
-/// What the handlers share: the engine and the bot's policies.
+/// What the handlers share: the engine, the conversations and the bot's policies.
 pub struct Ctx {
     pub engine: Arc<Engine>,
     pub flood: FloodGate,
+    /// Longer questions are cut to this many characters (the reply says so).
     pub max_question_chars: usize,
     pub allowed_chats: Option<HashSet<i64>>,
+    /// Each chat's (each group member's) last question, for follow-ups.
+    pub contexts: Contexts,
     /// Spaces messages to Telegram's limits.
     pub pacer: send::Pacer,
     /// The highest update id that reached the handlers (0: none yet): what a forced stop
@@ -55,6 +70,7 @@ impl Ctx {
             flood: FloodGate::new(20, Duration::from_secs(60)),
             max_question_chars: crate::analysis::MAX_QUESTION_CHARS,
             allowed_chats: None,
+            contexts: Contexts::new(crate::config::DEFAULT_CONTEXT_TTL, MAX_CONVERSATIONS),
             pacer: send::Pacer::telegram(),
             last_update: AtomicU32::new(0),
         }
@@ -69,12 +85,7 @@ impl Ctx {
 
 /// The commands, as Telegram clients list them.
 pub fn commands() -> Vec<BotCommand> {
-    vec![
-        BotCommand::new("ask", "Ask a question about the article"),
-        BotCommand::new("help", "How to ask, and what the buttons do"),
-        BotCommand::new("about", "The documents I answer from"),
-        BotCommand::new("start", "Start over"),
-    ]
+    Command::bot_commands()
 }
 
 pub fn handler_tree() -> UpdateHandler<HandlerError> {
@@ -89,90 +100,11 @@ pub fn handler_tree() -> UpdateHandler<HandlerError> {
         .endpoint(|| async { Ok(()) })
 }
 
-/// Per-sender flood limit: `limit` questions per `window`; past it one notice, then silence
-/// until the window passes.
-pub struct FloodGate {
-    limit: u32,
-    window: Duration,
-    users: Mutex<HashMap<Sender, (Instant, u32)>>,
-}
-
-/// Who sent a message, for the flood limit: the user, or, for a message sent on behalf of a
-/// channel or by an anonymous group admin (no `from` that is a person), the chat it was sent
-/// as, so that those are limited too.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Sender {
-    User(UserId),
-    Chat(ChatId),
-}
-
-impl Sender {
-    pub fn of(msg: &Message) -> Sender {
-        match (&msg.sender_chat, &msg.from) {
-            (Some(chat), _) => Sender::Chat(chat.id),
-            (None, Some(user)) => Sender::User(user.id),
-            (None, None) => Sender::Chat(msg.chat.id),
-        }
-    }
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum Verdict {
-    Pass,
-    /// Just over the limit: say so, once.
-    Notice,
-    Silent,
-}
-
-impl FloodGate {
-    pub fn new(limit: u32, window: Duration) -> FloodGate {
-        FloodGate {
-            limit,
-            window,
-            users: Mutex::new(HashMap::new()),
-        }
-    }
-
-    pub fn check(&self, user: Sender, now: Instant) -> Verdict {
-        let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
-        if users.len() > 10_000 {
-            users.retain(|_, (start, _)| now.duration_since(*start) < self.window);
-        }
-        let entry = users.entry(user).or_insert((now, 0));
-        if now.duration_since(entry.0) >= self.window {
-            *entry = (now, 0);
-        }
-        entry.1 = entry.1.saturating_add(1);
-        if entry.1 <= self.limit {
-            Verdict::Pass
-        } else if entry.1 == self.limit + 1 {
-            Verdict::Notice
-        } else {
-            Verdict::Silent
-        }
-    }
-}
-
-/// A message's command: name, the bot it is addressed to, and the rest of the text.
-fn parse_command(text: &str) -> Option<(String, Option<&str>, &str)> {
-    let text = text.strip_prefix('/')?;
-    let (head, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
-    let (name, target) = match head.split_once('@') {
-        Some((n, t)) => (n, Some(t)),
-        None => (head, None),
-    };
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return None;
-    }
-    Some((name.to_ascii_lowercase(), target, rest.trim()))
-}
-
 /// The question in a message the bot was asked, whatever way it was asked.
 pub fn question_of(text: &str, me: &Me) -> String {
-    let username = me.username();
-    match parse_command(text) {
-        Some((name, _, rest)) if name == "ask" => rest.to_string(),
-        _ => strip_mention(text, username),
+    match commands::parse(text, me.username()) {
+        Some(Parsed::Ours(Command::Ask, rest)) => rest.to_string(),
+        _ => strip_mention(text, me.username()),
     }
 }
 
@@ -194,6 +126,31 @@ fn strip_mention(text: &str, username: &str) -> String {
     }
 }
 
+/// Whose conversation a message belongs to: the private chat's, or its sender's in a group.
+fn conversation_key(msg: &Message) -> Key {
+    Key {
+        chat: msg.chat.id,
+        sender: (!msg.chat.is_private()).then(|| Sender::of(msg)),
+    }
+}
+
+/// The context a message carries by replying to one of the bot's answers.
+fn replied_context(msg: &Message, me: &Me, engine: &Engine) -> Option<Context> {
+    let answer = msg.reply_to_message()?;
+    if answer.from.as_ref().map(|u| u.id) != Some(me.id) {
+        return None;
+    }
+    let text = answer.text()?;
+    let marked: Vec<String> = answer
+        .parse_entities()
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| matches!(e.kind(), MessageEntityKind::Bold))
+        .map(|e| e.text().to_string())
+        .collect();
+    Context::from_answer(text, &marked, &engine.knowledge)
+}
+
 async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(), HandlerError> {
     if let Some(to) = msg.migrate_to_chat_id() {
         tracing::info!(
@@ -204,7 +161,7 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
         return Ok(());
     }
     let private = msg.chat.is_private();
-    let reply = |html: String| Outgoing::new(msg.chat.id, html).reply_to(msg.id);
+    let reply = |html: &str| Outgoing::new(msg.chat.id, html.to_string()).reply_to(msg.id);
     // A photo's caption is a question like a message's text, `/ask` included.
     let Some(text) = msg.text().or(msg.caption()) else {
         // A sticker, a photo without words, a voice note, a service message.
@@ -222,20 +179,17 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
                 || msg.poll().is_some()
                 || msg.dice().is_some());
         if private && is_content {
-            let hint = "I can only read text. Send me a question in words, e.g. <i>Why does Russia work with the Taliban?</i>";
-            send::send(&bot, &ctx.pacer, reply(hint.into())).await?;
+            send::send(&bot, &ctx.pacer, reply(texts::ONLY_TEXT)).await?;
         }
         return Ok(());
     };
 
-    let command = parse_command(text);
-    if let Some((_, Some(target), _)) = &command {
-        if !target.eq_ignore_ascii_case(me.username()) {
-            return Ok(()); // For another bot.
-        }
+    let command = commands::parse(text, me.username());
+    if command == Some(Parsed::OtherBot) {
+        return Ok(());
     }
     let addressed = private
-        || matches!(&command, Some((name, _, _)) if name == "ask")
+        || matches!(command, Some(Parsed::Ours(Command::Ask, _)))
         || text
             .to_lowercase()
             .contains(&format!("@{}", me.username().to_lowercase()))
@@ -248,74 +202,74 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
     }
     if !ctx.allowed(msg.chat.id) {
         tracing::info!(chat = msg.chat.id.0, "chat not in ALLOWED_CHATS: refused");
-        let refusal =
-            "Sorry, this is a private citebot: it only answers in the chats it was set up for.";
-        send::send(&bot, &ctx.pacer, reply(refusal.into())).await?;
+        send::send(&bot, &ctx.pacer, reply(texts::NOT_THIS_CHAT)).await?;
         return Ok(());
     }
 
-    match command
-        .as_ref()
-        .map(|(name, _, rest)| (name.as_str(), *rest))
-    {
-        Some(("start", _)) => {
+    match command {
+        Some(Parsed::Ours(Command::Start, _)) => {
             send::send(
                 &bot,
                 &ctx.pacer,
-                Outgoing::new(msg.chat.id, greeting(&ctx.engine))
+                Outgoing::new(msg.chat.id, texts::greeting(&ctx.engine))
                     .keyboard(examples_keyboard(&ctx.engine)),
             )
             .await?;
         }
-        Some(("help", _)) => {
-            send::send(&bot, &ctx.pacer, reply(help_text())).await?;
+        Some(Parsed::Ours(Command::Help, _)) => {
+            send::send(&bot, &ctx.pacer, reply(&texts::help(&commands::list()))).await?;
         }
-        Some(("about", _)) => {
-            send::send(&bot, &ctx.pacer, reply(about_text(&ctx.engine))).await?;
+        Some(Parsed::Ours(Command::About, _)) => {
+            send::send(&bot, &ctx.pacer, reply(&texts::about(&ctx.engine))).await?;
         }
-        Some(("ask", "")) => {
-            send::send(&bot, &ctx.pacer, reply("Ask me something after the command, e.g. <code>/ask Who is Mohammad Atmar?</code>".into())).await?;
+        Some(Parsed::Ours(Command::New, _)) => {
+            ctx.contexts
+                .set(conversation_key(&msg), None, Instant::now());
+            send::send(&bot, &ctx.pacer, reply(texts::NEW_CONVERSATION)).await?;
         }
-        Some(("ask", _)) | None => {
+        Some(Parsed::Ours(Command::Ask, "")) => {
+            send::send(&bot, &ctx.pacer, reply(texts::ASK_NEEDS_A_QUESTION)).await?;
+        }
+        Some(Parsed::Ours(Command::Ask, _)) | None => {
             let question = question_of(text, &me);
             if question.is_empty() {
-                send::send(
-                    &bot,
-                    &ctx.pacer,
-                    reply("Yes? Ask me a question about the article.".into()),
-                )
-                .await?;
+                send::send(&bot, &ctx.pacer, reply(texts::YES)).await?;
                 return Ok(());
             }
             match ctx.flood.check(Sender::of(&msg), Instant::now()) {
                 Verdict::Pass => {}
                 Verdict::Notice => {
-                    let notice = "You are asking faster than I can read. Please wait a minute before the next question.";
-                    send::send(&bot, &ctx.pacer, reply(notice.into())).await?;
+                    send::send(&bot, &ctx.pacer, reply(texts::TOO_FAST)).await?;
                     return Ok(());
                 }
                 Verdict::Silent => return Ok(()),
             }
             let _ = bot.send_chat_action(msg.chat.id, ChatAction::Typing).await;
-            answer_question(
+            let (question, truncated) =
+                crate::analysis::truncate_chars(&question, ctx.max_question_chars);
+            // A reply to an answer is about that answer; otherwise the chat's last question.
+            let key = conversation_key(&msg);
+            let context = replied_context(&msg, &me, &ctx.engine)
+                .or_else(|| ctx.contexts.get(key, Instant::now()));
+            let understood = understand(question, context.as_ref());
+            answer(
                 &bot,
                 &ctx,
-                msg.chat.id,
-                Some(msg.id),
-                &question,
-                1,
-                Origin::Reply,
-                chat_kind(&msg),
+                Request {
+                    chat: msg.chat.id,
+                    reply_to: Some(msg.id),
+                    understood,
+                    rank: 1,
+                    origin: Origin::Reply,
+                    chat_kind: chat_kind(&msg),
+                    truncated,
+                    conversation: Some((key, context)),
+                },
             )
             .await?;
         }
         Some(_) if private => {
-            send::send(
-                &bot,
-                &ctx.pacer,
-                reply("I don't know that command. Send /help to see what I can do.".into()),
-            )
-            .await?;
+            send::send(&bot, &ctx.pacer, reply(texts::UNKNOWN_COMMAND)).await?;
         }
         Some(_) => {}
     }
@@ -336,11 +290,10 @@ fn chat_kind(msg: &Message) -> &'static str {
 
 /// Runs the search off the async threads; a panic inside it is caught and logged, and the
 /// user gets an apology instead of silence.
-async fn search(ctx: &Ctx, question: &str, top: usize) -> Option<Reply> {
+async fn search(ctx: &Ctx, understood: &Understood, top: usize) -> Option<Reply> {
     let engine = Arc::clone(&ctx.engine);
-    let (question, _) = crate::analysis::truncate_chars(question, ctx.max_question_chars);
-    let q = question.to_string();
-    match tokio::task::spawn_blocking(move || answer::ask(&engine, &q, top)).await {
+    let understood = understood.clone();
+    match tokio::task::spawn_blocking(move || answer::reply(&engine, &understood, top)).await {
         Ok(Ok(reply)) => Some(reply),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "search failed");
@@ -353,29 +306,44 @@ async fn search(ctx: &Ctx, question: &str, top: usize) -> Option<Reply> {
     }
 }
 
-const SORRY: &str = "Sorry, something went wrong while searching. Please try again.";
-
-/// Answers `question` with the answer at `rank`, with its buttons.
-#[allow(clippy::too_many_arguments)]
-async fn answer_question(
-    bot: &Bot,
-    ctx: &Ctx,
+/// One answer to send: for which question, at which rank, where, and under which buttons.
+struct Request {
     chat: ChatId,
     reply_to: Option<MessageId>,
-    question: &str,
+    understood: Understood,
+    /// 1 for the best answer; the next match is rank 2, and so on.
     rank: usize,
+    /// Where the buttons under the answer find the question again.
     origin: Origin,
-    kind: &str,
-) -> Result<(), HandlerError> {
+    /// For the log: private, group, supergroup.
+    chat_kind: &'static str,
+    /// The question was cut to the length limit.
+    truncated: bool,
+    /// The conversation the question moves on, and its context before it (a button press
+    /// does not move a conversation).
+    conversation: Option<(Key, Option<Context>)>,
+}
+
+/// Answers a request with the answer at its rank, and its buttons.
+async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> Result<(), HandlerError> {
+    let Request {
+        chat,
+        reply_to,
+        understood,
+        rank,
+        origin,
+        chat_kind,
+        truncated,
+        conversation,
+    } = request;
     let started = Instant::now();
-    let truncated = question.chars().count() > ctx.max_question_chars;
-    let Some(reply) = search(ctx, question, rank).await else {
+    let Some(reply) = search(ctx, &understood, rank).await else {
         send::send(
             bot,
             &ctx.pacer,
             Outgoing {
                 chat,
-                html: SORRY.into(),
+                html: texts::SORRY.into(),
                 reply_to,
                 keyboard: None,
             },
@@ -383,66 +351,54 @@ async fn answer_question(
         .await?;
         return Ok(());
     };
+    if let Some((key, before)) = conversation {
+        let passage = reply.answers.first().map(|a| a.passage);
+        let after = understood.remember(before.as_ref(), passage);
+        ctx.contexts.set(key, after, Instant::now());
+    }
     let answer = reply.answers.get(rank - 1);
     tracing::info!(
-        chat_kind = kind,
+        chat_kind,
         latency_ms = started.elapsed().as_secs_f64() * 1e3,
         rank,
+        follow_up = reply.understood_as.is_some(),
         passage = answer.map(|a| a.citation.label.as_str()).unwrap_or("none"),
         doc = answer.map(|a| a.doc.as_str()).unwrap_or("none"),
         "answered"
     );
     let mut messages = match answer {
+        Some(a) if reply.more && rank == 1 => render::full_html(a),
         Some(a) => render::answer_html(a),
-        None if rank == 1 => vec![no_answer_html(&reply, &ctx.engine)],
-        None => vec!["No more matches for this question.".to_string()],
+        None if rank == 1 => vec![texts::no_answer(&reply, &ctx.engine)],
+        None => vec![texts::NO_MORE_MATCHES.to_string()],
     };
     if let Some(first) = messages.first_mut() {
-        if rank > 1 && answer.is_some() {
-            first.insert_str(0, &format!("<i>Match {rank}:</i>\n"));
-        }
-        if truncated || reply.truncated {
-            first.insert_str(
-                0,
-                &format!(
-                    "<i>{}</i>\n",
-                    escape(&truncated_note(
-                        ctx.max_question_chars
-                            .min(crate::analysis::MAX_QUESTION_CHARS)
-                    ))
-                ),
-            );
+        let mut above: Vec<String> = Vec::new();
+        // The understood question comes first: the buttons and replies read it back there.
+        if let Some(question) = &reply.understood_as {
+            above.push(texts::understood(question));
         }
         if let (Origin::Example { .. }, 1) = (origin, rank) {
-            first.insert_str(0, &format!("❓ <b>{}</b>\n", escape(question)));
+            above.push(texts::example_question(&understood.typed));
+        }
+        if truncated || reply.truncated {
+            above.push(texts::truncated(ctx.max_question_chars));
+        }
+        if rank > 1 && answer.is_some() {
+            above.push(texts::match_number(rank));
+        }
+        if !above.is_empty() {
+            first.insert_str(0, &(above.join("\n") + "\n"));
         }
     }
+    let origin = if reply.understood_as.is_some() {
+        Origin::Understood
+    } else {
+        origin
+    };
     let keyboard = answer.map(|a| answer_keyboard(a.rank, origin, true));
     send::send_all(bot, &ctx.pacer, chat, messages, reply_to, keyboard).await?;
     Ok(())
-}
-
-fn truncated_note(max: usize) -> String {
-    format!("Your question was long, so only its first {max} characters were searched.")
-}
-
-fn no_answer_html(reply: &Reply, engine: &Engine) -> String {
-    if reply.empty_question {
-        return "That has no words I can search for. Ask about something in the article, e.g. <i>Who is Khalifa Haftar?</i>".to_string();
-    }
-    let titles = titles(engine);
-    format!(
-        "I couldn't find an answer to that in {titles}, so I won't guess.\n\
-         Try other words, or a question about what the article discusses. /help has tips."
-    )
-}
-
-fn titles(engine: &Engine) -> String {
-    let docs = &engine.knowledge.documents;
-    match docs.len() {
-        1 => format!("“{}”", escape(&docs[0].meta.title)),
-        n => format!("the {n} documents I know"),
-    }
 }
 
 fn answer_keyboard(rank: usize, origin: Origin, with_votes: bool) -> InlineKeyboardMarkup {
@@ -485,70 +441,33 @@ fn examples_keyboard(engine: &Engine) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(rows)
 }
 
-pub fn greeting(engine: &Engine) -> String {
-    let docs = &engine.knowledge.documents;
-    let what = match docs.as_slice() {
-        [d] => {
-            let by = d
-                .meta
-                .author
-                .as_deref()
-                .map(|a| format!(" by {}", escape(a)))
-                .unwrap_or_default();
-            format!("<b>{}</b>{by}", escape(&d.meta.full_title()))
-        }
-        _ => format!("{} documents (see /about)", docs.len()),
-    };
-    format!(
-        "Hello! I answer questions about {what}.\n\n\
-         Send me a question in plain words and I'll reply with the sentences that answer it, \
-         the matching words in bold, and a link to the paragraph they come from. \
-         Try one of these:"
-    )
-}
-
-pub fn help_text() -> String {
-    "<b>How to ask</b>\n\
-     Send a question in plain words, e.g. <i>What did Sergey Lavrov say about the US strategy?</i> \
-     In a group, use /ask, mention me, or reply to one of my messages.\n\n\
-     <b>Commands</b>\n\
-     /ask <i>question</i> — ask (needed in groups)\n\
-     /about — the documents I answer from\n\
-     /help — this message\n\n\
-     <b>Buttons under an answer</b>\n\
-     Full paragraph — the whole paragraph the quote comes from\n\
-     Next match — the next best passage\n\
-     👍 / 👎 — tell us whether the answer helped\n\n\
-     <b>Tips</b>\n\
-     Use names and key words from the subject (people, places, events). \
-     If nothing in the article answers, I say so rather than guess. \
-     You can also type @ and my name in any chat to quote the article there."
-        .to_string()
-}
-
-pub fn about_text(engine: &Engine) -> String {
-    let mut s = String::from("<b>What I answer from</b>\n");
-    for d in &engine.knowledge.documents {
-        let m = &d.meta;
-        let passages = engine
+/// The question behind a button: an example, the message the answer replies to, or the
+/// question as understood that the answer itself shows.
+fn question_behind(
+    origin: Origin,
+    message: &Message,
+    me: &Me,
+    engine: &Engine,
+) -> Option<Understood> {
+    let understood = match origin {
+        Origin::Example { doc, index } => engine
             .knowledge
-            .passages
-            .iter()
-            .filter(|p| engine.knowledge.documents[p.doc].id == d.id)
-            .count();
-        let details: Vec<String> = [&m.author, &m.publication, &m.human_date()]
-            .into_iter()
-            .flatten()
-            .map(|s| escape(s))
-            .collect();
-        s.push_str(&format!(
-            "\n• <a href=\"{}\">{}</a>\n  {} ({passages} passages)",
-            escape(&m.url),
-            escape(&m.full_title()),
-            details.join(", "),
-        ));
-    }
-    s
+            .documents
+            .get(doc)
+            .and_then(|d| d.meta.examples.get(index))
+            .map(|q| Understood::standalone(q)),
+        Origin::Reply => message
+            .reply_to_message()
+            .and_then(|m| m.text().or(m.caption()))
+            .map(|t| Understood::standalone(&question_of(t, me))),
+        Origin::Understood => {
+            let text = message.text()?;
+            let line = conversation::understood_line(text)?;
+            let prior = Context::from_answer(text, &[], &engine.knowledge).and_then(|c| c.passage);
+            Some(Understood::resolved(line, prior))
+        }
+    };
+    understood.filter(|u| !u.question.trim().is_empty())
 }
 
 async fn on_callback(
@@ -565,61 +484,47 @@ async fn on_callback(
             .text(truncate_for_toast(text))
     };
     let (Some(button), Some(message)) = (button, message) else {
-        ack("This button is too old. Please ask again.").await?;
+        ack(toast::BUTTON_TOO_OLD).await?;
         return Ok(());
     };
     let chat = message.chat.id;
     if !ctx.allowed(chat) {
-        ack("This bot does not answer in this chat.").await?;
+        ack(toast::NOT_THIS_CHAT).await?;
         return Ok(());
     }
-    let question = match button.origin {
-        Origin::Example { doc, index } => ctx
-            .engine
-            .knowledge
-            .documents
-            .get(doc)
-            .and_then(|d| d.meta.examples.get(index))
-            .cloned(),
-        Origin::Reply => message
-            .reply_to_message()
-            .and_then(|m| m.text())
-            .map(|t| question_of(t, &me)),
-    };
-    let Some(question) = question.filter(|q| !q.is_empty()) else {
-        ack("I can't find the question any more (was it deleted?). Please ask again.").await?;
+    let Some(understood) = question_behind(button.origin, message, &me, &ctx.engine) else {
+        ack(toast::QUESTION_GONE).await?;
         return Ok(());
     };
     let reply_to = message.reply_to_message().map(|m| m.id);
-    let kind = if message.chat.is_private() {
-        "private"
-    } else {
-        "group"
+    let request = |reply_to, rank| Request {
+        chat,
+        reply_to,
+        understood: understood.clone(),
+        rank,
+        origin: button.origin,
+        chat_kind: if message.chat.is_private() {
+            "private"
+        } else {
+            "group"
+        },
+        truncated: false,
+        conversation: None,
     };
     match button.action {
         Action::Ask => {
-            ack("Looking it up…").await?;
-            answer_question(&bot, &ctx, chat, None, &question, 1, button.origin, kind).await?;
+            ack(toast::LOOKING).await?;
+            answer(&bot, &ctx, request(None, 1)).await?;
         }
         Action::Next { rank } => {
-            ack("Next match").await?;
-            answer_question(
-                &bot,
-                &ctx,
-                chat,
-                reply_to,
-                &question,
-                rank + 1,
-                button.origin,
-                kind,
-            )
-            .await?;
+            ack(toast::NEXT).await?;
+            answer(&bot, &ctx, request(reply_to, rank + 1)).await?;
         }
         Action::Full { rank } => {
-            let reply = search(&ctx, &question, rank).await;
+            let reply = search(&ctx, &understood, rank).await;
             match reply.as_ref().and_then(|r| r.answers.get(rank - 1)) {
                 Some(a) => {
-                    ack("Full paragraph").await?;
+                    ack(toast::FULL).await?;
                     send::send_all(
                         &bot,
                         &ctx.pacer,
@@ -631,16 +536,16 @@ async fn on_callback(
                     .await?;
                 }
                 None => {
-                    ack("That answer is no longer available. Please ask again.").await?;
+                    ack(toast::ANSWER_GONE).await?;
                 }
             }
         }
         Action::Vote { rank, up } => {
-            let reply = search(&ctx, &question, rank).await;
+            let reply = search(&ctx, &understood, rank).await;
             let passage = reply
                 .as_ref()
                 .and_then(|r| r.answers.get(rank - 1))
-                .map(|a: &Answer| a.citation.label.clone());
+                .map(|a| a.citation.label.clone());
             tracing::info!(
                 vote = if up { "up" } else { "down" },
                 rank,
@@ -648,9 +553,9 @@ async fn on_callback(
                 "feedback"
             );
             ack(if up {
-                "Thanks! Glad it helped."
+                toast::THANKS_UP
             } else {
-                "Thanks — noted. Try rephrasing, or Next match."
+                toast::THANKS_DOWN
             })
             .await?;
             // One vote per answer: the vote buttons go once used.
@@ -667,7 +572,6 @@ async fn on_callback(
     Ok(())
 }
 
-/// Telegram shows at most 200 characters of a callback answer.
 fn truncate_for_toast(text: &str) -> String {
     crate::analysis::truncate_chars(text, 200).0.to_string()
 }
@@ -703,7 +607,8 @@ async fn on_inline(bot: Bot, q: InlineQuery, ctx: Arc<Ctx>) -> Result<(), Handle
     let results = if q.query.trim().is_empty() {
         Vec::new()
     } else {
-        match search(&ctx, &q.query, 5).await {
+        let (query, _) = crate::analysis::truncate_chars(&q.query, ctx.max_question_chars);
+        match search(&ctx, &Understood::standalone(query), 5).await {
             Some(reply) => inline_results(&reply),
             None => Vec::new(),
         }
@@ -715,6 +620,7 @@ async fn on_inline(bot: Bot, q: InlineQuery, ctx: Arc<Ctx>) -> Result<(), Handle
     Ok(())
 }
 
+#[cfg(test)]
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -745,31 +651,6 @@ mod tests {
     }
 
     #[test]
-    fn commands_parse() {
-        let cases = [
-            ("/start", Some(("start", None, ""))),
-            ("/start deep-link", Some(("start", None, "deep-link"))),
-            (
-                "/ASK@CiteBot  Who is Atmar? ",
-                Some(("ask", Some("CiteBot"), "Who is Atmar?")),
-            ),
-            ("/ask", Some(("ask", None, ""))),
-            ("/", None),
-            ("/ 1", None),
-            ("/€uro", None),
-            ("not a command", None),
-        ];
-        for (text, want) in cases {
-            let got = parse_command(text);
-            assert_eq!(
-                got.as_ref().map(|(n, t, r)| (n.as_str(), *t, *r)),
-                want,
-                "{text:?}"
-            );
-        }
-    }
-
-    #[test]
     fn mentions_are_stripped() {
         assert_eq!(
             strip_mention("@CiteBot who is Atmar?", "citebot"),
@@ -780,36 +661,5 @@ mod tests {
             "who is Atmar,  ?"
         );
         assert_eq!(strip_mention("İ@citebot", "citebot"), "İ@citebot".trim());
-    }
-
-    #[test]
-    fn flood_gate_passes_then_notices_once_then_silence_until_the_window_passes() {
-        let gate = FloodGate::new(3, Duration::from_secs(60));
-        let (u, t0) = (Sender::User(UserId(7)), Instant::now());
-        let verdicts: Vec<Verdict> = (0..6)
-            .map(|i| gate.check(u, t0 + Duration::from_secs(i)))
-            .collect();
-        assert_eq!(
-            verdicts,
-            [
-                Verdict::Pass,
-                Verdict::Pass,
-                Verdict::Pass,
-                Verdict::Notice,
-                Verdict::Silent,
-                Verdict::Silent
-            ]
-        );
-        assert_eq!(
-            gate.check(Sender::User(UserId(8)), t0),
-            Verdict::Pass,
-            "other users are not affected"
-        );
-        assert_eq!(gate.check(u, t0 + Duration::from_secs(61)), Verdict::Pass);
-        assert_eq!(
-            gate.check(Sender::Chat(ChatId(-100)), t0),
-            Verdict::Pass,
-            "a channel is a sender of its own"
-        );
     }
 }

@@ -10,6 +10,9 @@
 //! `getUpdates` and exits anyway, within 3 s.
 
 pub mod buttons;
+pub mod commands;
+pub mod contexts;
+pub mod flood;
 pub mod handlers;
 pub mod send;
 
@@ -26,7 +29,9 @@ use teloxide::{ApiError, RequestError};
 
 use crate::config::Config;
 use crate::engine::Engine;
-pub use handlers::{handler_tree, Ctx, FloodGate};
+pub use contexts::Contexts;
+pub use flood::FloodGate;
+pub use handlers::{handler_tree, Ctx};
 
 /// `citebot serve`: runs the bot until SIGINT or SIGTERM.
 pub fn serve(config: Config) -> anyhow::Result<()> {
@@ -45,6 +50,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         let mut ctx = Ctx::new(Arc::new(engine));
         ctx.flood = FloodGate::new(config.flood_limit, Duration::from_secs(60));
         ctx.max_question_chars = config.max_question_chars;
+        ctx.contexts = Contexts::new(config.context_ttl, contexts::MAX_CONVERSATIONS);
         ctx.allowed_chats = config.allowed_chats.clone();
         run(bot, Arc::new(ctx), &config, shutdown_signal()).await
     });

@@ -1,0 +1,164 @@
+//! Everything citebot says to a person, in one place: the bot's messages and button toasts,
+//! and the terminal chat's, which are the same texts without tags.
+//!
+//! Texts are Telegram HTML (`&`, `<`, `>` escaped; `<b>`, `<i>`, `<code>`, `<a>`); the
+//! terminal shows them through [`crate::render::html_to_plain`]. A second language would be a
+//! second set of these functions, chosen by the user's `language_code`.
+
+use crate::answer::Reply;
+use crate::conversation::UNDERSTOOD_MARK;
+use crate::engine::Engine;
+use crate::render::escape;
+
+/// How to use the commands, for /help and the terminal chat's `/help`: the list comes from
+/// the command enum, so it never disagrees with the menu Telegram shows.
+pub fn help(commands: &[(String, String)]) -> String {
+    let mut list = String::new();
+    for (name, description) in commands {
+        list.push_str(&format!("/{name} — {}\n", escape(description)));
+    }
+    format!(
+        "<b>How to ask</b>\n\
+         Send a question in plain words, e.g. <i>What did Sergey Lavrov say about the US strategy?</i> \
+         Then ask on: <i>Why?</i>, <i>And China?</i>, <i>What did he call a dead end?</i> are read \
+         as follow-ups of the last question, for {minutes} minutes. Reply to one of my answers to \
+         ask about that answer. In a group, use /ask, mention me, or reply to one of my messages.\n\n\
+         <b>Commands</b>\n{list}\n\
+         <b>Buttons under an answer</b>\n\
+         Full paragraph — the whole paragraph the quote comes from\n\
+         Next match — the next best passage\n\
+         👍 / 👎 — tell us whether the answer helped\n\n\
+         <b>Tips</b>\n\
+         Use names and key words from the subject (people, places, events). \
+         If nothing in the article answers, I say so rather than guess. \
+         You can also type @ and my name in any chat to quote the article there.",
+        minutes = crate::config::DEFAULT_CONTEXT_TTL.as_secs() / 60,
+    )
+}
+
+/// The first message, above the example questions.
+pub fn greeting(engine: &Engine) -> String {
+    let docs = &engine.knowledge.documents;
+    let what = match docs.as_slice() {
+        [d] => {
+            let by = d
+                .meta
+                .author
+                .as_deref()
+                .map(|a| format!(" by {}", escape(a)))
+                .unwrap_or_default();
+            format!("<b>{}</b>{by}", escape(&d.meta.full_title()))
+        }
+        _ => format!("{} documents (see /about)", docs.len()),
+    };
+    format!(
+        "Hello! I answer questions about {what}.\n\n\
+         Send me a question in plain words and I'll reply with the sentences that answer it, \
+         the matching words in bold, and a link to the paragraph they come from. \
+         Try one of these:"
+    )
+}
+
+/// /about: each document, with its details and how many passages it has.
+pub fn about(engine: &Engine) -> String {
+    let mut s = String::from("<b>What I answer from</b>\n");
+    for (i, d) in engine.knowledge.documents.iter().enumerate() {
+        let m = &d.meta;
+        let passages = engine
+            .knowledge
+            .passages
+            .iter()
+            .filter(|p| p.doc == i)
+            .count();
+        let details: Vec<String> = [&m.author, &m.publication, &m.human_date()]
+            .into_iter()
+            .flatten()
+            .map(|s| escape(s))
+            .collect();
+        s.push_str(&format!(
+            "\n• <a href=\"{}\">{}</a>\n  {} ({passages} passages)",
+            escape(&m.url),
+            escape(&m.full_title()),
+            details.join(", "),
+        ));
+    }
+    s
+}
+
+/// When nothing answers: say so, and never guess.
+pub fn no_answer(reply: &Reply, engine: &Engine) -> String {
+    if reply.empty_question {
+        return "That has no words I can search for. Ask about something in the article, e.g. \
+                <i>Who is Khalifa Haftar?</i>"
+            .to_string();
+    }
+    let titles = match engine.knowledge.documents.as_slice() {
+        [d] => format!("“{}”", escape(&d.meta.title)),
+        docs => format!("the {} documents I know", docs.len()),
+    };
+    format!(
+        "I couldn't find an answer to that in {titles}, so I won't guess.\n\
+         Try other words, or a question about what the article discusses. /help has tips."
+    )
+}
+
+/// Above an answer to a follow-up: the question as citebot understood it. Its first line is
+/// read back when a button under the answer is pressed or the answer is replied to.
+pub fn understood(question: &str) -> String {
+    format!("{UNDERSTOOD_MARK}<i>{}</i>", escape(question))
+}
+
+/// Above the second and later matches.
+pub fn match_number(rank: usize) -> String {
+    format!("<i>Match {rank}:</i>")
+}
+
+/// Above an answer to an example question pressed under the greeting.
+pub fn example_question(question: &str) -> String {
+    format!("❓ <b>{}</b>", escape(question))
+}
+
+/// Above an answer to a question cut for length.
+pub fn truncated(max_chars: usize) -> String {
+    format!(
+        "<i>Your question was long, so only its first {max_chars} characters were searched.</i>"
+    )
+}
+
+pub const NO_MORE_MATCHES: &str = "No more matches for this question.";
+pub const NOTHING_TO_SAY_MORE_ABOUT: &str =
+    "There is no earlier answer to say more about. Ask me a question first.";
+pub const NEW_CONVERSATION: &str =
+    "Starting afresh: your next question is read on its own, not as a follow-up.";
+pub const ONLY_TEXT: &str =
+    "I can only read text. Send me a question in words, e.g. <i>Why does Russia work with the Taliban?</i>";
+pub const NOT_THIS_CHAT: &str =
+    "Sorry, this is a private citebot: it only answers in the chats it was set up for.";
+pub const ASK_NEEDS_A_QUESTION: &str =
+    "Ask me something after the command, e.g. <code>/ask Who is Mohammad Atmar?</code>";
+pub const YES: &str = "Yes? Ask me a question about the article.";
+pub const TOO_FAST: &str =
+    "You are asking faster than I can read. Please wait a minute before the next question.";
+pub const UNKNOWN_COMMAND: &str = "I don't know that command. Send /help to see what I can do.";
+pub const SORRY: &str = "Sorry, something went wrong while searching. Please try again.";
+
+/// Button toasts (plain text, at most 200 characters).
+pub mod toast {
+    pub const BUTTON_TOO_OLD: &str = "This button is too old. Please ask again.";
+    pub const NOT_THIS_CHAT: &str = "This bot does not answer in this chat.";
+    pub const QUESTION_GONE: &str =
+        "I can't find the question any more (was it deleted?). Please ask again.";
+    pub const LOOKING: &str = "Looking it up…";
+    pub const NEXT: &str = "Next match";
+    pub const FULL: &str = "Full paragraph";
+    pub const ANSWER_GONE: &str = "That answer is no longer available. Please ask again.";
+    pub const THANKS_UP: &str = "Thanks! Glad it helped.";
+    pub const THANKS_DOWN: &str = "Thanks — noted. Try rephrasing, or Next match.";
+}
+
+/// The terminal chat's own lines.
+pub mod terminal {
+    pub const WELCOME: &str = "Ask a question about the article; follow-ups are read in context. /help lists the commands, /quit (or Ctrl-D) leaves.";
+    pub const CHOICES: &str = "[/more: next match · /full: full paragraph · /new: new topic]";
+    pub const NOTHING_SHOWN: &str = "Ask a question first: there is no answer to act on yet.";
+}
