@@ -211,13 +211,15 @@ impl Config {
             flood_limit: parse_num("FLOOD_LIMIT", 20)? as u32,
             max_question_chars: match parse_num("MAX_QUESTION_CHARS", MAX_QUESTION_CHARS as u64)? {
                 n if n as usize <= MAX_QUESTION_CHARS => n as usize,
-                _ => return Err(invalid(
-                    "MAX_QUESTION_CHARS",
-                    &var("MAX_QUESTION_CHARS").unwrap_or_default(),
-                    &format!(
+                _ => {
+                    return Err(invalid(
+                        "MAX_QUESTION_CHARS",
+                        &var("MAX_QUESTION_CHARS").unwrap_or_default(),
+                        &format!(
                         "at most {MAX_QUESTION_CHARS}: longer questions are never searched whole"
                     ),
-                )),
+                    ))
+                }
             },
             context_ttl: match var("CONTEXT_TTL") {
                 None => DEFAULT_CONTEXT_TTL,

@@ -466,3 +466,176 @@ async fn messages_without_a_user_are_flood_limited_too() {
         replies[2]
     );
 }
+
+/// What a Telegram client receives of the bot's message: the text without its HTML tags,
+/// and its `<b>` words as bold entities (the mock keeps the HTML the bot sent).
+fn as_telegram_shows(mut message: Message) -> Message {
+    use teloxide::types::{MediaKind, MessageEntity, MessageKind};
+    if let MessageKind::Common(common) = &mut message.kind {
+        if let MediaKind::Text(text) = &mut common.media_kind {
+            let mut entities = Vec::new();
+            let mut plain = String::new();
+            for (i, part) in text.text.split("<b>").enumerate() {
+                match (i, part.split_once("</b>")) {
+                    (0, _) | (_, None) => plain.push_str(&citebot::render::html_to_plain(part)),
+                    (_, Some((bold, rest))) => {
+                        let bold = citebot::render::html_to_plain(bold);
+                        let offset = plain.encode_utf16().count();
+                        entities.push(MessageEntity::bold(offset, bold.encode_utf16().count()));
+                        plain.push_str(&bold);
+                        plain.push_str(&citebot::render::html_to_plain(rest));
+                    }
+                }
+            }
+            text.text = plain;
+            text.entities = entities;
+        }
+    }
+    message
+}
+
+/// The first line of the last message sent, the line that says how a follow-up was read.
+fn first_line(bot: &Mock) -> String {
+    let html = sent_html(bot).pop().expect("an answer");
+    html.lines().next().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn a_follow_up_in_the_same_chat_is_read_in_context_and_its_buttons_act_on_that() {
+    let mut bot = bot_for(MockMessageText::new().text("Who is Zamir Kabulov?"));
+    bot.dispatch().await;
+    assert!(sent_html(&bot)[0].contains("¶4"));
+    bot.update(MockMessageText::new().text("What did he warn about?"));
+    let answer = ask(&mut bot).await;
+    assert_eq!(
+        first_line(&bot),
+        "↪ <i>What did he warn about? (about Zamir Kabulov)</i>"
+    );
+    assert!(sent_html(&bot)[0].contains("¶4"));
+    let (_, full) = buttons(&answer.reply_markup().cloned().map(Into::into))
+        .into_iter()
+        .next()
+        .unwrap();
+    assert_eq!(
+        full, "f:1:u",
+        "the buttons act on the question as understood"
+    );
+    bot.update(
+        MockCallbackQuery::new()
+            .data("f:1:u")
+            .message(as_telegram_shows(answer.clone())),
+    );
+    bot.dispatch().await;
+    let full = sent_html(&bot).pop().expect("the full paragraph");
+    assert!(full.contains("¶4") && full.contains("Kabulov"), "{full}");
+    bot.update(
+        MockCallbackQuery::new()
+            .data("n:1:u")
+            .message(as_telegram_shows(answer)),
+    );
+    bot.dispatch().await;
+    let next = sent_html(&bot).pop().expect("the next match");
+    assert!(
+        next.starts_with("↪ <i>What did he warn about? (about Zamir Kabulov)</i>"),
+        "{next}"
+    );
+}
+
+#[tokio::test]
+async fn a_reply_to_an_earlier_answer_takes_that_answer_as_context() {
+    let mut bot = bot_for(MockMessageText::new().text("Who is Zamir Kabulov?"));
+    let kabulov = ask(&mut bot).await;
+    bot.update(MockMessageText::new().text("What did Egypt offer Russia?"));
+    bot.dispatch().await;
+    assert!(sent_html(&bot)[0].contains("¶6"));
+    // The chat moved on to Egypt; the reply goes back to Kabulov's answer.
+    bot.update(
+        MockMessageText::new()
+            .text("What did he warn about?")
+            .reply_to_message(as_telegram_shows(kabulov)),
+    );
+    bot.dispatch().await;
+    let answer = sent_html(&bot).pop().unwrap();
+    assert!(
+        answer.starts_with("↪ <i>What did he warn about?"),
+        "{answer}"
+    );
+    assert!(answer.contains("¶4"), "{answer}");
+}
+
+#[tokio::test]
+async fn context_expires_after_its_ttl() {
+    let mut ctx = Ctx::new(ctx().engine.clone());
+    ctx.contexts = citebot::telegram::Contexts::new(std::time::Duration::from_millis(200), 100);
+    let mut bot = MockBot::new(
+        MockMessageText::new().text("Who is Zamir Kabulov?"),
+        handler_tree(),
+    );
+    bot.dependencies(deps![Arc::new(ctx)]);
+    bot.dispatch().await;
+    bot.update(MockMessageText::new().text("What did he warn about?"));
+    bot.dispatch().await;
+    assert!(
+        first_line(&bot).starts_with("↪"),
+        "within the TTL: a follow-up"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    bot.update(MockMessageText::new().text("What did he warn about?"));
+    bot.dispatch().await;
+    assert!(
+        !first_line(&bot).starts_with("↪"),
+        "after the TTL the question stands alone: {}",
+        first_line(&bot)
+    );
+}
+
+#[tokio::test]
+async fn new_forgets_the_conversation() {
+    let mut bot = bot_for(MockMessageText::new().text("Who is Zamir Kabulov?"));
+    bot.dispatch().await;
+    bot.update(MockMessageText::new().text("/new"));
+    bot.dispatch().await;
+    assert!(sent_html(&bot)[0].contains("Starting afresh"));
+    bot.update(MockMessageText::new().text("What did he warn about?"));
+    bot.dispatch().await;
+    assert!(!first_line(&bot).starts_with("↪"), "{}", first_line(&bot));
+    let help = citebot::texts::help(&citebot::telegram::commands::list());
+    assert!(help.contains("/new — "), "listed in /help");
+    let menu: Vec<String> = citebot::telegram::handlers::commands()
+        .into_iter()
+        .map(|c| c.command)
+        .collect();
+    assert!(menu.contains(&"new".to_string()), "{menu:?}");
+}
+
+#[tokio::test]
+async fn two_users_in_a_group_do_not_share_a_conversation() {
+    let group = MockGroupChat::new().build();
+    let (ann, bob) = (
+        MockUser::new().id(11).build(),
+        MockUser::new().id(12).build(),
+    );
+    let say = |user: &teloxide::types::User, text: &str| {
+        MockMessageText::new()
+            .text(format!("/ask {text}"))
+            .chat(group.clone())
+            .from(user.clone())
+    };
+    let mut bot = bot_for(say(&ann, "Who is Zamir Kabulov?"));
+    bot.dispatch().await;
+    bot.update(say(&bob, "Who is Mohammad Atmar?"));
+    bot.dispatch().await;
+    bot.update(say(&ann, "What did he warn about?"));
+    bot.dispatch().await;
+    assert_eq!(
+        first_line(&bot),
+        "↪ <i>What did he warn about? (about Zamir Kabulov)</i>"
+    );
+    bot.update(say(&bob, "What did he say about Moscow?"));
+    bot.dispatch().await;
+    assert_eq!(
+        first_line(&bot),
+        "↪ <i>What did he say about Moscow? (about Mohammad Atmar)</i>"
+    );
+    assert!(sent_html(&bot)[0].contains("¶8"));
+}

@@ -32,7 +32,6 @@ use teloxide::types::{
     InlineQueryResultArticle, InputMessageContent, InputMessageContentText, Me, MessageEntityKind,
     MessageId, ParseMode,
 };
-use teloxide::utils::command::BotCommands;
 
 use super::buttons::{Action, Button, Origin};
 use super::commands::{self, Command, Parsed};
@@ -83,9 +82,13 @@ impl Ctx {
     }
 }
 
-/// The commands, as Telegram clients list them.
+/// The commands, as Telegram clients list them (names without the slash, as the Bot API
+/// documents them).
 pub fn commands() -> Vec<BotCommand> {
-    Command::bot_commands()
+    commands::list()
+        .into_iter()
+        .map(|(name, description)| BotCommand::new(name, description))
+        .collect()
 }
 
 pub fn handler_tree() -> UpdateHandler<HandlerError> {
