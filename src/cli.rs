@@ -40,6 +40,9 @@ pub enum Command {
     Serve,
     /// Answer a question, or one question per line of standard input.
     Ask(AskArgs),
+    /// Talk to citebot as to the bot: follow-up questions, /more, /full, /new (no token
+    /// needed). Off a terminal, one message per line; an empty line starts a new conversation.
+    Chat(ChatArgs),
     /// Load and index the knowledge, and show what was found in each document.
     Index,
     /// Score a question set: hit@1, hit@3, MRR@3 and out-of-scope rejections.
@@ -90,6 +93,13 @@ pub struct AskArgs {
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=50))]
     pub top: u16,
     /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// Print one JSON object per message (`ask --json`'s, plus "understood_as").
     #[arg(long)]
     pub json: bool,
 }

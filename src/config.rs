@@ -52,7 +52,8 @@ impl fmt::Display for Token {
 pub enum ConfigError {
     #[error(
         "TELOXIDE_TOKEN is not set. Talk to @BotFather in Telegram to create a bot and get its \
-         token, then put TELOXIDE_TOKEN=<token> in .env (see .env.example) and run again."
+         token, then put TELOXIDE_TOKEN=<token> in .env (see .env.example) and run again.\n\
+         Meanwhile, try the bot here without a token: cargo run --release -- chat"
     )]
     MissingToken,
     #[error(

@@ -79,6 +79,8 @@ pub struct Understood {
     pub focus: Option<String>,
     /// The topic's words, matched at a lower weight.
     pub topic: Vec<String>,
+    /// The names the message itself asks about, which an answer must mention.
+    pub must_mention: Vec<String>,
 }
 
 impl Understood {
@@ -92,6 +94,7 @@ impl Understood {
             prior: None,
             focus: None,
             topic: Vec::new(),
+            must_mention: Vec::new(),
         }
     }
 
@@ -112,6 +115,7 @@ impl Understood {
                     reading: Reading::WithTopic,
                     asks_for: Some(count_the_topic(AnswerType::of(own), &topic)),
                     prior,
+                    must_mention: own_names(own),
                     focus: Some(own.to_string()),
                     topic,
                 }
@@ -130,6 +134,7 @@ impl Understood {
             prior: self.prior,
             focus: self.focus.clone(),
             topic: self.topic.clone(),
+            must_mention: self.must_mention.clone(),
         }
     }
 
@@ -321,6 +326,7 @@ pub fn understand(message: &str, context: Option<&Context>) -> Understood {
         prior: context.passage,
         focus: Some(message.to_string()),
         topic: context.topic.clone(),
+        must_mention: own_names(message),
     };
 
     if MORE.contains(&plain.as_slice()) {
@@ -332,6 +338,7 @@ pub fn understand(message: &str, context: Option<&Context>) -> Understood {
             prior: context.passage,
             focus: None,
             topic: Vec::new(),
+            must_mention: Vec::new(),
         };
     }
     // "Tell me more about the cultural centre": a question about that, in this topic.
@@ -371,6 +378,7 @@ pub fn understand(message: &str, context: Option<&Context>) -> Understood {
                 prior: None,
                 focus: None,
                 topic: Vec::new(),
+                must_mention: own_names(message),
             };
         }
         return Understood {
@@ -401,6 +409,14 @@ fn count_the_topic(asks_for: AnswerType, topic: &[String]) -> AnswerType {
         },
         other => other,
     }
+}
+
+/// The names `message` holds, as written.
+fn own_names(message: &str) -> Vec<String> {
+    names(message)
+        .into_iter()
+        .map(|r| message[r].to_string())
+        .collect()
 }
 
 /// Whether `words` hold a pronoun, or a demonstrative that stands for a noun.
@@ -467,9 +483,15 @@ fn names(text: &str) -> Vec<std::ops::Range<usize>> {
     let mut last_end: Option<usize> = None;
     for w in message_words(text) {
         if w.capitalised && w.is_content() {
-            let joined = last_end.is_some_and(|end| text[end..w.range.start].trim().is_empty());
+            // Tokens may overlap ("Mi-17s" is a word and its parts): only a gap of white
+            // space joins two words into one name.
+            let joined = last_end.is_some_and(|end| {
+                text.get(end..w.range.start)
+                    .is_some_and(|gap| gap.trim().is_empty())
+            });
             match out.last_mut() {
-                Some(run) if joined => run.end = w.range.end,
+                Some(run) if joined => run.end = run.end.max(w.range.end),
+                Some(run) if w.range.start < run.end => run.end = run.end.max(w.range.end),
                 _ => out.push(w.range.clone()),
             }
             last_end = Some(w.range.end);
@@ -722,6 +744,9 @@ mod tests {
         ] {
             let _ = understand(message, Some(&c));
         }
+        // Words whose parts are words too ("Mi-17s") once made names overlap.
+        let q = "Why did the Pentagon stop buying Mi-17s, according to Moscow?";
+        assert_eq!(topic(q)[..2], ["Pentagon", "Mi-17s"]);
     }
 
     #[test]

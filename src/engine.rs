@@ -101,6 +101,9 @@ pub struct Hints {
     /// The conversation's topic, matched at [`TOPIC_WEIGHT`]: it tells which passages a
     /// follow-up is about, but does not answer it.
     pub topic: Vec<String>,
+    /// Names a follow-up asks about ("And China?"): a passage that does not mention them
+    /// does not answer it, however close it is to the topic.
+    pub must_mention: Vec<String>,
 }
 
 /// How much a topic word weighs beside a word of the follow-up itself.
@@ -392,15 +395,60 @@ impl Engine {
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.passage.cmp(&b.passage)));
         // The first hit that answers and holds what the question asks for leads, if one of
         // the best few does: "when" wants a time, "how many troops" a number of troops.
+        // The concepts that stand for each name a follow-up asks about ("China"): a hit must
+        // match one of each (by the word, a synonym or a typo's correction).
+        let named: Vec<Vec<usize>> = hints
+            .must_mention
+            .iter()
+            .map(|name| {
+                let words: Vec<String> = crate::analysis::words(name)
+                    .iter()
+                    .map(|t| t.text.to_lowercase())
+                    .collect();
+                query
+                    .concepts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| {
+                        crate::analysis::words(&c.surface)
+                            .iter()
+                            .any(|t| words.contains(&t.text.to_lowercase()))
+                    })
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .filter(|concepts: &Vec<usize>| !concepts.is_empty())
+            .collect();
         let holds = |hit: &Hit| {
             let passage = &self.knowledge.passages[hit.passage];
             let bytes = rank::window_bytes(passage, &hit.window);
             asks_for.found_in(&passage.text[bytes], question)
+                && named
+                    .iter()
+                    .all(|concepts| hit.matches.iter().any(|m| concepts.contains(&m.concept)))
+        };
+        // A follow-up ("What did he warn Trump about?") also answers when the excerpt holds
+        // what the message itself asks (its own words), in a passage on the topic, close
+        // enough in meaning: its topic words weigh less, so on the usual rule it would need
+        // more of them than an answer repeats.
+        let follow_up_answers = |h: &Hit| {
+            hints.focus.is_some()
+                && own_concepts > 0
+                && h.signals.semantic.is_none_or(|m| m >= rank::MEANING_FLOOR)
+                && (Some(h.passage) == hints.prior
+                    || rank::window_share(
+                        h,
+                        self.passage(h),
+                        &weights,
+                        own_concepts..weights.len(),
+                    ) > 0.0)
+                && rank::window_share(h, self.passage(h), &weights, 0..own_concepts)
+                    >= rank::MIN_COVERAGE
         };
         let leader = hits
             .iter()
             .take(TYPE_CHECKED)
-            .position(|h| h.answers() && holds(h));
+            .position(|h| (h.answers() || follow_up_answers(h)) && holds(h));
         let answered = leader.is_some();
         if let Some(i) = leader {
             let hit = hits.remove(i);

@@ -16,15 +16,21 @@
 //! update --handle--> reply, buttons, inline results                      telegram
 //! ```
 //!
+//! A conversation reads each message in the context of the last question before it goes
+//! down that path (`conversation`): "What did he call a dead end?" is searched with what
+//! the last question was about. The bot (`telegram`) and the terminal chat (`chat`) share it,
+//! and every text they show (`texts`).
+//!
 //! Around that path: `config` (settings from the environment, the redacted token), `logs`
 //! (tracing, with message text kept out), `cli`
-//! (the commands), `eval` (scoring a question set) and `bench` (measuring, and writing a
-//! synthetic corpus).
+//! (the commands), `eval` (scoring a question set or a conversation set) and `bench`
+//! (measuring, and writing a synthetic corpus).
 
 pub mod analysis;
 pub mod answer;
 pub mod answer_type;
 pub mod bench;
+pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod conversation;

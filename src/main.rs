@@ -36,6 +36,7 @@ fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => citebot::telegram::serve(config),
         Command::Ask(args) => cli::ask(&cli::engine(&config)?, &args),
+        Command::Chat(args) => citebot::chat::run(&cli::engine(&config)?, args.json),
         Command::Index => cli::index(&cli::engine(&config)?),
         Command::Eval(args) => cli::eval(&cli::engine(&config)?, &args),
         Command::Bench(args) => cli::bench(&config, &args, process_start),

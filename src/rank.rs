@@ -350,6 +350,31 @@ fn covered(matches: &[Match], weights: &[f32], within: impl Fn(&Match) -> bool) 
     best.iter().zip(weights).map(|(b, w)| b * w).sum()
 }
 
+/// The share of the weight of `concepts` that `hit`'s excerpt window covers: for a
+/// follow-up, how much of what the message itself asks the answer holds.
+pub fn window_share(
+    hit: &Hit,
+    passage: &Passage,
+    weights: &[f32],
+    concepts: Range<usize>,
+) -> f32 {
+    let bytes = window_bytes(passage, &hit.window);
+    let masked: Vec<f32> = weights
+        .iter()
+        .enumerate()
+        .map(|(i, w)| if concepts.contains(&i) { *w } else { 0.0 })
+        .collect();
+    let total: f32 = masked.iter().sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    covered(&hit.matches, &masked, |m| {
+        m.range
+            .as_ref()
+            .is_none_or(|r| r.start >= bytes.start && r.end <= bytes.end)
+    }) / total
+}
+
 /// What the ranking knows of one candidate before scoring it.
 pub struct Evidence<'a> {
     pub passage_id: usize,

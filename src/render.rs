@@ -70,6 +70,45 @@ pub fn html_to_plain(html: &str) -> String {
     out
 }
 
+/// Telegram HTML as a terminal shows it: bold and italics (ANSI escapes, or `*` and
+/// nothing with [`Style::Stars`]), a quote in curly quotes, a link's address after its
+/// text. For the terminal chat, which shows what the bot would send.
+pub fn html_to_terminal(html: &str, style: Style) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut href: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&html_to_plain(&rest[..i]));
+        rest = &rest[i..];
+        let Some(end) = rest.find('>') else {
+            break;
+        };
+        let tag = &rest[1..end];
+        rest = &rest[end + 1..];
+        let ansi = style == Style::Ansi;
+        match tag {
+            "b" => out.push_str(if ansi { "\x1b[1m" } else { "*" }),
+            "/b" => out.push_str(if ansi { "\x1b[22m" } else { "*" }),
+            "i" if ansi => out.push_str("\x1b[3m"),
+            "/i" if ansi => out.push_str("\x1b[23m"),
+            "blockquote" => out.push('“'),
+            "/blockquote" => out.push('”'),
+            "code" | "/code" => out.push('`'),
+            "/a" => {
+                if let Some(url) = href.pop() {
+                    out.push_str(&format!(" <{url}>"));
+                }
+            }
+            t if t.starts_with("a href=\"") => {
+                href.push(html_to_plain(t["a href=\"".len()..].trim_end_matches('"')));
+            }
+            _ => {}
+        }
+    }
+    out.push_str(&html_to_plain(rest));
+    out
+}
+
 /// The length Telegram counts: UTF-16 code units.
 pub fn utf16_len(s: &str) -> usize {
     s.encode_utf16().count()

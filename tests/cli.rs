@@ -202,6 +202,7 @@ fn serve_without_a_token_says_what_to_do() {
     let (_, err, code) = run(citebot().arg("serve"));
     assert_ne!(code, 0);
     assert!(err.contains("@BotFather") && err.contains(".env"), "{err}");
+    assert!(err.contains("-- chat"), "and how to try it now: {err}");
     let (_, err, code) = run(citebot().env("TELOXIDE_TOKEN", "not-a-token"));
     assert_ne!(code, 0);
     assert!(err.contains("does not look like a bot token"), "{err}");
@@ -291,4 +292,71 @@ fn two_processes_share_a_fresh_index_dir() {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["answers"][0]["passage"], 6, "{stderr}");
     }
+}
+
+#[test]
+fn chat_off_a_terminal_reads_a_conversation_per_blank_line_separated_block() {
+    let mut child = citebot()
+        .args(["chat", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            b"Who is Zamir Kabulov?\nWhat did he warn about?\n/more\n\nWhat did he warn about?\n/help\n",
+        )
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    assert_eq!(lines.len(), 4, "/help prints no JSON: {lines:?}");
+    assert_eq!(lines[0]["understood_as"], serde_json::Value::Null);
+    assert_eq!(lines[0]["answers"][0]["passage"], 4);
+    assert_eq!(
+        lines[1]["understood_as"],
+        "What did he warn about? (about Zamir Kabulov)"
+    );
+    assert_eq!(lines[1]["answers"][0]["passage"], 4);
+    assert_eq!(lines[2]["answers"][0]["rank"], 2, "/more: the next match");
+    assert_eq!(
+        lines[3]["understood_as"],
+        serde_json::Value::Null,
+        "an empty line started a new conversation"
+    );
+}
+
+/// The interactive chat, on a pseudo-terminal as a person would use it. (rexpect reads the
+/// output byte by byte as Latin-1, so only ASCII is looked for.)
+#[cfg(unix)]
+#[test]
+fn chat_on_a_terminal_renders_answers_and_quits() {
+    let mut cmd = citebot();
+    cmd.args(["chat"]).env("NO_COLOR", "1").env("TERM", "dumb");
+    let mut chat = rexpect::session::spawn_command(cmd, Some(60_000)).expect("a pty");
+    chat.exp_string("/quit").expect("the welcome names /quit");
+    chat.exp_string("you> ").expect("a prompt");
+    chat.send_line("Who is Zamir Kabulov?").unwrap();
+    chat.exp_string("*Kabulov*").expect("matched words highlighted");
+    chat.exp_string("Julia Gurganus, Foreign Affairs, 2 January 2018")
+        .expect("the citation");
+    chat.exp_string("/more: next match").expect("the buttons as commands");
+    chat.exp_string("you> ").unwrap();
+    chat.send_line("What did he warn about?").unwrap();
+    chat.exp_string("What did he warn about? (about Zamir Kabulov)")
+        .expect("how the follow-up was understood");
+    chat.exp_string("you> ").unwrap();
+    chat.send_line("/full").unwrap();
+    chat.exp_string("Special Representative").expect("the whole paragraph");
+    chat.exp_string("you> ").unwrap();
+    chat.send_line("/quit").unwrap();
+    chat.exp_eof().expect("/quit ends the chat");
 }

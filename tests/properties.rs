@@ -74,6 +74,11 @@ fn nasty_text() -> impl Strategy<Value = String> {
         Just("Kabulov's".to_string()),
         Just("U.S.".to_string()),
         Just("Mi-17".to_string()),
+        Just("Mi-17s,".to_string()),
+        Just("And".to_string()),
+        Just("he".to_string()),
+        Just("(about".to_string()),
+        Just("tell me more".to_string()),
         Just("مرحبا".to_string()),
         Just("שלום".to_string()),
         Just("e\u{301}\u{302}".to_string()),
@@ -136,6 +141,28 @@ proptest! {
         }
         prop_assert_eq!(render::html_to_plain(&render::escape(&text)), text);
     }
+
+    /// Any message, in the context of any earlier one, is understood, answered and shown
+    /// without a panic: the conversation slices strings by the words it finds.
+    #[test]
+    fn any_follow_up_in_any_context_gets_a_valid_reply(first in nasty_text(), then in nasty_text()) {
+        use citebot::conversation::{understand, Understood};
+        let context = Understood::standalone(&first).remember(None, Some(3));
+        let understood = understand(&then, context.as_ref());
+        let reply = citebot::answer::reply(engine(), &understood, 1).unwrap();
+        for a in &reply.answers {
+            for m in render::answer_html(a) {
+                prop_assert!(utf16_len(&m) <= MAX_MESSAGE_UTF16);
+            }
+        }
+        let next = understood.remember(context.as_ref(), reply.answers.first().map(|a| a.passage));
+        let _ = understand(&first, next.as_ref());
+        if let Some(line) = understood.understood_as() {
+            let _ = Understood::resolved(line, None);
+            let html = citebot::texts::understood(line);
+            prop_assert!(check_telegram_html(&html).is_ok(), "{}", html);
+        }
+    }
 }
 
 /// Without white space to cut at, an excerpt may keep one whole word past the limit.
@@ -180,4 +207,5 @@ fn the_checker_itself_rejects_bad_html() {
         "<blockquote>a &amp; <b>b</b></blockquote>\n— <a href=\"https://x/?a=1&amp;b\">T</a>",
     )
     .unwrap();
+
 }
