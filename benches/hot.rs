@@ -108,7 +108,7 @@ fn render(c: &mut Criterion) {
         b.iter(|| render::full_html(black_box(first)))
     });
     group.bench_function("reply plain, 3 answers", |b| {
-        b.iter(|| render::reply_plain(black_box(&reply), Style::Stars))
+        b.iter(|| render::reply_plain(black_box(&reply), &engine, Style::Stars))
     });
     group.finish();
 }

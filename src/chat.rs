@@ -16,7 +16,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use anyhow::Context as _;
 
 use crate::answer::{self, Reply};
-use crate::conversation::{understand, Context, Understood};
+use crate::conversation::{understand_with, Context, Understood};
 use crate::engine::Engine;
 use crate::render::{self, Style};
 use crate::texts;
@@ -76,9 +76,12 @@ impl<'a> Session<'a> {
     /// Handles one message: a command or a question.
     pub fn say(&mut self, message: &str) -> anyhow::Result<Said> {
         let message = message.trim();
-        let command = message
-            .strip_prefix('/')
-            .map(|c| c.split_whitespace().next().unwrap_or_default().to_lowercase());
+        let command = message.strip_prefix('/').map(|c| {
+            c.split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_lowercase()
+        });
         match command.as_deref() {
             Some("quit" | "exit" | "q") => Ok(Said::Quit),
             Some("new") => {
@@ -117,11 +120,10 @@ impl<'a> Session<'a> {
             },
             Some(_) => Ok(Said::Text(texts::UNKNOWN_COMMAND.into())),
             None => {
-                let (question, _) = crate::analysis::truncate_chars(
-                    message,
-                    crate::analysis::MAX_QUESTION_CHARS,
-                );
-                let understood = understand(question, self.context.as_ref());
+                let (question, _) =
+                    crate::analysis::truncate_chars(message, crate::analysis::MAX_QUESTION_CHARS);
+                let understood =
+                    understand_with(question, self.context.as_ref(), &self.engine.names);
                 let reply = answer::reply(self.engine, &understood, 1)?;
                 let passage = reply.answers.first().map(|a| a.passage);
                 self.context = understood.remember(self.context.as_ref(), passage);
@@ -297,7 +299,10 @@ mod tests {
         assert_eq!(label(&follow).as_deref(), Some("¶4"));
         let html = s.html(&follow);
         assert!(html[0].starts_with("↪ <i>What did he warn about? (about Zamir Kabulov)</i>"));
-        assert!(html.last().unwrap().contains("/more"), "the buttons as commands");
+        assert!(
+            html.last().unwrap().contains("/more"),
+            "the buttons as commands"
+        );
         let json = s.json(&follow).unwrap();
         assert_eq!(
             json["understood_as"],
@@ -308,7 +313,11 @@ mod tests {
         let more = s.say("/more").unwrap();
         assert!(matches!(more, Said::Answer { rank: 2, .. }));
         let full = s.say("/full").unwrap();
-        assert_eq!(label(&full), label(&more), "/full shows the answer shown last");
+        assert_eq!(
+            label(&full),
+            label(&more),
+            "/full shows the answer shown last"
+        );
 
         assert!(matches!(s.say("/new").unwrap(), Said::Text(_)));
         let alone = s.say("What did he warn about?").unwrap();
@@ -323,7 +332,15 @@ mod tests {
     fn commands_before_any_answer_and_odd_input_get_a_clear_answer() {
         let engine = engine();
         let mut s = Session::new(&engine);
-        for message in ["/more", "/full", "/frobnicate", "/", "field:value", "\"unbalanced", "😀"] {
+        for message in [
+            "/more",
+            "/full",
+            "/frobnicate",
+            "/",
+            "field:value",
+            "\"unbalanced",
+            "😀",
+        ] {
             let said = s.say(message).unwrap();
             assert!(!s.html(&said).is_empty(), "{message}");
         }

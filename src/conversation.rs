@@ -31,6 +31,37 @@ use crate::answer_type::AnswerType;
 use crate::engine::Hints;
 use crate::knowledge::Knowledge;
 
+/// The document's proper names, lower-cased: the words it writes capitalised inside a
+/// sentence and never in lower case. With them a message typed in lower case still names
+/// something: "what about syria?" asks about Syria.
+#[derive(Debug, Clone, Default)]
+pub struct Names(HashSet<String>);
+
+impl Names {
+    pub fn of(knowledge: &Knowledge) -> Names {
+        let mut capitalised = HashSet::new();
+        let mut lower = HashSet::new();
+        for passage in &knowledge.passages {
+            for sentence in &passage.sentences {
+                let text = &passage.text[sentence.clone()];
+                for (i, t) in analysis::words(text).iter().enumerate() {
+                    let w = Word::new(&t.text, t.offset_from, t.offset_to);
+                    if !w.capitalised {
+                        lower.insert(w.plain);
+                    } else if i > 0 && w.is_content() {
+                        capitalised.insert(w.plain);
+                    }
+                }
+            }
+        }
+        Names(capitalised.difference(&lower).cloned().collect())
+    }
+
+    fn contains(&self, plain: &str) -> bool {
+        self.0.contains(plain)
+    }
+}
+
 /// How many of the topic's words and names a follow-up carries: the most recent first.
 const TOPIC_WORDS: usize = 5;
 
@@ -115,7 +146,7 @@ impl Understood {
                     reading: Reading::WithTopic,
                     asks_for: Some(count_the_topic(AnswerType::of(own), &topic)),
                     prior,
-                    must_mention: own_names(own),
+                    must_mention: own_names(own, &Names::default()),
                     focus: Some(own.to_string()),
                     topic,
                 }
@@ -172,7 +203,7 @@ impl Understood {
                 // "Which helicopters?" moves the topic to helicopters; "Does it arm them?"
                 // says something of the topic, which stays what it was.
                 let mut words = if points_back(&message_words(&self.typed)) {
-                    names(&self.typed)
+                    names(&self.typed, &Names::default())
                         .into_iter()
                         .map(|r| self.typed[r].to_string())
                         .collect()
@@ -304,8 +335,14 @@ const MORE: &[&[&str]] = &[
     &["more", "details"],
 ];
 
-/// Reads `message` in `context` (none: a first question, or the last one expired).
+/// Reads `message` in `context` (none: a first question, or the last one expired), knowing
+/// names only by their capitals.
 pub fn understand(message: &str, context: Option<&Context>) -> Understood {
+    understand_with(message, context, &Names::default())
+}
+
+/// Reads `message` in `context`, knowing the document's `names` in any case.
+pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) -> Understood {
     let Some(context) = context else {
         return Understood::standalone(message);
     };
@@ -326,7 +363,7 @@ pub fn understand(message: &str, context: Option<&Context>) -> Understood {
         prior: context.passage,
         focus: Some(message.to_string()),
         topic: context.topic.clone(),
-        must_mention: own_names(message),
+        must_mention: own_names(message, known),
     };
 
     if MORE.contains(&plain.as_slice()) {
@@ -361,8 +398,8 @@ pub fn understand(message: &str, context: Option<&Context>) -> Understood {
             AnswerType::Any => context.asks_for.clone(),
             own => own,
         };
-        let new_name = names(message).into_iter().next();
-        let old_name = names(&context.question).into_iter().last();
+        let new_name = names(message, known).into_iter().next();
+        let old_name = names(&context.question, known).into_iter().last();
         if let (Some(new), Some(old)) = (new_name, old_name) {
             let question = format!(
                 "{}{}{}",
@@ -378,18 +415,25 @@ pub fn understand(message: &str, context: Option<&Context>) -> Understood {
                 prior: None,
                 focus: None,
                 topic: Vec::new(),
-                must_mention: own_names(message),
+                must_mention: own_names(message, known),
             };
         }
+        // "And his spokesperson?": whatever the ellipsis names, the answer must hold.
+        let named: Vec<String> = rest
+            .iter()
+            .filter(|w| w.is_content())
+            .map(|w| message[w.range.clone()].to_string())
+            .collect();
         return Understood {
             asks_for: Some(asks_for),
+            must_mention: named,
             ..with_topic()
         };
     }
 
     let points_back = points_back(rest);
     let own_words = rest.iter().filter(|w| w.is_content()).count();
-    let bare = own_words <= 1 && names(message).is_empty();
+    let bare = own_words <= 1 && names(message, known).is_empty();
     if points_back || bare {
         return with_topic();
     }
@@ -412,8 +456,8 @@ fn count_the_topic(asks_for: AnswerType, topic: &[String]) -> AnswerType {
 }
 
 /// The names `message` holds, as written.
-fn own_names(message: &str) -> Vec<String> {
-    names(message)
+fn own_names(message: &str, known: &Names) -> Vec<String> {
+    names(message, known)
         .into_iter()
         .map(|r| message[r].to_string())
         .collect()
@@ -478,11 +522,11 @@ fn message_words(text: &str) -> Vec<Word> {
 /// The names in `text` (byte ranges): runs of capitalised informative words, the first word
 /// of a sentence too ("Egypt?"), since a question's first word is a question word whenever
 /// it is not a name.
-fn names(text: &str) -> Vec<std::ops::Range<usize>> {
+fn names(text: &str, known: &Names) -> Vec<std::ops::Range<usize>> {
     let mut out: Vec<std::ops::Range<usize>> = Vec::new();
     let mut last_end: Option<usize> = None;
     for w in message_words(text) {
-        if w.capitalised && w.is_content() {
+        if (w.capitalised || known.contains(&w.plain)) && w.is_content() {
             // Tokens may overlap ("Mi-17s" is a word and its parts): only a gap of white
             // space joins two words into one name.
             let joined = last_end.is_some_and(|end| {
@@ -509,7 +553,7 @@ pub fn topic(question: &str) -> Vec<String> {
         Some((own, about)) => (own, about.trim_end_matches(')')),
         None => (question, ""),
     };
-    let names = names(own);
+    let names = names(own, &Names::default());
     let mut words: Vec<String> = names.iter().map(|r| own[r.clone()].to_string()).collect();
     for w in message_words(own) {
         let in_name = names
@@ -636,6 +680,27 @@ mod tests {
             assert_eq!(u.question, want);
             assert_eq!(u.prior, None, "a new name is looked for anywhere");
         }
+    }
+
+    #[test]
+    fn the_documents_names_are_names_in_lower_case_too() {
+        let knowledge =
+            Knowledge::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"))
+                .unwrap();
+        let known = Names::of(&knowledge);
+        assert!(known.contains("syria") && known.contains("kabulov"));
+        assert!(!known.contains("foreign"), "written in lower case too");
+        let c = after("What has Moscow been up to in Libya?", Some(5));
+        let u = understand_with("what about syria?", Some(&c), &known);
+        assert_eq!(u.question, "What has Moscow been up to in syria?");
+        assert_eq!(u.must_mention, ["syria"]);
+        let u = understand_with("and his spokesperson?", Some(&c), &known);
+        assert_eq!(u.reading, Reading::WithTopic);
+        assert_eq!(
+            u.must_mention,
+            ["spokesperson"],
+            "an ellipsis's words must be answered"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::analysis::{Analyzer, Query, SynonymError, Synonyms, Vocabulary};
 use crate::answer_type::AnswerType;
+use crate::conversation::Names;
 use crate::embed::{self, Model, SentenceVectors};
 use crate::index::{PassageIndex, SearchError};
 use crate::knowledge::{Knowledge, KnowledgeError, Passage, SYNONYMS_FILE};
@@ -129,6 +130,8 @@ pub struct Results {
 pub struct Engine {
     pub knowledge: Knowledge,
     pub synonyms: Synonyms,
+    /// The knowledge's proper names, for reading follow-ups typed in lower case.
+    pub names: Names,
     vocabulary: Arc<dyn Vocabulary + Send + Sync>,
     retrievers: Vec<Box<dyn Retriever>>,
     meaning: Option<MeaningLayer>,
@@ -194,6 +197,7 @@ impl Engine {
         }
         let knowledge_len = knowledge.passages.len();
         Engine {
+            names: Names::of(&knowledge),
             knowledge,
             synonyms,
             vocabulary,

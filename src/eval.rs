@@ -247,7 +247,7 @@ pub fn conversation_details(
     conversations: &[Conversation],
     gold: &HashMap<String, String>,
 ) -> anyhow::Result<Vec<serde_json::Value>> {
-    use crate::conversation::understand;
+    use crate::conversation::understand_with;
     let set = QuestionSet {
         questions: Vec::new(),
         gold: gold.clone(),
@@ -256,7 +256,7 @@ pub fn conversation_details(
     for c in conversations {
         let mut context = None;
         for turn in &c.turns {
-            let understood = understand(&turn.q, context.as_ref());
+            let understood = understand_with(&turn.q, context.as_ref(), &engine.names);
             let reply = answer::reply(engine, &understood, 3)?;
             let results = engine.search_with(&understood.question, &understood.hints(), 5)?;
             out.push(serde_json::json!({
@@ -367,7 +367,7 @@ pub fn evaluate_conversations(
     gold: &HashMap<String, String>,
     with_context: bool,
 ) -> anyhow::Result<ConversationReport> {
-    use crate::conversation::{understand, Understood};
+    use crate::conversation::{understand_with, Understood};
     let set = QuestionSet {
         questions: Vec::new(),
         gold: gold.clone(),
@@ -377,7 +377,7 @@ pub fn evaluate_conversations(
         let mut context = None;
         for (i, turn) in c.turns.iter().enumerate() {
             let understood = if with_context {
-                understand(&turn.q, context.as_ref())
+                understand_with(&turn.q, context.as_ref(), &engine.names)
             } else {
                 Understood::standalone(&turn.q)
             };

@@ -352,12 +352,7 @@ fn covered(matches: &[Match], weights: &[f32], within: impl Fn(&Match) -> bool) 
 
 /// The share of the weight of `concepts` that `hit`'s excerpt window covers: for a
 /// follow-up, how much of what the message itself asks the answer holds.
-pub fn window_share(
-    hit: &Hit,
-    passage: &Passage,
-    weights: &[f32],
-    concepts: Range<usize>,
-) -> f32 {
+pub fn window_share(hit: &Hit, passage: &Passage, weights: &[f32], concepts: Range<usize>) -> f32 {
     let bytes = window_bytes(passage, &hit.window);
     let masked: Vec<f32> = weights
         .iter()

@@ -345,17 +345,20 @@ fn chat_on_a_terminal_renders_answers_and_quits() {
     chat.exp_string("/quit").expect("the welcome names /quit");
     chat.exp_string("you> ").expect("a prompt");
     chat.send_line("Who is Zamir Kabulov?").unwrap();
-    chat.exp_string("*Kabulov*").expect("matched words highlighted");
+    chat.exp_string("*Kabulov*")
+        .expect("matched words highlighted");
     chat.exp_string("Julia Gurganus, Foreign Affairs, 2 January 2018")
         .expect("the citation");
-    chat.exp_string("/more: next match").expect("the buttons as commands");
+    chat.exp_string("/more: next match")
+        .expect("the buttons as commands");
     chat.exp_string("you> ").unwrap();
     chat.send_line("What did he warn about?").unwrap();
     chat.exp_string("What did he warn about? (about Zamir Kabulov)")
         .expect("how the follow-up was understood");
     chat.exp_string("you> ").unwrap();
     chat.send_line("/full").unwrap();
-    chat.exp_string("Special Representative").expect("the whole paragraph");
+    chat.exp_string("Special Representative")
+        .expect("the whole paragraph");
     chat.exp_string("you> ").unwrap();
     chat.send_line("/quit").unwrap();
     chat.exp_eof().expect("/quit ends the chat");

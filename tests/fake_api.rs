@@ -92,7 +92,7 @@ async fn a_question_gets_a_cited_html_reply_and_its_update_is_confirmed() {
             .iter()
             .map(|c| c["command"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["ask", "help", "about", "start"]);
+        assert_eq!(names, ["ask", "new", "help", "about", "start"]);
         assert!(
             api.confirmed() > update,
             "the bot confirmed update {update} before stopping (offset {})",
@@ -484,4 +484,42 @@ async fn a_sent_reply_carries_the_question_it_answers() {
     assert_eq!(result["reply_to_message"]["text"], "Who is Khalifa Haftar?");
     assert!(result["reply_to_message"]["reply_to_message"].is_null());
     bot.stop().await.unwrap();
+}
+
+/// A reply to an earlier answer is a follow-up of that answer even when the bot that sent
+/// it has restarted since (or is another replica): the answer itself carries the context.
+#[tokio::test]
+async fn a_reply_follow_up_is_understood_right_after_a_restart() {
+    timeout(LIMIT, async {
+        let api = FakeApi::start().await;
+        let bot = RunningBot::start(&api);
+        api.push_text(42, 77, "Who is Zamir Kabulov?");
+        let first = answers(&api, 42, 1).await.remove(0);
+        assert!(first.text().contains("¶4"), "{}", first.text());
+        bot.stop().await.unwrap();
+
+        // A new process: no conversation in memory.
+        let bot = RunningBot::start(&api);
+        let delivered = first
+            .result
+            .clone()
+            .expect("the answer as Telegram returned it");
+        let mut reply = fake::text_message(42, 80, "What did he warn about?");
+        reply["reply_to_message"] = delivered;
+        api.push("message", reply);
+        let answer = answers(&api, 42, 2).await.remove(1);
+        bot.stop().await.unwrap();
+
+        assert!(
+            answer
+                .text()
+                .starts_with("↪ <i>What did he warn about? (about Zamir Kabulov)</i>"),
+            "{}",
+            answer.text()
+        );
+        assert!(answer.text().contains("¶4"), "{}", answer.text());
+        assert_eq!(answer.reply_to(), Some(80));
+    })
+    .await
+    .expect("within the time limit");
 }

@@ -207,5 +207,4 @@ fn the_checker_itself_rejects_bad_html() {
         "<blockquote>a &amp; <b>b</b></blockquote>\n— <a href=\"https://x/?a=1&amp;b\">T</a>",
     )
     .unwrap();
-
 }

@@ -39,7 +39,7 @@ use super::contexts::{Contexts, Key, MAX_CONVERSATIONS};
 use super::flood::{FloodGate, Sender, Verdict};
 use super::send::{self, no_preview, Outgoing};
 use crate::answer::{self, Reply};
-use crate::conversation::{self, understand, Context, Understood};
+use crate::conversation::{self, understand_with, Context, Understood};
 use crate::engine::Engine;
 use crate::render;
 use crate::texts::{self, toast};
@@ -254,7 +254,7 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
             let key = conversation_key(&msg);
             let context = replied_context(&msg, &me, &ctx.engine)
                 .or_else(|| ctx.contexts.get(key, Instant::now()));
-            let understood = understand(question, context.as_ref());
+            let understood = understand_with(question, context.as_ref(), &ctx.engine.names);
             answer(
                 &bot,
                 &ctx,

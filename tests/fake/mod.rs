@@ -446,8 +446,25 @@ async fn handle(
                     inner.next_message_id += 1;
                     (inner.next_message_id, replied_message(&inner, &body))
                 };
-                let mut sent =
-                    bot_message(&body["chat_id"], id, body["text"].as_str().unwrap_or(""));
+                // As Telegram does: the text without tags, bold words as entities, and the
+                // buttons.
+                let html = body["text"].as_str().unwrap_or("");
+                let (text, bold) = match body["parse_mode"].as_str() {
+                    Some("HTML") => parse_html_entities(html).unwrap_or_default(),
+                    _ => (html.to_string(), Vec::new()),
+                };
+                let mut sent = bot_message(&body["chat_id"], id, &text);
+                if !bold.is_empty() {
+                    sent["entities"] = bold
+                        .iter()
+                        .map(|(offset, length)| {
+                            json!({"type": "bold", "offset": offset, "length": length})
+                        })
+                        .collect();
+                }
+                if body.get("reply_markup").is_some() {
+                    sent["reply_markup"] = body["reply_markup"].clone();
+                }
                 // As Telegram does: the message replied to, one level deep.
                 if let Some(mut original) = replied {
                     if let Some(o) = original.as_object_mut() {
@@ -591,6 +608,13 @@ fn check_html(body: &Value) -> Result<(), Fault> {
 
 /// The text of Telegram HTML, or why Telegram would refuse it.
 pub fn parse_html(html: &str) -> Result<String, String> {
+    parse_html_entities(html).map(|(text, _)| text)
+}
+
+/// The text of Telegram HTML and its bold entities (UTF-16 offset and length), as Telegram
+/// delivers a sent message back: no tags, the formatting in entities.
+pub fn parse_html_entities(html: &str) -> Result<(String, Vec<(usize, usize)>), String> {
+    let mut bold: Vec<(usize, usize)> = Vec::new();
     const TAGS: [&str; 15] = [
         "b",
         "strong",
@@ -617,14 +641,23 @@ pub fn parse_html(html: &str) -> Result<String, String> {
                 let end = rest.find('>').ok_or("unclosed start tag")?;
                 let tag = &rest[1..end];
                 rest = &rest[end + 1..];
+                let at = text.encode_utf16().count();
                 if let Some(name) = tag.strip_prefix('/') {
                     if open.pop().as_deref() != Some(name) {
                         return Err(format!("unmatched end tag \"{name}\""));
+                    }
+                    if name == "b" {
+                        if let Some(b) = bold.last_mut() {
+                            b.1 = at - b.0;
+                        }
                     }
                 } else {
                     let name = tag.split_whitespace().next().unwrap_or("");
                     if !TAGS.contains(&name) {
                         return Err(format!("unsupported start tag \"{name}\""));
+                    }
+                    if name == "b" {
+                        bold.push((at, 0));
                     }
                     open.push(name.to_string());
                 }
@@ -658,7 +691,7 @@ pub fn parse_html(html: &str) -> Result<String, String> {
         Some(name) => Err(format!(
             "can't find end tag corresponding to start tag \"{name}\""
         )),
-        None => Ok(text),
+        None => Ok((text, bold)),
     }
 }
 
