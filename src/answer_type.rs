@@ -429,9 +429,11 @@ impl AnswerType {
                 && capitalised(i + 1)
                 && new(i)
                 && new(i + 1)
-                && sentences[tokens[i].offset_to..tokens[i + 1].offset_from]
-                    .trim()
-                    .is_empty()
+                // Words can overlap ("U.S.-Russian" and its parts): only a gap of white
+                // space between two words makes them one name.
+                && sentences
+                    .get(tokens[i].offset_to..tokens[i + 1].offset_from)
+                    .is_some_and(|gap| gap.trim().is_empty())
         };
         match self {
             AnswerType::Any => true,
@@ -566,5 +568,19 @@ mod tests {
         assert!(said.found_in("Lavrov called the focus a “dead end”.", ""));
         assert!(said.found_in("In 2015, Kabulov explained that interests coincide.", ""));
         assert!(!said.found_in("Putin shakes hands with Ashraf Ghani in Ufa.", ""));
+    }
+
+    #[test]
+    fn words_that_overlap_their_parts_do_not_break_the_checks() {
+        let text = "Souring U.S.-Russian relations in the wake of Russia’s illegal annexation.";
+        for t in [
+            AnswerType::Person,
+            AnswerType::Place,
+            AnswerType::Date,
+            AnswerType::Number { counted: vec![] },
+        ] {
+            let _ = t.found_in(text, "who?");
+        }
+        assert!(AnswerType::Person.found_in("U.S.-Russian Zamir Kabulov spoke.", "who?"));
     }
 }
