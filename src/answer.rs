@@ -115,11 +115,37 @@ pub fn ask(engine: &Engine, question: &str, top: usize) -> Result<Reply, SearchE
 
 /// Answers a message of a conversation, as [`crate::conversation::understand`] read it.
 pub fn reply(engine: &Engine, understood: &Understood, top: usize) -> Result<Reply, SearchError> {
+    if understood.reading == Reading::More {
+        if let Some(reply) = more(engine, understood)? {
+            return Ok(reply);
+        }
+    }
     let results = engine.search_with(&understood.question, &understood.hints(), top.max(1))?;
     let mut reply = explain(engine, &understood.typed, &results, top);
     reply.understood_as = understood.understood_as().map(String::from);
     reply.more = understood.reading == Reading::More;
     Ok(reply)
+}
+
+/// "Tell me more": the passage of the last answer, whole, its words marked as for the last
+/// question. `None` when there was no last answer, or it is no longer in the knowledge.
+fn more(engine: &Engine, understood: &Understood) -> Result<Option<Reply>, SearchError> {
+    let Some(prior) = understood.prior else {
+        return Ok(None);
+    };
+    // The last answer's passage is among the best for its own question; 50 is plenty.
+    let results = engine.search_with(&understood.question, &understood.hints(), 50)?;
+    let Some(hit) = results.hits.iter().find(|h| h.passage == prior) else {
+        return Ok(None);
+    };
+    Ok(Some(Reply {
+        question: understood.typed.clone(),
+        answers: vec![answer(engine, hit, 1)],
+        empty_question: false,
+        truncated: false,
+        understood_as: understood.understood_as().map(String::from),
+        more: true,
+    }))
 }
 
 /// Turns search results into answers. There is an answer only when the best passage answers

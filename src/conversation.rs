@@ -62,6 +62,9 @@ impl Names {
     }
 }
 
+/// A question with this many informative words or fewer, and no name, is a follow-up.
+const BARE_WORDS: usize = 2;
+
 /// How many of the topic's words and names a follow-up carries: the most recent first.
 const TOPIC_WORDS: usize = 5;
 
@@ -296,9 +299,14 @@ const PRONOUNS: &[&str] = &[
     "themselves",
 ];
 
-/// Demonstratives, which point back when they stand for a noun ("who said that?") rather
-/// than introduce one ("this article").
+/// Demonstratives, which point back ("who said that?", "that cooperation"), except to the
+/// document itself ("this article").
 const DEMONSTRATIVES: &[&str] = &["this", "that", "these", "those"];
+
+/// What "this" may introduce without pointing back: the document being asked about.
+const DOCUMENT_WORDS: &[&str] = &[
+    "article", "piece", "text", "document", "essay", "paper", "story", "author", "writer",
+];
 
 /// Question words, and the verbs a yes/no question starts with: an ellipsis has none.
 const QUESTION_STARTS: &[&str] = &[
@@ -398,7 +406,15 @@ pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) 
             AnswerType::Any => context.asks_for.clone(),
             own => own,
         };
-        let new_name = names(message, known).into_iter().next();
+        // "And in Egypt?" swaps Egypt in; "what about the afghan officers" asks about the
+        // officers, with Afghanistan as the topic.
+        let new_names = names(message, known);
+        let only_names = rest.iter().filter(|w| w.is_content()).all(|w| {
+            new_names
+                .iter()
+                .any(|r| r.start <= w.range.start && w.range.end <= r.end)
+        });
+        let new_name = new_names.into_iter().next().filter(|_| only_names);
         let old_name = names(&context.question, known).into_iter().last();
         if let (Some(new), Some(old)) = (new_name, old_name) {
             let question = format!(
@@ -433,7 +449,8 @@ pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) 
 
     let points_back = points_back(rest);
     let own_words = rest.iter().filter(|w| w.is_content()).count();
-    let bare = own_words <= 1 && names(message, known).is_empty();
+    // "Which model?", "Who took part?": too few words of its own to stand alone.
+    let bare = own_words <= BARE_WORDS && names(message, known).is_empty();
     if points_back || bare {
         return with_topic();
     }
@@ -468,8 +485,9 @@ fn points_back(words: &[Word]) -> bool {
     words.iter().enumerate().any(|(i, w)| {
         let next = words.get(i + 1).map(|n| n.plain.as_str());
         PRONOUNS.contains(&w.plain.as_str())
+            // "Who said that?", "that cooperation": not "this article", the document itself.
             || (DEMONSTRATIVES.contains(&w.plain.as_str())
-                && next.is_none_or(analysis::is_stop_word))
+                && next.is_none_or(|n| !DOCUMENT_WORDS.contains(&n)))
             // "What is Trump planning to do there?", not "there are three".
             || (w.plain == "there"
                 && next.is_none_or(|n| !matches!(n, "is" | "are" | "was" | "were" | "be")))
@@ -519,14 +537,16 @@ fn message_words(text: &str) -> Vec<Word> {
         .collect()
 }
 
-/// The names in `text` (byte ranges): runs of capitalised informative words, the first word
-/// of a sentence too ("Egypt?"), since a question's first word is a question word whenever
-/// it is not a name.
+/// The names in `text` (byte ranges): runs of informative words that are capitalised or
+/// that the document knows as names.
 fn names(text: &str, known: &Names) -> Vec<std::ops::Range<usize>> {
     let mut out: Vec<std::ops::Range<usize>> = Vec::new();
     let mut last_end: Option<usize> = None;
-    for w in message_words(text) {
-        if (w.capitalised || known.contains(&w.plain)) && w.is_content() {
+    for (i, w) in message_words(text).into_iter().enumerate() {
+        // A message's first word is capitalised whatever it is ("Since when?"): there only
+        // the document's own names count.
+        let name_like = known.contains(&w.plain) || (w.capitalised && i > 0);
+        if name_like && w.is_content() {
             // Tokens may overlap ("Mi-17s" is a word and its parts): only a gap of white
             // space joins two words into one name.
             let joined = last_end.is_some_and(|end| {
