@@ -273,7 +273,7 @@ fn eval_conversations(engine: &Engine, args: &EvalArgs, text: &str) -> anyhow::R
     if let Some(split) = &args.split {
         conversations.retain(|c| c.split.as_deref() == Some(split));
     }
-    let gold = crate::eval::QuestionSet::load(std::path::Path::new("/dev/null"), &args.gold)?.gold;
+    let gold = crate::eval::load_gold(&args.gold)?;
     let mut out = std::io::stdout().lock();
     if args.details {
         for line in crate::eval::conversation_details(engine, &conversations, &gold)? {

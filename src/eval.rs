@@ -46,16 +46,7 @@ impl QuestionSet {
             .with_context(|| format!("{}: cannot be read", questions.display()))?;
         let questions_list =
             parse_questions(&text).with_context(|| format!("{}", questions.display()))?;
-        let raw: HashMap<String, serde_json::Value> = serde_json::from_str(
-            &std::fs::read_to_string(gold)
-                .with_context(|| format!("{}: cannot be read", gold.display()))?,
-        )
-        .with_context(|| format!("{}: not a JSON object", gold.display()))?;
-        let gold_map: HashMap<String, String> = raw
-            .into_iter()
-            .filter(|(k, _)| !k.starts_with('_'))
-            .filter_map(|(k, v)| v.as_str().map(|s| (k, normalize(s))))
-            .collect();
+        let gold_map = load_gold(gold)?;
         for q in &questions_list {
             for key in &q.gold {
                 if !gold_map.contains_key(key) {
@@ -73,6 +64,21 @@ impl QuestionSet {
             gold: gold_map,
         })
     }
+}
+
+/// Gold passages: a JSON object from each gold key to a snippet of its passage (keys that
+/// start with `_` are comments), the snippets normalised for comparing.
+pub fn load_gold(gold: &Path) -> anyhow::Result<HashMap<String, String>> {
+    let raw: HashMap<String, serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(gold)
+            .with_context(|| format!("{}: cannot be read", gold.display()))?,
+    )
+    .with_context(|| format!("{}: not a JSON object", gold.display()))?;
+    Ok(raw
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with('_'))
+        .filter_map(|(k, v)| v.as_str().map(|s| (k, normalize(s))))
+        .collect())
 }
 
 impl QuestionSet {

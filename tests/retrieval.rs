@@ -6,6 +6,10 @@
 //!   answer, written before the meaning layer was ranked on them, in two parts: `tune` (the
 //!   thresholds were chosen on it) and `held_out` (never tuned on; it only measures).
 //!
+//! - `conversations.jsonl` (48 conversations, `tune` and `held_out`) and
+//!   `conversations_more.jsonl` (40 more, written later, all tuned on): follow-up questions
+//!   read in the context of the ones before.
+//!
 //! Floors sit a little under what was measured (docs/retrieval.md has the figures), so a
 //! change that loses more than a question or two fails here.
 
@@ -165,4 +169,61 @@ fn answers_carry_both_signals() {
 
     let reply = citebot::ask(lexical(), "Who is Khalifa Haftar?", 1).unwrap();
     assert_eq!(reply.answers[0].signals.semantic, None);
+}
+
+/// Scores the conversations of `file` (one split, when given), with and without context.
+fn conversations(
+    file: &str,
+    split: Option<&str>,
+) -> (
+    citebot::eval::ConversationReport,
+    citebot::eval::ConversationReport,
+) {
+    let data = root().join("tests/data");
+    let text = std::fs::read_to_string(data.join(file)).unwrap();
+    let mut set = citebot::eval::parse_conversations(&text).unwrap();
+    if let Some(split) = split {
+        set.retain(|c| c.split.as_deref() == Some(split));
+    }
+    let gold = citebot::eval::load_gold(&data.join("passages.json")).unwrap();
+    let run = |with_context| {
+        let report =
+            citebot::eval::evaluate_conversations(semantic(), &set, &gold, with_context).unwrap();
+        println!(
+            "{file} {split:?} context={with_context}\n{}",
+            report.render()
+        );
+        report
+    };
+    (run(true), run(false))
+}
+
+#[test]
+fn follow_ups_are_understood_in_context() {
+    for (file, split, floor, unanswerable_refused) in [
+        ("conversations.jsonl", Some("held_out"), 0.72, 0.5),
+        ("conversations.jsonl", Some("tune"), 0.72, 0.6),
+        ("conversations_more.jsonl", None, 0.6, 0.6),
+    ] {
+        let (context, alone) = conversations(file, split);
+        let follow = &context.follow_ups;
+        assert!(follow.in_scope >= 25, "{file} {split:?}: a real sample");
+        assert!(
+            follow.hit_at_1() >= floor,
+            "{file} {split:?}: follow-ups hit@1 {:.3}",
+            follow.hit_at_1()
+        );
+        assert!(
+            follow.hit_at_1() >= alone.follow_ups.hit_at_1() + 0.25,
+            "{file} {split:?}: context must be what answers follow-ups"
+        );
+        assert!(
+            follow.rejection_rate() >= unanswerable_refused,
+            "{file} {split:?}: follow-ups the article does not answer, refused {:.3}",
+            follow.rejection_rate()
+        );
+        // A first turn has no context: it is answered exactly as `ask` answers it.
+        assert_eq!(context.first.hit1, alone.first.hit1, "{file} {split:?}");
+        assert_eq!(context.first.in_scope, alone.first.in_scope);
+    }
 }
