@@ -450,7 +450,12 @@ pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) 
     let points_back = points_back(rest);
     let own_words = rest.iter().filter(|w| w.is_content()).count();
     // "Which model?", "Who took part?": too few words of its own to stand alone.
-    let bare = own_words <= BARE_WORDS && names(message, known).is_empty();
+    // A question about the document itself ("What's the title of this article?") stands
+    // alone however short.
+    let about_the_document = rest
+        .iter()
+        .any(|w| DOCUMENT_WORDS.contains(&w.plain.as_str()));
+    let bare = own_words <= BARE_WORDS && names(message, known).is_empty() && !about_the_document;
     if points_back || bare {
         return with_topic();
     }
