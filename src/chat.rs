@@ -152,7 +152,7 @@ impl<'a> Session<'a> {
                 let mut messages = match answer {
                     Some(a) if reply.more && *rank == 1 => render::full_html(a),
                     Some(a) => render::answer_html(a),
-                    None if *rank == 1 => vec![texts::no_answer(reply, self.engine)],
+                    None if *rank == 1 => vec![texts::no_answer(reply, self.engine, true)],
                     None => vec![texts::NO_MORE_MATCHES.to_string()],
                 };
                 let mut above = Vec::new();

@@ -62,8 +62,10 @@ impl Names {
     }
 }
 
-/// A question with this many informative words or fewer, and no name, is a follow-up.
-const BARE_WORDS: usize = 2;
+/// A question with this many informative words or fewer, and no name, is a follow-up. Not
+/// two: "What's the weather like tomorrow?" would then be read as a follow-up, and the last
+/// paragraph, which happens to say "weather", would answer it.
+const BARE_WORDS: usize = 1;
 
 /// How many of the topic's words and names a follow-up carries: the most recent first.
 const TOPIC_WORDS: usize = 5;
@@ -449,7 +451,7 @@ pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) 
 
     let points_back = points_back(rest);
     let own_words = rest.iter().filter(|w| w.is_content()).count();
-    // "Which model?", "Who took part?": too few words of its own to stand alone.
+    // "Which model?", "Why?": too few words of its own to stand alone.
     // A question about the document itself ("What's the title of this article?") stands
     // alone however short.
     let about_the_document = rest

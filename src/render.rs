@@ -189,7 +189,7 @@ pub fn reply_plain(reply: &Reply, engine: &Engine, style: Style) -> String {
         out.push_str("\n\n");
     }
     if reply.answers.is_empty() {
-        out.push_str(&html_to_plain(&texts::no_answer(reply, engine)));
+        out.push_str(&html_to_plain(&texts::no_answer(reply, engine, false)));
         return out;
     }
     let several = reply.answers.len() > 1;

@@ -85,8 +85,9 @@ pub fn about(engine: &Engine) -> String {
     s
 }
 
-/// When nothing answers: say so, and never guess.
-pub fn no_answer(reply: &Reply, engine: &Engine) -> String {
+/// When nothing answers: say so, and never guess. `chat`: in the bot or the terminal chat,
+/// where /help exists.
+pub fn no_answer(reply: &Reply, engine: &Engine, chat: bool) -> String {
     if reply.empty_question {
         return "That has no words I can search for. Ask about something in the article, e.g. \
                 <i>Who is Khalifa Haftar?</i>"
@@ -96,9 +97,10 @@ pub fn no_answer(reply: &Reply, engine: &Engine) -> String {
         [d] => format!("“{}”", escape(&d.meta.title)),
         docs => format!("the {} documents I know", docs.len()),
     };
+    let help = if chat { " /help has tips." } else { "" };
     format!(
         "I couldn't find an answer to that in {titles}, so I won't guess.\n\
-         Try other words, or a question about what the article discusses. /help has tips."
+         Try other words, or a question about what the article discusses.{help}"
     )
 }
 

@@ -114,7 +114,11 @@ fn out_of_scope_questions_get_no_answer() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["answers"], serde_json::json!([]));
     let (out, _, _) = run(citebot().args(["ask", "What is the capital of France?"]));
-    assert!(out.starts_with("No answer"), "{out}");
+    assert!(out.starts_with("I couldn't find an answer"), "{out}");
+    assert!(
+        !out.contains("/help"),
+        "no bot commands on the command line: {out}"
+    );
 }
 
 #[test]

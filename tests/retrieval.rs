@@ -201,9 +201,9 @@ fn conversations(
 #[test]
 fn follow_ups_are_understood_in_context() {
     for (file, split, floor, unanswerable_refused) in [
-        ("conversations.jsonl", Some("held_out"), 0.72, 0.5),
+        ("conversations.jsonl", Some("held_out"), 0.65, 0.6),
         ("conversations.jsonl", Some("tune"), 0.72, 0.6),
-        ("conversations_more.jsonl", None, 0.6, 0.6),
+        ("conversations_more.jsonl", None, 0.58, 0.64),
     ] {
         let (context, alone) = conversations(file, split);
         let follow = &context.follow_ups;
@@ -226,4 +226,44 @@ fn follow_ups_are_understood_in_context() {
         assert_eq!(context.first.hit1, alone.first.hit1, "{file} {split:?}");
         assert_eq!(context.first.in_scope, alone.first.in_scope);
     }
+}
+
+/// Context adds words to search with, never a reason to answer: a question about something
+/// else entirely is refused whatever was asked before it.
+#[test]
+fn off_topic_questions_stay_refused_after_any_question() {
+    use citebot::conversation::{understand_with, Understood};
+    let data = root().join("tests/data");
+    let paraphrases =
+        QuestionSet::load(&data.join("paraphrases.jsonl"), &data.join("passages.json")).unwrap();
+    let public =
+        QuestionSet::load(&data.join("questions.jsonl"), &data.join("passages.json")).unwrap();
+    let off_topic: Vec<&str> = paraphrases
+        .questions
+        .iter()
+        .filter(|q| q.kind.as_deref() == Some("off_topic"))
+        .chain(public.questions.iter().filter(|q| q.gold.is_empty()))
+        .map(|q| q.q.as_str())
+        .collect();
+    assert!(off_topic.len() >= 25);
+    let engine = semantic();
+    let mut answered = Vec::new();
+    for first in public
+        .questions
+        .iter()
+        .filter(|q| !q.gold.is_empty())
+        .step_by(3)
+    {
+        let before = Understood::standalone(&first.q);
+        let reply = citebot::answer::reply(engine, &before, 1).unwrap();
+        let context = before.remember(None, reply.answers.first().map(|a| a.passage));
+        for q in &off_topic {
+            let understood = understand_with(q, context.as_ref(), &engine.names);
+            let reply = citebot::answer::reply(engine, &understood, 1).unwrap();
+            if !reply.answers.is_empty() {
+                answered.push(format!("{:?} after {:?}", q, first.q));
+            }
+        }
+    }
+    assert!(answered.is_empty(), "answered: {answered:#?}");
 }

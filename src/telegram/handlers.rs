@@ -372,7 +372,7 @@ async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> Result<(), HandlerErr
     let mut messages = match answer {
         Some(a) if reply.more && rank == 1 => render::full_html(a),
         Some(a) => render::answer_html(a),
-        None if rank == 1 => vec![texts::no_answer(&reply, &ctx.engine)],
+        None if rank == 1 => vec![texts::no_answer(&reply, &ctx.engine, true)],
         None => vec![texts::NO_MORE_MATCHES.to_string()],
     };
     if let Some(first) = messages.first_mut() {
