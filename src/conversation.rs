@@ -547,12 +547,16 @@ fn message_words(text: &str) -> Vec<Word> {
 /// The names in `text` (byte ranges): runs of informative words that are capitalised or
 /// that the document knows as names.
 fn names(text: &str, known: &Names) -> Vec<std::ops::Range<usize>> {
+    names_from(text, known, 1)
+}
+
+/// [`names`], with capitalised words counting from word `first_capital` on: a message's first
+/// word is capitalised whatever it is ("Since when?"), a list of words' is not.
+fn names_from(text: &str, known: &Names, first_capital: usize) -> Vec<std::ops::Range<usize>> {
     let mut out: Vec<std::ops::Range<usize>> = Vec::new();
     let mut last_end: Option<usize> = None;
     for (i, w) in message_words(text).into_iter().enumerate() {
-        // A message's first word is capitalised whatever it is ("Since when?"): there only
-        // the document's own names count.
-        let name_like = known.contains(&w.plain) || (w.capitalised && i > 0);
+        let name_like = known.contains(&w.plain) || (w.capitalised && i >= first_capital);
         if name_like && w.is_content() {
             // Tokens may overlap ("Mi-17s" is a word and its parts): only a gap of white
             // space joins two words into one name.
@@ -580,7 +584,9 @@ pub fn topic(question: &str) -> Vec<String> {
         Some((own, about)) => (own, about.trim_end_matches(')')),
         None => (question, ""),
     };
-    let names = names(own, &Names::default());
+    // The topic is kept from questions and from the words an answer marks ("Zamir
+    // Kabulov"), whose first word may well be a name.
+    let names = names_from(own, &Names::default(), 0);
     let mut words: Vec<String> = names.iter().map(|r| own[r.clone()].to_string()).collect();
     for w in message_words(own) {
         let in_name = names
