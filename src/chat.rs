@@ -192,28 +192,20 @@ impl<'a> Session<'a> {
     }
 }
 
-/// `citebot chat`: interactive on a terminal, one message per line otherwise.
-pub fn run(engine: &Engine, json: bool) -> anyhow::Result<()> {
+/// `citebot chat`: interactive on a terminal, one message per line otherwise; `color` says
+/// how matched words look.
+pub fn run(engine: &Engine, json: bool, color: crate::cli::Color) -> anyhow::Result<()> {
     if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() && !json {
-        interactive(engine)
+        interactive(engine, color.style())
     } else {
-        lines(engine, json)
+        lines(engine, json, color.style())
     }
 }
 
-/// Whether the terminal may show colours and bold: not with `NO_COLOR` set.
-fn style() -> Style {
-    match std::env::var_os("NO_COLOR") {
-        Some(v) if !v.is_empty() => Style::Stars,
-        _ => Style::Ansi,
-    }
-}
-
-fn interactive(engine: &Engine) -> anyhow::Result<()> {
+fn interactive(engine: &Engine, style: Style) -> anyhow::Result<()> {
     use rustyline::error::ReadlineError;
     let mut editor = rustyline::DefaultEditor::new().context("opening the terminal")?;
     let mut session = Session::new(engine);
-    let style = style();
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}\n", texts::terminal::WELCOME)?;
     loop {
@@ -240,7 +232,7 @@ fn interactive(engine: &Engine) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn lines(engine: &Engine, json: bool) -> anyhow::Result<()> {
+fn lines(engine: &Engine, json: bool, style: Style) -> anyhow::Result<()> {
     let mut session = Session::new(engine);
     let mut out = std::io::stdout().lock();
     for line in std::io::stdin().lock().lines() {
@@ -259,7 +251,7 @@ fn lines(engine: &Engine, json: bool) -> anyhow::Result<()> {
             }
         } else {
             for html in session.html(&said) {
-                writeln!(out, "{}", render::html_to_terminal(&html, Style::Stars))?;
+                writeln!(out, "{}", render::html_to_terminal(&html, style))?;
             }
             writeln!(out)?;
         }
@@ -308,7 +300,7 @@ mod tests {
             json["understood_as"],
             "What did he warn about? (about Zamir Kabulov)"
         );
-        assert_eq!(json["answers"][0]["passage"], 4);
+        assert_eq!(json["answers"][0]["passage"], "¶4");
 
         let more = s.say("/more").unwrap();
         assert!(matches!(more, Said::Answer { rank: 2, .. }));

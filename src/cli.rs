@@ -30,6 +30,10 @@ pub struct Cli {
     /// The sentence model's folder [env: EMBEDDING_MODEL; default: models/all-minilm-l6-v2].
     #[arg(long, global = true, value_name = "DIR")]
     pub model: Option<PathBuf>,
+    /// Bold matched words in the terminal: auto (on a terminal, unless NO_COLOR is set),
+    /// always or never.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -55,6 +59,27 @@ pub enum Command {
         #[command(subcommand)]
         action: WebhookAction,
     },
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    /// How marked words look on standard output.
+    pub fn style(self) -> Style {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        match self {
+            Color::Always => Style::Ansi,
+            Color::Never => Style::Stars,
+            Color::Auto if std::io::stdout().is_terminal() && !no_color => Style::Ansi,
+            Color::Auto => Style::Stars,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,10 +111,12 @@ pub struct BenchArgs {
 
 #[derive(Debug, Args)]
 pub struct AskArgs {
-    /// The question. Without it, questions are read from standard input, one per line, and
-    /// answered as JSON lines.
-    pub question: Option<String>,
-    /// Show up to N passages.
+    /// The question, quoted or not (`citebot ask Kabulov withdrawal`). Without it, questions
+    /// are read from standard input, one per line, and answered as JSON lines; on a terminal
+    /// the chat opens instead.
+    #[arg(num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true)]
+    pub question: Vec<String>,
+    /// Show up to N passages, from 1 to 50.
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=50))]
     pub top: u16,
     /// Print one JSON object instead of text.
@@ -143,36 +170,87 @@ pub fn engine(config: &Config) -> anyhow::Result<Engine> {
     Ok(Engine::load(&config.engine_options())?)
 }
 
+/// Lines longer than this are refused whole (with an error line) rather than read and cut.
+const MAX_LINE_BYTES: usize = 64 * 1024;
+
 /// `citebot ask`.
-pub fn ask(engine: &Engine, args: &AskArgs) -> anyhow::Result<()> {
+pub fn ask(engine: &Engine, config: &Config, args: &AskArgs, color: Color) -> anyhow::Result<()> {
     let top = usize::from(args.top);
+    let limit = config.max_question_chars;
     let mut out = std::io::stdout().lock();
-    match &args.question {
-        Some(q) => {
-            let reply = answer::ask(engine, q, top)?;
-            if args.json {
-                writeln!(out, "{}", reply_json(&reply))?;
-            } else {
-                let style = if std::io::stdout().is_terminal() {
-                    Style::Ansi
-                } else {
-                    Style::Stars
-                };
-                writeln!(out, "{}", render::reply_plain(&reply, engine, style))?;
-            }
+    if !args.question.is_empty() {
+        let question = args.question.join(" ");
+        let reply = ask_cut(engine, &question, limit, top)?;
+        if args.json {
+            writeln!(out, "{}", reply_json(&reply))?;
+        } else {
+            writeln!(
+                out,
+                "{}",
+                render::reply_plain(&reply, engine, color.style())
+            )?;
         }
-        None => {
-            for line in std::io::stdin().lock().lines() {
-                let line = line.context("reading questions from standard input")?;
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let reply = answer::ask(engine, &line, top)?;
-                writeln!(out, "{}", reply_json(&reply))?;
-            }
+        return Ok(());
+    }
+    if std::io::stdin().is_terminal() {
+        // Nobody types JSON lines by hand: a person gets the chat.
+        drop(out);
+        return crate::chat::run(engine, args.json, color);
+    }
+    let mut stdin = std::io::stdin().lock();
+    let mut line = Vec::new();
+    let mut number = 0;
+    loop {
+        line.clear();
+        if stdin
+            .read_until(b'\n', &mut line)
+            .context("reading questions from standard input")?
+            == 0
+        {
+            break;
         }
+        number += 1;
+        let value = match batch_line(engine, &line, limit, top) {
+            Ok(Some(reply)) => reply_json(&reply),
+            Ok(None) => continue,
+            Err(why) => json!({ "line": number, "error": why }),
+        };
+        writeln!(out, "{value}")?;
     }
     Ok(())
+}
+
+/// One line of a batch: a reply, nothing (a blank line), or why the line was refused.
+fn batch_line(
+    engine: &Engine,
+    line: &[u8],
+    limit: usize,
+    top: usize,
+) -> Result<Option<Reply>, String> {
+    if line.len() > MAX_LINE_BYTES {
+        return Err(format!("the line is over {MAX_LINE_BYTES} bytes"));
+    }
+    let text = std::str::from_utf8(line).map_err(|_| "the line is not UTF-8".to_string())?;
+    let text = text.trim_end_matches(['\n', '\r']);
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    ask_cut(engine, text, limit, top)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// Asks `question` cut to `limit` characters (`MAX_QUESTION_CHARS`); the reply says if it was.
+fn ask_cut(
+    engine: &Engine,
+    question: &str,
+    limit: usize,
+    top: usize,
+) -> Result<Reply, crate::index::SearchError> {
+    let (question, cut) = crate::analysis::truncate_chars(question, limit);
+    let mut reply = answer::ask(engine, question, top)?;
+    reply.truncated |= cut;
+    Ok(reply)
 }
 
 /// A reply as the JSON object `ask --json` prints.
@@ -181,20 +259,16 @@ pub fn reply_json(reply: &Reply) -> serde_json::Value {
         .answers
         .iter()
         .map(|a| {
-            let passage = match a.kind {
-                PassageKind::Paragraph => json!(a.number),
-                _ => json!(a.citation.label),
-            };
             json!({
                 "rank": a.rank,
                 "doc": a.doc,
                 "title": a.citation.title,
-                "passage": passage,
+                "passage": a.citation.label,
                 "kind": a.kind.as_str(),
-                "score": round3(a.score),
+                "score": round4(a.score),
                 "signals": {
-                    "lexical": round3(a.signals.lexical),
-                    "semantic": a.signals.semantic.map(round3),
+                    "lexical": round4(a.signals.lexical),
+                    "semantic": a.signals.semantic.map(round4),
                 },
                 "text": a.full.text,
                 "excerpt": a.excerpt.text,
@@ -204,11 +278,12 @@ pub fn reply_json(reply: &Reply) -> serde_json::Value {
             })
         })
         .collect();
-    json!({ "question": reply.question, "answers": answers })
+    json!({ "question": reply.question, "truncated": reply.truncated, "answers": answers })
 }
 
-fn round3(x: f32) -> f64 {
-    (f64::from(x) * 1000.0).round() / 1000.0
+/// Scores to 4 digits: enough to compare, no float noise.
+fn round4(x: f32) -> f64 {
+    (f64::from(x) * 10_000.0).round() / 10_000.0
 }
 
 /// `citebot index`.
@@ -224,23 +299,32 @@ pub fn index(engine: &Engine) -> anyhow::Result<()> {
         };
         writeln!(
             out,
-            "{}: “{}” — {} paragraphs, {} captions, {} author notes, {} about",
+            "{}: “{}” — {}, {}, {}, {}",
             doc.path.display(),
             doc.meta.title,
-            count(PassageKind::Paragraph),
-            count(PassageKind::Caption),
-            count(PassageKind::AuthorNote),
-            count(PassageKind::About),
+            plural(count(PassageKind::Paragraph), "paragraph", "paragraphs"),
+            plural(count(PassageKind::Caption), "caption", "captions"),
+            plural(
+                count(PassageKind::AuthorNote),
+                "author note",
+                "author notes"
+            ),
+            plural(count(PassageKind::About), "note about it", "notes about it"),
         )?;
     }
     writeln!(
         out,
-        "{} documents, {} passages indexed, {} synonym entries",
-        k.documents.len(),
-        k.passages.len(),
-        engine.synonyms.len()
+        "{}, {} indexed, {}",
+        plural(k.documents.len(), "document", "documents"),
+        plural(k.passages.len(), "passage", "passages"),
+        plural(engine.synonyms.len(), "synonym entry", "synonym entries"),
     )?;
     Ok(())
+}
+
+/// "1 paragraph", "2 paragraphs".
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `citebot eval`.

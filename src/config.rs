@@ -48,7 +48,7 @@ impl fmt::Display for Token {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error(
         "TELOXIDE_TOKEN is not set. Talk to @BotFather in Telegram to create a bot and get its \
@@ -95,6 +95,8 @@ pub struct Config {
     pub max_question_chars: usize,
     /// `CONTEXT_TTL`: how long a chat's conversation is remembered after its last question.
     pub context_ttl: std::time::Duration,
+    /// The first of the bot's own settings that is invalid: it stops `serve`, not `ask`.
+    bot_problem: Option<ConfigError>,
     /// When set, only these chats are answered.
     pub allowed_chats: Option<HashSet<i64>>,
     /// `SEMANTIC`: match questions by meaning as well as by words (on by default).
@@ -105,6 +107,27 @@ pub struct Config {
     pub cache_dir: Option<PathBuf>,
     /// `MAX_DOCUMENT_MB`: larger documents are refused, naming the file.
     pub max_document_mb: u64,
+}
+
+/// The settings only the bot reads.
+struct BotSettings {
+    api_url: Option<url::Url>,
+    webhook: Option<Webhook>,
+    flood_limit: u32,
+    allowed_chats: Option<HashSet<i64>>,
+    context_ttl: std::time::Duration,
+}
+
+impl Default for BotSettings {
+    fn default() -> Self {
+        BotSettings {
+            api_url: None,
+            webhook: None,
+            flood_limit: 20,
+            allowed_chats: None,
+            context_ttl: DEFAULT_CONTEXT_TTL,
+        }
+    }
 }
 
 /// How long a conversation is remembered by default: 15 minutes of silence.
@@ -129,6 +152,15 @@ pub fn parse_duration(v: &str) -> Option<std::time::Duration> {
 }
 
 impl Config {
+    /// Whether the bot's own settings (webhook, flood limit, allowed chats, context TTL,
+    /// API URL) are valid: checked when the bot starts, not by the other commands.
+    pub fn check_bot(&self) -> Result<(), ConfigError> {
+        match &self.bot_problem {
+            Some(problem) => Err(problem.clone()),
+            None => Ok(()),
+        }
+    }
+
     /// The bot token, checked: set, and shaped like a token.
     pub fn token(&self) -> Result<Token, ConfigError> {
         let raw = self.token.as_ref().ok_or(ConfigError::MissingToken)?;
@@ -162,54 +194,79 @@ impl Config {
                     .ok_or_else(|| invalid(name, &v, &"expected a whole number above 0"))
             })
         };
-        let webhook = match parse_url("WEBHOOK_URL")? {
-            None => None,
-            Some(url) => {
-                let listen = var("WEBHOOK_LISTEN").unwrap_or_else(|| "0.0.0.0:8443".into());
-                let listen = listen
-                    .trim()
-                    .parse()
-                    .map_err(|e| invalid("WEBHOOK_LISTEN", &listen, &e))?;
-                let secret = var("WEBHOOK_SECRET");
-                if let Some(s) = &secret {
-                    // Telegram's rule for secret_token: 1-256 of A-Z, a-z, 0-9, _ and -.
-                    let ok = s.len() <= 256
-                        && s.bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-                    if !ok {
-                        return Err(invalid(
-                            "WEBHOOK_SECRET",
-                            "<hidden>",
-                            &"use 1-256 characters of A-Z, a-z, 0-9, _ and -",
-                        ));
+        // The bot's own settings stop only the bot: `citebot ask` works whatever
+        // FLOOD_LIMIT holds, and `serve` reports the problem (`Config::check_bot`).
+        let bot = || -> Result<BotSettings, ConfigError> {
+            let webhook = match parse_url("WEBHOOK_URL")? {
+                None => None,
+                Some(url) => {
+                    let listen = var("WEBHOOK_LISTEN").unwrap_or_else(|| "0.0.0.0:8443".into());
+                    let listen = listen
+                        .trim()
+                        .parse()
+                        .map_err(|e| invalid("WEBHOOK_LISTEN", &listen, &e))?;
+                    let secret = var("WEBHOOK_SECRET");
+                    if let Some(s) = &secret {
+                        // Telegram's rule for secret_token: 1-256 of A-Z, a-z, 0-9, _ and -.
+                        let ok = s.len() <= 256
+                            && s.bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                        if !ok {
+                            return Err(invalid(
+                                "WEBHOOK_SECRET",
+                                "<hidden>",
+                                &"use 1-256 characters of A-Z, a-z, 0-9, _ and -",
+                            ));
+                        }
                     }
-                }
-                Some(Webhook {
-                    url,
-                    listen,
-                    secret,
-                })
-            }
-        };
-        let allowed_chats = var("ALLOWED_CHATS")
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(|s| {
-                        s.parse::<i64>()
-                            .map_err(|e| invalid("ALLOWED_CHATS", &v, &e))
+                    Some(Webhook {
+                        url,
+                        listen,
+                        secret,
                     })
-                    .collect::<Result<HashSet<i64>, _>>()
+                }
+            };
+            let allowed_chats = var("ALLOWED_CHATS")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(|s| {
+                            s.parse::<i64>()
+                                .map_err(|e| invalid("ALLOWED_CHATS", &v, &e))
+                        })
+                        .collect::<Result<HashSet<i64>, _>>()
+                })
+                .transpose()?;
+            Ok(BotSettings {
+                api_url: parse_url("TELOXIDE_API_URL")?,
+                webhook,
+                flood_limit: parse_num("FLOOD_LIMIT", 20)? as u32,
+                allowed_chats,
+                context_ttl: match var("CONTEXT_TTL") {
+                    None => DEFAULT_CONTEXT_TTL,
+                    Some(v) => parse_duration(&v).ok_or_else(|| {
+                        invalid(
+                            "CONTEXT_TTL",
+                            &v,
+                            &"expected a duration such as 900, 900s, 15m or 1h",
+                        )
+                    })?,
+                },
             })
-            .transpose()?;
+        };
+        let (bot, bot_problem) = match bot() {
+            Ok(settings) => (settings, None),
+            Err(e) => (BotSettings::default(), Some(e)),
+        };
         Ok(Config {
             knowledge_dir: var("KNOWLEDGE_DIR").map_or_else(|| "knowledge".into(), PathBuf::from),
             index_dir: var("INDEX_DIR").map(PathBuf::from),
             token: var("TELOXIDE_TOKEN").map(|t| Token(t.trim().to_string())),
-            api_url: parse_url("TELOXIDE_API_URL")?,
-            webhook,
-            flood_limit: parse_num("FLOOD_LIMIT", 20)? as u32,
+            api_url: bot.api_url,
+            webhook: bot.webhook,
+            flood_limit: bot.flood_limit,
+            bot_problem,
             max_question_chars: match parse_num("MAX_QUESTION_CHARS", MAX_QUESTION_CHARS as u64)? {
                 n if n as usize <= MAX_QUESTION_CHARS => n as usize,
                 _ => {
@@ -222,17 +279,8 @@ impl Config {
                     ))
                 }
             },
-            context_ttl: match var("CONTEXT_TTL") {
-                None => DEFAULT_CONTEXT_TTL,
-                Some(v) => parse_duration(&v).ok_or_else(|| {
-                    invalid(
-                        "CONTEXT_TTL",
-                        &v,
-                        &"expected a duration such as 900, 900s, 15m or 1h",
-                    )
-                })?,
-            },
-            allowed_chats,
+            context_ttl: bot.context_ttl,
+            allowed_chats: bot.allowed_chats,
             semantic: match var("SEMANTIC").map(|v| v.trim().to_ascii_lowercase()) {
                 None => true,
                 Some(v) => parse_switch(&v)
@@ -352,13 +400,25 @@ mod tests {
             ("CONTEXT_TTL", "15 days"),
         ];
         for (name, value) in cases {
-            let err = config(&[(name, value)]).unwrap_err().to_string();
+            let err = match config(&[(name, value)]) {
+                Err(e) => e.to_string(),
+                // The bot's own settings stop the bot only.
+                Ok(c) => c.check_bot().unwrap_err().to_string(),
+            };
             assert!(err.starts_with(name), "{err}");
         }
+        let c = config(&[("FLOOD_LIMIT", "abc")]).expect("other commands still run");
+        assert_eq!(c.flood_limit, 20);
+        assert!(
+            config(&[("MAX_QUESTION_CHARS", "x")]).is_err(),
+            "every command asks"
+        );
         let err = config(&[
             ("WEBHOOK_URL", "https://x.example/hook"),
             ("WEBHOOK_SECRET", "has space"),
         ])
+        .unwrap()
+        .check_bot()
         .unwrap_err();
         assert!(
             !err.to_string().contains("has space"),

@@ -76,9 +76,11 @@ pub fn html_to_plain(html: &str) -> String {
 pub fn html_to_terminal(html: &str, style: Style) -> String {
     let mut out = String::with_capacity(html.len());
     let mut href: Vec<String> = Vec::new();
+    let mut quoted = false;
     let mut rest = html;
     while let Some(i) = rest.find('<') {
-        out.push_str(&html_to_plain(&rest[..i]));
+        let text = html_to_plain(&rest[..i]);
+        out.push_str(&if quoted { nest_quotes(&text) } else { text });
         rest = &rest[i..];
         let Some(end) = rest.find('>') else {
             break;
@@ -91,8 +93,14 @@ pub fn html_to_terminal(html: &str, style: Style) -> String {
             "/b" => out.push_str(if ansi { "\x1b[22m" } else { "*" }),
             "i" if ansi => out.push_str("\x1b[3m"),
             "/i" if ansi => out.push_str("\x1b[23m"),
-            "blockquote" => out.push('“'),
-            "/blockquote" => out.push('”'),
+            "blockquote" => {
+                out.push('“');
+                quoted = true;
+            }
+            "/blockquote" => {
+                out.push('”');
+                quoted = false;
+            }
             "code" | "/code" => out.push('`'),
             "/a" => {
                 if let Some(url) = href.pop() {
@@ -107,6 +115,12 @@ pub fn html_to_terminal(html: &str, style: Style) -> String {
     }
     out.push_str(&html_to_plain(rest));
     out
+}
+
+/// Quotation marks inside a quote become single ones, as typesetters do, so that a quote
+/// that ends with one does not end with two (`collapse.””`).
+fn nest_quotes(text: &str) -> String {
+    text.replace('“', "‘").replace('”', "’")
 }
 
 /// The length Telegram counts: UTF-16 code units.
@@ -200,7 +214,7 @@ pub fn reply_plain(reply: &Reply, engine: &Engine, style: Style) -> String {
         let text = if reply.more { &a.full } else { &a.excerpt };
         out.push_str(&format!(
             "“{}”\n{}\n",
-            marked_plain(text, style),
+            nest_quotes(&marked_plain(text, style)),
             citation_plain(&a.citation)
         ));
         if several {
@@ -322,6 +336,15 @@ mod tests {
         for (marked, want) in cases {
             assert_eq!(marked_html(&marked, 0..marked.text.len()), want);
         }
+    }
+
+    #[test]
+    fn quotes_inside_a_quote_are_single() {
+        let html = "<blockquote>he said “it will <b>collapse</b>.”</blockquote>\n— <a href=\"https://x/\">T</a>";
+        assert_eq!(
+            html_to_terminal(html, Style::Stars),
+            "“he said ‘it will *collapse*.’”\n— T <https://x/>"
+        );
     }
 
     #[test]

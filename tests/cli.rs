@@ -143,19 +143,8 @@ fn questions_on_stdin_give_one_json_line_each() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 4, "blank lines are skipped");
-    assert_eq!(lines[0]["answers"][0]["passage"], 8);
+    assert_eq!(lines[0]["answers"][0]["passage"], "¶8");
     assert_eq!(lines[3]["answers"], serde_json::json!([]));
-}
-
-#[test]
-fn index_reports_each_document() {
-    let (out, _, code) = run(citebot().arg("index"));
-    assert_eq!(code, 0);
-    assert!(
-        out.contains("13 paragraphs, 2 captions, 1 author notes"),
-        "{out}"
-    );
-    assert!(out.contains("1 documents, 17 passages indexed"));
 }
 
 #[test]
@@ -258,7 +247,7 @@ fn the_meaning_layer_switches_off_and_follows_the_model_folder() {
     assert_eq!(v["answers"].as_array().unwrap().len(), 0, "{out}");
     let (out, _, _) = run(citebot().env("SEMANTIC", "on").args(["ask", "--json", q]));
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["answers"][0]["passage"], 8, "{out}");
+    assert_eq!(v["answers"][0]["passage"], "¶8", "{out}");
 
     // A model folder that is not there: one warning, and answers by words.
     let (out, err, code) = run(citebot()
@@ -294,7 +283,7 @@ fn two_processes_share_a_fresh_index_dir() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{stderr}");
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(v["answers"][0]["passage"], 6, "{stderr}");
+        assert_eq!(v["answers"][0]["passage"], "¶6", "{stderr}");
     }
 }
 
@@ -324,12 +313,12 @@ fn chat_off_a_terminal_reads_a_conversation_per_blank_line_separated_block() {
         .collect();
     assert_eq!(lines.len(), 4, "/help prints no JSON: {lines:?}");
     assert_eq!(lines[0]["understood_as"], serde_json::Value::Null);
-    assert_eq!(lines[0]["answers"][0]["passage"], 4);
+    assert_eq!(lines[0]["answers"][0]["passage"], "¶4");
     assert_eq!(
         lines[1]["understood_as"],
         "What did he warn about? (about Zamir Kabulov)"
     );
-    assert_eq!(lines[1]["answers"][0]["passage"], 4);
+    assert_eq!(lines[1]["answers"][0]["passage"], "¶4");
     assert_eq!(lines[2]["answers"][0]["rank"], 2, "/more: the next match");
     assert_eq!(
         lines[3]["understood_as"],
@@ -366,4 +355,115 @@ fn chat_on_a_terminal_renders_answers_and_quits() {
     chat.exp_string("you> ").unwrap();
     chat.send_line("/quit").unwrap();
     chat.exp_eof().expect("/quit ends the chat");
+}
+
+#[test]
+fn ask_takes_unquoted_words_cuts_long_questions_and_says_so() {
+    let (out, _, code) = run(citebot().args(["ask", "--json", "Kabulov", "withdrawal"]));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["question"], "Kabulov withdrawal");
+    assert_eq!(v["truncated"], false);
+    assert_eq!(v["answers"][0]["passage"], "¶4");
+    let score = v["answers"][0]["score"].as_f64().unwrap();
+    assert_eq!((score * 10_000.0).round() / 10_000.0, score, "4 digits");
+
+    let long = format!("Who is Khalifa Haftar? {}", "and more ".repeat(50));
+    let (out, _, _) = run(citebot()
+        .env("MAX_QUESTION_CHARS", "40")
+        .args(["ask", "--json", &long]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["truncated"], true);
+    assert_eq!(
+        v["question"].as_str().unwrap().chars().count(),
+        40,
+        "the cut question"
+    );
+}
+
+#[test]
+fn a_setting_only_the_bot_reads_does_not_stop_ask() {
+    let (out, err, code) = run(citebot()
+        .env("FLOOD_LIMIT", "abc")
+        .env("CONTEXT_TTL", "soon")
+        .args(["ask", "Who is Khalifa Haftar?"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("¶6"), "{out}");
+    let (_, err, code) = run(citebot()
+        .env("FLOOD_LIMIT", "abc")
+        .env(
+            "TELOXIDE_TOKEN",
+            "123456789:AAEhBP0av28ZfT4cQ1Rkq3B9sWL-8xEyz_Q",
+        )
+        .arg("serve"));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("FLOOD_LIMIT"),
+        "the bot says what is wrong: {err}"
+    );
+}
+
+#[test]
+fn a_bad_line_in_a_batch_is_an_error_line_and_the_batch_goes_on() {
+    let mut child = citebot()
+        .arg("ask")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input: Vec<u8> = b"Who is Mohammad Atmar?\n".to_vec();
+    input.extend_from_slice(b"caf\xe9 \xff\n");
+    input.extend_from_slice(&vec![b'a'; 70_000]);
+    input.extend_from_slice(b"\nWho is Khalifa Haftar?\n");
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[1]["line"], 2);
+    assert!(lines[1]["error"].as_str().unwrap().contains("UTF-8"));
+    assert_eq!(lines[2]["line"], 3);
+    assert!(lines[2]["error"].as_str().unwrap().contains("bytes"));
+    assert_eq!(lines[3]["answers"][0]["passage"], "¶6");
+}
+
+#[test]
+fn color_follows_the_option_and_no_color() {
+    let q = "Who is Khalifa Haftar?";
+    let (out, _, _) = run(citebot().args(["ask", "--color", "always", q]));
+    assert!(out.contains("\x1b[1m"), "{out}");
+    let (out, _, _) = run(citebot().args(["ask", "--color", "never", q]));
+    assert!(!out.contains('\x1b') && out.contains("*Haftar*"), "{out}");
+    // Not a terminal here: auto is plain, and NO_COLOR keeps it so.
+    let (out, _, _) = run(citebot().env("NO_COLOR", "1").args(["ask", q]));
+    assert!(!out.contains('\x1b'), "{out}");
+    assert!(!out.contains("””"), "no doubled quotes: {out}");
+}
+
+#[test]
+fn index_counts_in_words() {
+    let (out, _, code) = run(citebot().arg("index"));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("13 paragraphs, 2 captions, 1 author note, 1 note about it"),
+        "{out}"
+    );
+    assert!(out.contains("1 document, 17 passages indexed"), "{out}");
+}
+
+/// `citebot ask` with no question on a terminal opens the chat rather than waiting silently
+/// for lines on standard input.
+#[cfg(unix)]
+#[test]
+fn ask_without_a_question_on_a_terminal_opens_the_chat() {
+    let mut cmd = citebot();
+    cmd.args(["ask"]).env("TERM", "dumb");
+    let mut chat = rexpect::session::spawn_command(cmd, Some(60_000)).expect("a pty");
+    chat.exp_string("you> ").expect("the chat's prompt");
+    chat.send_line("/quit").unwrap();
+    chat.exp_eof().expect("/quit ends it");
 }

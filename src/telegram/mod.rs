@@ -37,6 +37,7 @@ pub use handlers::{handler_tree, Ctx};
 pub fn serve(config: Config) -> anyhow::Result<()> {
     // Checked before anything is loaded, so a missing token is the first thing said.
     let token = config.token()?;
+    config.check_bot()?;
     let engine = Engine::load(&config.engine_options())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -205,6 +206,7 @@ async fn webhook_listener(
 /// bot can be run with long polling again.
 pub fn delete_webhook(config: &Config) -> anyhow::Result<()> {
     let token = config.token()?;
+    config.check_bot()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
