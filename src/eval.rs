@@ -110,6 +110,24 @@ pub struct Miss {
     pub got: Vec<String>,
 }
 
+impl Miss {
+    /// "miss: QUESTION: wanted p4, got p12, p3", the question shown as given.
+    fn describe(&self, question: impl std::fmt::Display) -> String {
+        let list = |keys: &[String], sep: &str| {
+            if keys.is_empty() {
+                "no answer".to_string()
+            } else {
+                keys.join(sep)
+            }
+        };
+        format!(
+            "miss: {question}: wanted {}, got {}",
+            list(&self.gold, " or "),
+            list(&self.got, ", ")
+        )
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     pub in_scope: usize,
@@ -177,17 +195,7 @@ impl Report {
             self.out_of_scope
         );
         for m in &self.misses {
-            let gold = if m.gold.is_empty() {
-                "no answer".to_string()
-            } else {
-                m.gold.join(" or ")
-            };
-            let got = if m.got.is_empty() {
-                "no answer".to_string()
-            } else {
-                m.got.join(", ")
-            };
-            let _ = writeln!(s, "miss: {:?}: wanted {gold}, got {got}", m.question);
+            let _ = writeln!(s, "{}", m.describe(format!("{:?}", m.question)));
         }
         s
     }
@@ -349,17 +357,7 @@ impl ConversationReport {
         line(&mut s, "first turns", &self.first);
         line(&mut s, "follow-ups", &self.follow_ups);
         for m in &self.follow_ups.misses {
-            let gold = if m.gold.is_empty() {
-                "no answer".to_string()
-            } else {
-                m.gold.join(" or ")
-            };
-            let got = if m.got.is_empty() {
-                "no answer".to_string()
-            } else {
-                m.got.join(", ")
-            };
-            let _ = writeln!(s, "miss: {}: wanted {gold}, got {got}", m.question);
+            let _ = writeln!(s, "{}", m.describe(&m.question));
         }
         s
     }

@@ -121,27 +121,37 @@ fn out_of_scope_questions_get_no_answer() {
     );
 }
 
-#[test]
-fn questions_on_stdin_give_one_json_line_each() {
+/// Runs citebot with `args`, feeds it `input` on stdin, and reads one JSON object per line
+/// of its stdout.
+fn json_lines(args: &[&str], input: &[u8]) -> Vec<serde_json::Value> {
     let mut child = citebot()
-        .arg("ask")
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all("Who is Mohammad Atmar?\n\n\"unbalanced\ntitle:x -Taliban NOT a^2 ( * \\\nWho won the Super Bowl?\n".as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect()
+}
+
+#[test]
+fn questions_on_stdin_give_one_json_line_each() {
+    let lines = json_lines(
+        &["ask"],
+        "Who is Mohammad Atmar?\n\n\"unbalanced\ntitle:x -Taliban NOT a^2 ( * \\\nWho won the Super Bowl?\n"
+            .as_bytes(),
+    );
     assert_eq!(lines.len(), 4, "blank lines are skipped");
     assert_eq!(lines[0]["answers"][0]["passage"], "¶8");
     assert_eq!(lines[3]["answers"], serde_json::json!([]));
@@ -289,28 +299,10 @@ fn two_processes_share_a_fresh_index_dir() {
 
 #[test]
 fn chat_off_a_terminal_reads_a_conversation_per_blank_line_separated_block() {
-    let mut child = citebot()
-        .args(["chat", "--json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(
-            b"Who is Zamir Kabulov?\nWhat did he warn about?\n/more\n\nWhat did he warn about?\n/help\n",
-        )
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
-        .collect();
+    let lines = json_lines(
+        &["chat", "--json"],
+        b"Who is Zamir Kabulov?\nWhat did he warn about?\n/more\n\nWhat did he warn about?\n/help\n",
+    );
     assert_eq!(lines.len(), 4, "/help prints no JSON: {lines:?}");
     assert_eq!(lines[0]["understood_as"], serde_json::Value::Null);
     assert_eq!(lines[0]["answers"][0]["passage"], "¶4");
@@ -405,24 +397,11 @@ fn a_setting_only_the_bot_reads_does_not_stop_ask() {
 
 #[test]
 fn a_bad_line_in_a_batch_is_an_error_line_and_the_batch_goes_on() {
-    let mut child = citebot()
-        .arg("ask")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
     let mut input: Vec<u8> = b"Who is Mohammad Atmar?\n".to_vec();
     input.extend_from_slice(b"caf\xe9 \xff\n");
     input.extend_from_slice(&vec![b'a'; 70_000]);
     input.extend_from_slice(b"\nWho is Khalifa Haftar?\n");
-    child.stdin.take().unwrap().write_all(&input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(&["ask"], &input);
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[1]["line"], 2);
     assert!(lines[1]["error"].as_str().unwrap().contains("UTF-8"));
