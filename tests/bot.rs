@@ -44,7 +44,12 @@ fn quiet_panics_saying(message: &'static str) {
     HOOK.call_once(|| {
         let default = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if info.payload_as_str() != Some(message) {
+            let said = info
+                .payload()
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| info.payload().downcast_ref::<&str>().copied());
+            if said != Some(message) {
                 default(info);
             }
         }));
