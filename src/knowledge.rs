@@ -71,7 +71,7 @@ impl Metadata {
         }
     }
 
-    /// The date as people write it ("2 January 2018"), or as given when it is not `YYYY-MM-DD`.
+    /// The date as people write it ("2 January 2018"); loading refuses any but `YYYY-MM-DD`.
     pub fn human_date(&self) -> Option<String> {
         let date = self.date.as_deref()?;
         Some(human_date(date).unwrap_or_else(|| date.to_string()))
@@ -278,7 +278,9 @@ fn is_document_file(path: &Path) -> bool {
         path.extension().and_then(|e| e.to_str()),
         Some("txt") | Some("md")
     );
-    ext_ok && name != SYNONYMS_FILE && !name.starts_with('.') && path.is_file()
+    // Not a folder; but a link whose target is gone is a document that cannot be read (an
+    // error that names it), not one to skip in silence.
+    ext_ok && name != SYNONYMS_FILE && !name.starts_with('.') && !path.is_dir()
 }
 
 /// Splits a file into its metadata header and its body.
@@ -299,12 +301,28 @@ pub fn parse_document<'a>(
         .ok_or_else(no_meta)?;
     let header = &rest[..end];
     let body = rest[end + 3..].trim_start_matches(['\r', '\n']);
-    let meta: Metadata = toml::from_str(header)
-        .map_err(|e| KnowledgeError::BadMetadata(path.to_path_buf(), one_line(&e.to_string())))?;
+    let meta: Metadata = toml::from_str(header).map_err(|e| {
+        // The line in the file: the header starts on line 2, after the opening `+++`.
+        let why = match e.span() {
+            Some(span) => format!(
+                "line {}: {}",
+                header[..span.start.min(header.len())].matches('\n').count() + 2,
+                one_line(e.message())
+            ),
+            None => one_line(e.message()),
+        };
+        KnowledgeError::BadMetadata(path.to_path_buf(), why)
+    })?;
     if meta.title.trim().is_empty() {
         return Err(KnowledgeError::BadMetadata(
             path.to_path_buf(),
             "title is empty".into(),
+        ));
+    }
+    if let Some(date) = meta.date.as_deref().filter(|d| human_date(d).is_none()) {
+        return Err(KnowledgeError::BadMetadata(
+            path.to_path_buf(),
+            format!("date must be YYYY-MM-DD, found {date:?}"),
         ));
     }
     if !(meta.url.starts_with("https://") || meta.url.starts_with("http://")) {
@@ -839,7 +857,15 @@ mod tests {
             ),
             (
                 "+++\ntitle = \"T\"\nurl = \"https://x\"\nauthr = \"y\"\n+++\nBody.",
-                "unknown field",
+                "line 4: unknown field",
+            ),
+            (
+                "+++\ntitle = \"T\"\nurl = \"https://x\"\ndate = \"2 January 2018\"\n+++\nBody.",
+                "date must be YYYY-MM-DD",
+            ),
+            (
+                "+++\ntitle = \"T\"\nurl = \"https://x\"\n\nauthor = \"unclosed\n+++\nBody.",
+                "line 5:",
             ),
         ];
         for (raw, want) in cases {
@@ -852,6 +878,17 @@ mod tests {
             .add(p, "+++\ntitle = \"T\"\nurl = \"https://x\"\n+++\n\n")
             .unwrap_err();
         assert!(matches!(err, KnowledgeError::NoPassages(_)));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_broken_link_is_an_error_that_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("gone.txt");
+        std::os::unix::fs::symlink(dir.path().join("nowhere.txt"), &link).unwrap();
+        let err = Knowledge::load(dir.path()).unwrap_err();
+        assert!(matches!(err, KnowledgeError::Unreadable(..)), "{err}");
+        assert!(err.to_string().contains("gone.txt"), "{err}");
     }
 
     #[test]
