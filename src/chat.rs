@@ -165,9 +165,7 @@ impl<'a> Session<'a> {
                 if *rank > 1 && answer.is_some() {
                     above.push(texts::match_number(*rank));
                 }
-                if let (Some(first), false) = (messages.first_mut(), above.is_empty()) {
-                    first.insert_str(0, &(above.join("\n") + "\n"));
-                }
+                render::prepend(&mut messages, &above.join("\n"));
                 if answer.is_some() {
                     messages.push(texts::terminal::CHOICES.to_string());
                 }

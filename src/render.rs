@@ -296,6 +296,20 @@ pub fn quote_messages(m: &Marked, footer: &str) -> Vec<String> {
         .collect()
 }
 
+/// Puts `head` (lines of HTML: how a question was understood, which match this is) above
+/// the first message, or, when both would not fit in one message, in a message of its own.
+pub fn prepend(messages: &mut Vec<String>, head: &str) {
+    if head.is_empty() {
+        return;
+    }
+    match messages.first_mut() {
+        Some(first) if utf16_len(head) + 1 + utf16_len(first) <= MAX_MESSAGE_UTF16 => {
+            first.insert_str(0, &format!("{head}\n"));
+        }
+        _ => messages.insert(0, head.to_string()),
+    }
+}
+
 /// The answer's excerpt with its citation, as Telegram HTML messages (one, unless the
 /// document's metadata is absurdly long).
 pub fn answer_html(a: &Answer) -> Vec<String> {
@@ -336,6 +350,19 @@ mod tests {
         for (marked, want) in cases {
             assert_eq!(marked_html(&marked, 0..marked.text.len()), want);
         }
+    }
+
+    #[test]
+    fn a_head_goes_above_the_first_message_or_before_it_when_too_long() {
+        let mut short = vec!["<blockquote>x</blockquote>".to_string()];
+        prepend(&mut short, "<i>Match 2:</i>");
+        assert_eq!(short, ["<i>Match 2:</i>\n<blockquote>x</blockquote>"]);
+        let full = "a".repeat(MAX_MESSAGE_UTF16 - 100);
+        let mut long = vec![full.clone()];
+        prepend(&mut long, &"b".repeat(200));
+        assert_eq!(long.len(), 2);
+        assert_eq!(long[1], full);
+        assert!(long.iter().all(|m| utf16_len(m) <= MAX_MESSAGE_UTF16));
     }
 
     #[test]

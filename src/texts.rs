@@ -107,7 +107,11 @@ pub fn no_answer(reply: &Reply, engine: &Engine, chat: bool) -> String {
 /// Above an answer to a follow-up: the question as citebot understood it. Its first line is
 /// read back when a button under the answer is pressed or the answer is replied to.
 pub fn understood(question: &str) -> String {
-    format!("{UNDERSTOOD_MARK}<i>{}</i>", escape(question))
+    // At most 600 characters shown (MAX_QUESTION_CHARS is 1,000, and escaping may make each
+    // one 6): the line then always fits in a message.
+    let (shown, cut) = crate::analysis::truncate_chars(question, 600);
+    let more = if cut { "…" } else { "" };
+    format!("{UNDERSTOOD_MARK}<i>{}{more}</i>", escape(shown))
 }
 
 /// Above the second and later matches.

@@ -375,7 +375,7 @@ async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> Result<(), HandlerErr
         None if rank == 1 => vec![texts::no_answer(&reply, &ctx.engine, true)],
         None => vec![texts::NO_MORE_MATCHES.to_string()],
     };
-    if let Some(first) = messages.first_mut() {
+    {
         let mut above: Vec<String> = Vec::new();
         // The understood question comes first: the buttons and replies read it back there.
         if let Some(question) = &reply.understood_as {
@@ -390,9 +390,7 @@ async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> Result<(), HandlerErr
         if rank > 1 && answer.is_some() {
             above.push(texts::match_number(rank));
         }
-        if !above.is_empty() {
-            first.insert_str(0, &(above.join("\n") + "\n"));
-        }
+        render::prepend(&mut messages, &above.join("\n"));
     }
     let origin = if reply.understood_as.is_some() {
         Origin::Understood
