@@ -356,10 +356,7 @@ pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) 
     let Some(context) = context else {
         return Understood::standalone(message);
     };
-    let words: Vec<Word> = analysis::words(message)
-        .into_iter()
-        .map(|t| Word::new(&t.text, t.offset_from, t.offset_to))
-        .collect();
+    let words = message_words(message);
     let plain: Vec<&str> = words.iter().map(|w| w.plain.as_str()).collect();
     if plain.is_empty() {
         return Understood::standalone(message);

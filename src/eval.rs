@@ -91,12 +91,16 @@ impl QuestionSet {
 
 /// One JSON object per line; blank lines are skipped.
 pub fn parse_questions(text: &str) -> anyhow::Result<Vec<Question>> {
+    json_lines(text, "question")
+}
+
+/// One JSON `what` object per line, blank lines skipped; an error names the line.
+fn json_lines<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> anyhow::Result<Vec<T>> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(n, l)| {
-            serde_json::from_str(l)
-                .with_context(|| format!("line {}: not a question object", n + 1))
+            serde_json::from_str(l).with_context(|| format!("line {}: not a {what} object", n + 1))
         })
         .collect()
 }
@@ -322,14 +326,7 @@ pub fn holds_conversations(text: &str) -> bool {
 
 /// One JSON conversation per line; blank lines are skipped.
 pub fn parse_conversations(text: &str) -> anyhow::Result<Vec<Conversation>> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, l)| {
-            serde_json::from_str(l)
-                .with_context(|| format!("line {}: not a conversation object", n + 1))
-        })
-        .collect()
+    json_lines(text, "conversation")
 }
 
 /// Scores of a conversation set, first turns and follow-ups apart.
