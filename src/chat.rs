@@ -148,24 +148,11 @@ impl<'a> Session<'a> {
                 .map(render::full_html)
                 .unwrap_or_default(),
             Said::Answer { reply, rank } => {
+                let cut_at = reply
+                    .truncated
+                    .then_some(crate::analysis::MAX_QUESTION_CHARS);
+                let mut messages = render::reply_html(reply, *rank, self.engine, None, cut_at);
                 let answer = reply.answers.get(rank - 1);
-                let mut messages = match answer {
-                    Some(a) if reply.more && *rank == 1 => render::full_html(a),
-                    Some(a) => render::answer_html(a),
-                    None if *rank == 1 => vec![texts::no_answer(reply, self.engine, true)],
-                    None => vec![texts::NO_MORE_MATCHES.to_string()],
-                };
-                let mut above = Vec::new();
-                if let Some(q) = &reply.understood_as {
-                    above.push(texts::understood(q));
-                }
-                if reply.truncated {
-                    above.push(texts::truncated(crate::analysis::MAX_QUESTION_CHARS));
-                }
-                if *rank > 1 && answer.is_some() {
-                    above.push(texts::match_number(*rank));
-                }
-                render::prepend(&mut messages, &above.join("\n"));
                 if answer.is_some() {
                     messages.push(texts::terminal::CHOICES.to_string());
                 }

@@ -310,6 +310,41 @@ pub fn prepend(messages: &mut Vec<String>, head: &str) {
     }
 }
 
+/// What the bot sends for the answer at `rank` of `reply` (the terminal chat shows the same):
+/// the quote, or the whole paragraph for "tell me more", or why there is none; and above it
+/// how a follow-up was understood (first: the buttons and replies read it back there), the
+/// example question asked, the length a cut question was cut to, and which match this is.
+pub fn reply_html(
+    reply: &Reply,
+    rank: usize,
+    engine: &Engine,
+    example: Option<&str>,
+    cut_at: Option<usize>,
+) -> Vec<String> {
+    let answer = reply.answers.get(rank - 1);
+    let mut messages = match answer {
+        Some(a) if reply.more && rank == 1 => full_html(a),
+        Some(a) => answer_html(a),
+        None if rank == 1 => vec![texts::no_answer(reply, engine, true)],
+        None => vec![texts::NO_MORE_MATCHES.to_string()],
+    };
+    let mut above: Vec<String> = Vec::new();
+    if let Some(question) = &reply.understood_as {
+        above.push(texts::understood(question));
+    }
+    if let (Some(question), 1) = (example, rank) {
+        above.push(texts::example_question(question));
+    }
+    if let Some(max_chars) = cut_at {
+        above.push(texts::truncated(max_chars));
+    }
+    if rank > 1 && answer.is_some() {
+        above.push(texts::match_number(rank));
+    }
+    prepend(&mut messages, &above.join("\n"));
+    messages
+}
+
 /// The answer's excerpt with its citation, as Telegram HTML messages (one, unless the
 /// document's metadata is absurdly long).
 pub fn answer_html(a: &Answer) -> Vec<String> {

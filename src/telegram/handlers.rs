@@ -369,29 +369,9 @@ async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> Result<(), HandlerErr
         doc = answer.map(|a| a.doc.as_str()).unwrap_or("none"),
         "answered"
     );
-    let mut messages = match answer {
-        Some(a) if reply.more && rank == 1 => render::full_html(a),
-        Some(a) => render::answer_html(a),
-        None if rank == 1 => vec![texts::no_answer(&reply, &ctx.engine, true)],
-        None => vec![texts::NO_MORE_MATCHES.to_string()],
-    };
-    {
-        let mut above: Vec<String> = Vec::new();
-        // The understood question comes first: the buttons and replies read it back there.
-        if let Some(question) = &reply.understood_as {
-            above.push(texts::understood(question));
-        }
-        if let (Origin::Example { .. }, 1) = (origin, rank) {
-            above.push(texts::example_question(&understood.typed));
-        }
-        if truncated || reply.truncated {
-            above.push(texts::truncated(ctx.max_question_chars));
-        }
-        if rank > 1 && answer.is_some() {
-            above.push(texts::match_number(rank));
-        }
-        render::prepend(&mut messages, &above.join("\n"));
-    }
+    let example = matches!(origin, Origin::Example { .. }).then_some(understood.typed.as_str());
+    let cut_at = (truncated || reply.truncated).then_some(ctx.max_question_chars);
+    let messages = render::reply_html(&reply, rank, &ctx.engine, example, cut_at);
     let origin = if reply.understood_as.is_some() {
         Origin::Understood
     } else {
@@ -504,11 +484,7 @@ async fn on_callback(
         understood: understood.clone(),
         rank,
         origin: button.origin,
-        chat_kind: if message.chat.is_private() {
-            "private"
-        } else {
-            "group"
-        },
+        chat_kind: chat_kind(message),
         truncated: false,
         conversation: None,
     };
