@@ -481,14 +481,30 @@ pub fn passages(doc: usize, meta: &Metadata, body: &str) -> Vec<Passage> {
     let shingles = candidates
         .contains(&true)
         .then(|| Shingles::of(&paragraphs));
+    // A pull quote that is not word for word ("Moscow has built ties with the Taliban's
+    // leaders") is known by its shape: one short sentence alone between two paragraphs of
+    // several sentences, most of whose words one other paragraph has.
+    let sandwiched = |i: usize| {
+        let long = |j: Option<usize>| {
+            j.and_then(|j| paragraphs.get(j))
+                .is_some_and(|p| sentences(p).len() >= 2)
+        };
+        long(i.checked_sub(1)) && long(Some(i + 1))
+    };
+    let loose: Vec<usize> = (0..paragraphs.len())
+        .filter(|&i| candidates[i] && sandwiched(i))
+        .collect();
+    let words = (!loose.is_empty()).then(|| ParagraphWords::of(&paragraphs));
     let body_paragraphs: Vec<&str> = paragraphs
         .iter()
         .enumerate()
         .filter(|&(i, p)| {
             let pull_quote = candidates[i]
-                && shingles
+                && (shingles
                     .as_ref()
-                    .is_some_and(|s| s.repeated_elsewhere(i, p));
+                    .is_some_and(|s| s.repeated_elsewhere(i, p))
+                    || (loose.contains(&i)
+                        && words.as_ref().is_some_and(|w| w.mostly_elsewhere(i, p))));
             !pull_quote
         })
         .map(|(_, p)| *p)
@@ -547,6 +563,70 @@ impl Shingles {
                     .is_some_and(|&(first, shared)| first != i || shared)
             })
     }
+}
+
+/// Which paragraphs each informative word is in, to tell whether a loosely quoted line's
+/// words are mostly in one other paragraph.
+struct ParagraphWords {
+    /// For each word (its first [`WORD_PREFIX`] letters, a crude stem), the paragraphs
+    /// holding it, each once, in order.
+    postings: HashMap<String, Vec<usize>>,
+}
+
+/// Letters of a word compared: "leaders" is "leadership", "established" "establish".
+const WORD_PREFIX: usize = 6;
+/// A word in more paragraphs than this says nothing about which one a line quotes; the
+/// limit also bounds the work for a long document.
+const COMMON_WORD_PARAGRAPHS: usize = 100;
+/// The share of a loosely quoted line's words that the quoted paragraph has, and at least
+/// how many.
+const QUOTED_SHARE: f64 = 0.7;
+const QUOTED_WORDS: usize = 4;
+
+impl ParagraphWords {
+    fn of(paragraphs: &[&str]) -> ParagraphWords {
+        let mut postings: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, p) in paragraphs.iter().enumerate() {
+            for w in informative_words(p) {
+                let list = postings.entry(w).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
+        ParagraphWords { postings }
+    }
+
+    /// Whether one paragraph other than `i` has most of the informative words of `text`.
+    fn mostly_elsewhere(&self, i: usize, text: &str) -> bool {
+        let mut words = informative_words(text);
+        words.sort();
+        words.dedup();
+        let mut shared: HashMap<usize, usize> = HashMap::new();
+        let mut everywhere = 0;
+        for w in &words {
+            match self.postings.get(w) {
+                Some(list) if list.len() > COMMON_WORD_PARAGRAPHS => everywhere += 1,
+                Some(list) => {
+                    for &p in list.iter().filter(|&&p| p != i) {
+                        *shared.entry(p).or_default() += 1;
+                    }
+                }
+                None => {}
+            }
+        }
+        let best = shared.values().max().copied().unwrap_or(0) + everywhere;
+        best >= QUOTED_WORDS && best as f64 >= QUOTED_SHARE * words.len() as f64
+    }
+}
+
+/// The words of `text` that carry its topic, lower-cased and cut to [`WORD_PREFIX`] letters.
+fn informative_words(text: &str) -> Vec<String> {
+    normalize(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 3 && !crate::analysis::is_stop_word(w))
+        .map(|w| w.chars().take(WORD_PREFIX).collect())
+        .collect()
 }
 
 /// The hashes of the runs of [`SHINGLE`] normalized words of `text` (end punctuation off).
@@ -741,6 +821,32 @@ mod tests {
             paragraphs > 100_000,
             "{paragraphs}: none is taken for a pull quote"
         );
+    }
+
+    #[test]
+    fn a_loosely_quoted_pull_quote_is_dropped_and_does_not_shift_the_numbers() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+        let raw = std::fs::read_to_string(dir.join("russias-afghanistan-strategy.txt")).unwrap();
+        let exact = "Moscow has established a relationship with the Taliban’s leadership.";
+        let loose = "Moscow has built a relationship with the leaders of the Taliban.";
+        assert!(raw.contains(exact));
+        let mut k = Knowledge::default();
+        k.add(Path::new("a.txt"), &raw.replace(exact, loose))
+            .unwrap();
+        let paragraphs = of_kind(&k, PassageKind::Paragraph);
+        assert_eq!(paragraphs.len(), 13);
+        assert!(paragraphs
+            .iter()
+            .all(|p| !p.text.contains("built a relationship")));
+        assert!(paragraphs[3].text.starts_with("But as time went on"));
+
+        // A one-sentence paragraph of the body's own, between long ones, stays.
+        let own = "Then came a turn that few in Washington had seen coming at all.";
+        let mut k = Knowledge::default();
+        k.add(Path::new("a.txt"), &raw.replace(exact, own)).unwrap();
+        let paragraphs = of_kind(&k, PassageKind::Paragraph);
+        assert_eq!(paragraphs.len(), 14);
+        assert_eq!(paragraphs[3].text, own);
     }
 
     #[test]
