@@ -6,7 +6,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::conversation::{Reading, Understood};
-use crate::engine::{Engine, Results};
+use crate::engine::{Engine, Hints, Results, Scope};
 use crate::index::SearchError;
 use crate::knowledge::{Metadata, Passage, PassageKind};
 use crate::rank::{window_bytes, Hit, Signals, MAX_EXCERPT_CHARS};
@@ -105,11 +105,30 @@ pub struct Reply {
     pub understood_as: Option<String>,
     /// The message asked for more of the last answer: show the first answer's passage whole.
     pub more: bool,
+    /// The documents that may answer too, to offer: the question did not say which document
+    /// it is about, and one of several answered.
+    pub others: Vec<usize>,
+    /// The one document the answers were looked for in, when the search kept to one.
+    pub document: Option<usize>,
 }
 
 /// Asks `engine` and explains up to `top` passages that answer.
 pub fn ask(engine: &Engine, question: &str, top: usize) -> Result<Reply, SearchError> {
-    let results = engine.search(question, top.max(1))?;
+    ask_in(engine, question, None, top)
+}
+
+/// [`ask`], of document `document` only when given (an index into the documents).
+pub fn ask_in(
+    engine: &Engine,
+    question: &str,
+    document: Option<usize>,
+    top: usize,
+) -> Result<Reply, SearchError> {
+    let hints = Hints {
+        document,
+        ..Hints::default()
+    };
+    let results = engine.search_with(question, &hints, top.max(1))?;
     Ok(explain(engine, question, &results, top))
 }
 
@@ -145,6 +164,8 @@ fn more(engine: &Engine, understood: &Understood) -> Result<Option<Reply>, Searc
         truncated: false,
         understood_as: understood.understood_as().map(String::from),
         more: true,
+        others: Vec::new(),
+        document: engine.passage_doc(hit.passage),
     }))
 }
 
@@ -166,6 +187,15 @@ pub fn explain(engine: &Engine, question: &str, results: &Results, top: usize) -
     } else {
         Vec::new()
     };
+    let others = match (results.scope, answers.first()) {
+        (Scope::All, Some(first)) => {
+            let answered_from = engine.passage_doc(first.passage);
+            (0..engine.knowledge.documents.len())
+                .filter(|&d| Some(d) != answered_from)
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     Reply {
         question: question.to_string(),
         answers,
@@ -173,6 +203,11 @@ pub fn explain(engine: &Engine, question: &str, results: &Results, top: usize) -
         truncated: results.query.truncated,
         understood_as: None,
         more: false,
+        others,
+        document: match results.scope {
+            Scope::Document(doc) => Some(doc),
+            Scope::All => None,
+        },
     }
 }
 

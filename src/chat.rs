@@ -151,7 +151,14 @@ impl<'a> Session<'a> {
                 let cut_at = reply
                     .truncated
                     .then_some(crate::analysis::MAX_QUESTION_CHARS);
-                let mut messages = render::reply_html(reply, *rank, self.engine, None, cut_at);
+                let mut messages = render::reply_html(
+                    reply,
+                    *rank,
+                    self.engine,
+                    None,
+                    cut_at,
+                    texts::Offer::Naming,
+                );
                 let answer = reply.answers.get(rank - 1);
                 if answer.is_some() {
                     messages.push(texts::terminal::CHOICES.to_string());
@@ -171,7 +178,7 @@ impl<'a> Session<'a> {
         };
         let mut shown = reply.clone();
         shown.answers = shown.answers.into_iter().skip(rank - 1).take(1).collect();
-        let mut value = crate::cli::reply_json(&shown);
+        let mut value = crate::cli::reply_json(&shown, self.engine);
         value["understood_as"] = reply.understood_as.clone().into();
         Some(value)
     }

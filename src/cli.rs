@@ -122,6 +122,11 @@ pub struct AskArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Answer from this document only: its file name without the extension (`citebot
+    /// index` lists them). Without it, a question that names a document by a word of its
+    /// title ("the bee article") is answered from that one, any other from them all.
+    #[arg(long, value_name = "ID")]
+    pub doc: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -177,12 +182,16 @@ const MAX_LINE_BYTES: usize = 64 * 1024;
 pub fn ask(engine: &Engine, config: &Config, args: &AskArgs, color: Color) -> anyhow::Result<()> {
     let top = usize::from(args.top);
     let limit = config.max_question_chars;
+    let doc = match &args.doc {
+        Some(id) => Some(document_by_id(engine, id)?),
+        None => None,
+    };
     let mut out = std::io::stdout().lock();
     if !args.question.is_empty() {
         let question = args.question.join(" ");
-        let reply = ask_cut(engine, &question, limit, top)?;
+        let reply = ask_cut(engine, &question, doc, limit, top)?;
         if args.json {
-            writeln!(out, "{}", reply_json(&reply))?;
+            writeln!(out, "{}", reply_json(&reply, engine))?;
         } else {
             writeln!(
                 out,
@@ -210,8 +219,8 @@ pub fn ask(engine: &Engine, config: &Config, args: &AskArgs, color: Color) -> an
             break;
         }
         number += 1;
-        let value = match batch_line(engine, &line, limit, top) {
-            Ok(Some(reply)) => reply_json(&reply),
+        let value = match batch_line(engine, &line, doc, limit, top) {
+            Ok(Some(reply)) => reply_json(&reply, engine),
             Ok(None) => continue,
             Err(why) => json!({ "line": number, "error": why }),
         };
@@ -224,6 +233,7 @@ pub fn ask(engine: &Engine, config: &Config, args: &AskArgs, color: Color) -> an
 fn batch_line(
     engine: &Engine,
     line: &[u8],
+    doc: Option<usize>,
     limit: usize,
     top: usize,
 ) -> Result<Option<Reply>, String> {
@@ -235,7 +245,7 @@ fn batch_line(
     if text.trim().is_empty() {
         return Ok(None);
     }
-    ask_cut(engine, text, limit, top)
+    ask_cut(engine, text, doc, limit, top)
         .map(Some)
         .map_err(|e| e.to_string())
 }
@@ -244,17 +254,31 @@ fn batch_line(
 fn ask_cut(
     engine: &Engine,
     question: &str,
+    doc: Option<usize>,
     limit: usize,
     top: usize,
 ) -> Result<Reply, crate::index::SearchError> {
     let (question, cut) = crate::analysis::truncate_chars(question, limit);
-    let mut reply = answer::ask(engine, question, top)?;
+    let mut reply = answer::ask_in(engine, question, doc, top)?;
     reply.truncated |= cut;
     Ok(reply)
 }
 
-/// A reply as the JSON object `ask --json` prints.
-pub fn reply_json(reply: &Reply) -> serde_json::Value {
+/// The document whose id (file name without the extension) is `id`.
+fn document_by_id(engine: &Engine, id: &str) -> anyhow::Result<usize> {
+    let docs = &engine.knowledge.documents;
+    docs.iter().position(|d| d.id == id).ok_or_else(|| {
+        let ids: Vec<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+        anyhow::anyhow!(
+            "no document {id:?} in the knowledge folder; its documents are: {}",
+            ids.join(", ")
+        )
+    })
+}
+
+/// A reply as the JSON object `ask --json` prints: `others` are the ids of the documents
+/// that may answer too, when the question did not say which document it is about.
+pub fn reply_json(reply: &Reply, engine: &Engine) -> serde_json::Value {
     let answers: Vec<_> = reply
         .answers
         .iter()
@@ -278,7 +302,18 @@ pub fn reply_json(reply: &Reply) -> serde_json::Value {
             })
         })
         .collect();
-    json!({ "question": reply.question, "truncated": reply.truncated, "answers": answers })
+    let others: Vec<&str> = reply
+        .others
+        .iter()
+        .filter_map(|&d| engine.knowledge.documents.get(d))
+        .map(|d| d.id.as_str())
+        .collect();
+    json!({
+        "question": reply.question,
+        "truncated": reply.truncated,
+        "answers": answers,
+        "others": others,
+    })
 }
 
 /// Scores to 4 digits: enough to compare, no float noise.

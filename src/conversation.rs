@@ -117,6 +117,8 @@ pub struct Understood {
     pub topic: Vec<String>,
     /// The names the message itself asks about, which an answer must mention.
     pub must_mention: Vec<String>,
+    /// The document to answer from, when the reader chose it (a button under an answer).
+    pub document: Option<usize>,
 }
 
 impl Understood {
@@ -131,6 +133,7 @@ impl Understood {
             focus: None,
             topic: Vec::new(),
             must_mention: Vec::new(),
+            document: None,
         }
     }
 
@@ -152,6 +155,7 @@ impl Understood {
                     asks_for: Some(count_the_topic(AnswerType::of(own), &topic)),
                     prior,
                     must_mention: own_names(own, &Names::default()),
+                    document: None,
                     focus: Some(own.to_string()),
                     topic,
                 }
@@ -171,6 +175,7 @@ impl Understood {
             focus: self.focus.clone(),
             topic: self.topic.clone(),
             must_mention: self.must_mention.clone(),
+            document: self.document,
         }
     }
 
@@ -371,6 +376,7 @@ pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) 
         focus: Some(message.to_string()),
         topic: context.topic.clone(),
         must_mention: own_names(message, known),
+        document: None,
     };
 
     if MORE.contains(&plain.as_slice()) {
@@ -383,6 +389,7 @@ pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) 
             focus: None,
             topic: Vec::new(),
             must_mention: Vec::new(),
+            document: None,
         };
     }
     // "Tell me more about the cultural centre": a question about that, in this topic.
@@ -431,6 +438,7 @@ pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) 
                 focus: None,
                 topic: Vec::new(),
                 must_mention: own_names(message, known),
+                document: None,
             };
         }
         // "And his spokesperson?": whatever the ellipsis names, the answer must hold.
@@ -442,6 +450,7 @@ pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) 
         return Understood {
             asks_for: Some(asks_for),
             must_mention: named,
+            document: None,
             ..with_topic()
         };
     }

@@ -14,6 +14,7 @@ use std::sync::{Arc, OnceLock};
 use crate::analysis::{Analyzer, Query, SynonymError, Synonyms, Vocabulary};
 use crate::answer_type::AnswerType;
 use crate::conversation::Names;
+use crate::documents::Catalog;
 use crate::embed::{self, Model, SentenceVectors};
 use crate::index::{PassageIndex, SearchError};
 use crate::knowledge::{Knowledge, KnowledgeError, Passage, SYNONYMS_FILE};
@@ -105,7 +106,25 @@ pub struct Hints {
     /// Names a follow-up asks about ("And China?"): a passage that does not mention them
     /// does not answer it, however close it is to the topic.
     pub must_mention: Vec<String>,
+    /// The document to answer from, when something other than the question chose it (a
+    /// button, `ask --doc`).
+    pub document: Option<usize>,
 }
+
+/// Which documents a search answers from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// All of them: there is one, or the question did not say which.
+    #[default]
+    All,
+    /// One: the question named it ("the bee article"), a follow-up stays in the document of
+    /// the answer before, or it was given ([`Hints::document`]).
+    Document(usize),
+}
+
+/// Past this many passages, a document kept to is searched through the retrievers'
+/// candidates only; below, every passage of it is weighed (a few dozen cost nothing).
+const WEIGH_WHOLE_DOCUMENT: usize = 200;
 
 /// How much a topic word weighs beside a word of the follow-up itself.
 pub const TOPIC_WEIGHT: f32 = 0.5;
@@ -124,6 +143,8 @@ pub struct Results {
     pub answered: bool,
     /// What the question asks for.
     pub asks_for: Option<AnswerType>,
+    /// The documents the hits come from.
+    pub scope: Scope,
 }
 
 /// The search engine: knowledge, retrievers and synonyms, shared by every question.
@@ -132,6 +153,8 @@ pub struct Engine {
     pub synonyms: Synonyms,
     /// The knowledge's proper names, for reading follow-ups typed in lower case.
     pub names: Names,
+    /// The words that name each document, for questions that say which one they are about.
+    pub catalog: Catalog,
     vocabulary: Arc<dyn Vocabulary + Send + Sync>,
     retrievers: Vec<Box<dyn Retriever>>,
     meaning: Option<MeaningLayer>,
@@ -198,6 +221,7 @@ impl Engine {
         let knowledge_len = knowledge.passages.len();
         Engine {
             names: Names::of(&knowledge),
+            catalog: Catalog::of(&knowledge),
             knowledge,
             synonyms,
             vocabulary,
@@ -329,6 +353,7 @@ impl Engine {
                 ..Results::default()
             });
         }
+        let scope = self.scope(question, hints);
         let meaning = self.understand(question)?;
         let asks_for = hints
             .asks_for
@@ -361,6 +386,22 @@ impl Engine {
         if let Some(prior) = hints.prior.filter(|&p| p < self.knowledge.passages.len()) {
             if !proposed.contains(&prior) {
                 proposed.push(prior);
+            }
+        }
+        if let Scope::Document(doc) = scope {
+            proposed.retain(|&id| {
+                self.knowledge
+                    .passages
+                    .get(id)
+                    .is_some_and(|p| p.doc == doc)
+            });
+            let whole: Vec<usize> = self.knowledge.passage_ids_of(doc).collect();
+            if whole.len() <= WEIGH_WHOLE_DOCUMENT {
+                for id in whole {
+                    if !proposed.contains(&id) {
+                        proposed.push(id);
+                    }
+                }
             }
         }
         let best_bm25 = bm25.values().copied().fold(0.0, f32::max);
@@ -464,12 +505,42 @@ impl Engine {
             hits,
             answered,
             asks_for: Some(asks_for),
+            scope,
         })
+    }
+
+    /// The document a search keeps to: the one given, else the one the message names, else
+    /// (for a follow-up) the one the answer before came from.
+    fn scope(&self, question: &str, hints: &Hints) -> Scope {
+        if self.knowledge.documents.len() < 2 {
+            return Scope::All;
+        }
+        let valid = |doc: usize| doc < self.knowledge.documents.len();
+        let prior_doc = || {
+            hints
+                .prior
+                .and_then(|p| self.knowledge.passages.get(p))
+                .map(|p| p.doc)
+        };
+        hints
+            .document
+            .filter(|&d| valid(d))
+            .or_else(|| {
+                self.catalog
+                    .named_in(hints.focus.as_deref().unwrap_or(question))
+            })
+            .or_else(prior_doc)
+            .map_or(Scope::All, Scope::Document)
     }
 
     /// The passage a hit points to.
     pub fn passage(&self, hit: &Hit) -> &Passage {
         &self.knowledge.passages[hit.passage]
+    }
+
+    /// The document passage `id` is in.
+    pub fn passage_doc(&self, id: usize) -> Option<usize> {
+        self.knowledge.passages.get(id).map(|p| p.doc)
     }
 }
 

@@ -270,6 +270,13 @@ impl Knowledge {
     pub fn document(&self, passage: &Passage) -> &Document {
         &self.documents[passage.doc]
     }
+
+    /// The ids of document `doc`'s passages (they are added together, so they are a range).
+    pub fn passage_ids_of(&self, doc: usize) -> std::ops::Range<usize> {
+        let start = self.passages.partition_point(|p| p.doc < doc);
+        let end = self.passages.partition_point(|p| p.doc <= doc);
+        start..end
+    }
 }
 
 fn is_document_file(path: &Path) -> bool {
@@ -522,7 +529,8 @@ pub fn passages(doc: usize, meta: &Metadata, body: &str) -> Vec<Passage> {
         }
     }
     if !out.is_empty() {
-        out.push(Passage::new(doc, PassageKind::About, 1, about_text(meta)));
+        let text = about_text(meta, !notes.is_empty());
+        out.push(Passage::new(doc, PassageKind::About, 1, text));
     }
     out
 }
@@ -649,14 +657,23 @@ fn shingle_hashes(text: &str) -> Vec<u64> {
 }
 
 /// The metadata as a sentence, so that "when was it published?" has a passage to find.
-fn about_text(meta: &Metadata) -> String {
-    // The author is left to the citation: their name here would pull questions about them
-    // away from the author's note.
+/// The author is named only when no note about them follows the article: their name here
+/// would pull questions about them away from that note.
+fn about_text(meta: &Metadata, has_author_note: bool) -> String {
     let mut s = format!("“{}” is an article", meta.full_title());
-    if let Some(publication) = &meta.publication {
-        s.push_str(&format!(" published in {publication}"));
+    if let (Some(author), false) = (&meta.author, has_author_note) {
+        s.push_str(&format!(" by {author}"));
+        if meta.publication.is_some() || meta.human_date().is_some() {
+            s.push(',');
+        }
     }
-    if let Some(date) = meta.human_date() {
+    let date = meta.human_date();
+    match (&meta.publication, &date) {
+        (Some(publication), _) => s.push_str(&format!(" published in {publication}")),
+        (None, Some(_)) => s.push_str(" published"),
+        (None, None) => {}
+    }
+    if let Some(date) = date {
         s.push_str(&format!(" on {date}"));
     }
     s.push('.');
@@ -913,6 +930,17 @@ mod tests {
         assert_eq!(
             about[0].text,
             "“Russia's Afghanistan Strategy: How Moscow Is Preparing to Go It Alone” is an article published in Foreign Affairs on 2 January 2018."
+        );
+        // With no note about the author, it names them, so "who wrote it?" has an answer.
+        let mut k = Knowledge::default();
+        let raw = "+++\ntitle = \"Bees\"\nauthor = \"Ada Lindqvist\"\ndate = \"2021-11-03\"\n\
+                   url = \"https://example.org/b\"\n+++\nA colony of honeybees does not sleep \
+                   through the winter: the workers gather in a cluster around the queen.\n";
+        k.add(Path::new("bees.txt"), raw).unwrap();
+        let about = of_kind(&k, PassageKind::About);
+        assert_eq!(
+            about[0].text,
+            "“Bees” is an article by Ada Lindqvist, published on 3 November 2021."
         );
     }
 

@@ -7,6 +7,7 @@
 //! knowledge/*.txt --load--> Knowledge { documents, passages }            knowledge
 //! passages --index--> tantivy index (RAM, or on disk under INDEX_DIR)    index, store
 //! sentences --embed--> a vector per sentence (cached on disk)            embed
+//! question --names--> the one document it asks about, of several         documents
 //! question --analyse--> Query { weighted concepts } + question vector    analysis, embed
 //! Query --retrieve--> candidates, by words and by meaning                index, rank
 //! candidates --rank + fuse--> Results { hits, answered }                 rank, engine
@@ -34,6 +35,7 @@ pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod conversation;
+pub mod documents;
 pub mod embed;
 pub mod engine;
 pub mod eval;

@@ -221,7 +221,17 @@ pub fn reply_plain(reply: &Reply, engine: &Engine, style: Style) -> String {
             out.push('\n');
         }
     }
+    if let Some(line) = others_line(reply, engine, texts::Offer::DocFlag) {
+        out.push_str(&format!("\n{}", html_to_plain(&line)));
+    }
     out.trim_end().to_string()
+}
+
+/// The line that offers the other documents, when the reply has some to offer.
+fn others_line(reply: &Reply, engine: &Engine, offer: texts::Offer) -> Option<String> {
+    let first = reply.answers.first()?;
+    let from = engine.passage_doc(first.passage)?;
+    (!reply.others.is_empty()).then(|| texts::other_documents(engine, from, &reply.others, offer))
 }
 
 /// Splits a marked text into byte ranges whose HTML takes at most `budget` UTF-16 units,
@@ -311,15 +321,17 @@ pub fn prepend(messages: &mut Vec<String>, head: &str) {
 }
 
 /// What the bot sends for the answer at `rank` of `reply` (the terminal chat shows the same):
-/// the quote, or the whole paragraph for "tell me more", or why there is none; and above it
+/// the quote, or the whole paragraph for "tell me more", or why there is none; above it
 /// how a follow-up was understood (first: the buttons and replies read it back there), the
-/// example question asked, the length a cut question was cut to, and which match this is.
+/// example question asked, the length a cut question was cut to, and which match this is;
+/// below the best answer, the other documents that may answer, offered as `offer` says.
 pub fn reply_html(
     reply: &Reply,
     rank: usize,
     engine: &Engine,
     example: Option<&str>,
     cut_at: Option<usize>,
+    offer: texts::Offer,
 ) -> Vec<String> {
     let answer = reply.answers.get(rank - 1);
     let mut messages = match answer {
@@ -342,7 +354,23 @@ pub fn reply_html(
         above.push(texts::match_number(rank));
     }
     prepend(&mut messages, &above.join("\n"));
+    if rank == 1 {
+        if let Some(line) = others_line(reply, engine, offer) {
+            append(&mut messages, &line);
+        }
+    }
     messages
+}
+
+/// Puts `tail` below the last message, or in a message of its own when it does not fit.
+fn append(messages: &mut Vec<String>, tail: &str) {
+    match messages.last_mut() {
+        Some(last) if utf16_len(last) + 1 + utf16_len(tail) <= MAX_MESSAGE_UTF16 => {
+            last.push('\n');
+            last.push_str(tail);
+        }
+        _ => messages.push(tail.to_string()),
+    }
 }
 
 /// The answer's excerpt with its citation, as Telegram HTML messages (one, unless the

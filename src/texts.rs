@@ -59,7 +59,71 @@ pub fn greeting(engine: &Engine) -> String {
     )
 }
 
-/// /about: each document, with its details and how many passages it has.
+/// How a reader can ask another document the same question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offer {
+    /// A button per document under the answer (Telegram).
+    Buttons,
+    /// `citebot ask --doc ID` (the command line).
+    DocFlag,
+    /// Naming the document in the question (the terminal chat).
+    Naming,
+}
+
+/// At most this many other documents are offered under an answer.
+pub const MAX_OFFERED: usize = 5;
+
+/// Below an answer from one of several documents, when the question did not say which:
+/// which document answered, and how to ask the others.
+pub fn other_documents(
+    engine: &Engine,
+    answered_from: usize,
+    others: &[usize],
+    offer: Offer,
+) -> String {
+    let docs = &engine.knowledge.documents;
+    let title = |d: usize| {
+        docs.get(d)
+            .map(|d| format!("“{}”", escape(&d.meta.title)))
+            .unwrap_or_default()
+    };
+    let shown = &others[..others.len().min(MAX_OFFERED)];
+    let list: Vec<String> = shown
+        .iter()
+        .map(|&d| match offer {
+            Offer::DocFlag => format!(
+                "{} (<code>--doc {}</code>)",
+                title(d),
+                escape(docs.get(d).map_or("", |d| d.id.as_str()))
+            ),
+            _ => title(d),
+        })
+        .collect();
+    let how = match offer {
+        Offer::Buttons => "press one below to ask it instead",
+        Offer::DocFlag => "ask again with <code>--doc</code> to ask one of them",
+        Offer::Naming => "name one in your question to ask it instead",
+    };
+    format!(
+        "<i>From {}. Also in my documents: {}; {how}.</i>",
+        title(answered_from),
+        list.join(", ")
+    )
+}
+
+/// The label of the button that asks the same question of document `doc`.
+pub fn ask_in_button(engine: &Engine, doc: usize) -> String {
+    let title = engine
+        .knowledge
+        .documents
+        .get(doc)
+        .map_or("", |d| d.meta.title.as_str());
+    let (short, cut) = crate::analysis::truncate_chars(title, 40);
+    format!("📄 {short}{}", if cut { "…" } else { "" })
+}
+
+/// /about: each document, with its details, how many passages it has, and the questions
+/// its metadata suggests.
 pub fn about(engine: &Engine) -> String {
     let mut s = String::from("<b>What I answer from</b>\n");
     for (i, d) in engine.knowledge.documents.iter().enumerate() {
@@ -81,8 +145,18 @@ pub fn about(engine: &Engine) -> String {
             escape(&m.full_title()),
             details.join(", "),
         ));
+        if !m.examples.is_empty() {
+            s.push_str("\n  Try: ");
+            let examples: Vec<String> = m
+                .examples
+                .iter()
+                .map(|q| format!("<i>{}</i>", escape(q)))
+                .collect();
+            s.push_str(&examples.join(" · "));
+        }
+        s.push('\n');
     }
-    s
+    s.trim_end().to_string()
 }
 
 /// When nothing answers: say so, and never guess. `chat`: in the bot or the terminal chat,
@@ -93,9 +167,10 @@ pub fn no_answer(reply: &Reply, engine: &Engine, chat: bool) -> String {
                 <i>Who is Khalifa Haftar?</i>"
             .to_string();
     }
-    let titles = match engine.knowledge.documents.as_slice() {
-        [d] => format!("“{}”", escape(&d.meta.title)),
-        docs => format!("the {} documents I know", docs.len()),
+    let docs = &engine.knowledge.documents;
+    let titles = match (docs.as_slice(), reply.document.and_then(|d| docs.get(d))) {
+        ([d], _) | (_, Some(d)) => format!("“{}”", escape(&d.meta.title)),
+        (docs, None) => format!("the {} documents I know", docs.len()),
     };
     let help = if chat { " /help has tips." } else { "" };
     format!(

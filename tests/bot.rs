@@ -659,3 +659,62 @@ async fn two_users_in_a_group_do_not_share_a_conversation() {
     );
     assert!(sent_html(&bot)[0].contains("¶8"));
 }
+
+#[tokio::test]
+async fn several_documents_are_listed_by_about_and_offered_under_an_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for from in [
+        "knowledge/russias-afghanistan-strategy.txt",
+        "knowledge/synonyms.txt",
+        "tests/data/library/honeybees-in-winter.txt",
+        "tests/data/library/western-balkans.txt",
+    ] {
+        let from = root.join(from);
+        std::fs::copy(&from, dir.path().join(from.file_name().unwrap())).unwrap();
+    }
+    let engine = Engine::load(&citebot::Options::new(dir.path())).expect("the library loads");
+    let ctx = Arc::new(Ctx::new(Arc::new(engine)));
+    let mut bot = MockBot::new(MockMessageText::new().text("/about"), handler_tree());
+    bot.dependencies(deps![ctx]);
+    bot.dispatch().await;
+    let about = sent_html(&bot).pop().unwrap();
+    for says in [
+        "Russia's Afghanistan Strategy",
+        "How Honeybees Survive the Winter",
+        "The Western Balkans After Enlargement",
+        "<i>How do bees keep warm in winter?</i>",
+        "<i>Why does Russia work with the Taliban?</i>",
+    ] {
+        assert!(about.contains(says), "{says} in {about}");
+    }
+
+    bot.update(MockMessageText::new().text("Who is Zamir Kabulov?"));
+    let answer = ask(&mut bot).await;
+    let html = sent_html(&bot).pop().unwrap();
+    assert!(html.contains("Also in my documents"), "{html}");
+    let offered = buttons(
+        &answer
+            .reply_markup()
+            .cloned()
+            .map(ReplyMarkup::InlineKeyboard),
+    );
+    let (label, data) = offered
+        .iter()
+        .find(|(label, _)| label.contains("Balkans"))
+        .expect("a button for the Balkans piece")
+        .clone();
+    assert_eq!(label, "📄 The Western Balkans After Enlargement");
+    assert_eq!(data, "a:0:r@2");
+
+    // The same question asked of the Balkans piece, which does not answer it: it says so,
+    // naming that document, and does not borrow an answer from another.
+    bot.update(MockCallbackQuery::new().data(&data).message(answer.clone()));
+    bot.dispatch().await;
+    let refusal = sent_html(&bot).pop().unwrap();
+    assert!(
+        refusal
+            .contains("couldn't find an answer to that in “The Western Balkans After Enlargement”"),
+        "{refusal}"
+    );
+}

@@ -2,9 +2,9 @@
 //!
 //! The bot keeps no state between updates, so that several replicas behind a load balancer
 //! can serve the same bot. A button therefore says everything needed to act on it: what to
-//! do, for which rank of answer, and where the question is: in the message the answer
-//! replies to, in the answer's own first line (a follow-up as understood), or an example
-//! question of a document's metadata.
+//! do, for which rank of answer, where the question is (in the message the answer replies
+//! to, in the answer's own first line for a follow-up as understood, or an example question
+//! of a document's metadata), and the document it is asked of, when the reader chose one.
 
 use std::fmt;
 
@@ -25,7 +25,7 @@ pub enum Origin {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    /// Ask an example question.
+    /// Ask the question: an example, or the same question of another document.
     Ask,
     /// Show the whole passage of the answer at `rank`.
     Full { rank: usize },
@@ -39,10 +39,13 @@ pub enum Action {
 pub struct Button {
     pub action: Action,
     pub origin: Origin,
+    /// The document the question is asked of (an index into the knowledge's documents);
+    /// `None`: the one the question names, or any.
+    pub document: Option<usize>,
 }
 
 impl fmt::Display for Button {
-    /// `f:1:r`, `n:2:e0.3`, `v:1:u:r`, `a:0:e0.1`.
+    /// `f:1:r`, `n:2:e0.3`, `v:1:u:r`, `a:0:e0.1`, `a:0:r@2` (asked of document 2).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.action {
             Action::Ask => write!(f, "a:0:")?,
@@ -51,16 +54,29 @@ impl fmt::Display for Button {
             Action::Vote { rank, up } => write!(f, "v:{rank}:{}:", if up { 'u' } else { 'd' })?,
         }
         match self.origin {
-            Origin::Reply => write!(f, "r"),
-            Origin::Understood => write!(f, "u"),
-            Origin::Example { doc, index } => write!(f, "e{doc}.{index}"),
+            Origin::Reply => write!(f, "r")?,
+            Origin::Understood => write!(f, "u")?,
+            Origin::Example { doc, index } => write!(f, "e{doc}.{index}")?,
+        }
+        match self.document {
+            Some(doc) => write!(f, "@{doc}"),
+            None => Ok(()),
         }
     }
 }
 
 impl Button {
     pub fn new(action: Action, origin: Origin) -> Button {
-        Button { action, origin }
+        Button {
+            action,
+            origin,
+            document: None,
+        }
+    }
+
+    /// The same button, for the question asked of document `doc` (`None`: any).
+    pub fn of_document(self, document: Option<usize>) -> Button {
+        Button { document, ..self }
     }
 
     /// The callback data; `None` would only happen with absurd numbers, never silently wrong.
@@ -91,7 +107,12 @@ impl Button {
         if !matches!(action, Action::Ask) && !(1..=100).contains(&rank) {
             return None;
         }
-        let origin = match parts.next()? {
+        let last = parts.next()?;
+        let (origin, document) = match last.split_once('@') {
+            Some((origin, doc)) => (origin, Some(doc.parse().ok()?)),
+            None => (last, None),
+        };
+        let origin = match origin {
             "r" => Origin::Reply,
             "u" => Origin::Understood,
             e => {
@@ -105,7 +126,11 @@ impl Button {
         if parts.next().is_some() {
             return None;
         }
-        Some(Button { action, origin })
+        Some(Button {
+            action,
+            origin,
+            document,
+        })
     }
 }
 
@@ -133,12 +158,18 @@ mod tests {
         ];
         for origin in origins {
             for action in actions {
-                let b = Button::new(action, origin);
-                let data = b.encode().expect("fits");
-                assert!(data.len() <= MAX_CALLBACK_DATA);
-                assert_eq!(Button::decode(&data), Some(b), "{data}");
+                for document in [None, Some(0), Some(7)] {
+                    let b = Button::new(action, origin).of_document(document);
+                    let data = b.encode().expect("fits");
+                    assert!(data.len() <= MAX_CALLBACK_DATA);
+                    assert_eq!(Button::decode(&data), Some(b), "{data}");
+                }
             }
         }
+        assert_eq!(
+            Button::decode("a:0:r@2"),
+            Some(Button::new(Action::Ask, Origin::Reply).of_document(Some(2)))
+        );
     }
 
     #[test]
@@ -157,6 +188,10 @@ mod tests {
             "f:1:r:extra",
             "f:-1:r",
             "f:1:😀",
+            "f:1:r@",
+            "f:1:r@x",
+            "f:1:r@-1",
+            "f:1:r@1@2",
         ] {
             assert_eq!(Button::decode(bad), None, "{bad:?}");
         }

@@ -42,7 +42,7 @@ use crate::answer::{self, Reply};
 use crate::conversation::{self, understand_with, Context, Understood};
 use crate::engine::Engine;
 use crate::render;
-use crate::texts::{self, toast};
+use crate::texts::{self, toast, Offer};
 
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -371,20 +371,42 @@ async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> Result<(), HandlerErr
     );
     let example = matches!(origin, Origin::Example { .. }).then_some(understood.typed.as_str());
     let cut_at = (truncated || reply.truncated).then_some(ctx.max_question_chars);
-    let messages = render::reply_html(&reply, rank, &ctx.engine, example, cut_at);
+    let messages = render::reply_html(&reply, rank, &ctx.engine, example, cut_at, Offer::Buttons);
     let origin = if reply.understood_as.is_some() {
         Origin::Understood
     } else {
         origin
     };
-    let keyboard = answer.map(|a| answer_keyboard(a.rank, origin, true));
+    let keyboard = answer.map(|a| {
+        answer_keyboard(
+            &ctx.engine,
+            &reply,
+            a.rank,
+            origin,
+            understood.document,
+            true,
+        )
+    });
     send::send_all(bot, &ctx.pacer, chat, messages, reply_to, keyboard).await?;
     Ok(())
 }
 
-fn answer_keyboard(rank: usize, origin: Origin, with_votes: bool) -> InlineKeyboardMarkup {
+/// The buttons under the answer at `rank`: the full paragraph, the next match, the votes
+/// (until one is cast), and under the best answer, one per other document that may answer.
+/// Each acts on the question at `origin`, asked of `document` when the reader chose one.
+fn answer_keyboard(
+    engine: &Engine,
+    reply: &Reply,
+    rank: usize,
+    origin: Origin,
+    document: Option<usize>,
+    with_votes: bool,
+) -> InlineKeyboardMarkup {
     let button = |label: &str, action| {
-        let data = Button::new(action, origin).encode().unwrap_or_default();
+        let data = Button::new(action, origin)
+            .of_document(document)
+            .encode()
+            .unwrap_or_default();
         InlineKeyboardButton::callback(label, data)
     };
     let mut rows = vec![vec![
@@ -396,6 +418,18 @@ fn answer_keyboard(rank: usize, origin: Origin, with_votes: bool) -> InlineKeybo
             button("👍", Action::Vote { rank, up: true }),
             button("👎", Action::Vote { rank, up: false }),
         ]);
+    }
+    if rank == 1 {
+        for &doc in reply.others.iter().take(texts::MAX_OFFERED) {
+            let data = Button::new(Action::Ask, origin)
+                .of_document(Some(doc))
+                .encode()
+                .unwrap_or_default();
+            rows.push(vec![InlineKeyboardButton::callback(
+                texts::ask_in_button(engine, doc),
+                data,
+            )]);
+        }
     }
     InlineKeyboardMarkup::new(rows)
 }
@@ -473,10 +507,11 @@ async fn on_callback(
         ack(toast::NOT_THIS_CHAT).await?;
         return Ok(());
     }
-    let Some(understood) = question_behind(button.origin, message, &me, &ctx.engine) else {
+    let Some(mut understood) = question_behind(button.origin, message, &me, &ctx.engine) else {
         ack(toast::QUESTION_GONE).await?;
         return Ok(());
     };
+    understood.document = button.document;
     let reply_to = message.reply_to_message().map(|m| m.id);
     let request = |reply_to, rank| Request {
         chat,
@@ -491,7 +526,13 @@ async fn on_callback(
     match button.action {
         Action::Ask => {
             ack(toast::LOOKING).await?;
-            answer(&bot, &ctx, request(None, 1)).await?;
+            // An example stands alone; the same question asked of another document replies
+            // to the question, as its first answer did.
+            let reply_to = match button.origin {
+                Origin::Example { .. } => None,
+                _ => reply_to,
+            };
+            answer(&bot, &ctx, request(reply_to, 1)).await?;
         }
         Action::Next { rank } => {
             ack(toast::NEXT).await?;
@@ -518,10 +559,13 @@ async fn on_callback(
             }
         }
         Action::Vote { rank, up } => {
-            let reply = search(&ctx, &understood, rank).await;
+            let Some(reply) = search(&ctx, &understood, rank).await else {
+                ack(toast::ANSWER_GONE).await?;
+                return Ok(());
+            };
             let passage = reply
-                .as_ref()
-                .and_then(|r| r.answers.get(rank - 1))
+                .answers
+                .get(rank - 1)
                 .map(|a| a.citation.label.clone());
             tracing::info!(
                 vote = if up { "up" } else { "down" },
@@ -536,7 +580,14 @@ async fn on_callback(
             })
             .await?;
             // One vote per answer: the vote buttons go once used.
-            let keyboard = answer_keyboard(rank, button.origin, false);
+            let keyboard = answer_keyboard(
+                &ctx.engine,
+                &reply,
+                rank,
+                button.origin,
+                button.document,
+                false,
+            );
             if let Err(e) = bot
                 .edit_message_reply_markup(chat, message.id)
                 .reply_markup(keyboard)
