@@ -27,7 +27,8 @@ pub fn help(commands: &[(String, String)]) -> String {
          <b>Buttons under an answer</b>\n\
          Full paragraph — the whole paragraph the quote comes from\n\
          Next match — the next best passage\n\
-         👍 / 👎 — tell us whether the answer helped\n\n\
+         👍 / 👎 — tell us whether the answer helped\n\
+         📄 <i>a title</i> — with several documents, the same question asked of that one\n\n\
          <b>Tips</b>\n\
          Use names and key words from the subject (people, places, events). \
          If nothing in the article answers, I say so rather than guess. \
