@@ -53,6 +53,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// Measure start-up, latency per question, throughput and memory.
     Bench(BenchArgs),
+    /// What readers asked: questions per day, what nothing answered, what was voted down
+    /// (from the record the bot keeps in DATA_DIR).
+    Report(ReportArgs),
     /// Manage the webhook: `citebot webhook delete` switches webhook delivery off (a stopping
     /// bot leaves it in place, for the other replicas).
     Webhook {
@@ -127,6 +130,35 @@ pub struct AskArgs {
     /// title ("the bee article") is answered from that one, any other from them all.
     #[arg(long, value_name = "ID")]
     pub doc: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// How far back: a number of days, like 7d or 30d (or 24h; counted in whole days).
+    #[arg(long, default_value = "7d", value_parser = parse_days)]
+    pub since: u64,
+    /// Print the same data as one JSON object, for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `7d`, `30d`, `48h`, `2w`: whole days, at least one.
+fn parse_days(v: &str) -> Result<u64, String> {
+    let v = v.trim();
+    let (number, unit) = v.split_at(v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len()));
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{v:?}: expected a number of days, like 7d"))?;
+    let days = match unit {
+        "" | "d" => Some(n),
+        "w" => n.checked_mul(7),
+        "h" => Some(n.div_ceil(24)),
+        _ => None,
+    };
+    match days {
+        Some(d) if (1..=3650).contains(&d) => Ok(d),
+        _ => Err(format!("{v:?}: expected 1d to 3650d (or h, w)")),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -319,6 +351,132 @@ pub fn reply_json(reply: &Reply, engine: &Engine) -> serde_json::Value {
 /// Scores to 4 digits: enough to compare, no float noise.
 fn round4(x: f32) -> f64 {
     (f64::from(x) * 10_000.0).round() / 10_000.0
+}
+
+/// `citebot report`.
+pub fn report(config: &Config, args: &ReportArgs) -> anyhow::Result<()> {
+    let path = config.data_dir.join(crate::record::DB_FILE);
+    let report = crate::record::Report::load(&path, std::time::SystemTime::now(), args.since)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        write!(out, "{}", report_text(&report))?;
+    }
+    Ok(())
+}
+
+/// A report as aligned tables, with a sparkline of questions per day.
+pub fn report_text(r: &crate::record::Report) -> String {
+    use comfy_table::{presets::UTF8_FULL_CONDENSED, CellAlignment, Table};
+    let table = |header: &[&str], rows: Vec<Vec<String>>, numeric: &[usize]| {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED)
+            .set_header(header.to_vec());
+        for row in rows {
+            t.add_row(row);
+        }
+        for &i in numeric {
+            if let Some(column) = t.column_mut(i) {
+                column.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        t.to_string()
+    };
+    let mut s = format!(
+        "Last {} days: {} questions, {} answered, {:.1}% not answered\nQuestions per day: {}\n\n",
+        r.days_covered,
+        r.questions,
+        r.answered,
+        r.unanswered_share * 100.0,
+        r.sparkline()
+    );
+    s += &table(
+        &["day", "questions", "answered"],
+        r.days
+            .iter()
+            .map(|d| {
+                vec![
+                    d.date.clone(),
+                    d.questions.to_string(),
+                    d.answered.to_string(),
+                ]
+            })
+            .collect(),
+        &[1, 2],
+    );
+    let sections: [(&str, String); 3] = [
+        (
+            "Asked most, not answered",
+            if r.unanswered.is_empty() {
+                "none\n".into()
+            } else {
+                table(
+                    &["times", "question", "last asked (UTC)"],
+                    r.unanswered
+                        .iter()
+                        .map(|u| {
+                            vec![
+                                u.count.to_string(),
+                                u.question.clone(),
+                                u.last_asked.clone(),
+                            ]
+                        })
+                        .collect(),
+                    &[0],
+                )
+            },
+        ),
+        (
+            "Voted down most",
+            if r.voted_down.is_empty() {
+                "none\n".into()
+            } else {
+                table(
+                    &["👎", "question", "document", "passage"],
+                    r.voted_down
+                        .iter()
+                        .map(|v| {
+                            vec![
+                                v.down.to_string(),
+                                v.question.clone(),
+                                v.document.clone().unwrap_or_default(),
+                                v.passage.clone().unwrap_or_default(),
+                            ]
+                        })
+                        .collect(),
+                    &[0],
+                )
+            },
+        ),
+        (
+            "Votes per passage",
+            if r.votes.is_empty() {
+                "none\n".into()
+            } else {
+                table(
+                    &["document", "passage", "👍", "👎"],
+                    r.votes
+                        .iter()
+                        .map(|v| {
+                            vec![
+                                v.document.clone().unwrap_or_default(),
+                                v.passage.clone().unwrap_or_default(),
+                                v.up.to_string(),
+                                v.down.to_string(),
+                            ]
+                        })
+                        .collect(),
+                    &[2, 3],
+                )
+            },
+        ),
+    ];
+    for (title, body) in sections {
+        s += &format!("\n\n{title}\n{}", body.trim_end());
+    }
+    s.push('\n');
+    s
 }
 
 /// `citebot index`.

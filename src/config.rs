@@ -107,6 +107,12 @@ pub struct Config {
     pub cache_dir: Option<PathBuf>,
     /// `MAX_DOCUMENT_MB`: larger documents are refused, naming the file.
     pub max_document_mb: u64,
+    /// `DATA_DIR`: where the record of questions and votes is kept (`data`).
+    pub data_dir: PathBuf,
+    /// `RECORD`: keep that record (on by default; `off` records nothing).
+    pub record: bool,
+    /// `ADMIN_IDS`: the Telegram user ids that may use /stats, /unanswered and /reload.
+    pub admin_ids: HashSet<u64>,
 }
 
 /// The settings only the bot reads.
@@ -116,6 +122,7 @@ struct BotSettings {
     flood_limit: u32,
     allowed_chats: Option<HashSet<i64>>,
     context_ttl: std::time::Duration,
+    admin_ids: HashSet<u64>,
 }
 
 impl Default for BotSettings {
@@ -126,6 +133,7 @@ impl Default for BotSettings {
             flood_limit: 20,
             allowed_chats: None,
             context_ttl: DEFAULT_CONTEXT_TTL,
+            admin_ids: HashSet::new(),
         }
     }
 }
@@ -238,7 +246,26 @@ impl Config {
                         .collect::<Result<HashSet<i64>, _>>()
                 })
                 .transpose()?;
+            let admin_ids = var("ADMIN_IDS")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(|s| {
+                            s.parse::<u64>().map_err(|_| {
+                                invalid(
+                                    "ADMIN_IDS",
+                                    &v,
+                                    &"expected Telegram user ids, like 123456789,987654321",
+                                )
+                            })
+                        })
+                        .collect::<Result<HashSet<u64>, _>>()
+                })
+                .transpose()?
+                .unwrap_or_default();
             Ok(BotSettings {
+                admin_ids,
                 api_url: parse_url("TELOXIDE_API_URL")?,
                 webhook,
                 flood_limit: parse_num("FLOOD_LIMIT", 20)? as u32,
@@ -281,6 +308,14 @@ impl Config {
             },
             context_ttl: bot.context_ttl,
             allowed_chats: bot.allowed_chats,
+            admin_ids: bot.admin_ids,
+            data_dir: var("DATA_DIR").map_or_else(|| "data".into(), PathBuf::from),
+            record: match var("RECORD").map(|v| v.trim().to_ascii_lowercase()) {
+                None => true,
+                Some(v) => {
+                    parse_switch(&v).ok_or_else(|| invalid("RECORD", &v, &"expected on or off"))?
+                }
+            },
             semantic: match var("SEMANTIC").map(|v| v.trim().to_ascii_lowercase()) {
                 None => true,
                 Some(v) => parse_switch(&v)
@@ -346,6 +381,8 @@ mod tests {
         assert_eq!((c.flood_limit, c.max_question_chars), (20, 1000));
         assert!(c.allowed_chats.is_none());
         assert!(c.semantic && c.embedding_model.is_none());
+        assert!(c.record && c.admin_ids.is_empty());
+        assert_eq!(c.data_dir, PathBuf::from("data"));
         assert!(c.engine_options().model_dir.is_some());
     }
 
@@ -398,6 +435,8 @@ mod tests {
             ("MAX_QUESTION_CHARS", "5000"),
             ("CONTEXT_TTL", "soon"),
             ("CONTEXT_TTL", "15 days"),
+            ("ADMIN_IDS", "1,@me"),
+            ("RECORD", "sometimes"),
         ];
         for (name, value) in cases {
             let err = match config(&[(name, value)]) {
@@ -447,9 +486,15 @@ mod tests {
             ("ALLOWED_CHATS", " 12, -100345 ,"),
             ("WEBHOOK_URL", "https://bot.example/hook"),
             ("WEBHOOK_SECRET", "s3cret_-"),
+            ("ADMIN_IDS", "42, 7"),
+            ("RECORD", "off"),
+            ("DATA_DIR", "/var/lib/citebot"),
         ])
         .unwrap();
         assert_eq!(c.allowed_chats, Some(HashSet::from([12, -100345])));
+        assert_eq!(c.admin_ids, HashSet::from([42, 7]));
+        assert!(!c.record);
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/citebot"));
         let w = c.webhook.unwrap();
         assert_eq!(w.listen, "0.0.0.0:8443".parse().unwrap());
         assert_eq!(w.secret.as_deref(), Some("s3cret_-"));

@@ -104,6 +104,19 @@ fn human_date(iso: &str) -> Option<String> {
     Some(format!("{day} {month} {y}"))
 }
 
+/// What a reload changed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Changes {
+    /// The titles of the documents added and removed.
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub passages_added: usize,
+    pub passages_removed: usize,
+    /// What there is now.
+    pub documents: usize,
+    pub passages: usize,
+}
+
 /// One document of the knowledge folder.
 #[derive(Debug, Clone)]
 pub struct Document {
@@ -269,6 +282,41 @@ impl Knowledge {
 
     pub fn document(&self, passage: &Passage) -> &Document {
         &self.documents[passage.doc]
+    }
+
+    /// What changed from `self` to `new`: documents (by file name) and passages (by their
+    /// document and text) added and removed.
+    pub fn changes_to(&self, new: &Knowledge) -> Changes {
+        use std::collections::HashSet;
+        let docs = |k: &Knowledge| -> HashSet<String> {
+            k.documents.iter().map(|d| d.id.clone()).collect()
+        };
+        let passages = |k: &Knowledge| -> HashSet<(String, String)> {
+            k.passages
+                .iter()
+                .map(|p| (k.document(p).id.clone(), p.text.clone()))
+                .collect()
+        };
+        let (old_docs, new_docs) = (docs(self), docs(new));
+        let (old_passages, new_passages) = (passages(self), passages(new));
+        let titled = |k: &Knowledge, ids: Vec<&String>| -> Vec<String> {
+            let mut titles: Vec<String> = k
+                .documents
+                .iter()
+                .filter(|d| ids.contains(&&d.id))
+                .map(|d| d.meta.title.clone())
+                .collect();
+            titles.sort();
+            titles
+        };
+        Changes {
+            added: titled(new, new_docs.difference(&old_docs).collect()),
+            removed: titled(self, old_docs.difference(&new_docs).collect()),
+            passages_added: new_passages.difference(&old_passages).count(),
+            passages_removed: old_passages.difference(&new_passages).count(),
+            documents: new.documents.len(),
+            passages: new.passages.len(),
+        }
     }
 
     /// The ids of document `doc`'s passages (they are added together, so they are a range).

@@ -43,6 +43,7 @@ pub mod index;
 pub mod knowledge;
 pub mod logs;
 pub mod rank;
+pub mod record;
 pub mod render;
 pub mod store;
 pub mod telegram;

@@ -40,6 +40,7 @@ fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<()> {
         Command::Index => cli::index(&cli::engine(&config)?),
         Command::Eval(args) => cli::eval(&cli::engine(&config)?, &args),
         Command::Bench(args) => cli::bench(&config, &args, process_start),
+        Command::Report(args) => cli::report(&config, &args),
         Command::Webhook {
             action: cli::WebhookAction::Delete,
         } => citebot::telegram::delete_webhook(&config),

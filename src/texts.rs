@@ -27,7 +27,7 @@ pub fn help(commands: &[(String, String)]) -> String {
          <b>Buttons under an answer</b>\n\
          Full paragraph — the whole paragraph the quote comes from\n\
          Next match — the next best passage\n\
-         👍 / 👎 — tell us whether the answer helped\n\
+         👍 / 👎 — tell us whether the answer helped (press the other to change your vote)\n\
          📄 <i>a title</i> — with several documents, the same question asked of that one\n\n\
          <b>Tips</b>\n\
          Use names and key words from the subject (people, places, events). \
@@ -206,6 +206,107 @@ pub fn truncated(max_chars: usize) -> String {
         "<i>Your question was long, so only its first {max_chars} characters were searched.</i>"
     )
 }
+
+/// /stats: the last days in one message.
+pub fn stats(report: &crate::record::Report) -> String {
+    let mut s = format!(
+        "<b>The last {} days</b>\n{} questions, {} answered ({:.0}% not)\n<code>{}</code> per day\n",
+        report.days_covered,
+        report.questions,
+        report.answered,
+        report.unanswered_share * 100.0,
+        escape(&report.sparkline()),
+    );
+    if !report.unanswered.is_empty() {
+        s.push_str("\n<b>Asked most, not answered</b>\n");
+        for u in report.unanswered.iter().take(5) {
+            s.push_str(&format!(
+                "{}× <i>{}</i>\n",
+                u.count,
+                escape(&short(&u.question))
+            ));
+        }
+    }
+    if !report.voted_down.is_empty() {
+        s.push_str("\n<b>Voted down most</b>\n");
+        for v in report.voted_down.iter().take(5) {
+            s.push_str(&format!(
+                "{}× {} {}: <i>{}</i>\n",
+                v.down,
+                escape(v.document.as_deref().unwrap_or("?")),
+                escape(v.passage.as_deref().unwrap_or("?")),
+                escape(&short(&v.question))
+            ));
+        }
+    }
+    s.push_str("\n<code>citebot report</code> has the rest.");
+    s
+}
+
+/// A question cut to a line, for lists that must fit one message.
+fn short(question: &str) -> String {
+    let (cut, more) = crate::analysis::truncate_chars(question, 120);
+    format!("{cut}{}", if more { "…" } else { "" })
+}
+
+/// /unanswered: the last questions nothing answered, newest first.
+pub fn unanswered(recent: &[crate::record::Recent]) -> String {
+    if recent.is_empty() {
+        return "No unanswered questions recorded.".to_string();
+    }
+    let mut s = String::from("<b>The last questions nothing answered</b>\n");
+    for r in recent {
+        s.push_str(&format!(
+            "{} <i>{}</i>\n",
+            escape(&r.asked),
+            escape(&short(&r.question))
+        ));
+    }
+    s.trim_end().to_string()
+}
+
+/// After /reload (or SIGHUP) swapped the new knowledge in.
+pub fn reloaded(c: &crate::knowledge::Changes) -> String {
+    let mut s = format!(
+        "Reloaded: {} documents, {} passages.",
+        c.documents, c.passages
+    );
+    if c.added.is_empty() && c.removed.is_empty() && c.passages_added + c.passages_removed == 0 {
+        s.push_str(" Nothing changed.");
+        return s;
+    }
+    let titles = |t: &[String]| {
+        t.iter()
+            .map(|t| format!("“{}”", escape(t)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !c.added.is_empty() {
+        s.push_str(&format!("\nAdded: {}", titles(&c.added)));
+    }
+    if !c.removed.is_empty() {
+        s.push_str(&format!("\nRemoved: {}", titles(&c.removed)));
+    }
+    s.push_str(&format!(
+        "\nPassages: +{} −{}",
+        c.passages_added, c.passages_removed
+    ));
+    s
+}
+
+/// When the new knowledge could not be loaded.
+pub fn reload_failed(error: &str) -> String {
+    format!(
+        "Reload failed; still answering from the knowledge as it was.\n<code>{}</code>",
+        escape(error)
+    )
+}
+
+pub const RELOAD_BUSY: &str = "A reload is already running; its result comes in a moment.";
+pub const RELOAD_UNAVAILABLE: &str =
+    "This bot was not started from a knowledge folder it can re-read.";
+pub const RECORD_OFF: &str = "Nothing is recorded (RECORD=off), so there is nothing to show.";
+pub const RECORD_EMPTY: &str = "Nothing is recorded yet: ask me a question first.";
 
 pub const NO_MORE_MATCHES: &str = "No more matches for this question.";
 pub const NOTHING_TO_SAY_MORE_ABOUT: &str =

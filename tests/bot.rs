@@ -324,7 +324,7 @@ async fn buttons_full_paragraph_next_match_and_one_vote() {
         .into_iter()
         .map(|(t, _)| t)
         .collect();
-    assert_eq!(left, ["Full paragraph", "Next match"]);
+    assert_eq!(left, ["Full paragraph", "Next match", "👍 ✓", "👎"]);
     assert_eq!(responses.answered_callback_queries.len(), 1);
     assert!(responses
         .answered_callback_queries
@@ -392,7 +392,7 @@ async fn a_panic_while_answering_one_user_does_not_stop_the_bot() {
 
 #[tokio::test]
 async fn a_private_deployment_refuses_other_chats() {
-    let mut ctx = Ctx::new(ctx().engine.clone());
+    let mut ctx = Ctx::new(ctx().engine());
     ctx.allowed_chats = Some([42].into_iter().collect());
     let ctx = Arc::new(ctx);
     let mut bot = MockBot::new(
@@ -408,7 +408,7 @@ async fn a_private_deployment_refuses_other_chats() {
 
 #[tokio::test]
 async fn flooding_gets_one_notice_then_silence() {
-    let mut ctx = Ctx::new(ctx().engine.clone());
+    let mut ctx = Ctx::new(ctx().engine());
     ctx.flood = citebot::telegram::FloodGate::new(2, std::time::Duration::from_secs(60));
     let mut bot = MockBot::new(
         MockMessageText::new().text("Who is Khalifa Haftar?"),
@@ -460,7 +460,7 @@ async fn a_photo_caption_is_a_question_like_a_text() {
 /// chat it was sent as is limited instead.
 #[tokio::test]
 async fn messages_without_a_user_are_flood_limited_too() {
-    let mut ctx = Ctx::new(ctx().engine.clone());
+    let mut ctx = Ctx::new(ctx().engine());
     ctx.flood = citebot::telegram::FloodGate::new(2, std::time::Duration::from_secs(60));
     let group = MockGroupChat::new().build();
     let message = || {
@@ -585,7 +585,7 @@ async fn a_reply_to_an_earlier_answer_takes_that_answer_as_context() {
 
 #[tokio::test]
 async fn context_expires_after_its_ttl() {
-    let mut ctx = Ctx::new(ctx().engine.clone());
+    let mut ctx = Ctx::new(ctx().engine());
     ctx.contexts = citebot::telegram::Contexts::new(std::time::Duration::from_millis(200), 100);
     let mut bot = MockBot::new(
         MockMessageText::new().text("Who is Zamir Kabulov?"),
@@ -716,5 +716,277 @@ async fn several_documents_are_listed_by_about_and_offered_under_an_answer() {
         refusal
             .contains("couldn't find an answer to that in “The Western Balkans After Enlargement”"),
         "{refusal}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The record of what readers asked, in a real SQLite file in a temporary folder.
+
+/// A bot whose record is kept in `data`, with user 5 as its admin.
+fn recording_bot(update: MockMessageText, data: &Path) -> (Mock, Arc<Ctx>) {
+    let mut ctx = Ctx::new(ctx().engine());
+    ctx.record = citebot::record::Recorder::start(data);
+    ctx.admins = [5].into_iter().collect();
+    let ctx = Arc::new(ctx);
+    let mut bot = MockBot::new(update, handler_tree());
+    bot.dependencies(deps![Arc::clone(&ctx)]);
+    (bot, ctx)
+}
+
+fn rows(db: &Path, sql: &str) -> Vec<Vec<Option<String>>> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let columns = stmt.column_count();
+    stmt.query_map([], |r| {
+        (0..columns)
+            .map(|i| {
+                r.get::<_, rusqlite::types::Value>(i).map(|v| match v {
+                    rusqlite::types::Value::Null => None,
+                    rusqlite::types::Value::Integer(n) => Some(n.to_string()),
+                    rusqlite::types::Value::Real(x) => Some(x.to_string()),
+                    rusqlite::types::Value::Text(t) => Some(t),
+                    rusqlite::types::Value::Blob(_) => Some("<blob>".into()),
+                })
+            })
+            .collect()
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+#[tokio::test]
+async fn questions_and_votes_are_recorded_with_text_only_where_needed() {
+    let data = tempfile::tempdir().unwrap();
+    let user = || MockUser::new().id(6).build();
+    let (mut bot, ctx) = recording_bot(
+        MockMessageText::new()
+            .text("What did Kabulov say about a US withdrawal?")
+            .from(user()),
+        data.path(),
+    );
+    let answered = ask(&mut bot).await;
+    bot.update(
+        MockMessageText::new()
+            .text("Recommend a laptop for gaming")
+            .from(user()),
+    );
+    bot.dispatch().await;
+    bot.update(
+        MockMessageText::new()
+            .text("Who is Khalifa Haftar?")
+            .from(user()),
+    );
+    let haftar = ask(&mut bot).await;
+
+    // A vote down, changed to up: one vote, up, and the question's text no longer kept.
+    for data in ["v:1:d:r", "v:1:u:r"] {
+        bot.update(
+            MockCallbackQuery::new()
+                .data(data)
+                .message(answered.clone())
+                .from(user()),
+        );
+        bot.dispatch().await;
+    }
+    // A vote down that stays: its question is kept, to show what misled.
+    bot.update(
+        MockCallbackQuery::new()
+            .data("v:1:d:r")
+            .message(haftar.clone())
+            .from(user()),
+    );
+    bot.dispatch().await;
+    ctx.record.close();
+
+    let db = data.path().join(citebot::record::DB_FILE);
+    let questions = rows(
+        &db,
+        "SELECT chat_kind, passage, question, context, chat, user FROM questions ORDER BY id",
+    );
+    assert_eq!(questions.len(), 3, "{questions:?}");
+    let column =
+        |i: usize| -> Vec<Option<&str>> { questions.iter().map(|r| r[i].as_deref()).collect() };
+    assert_eq!(column(0), [Some("private"); 3]);
+    assert_eq!(column(1), [Some("¶4"), None, Some("¶6")]);
+    assert_eq!(
+        column(2),
+        [None, Some("Recommend a laptop for gaming"), None]
+    );
+    // Ids are keyed hashes, never the ids.
+    for id in column(4).into_iter().chain(column(5)) {
+        let id = id.unwrap();
+        assert_eq!(id.len(), 32, "{id}");
+        assert_ne!(id, "6");
+    }
+    let votes = rows(
+        &db,
+        "SELECT passage, up, question FROM votes ORDER BY passage",
+    );
+    assert_eq!(
+        votes,
+        [
+            vec![Some("¶4".into()), Some("1".into()), None],
+            vec![
+                Some("¶6".into()),
+                Some("0".into()),
+                Some("Who is Khalifa Haftar?".into())
+            ],
+        ]
+    );
+    assert!(data.path().join(citebot::record::KEY_FILE).exists());
+}
+
+#[tokio::test]
+async fn a_locked_record_does_not_stop_answers_and_recording_resumes() {
+    let data = tempfile::tempdir().unwrap();
+    let db = data.path().join(citebot::record::DB_FILE);
+    drop(citebot::record::open_for_writing(&db).unwrap());
+    // Another process holds the database's write lock.
+    let holder = rusqlite::Connection::open(&db).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+
+    let (mut bot, ctx) = recording_bot(
+        MockMessageText::new().text("Who is Khalifa Haftar?"),
+        data.path(),
+    );
+    let started = std::time::Instant::now();
+    bot.dispatch().await;
+    bot.update(MockMessageText::new().text("Who is Zamir Kabulov?"));
+    bot.dispatch().await;
+    let answers = sent_html(&bot);
+    assert!(answers.last().unwrap().contains("¶4"), "{answers:?}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "answers do not wait for the database"
+    );
+    // Give the writer time to fail on the lock, then free it: what comes next is recorded.
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+    bot.update(MockMessageText::new().text("Who is Mohammad Atmar?"));
+    bot.dispatch().await;
+    ctx.record.close();
+    let (questions, _, _) = citebot::record::totals(&db).unwrap();
+    assert!(questions >= 1, "recording resumed once the lock was gone");
+}
+
+#[tokio::test]
+async fn stats_and_unanswered_for_an_admin_only() {
+    let data = tempfile::tempdir().unwrap();
+    let admin = || MockUser::new().id(5).build();
+    let (mut bot, ctx) = recording_bot(
+        MockMessageText::new()
+            .text("Recommend a laptop for gaming")
+            .from(admin()),
+        data.path(),
+    );
+    bot.dispatch().await;
+    bot.update(
+        MockMessageText::new()
+            .text("Who is Khalifa Haftar?")
+            .from(admin()),
+    );
+    bot.dispatch().await;
+    // Written and closed, so that what /stats reads is all there.
+    ctx.record.close();
+
+    bot.update(MockMessageText::new().text("/stats").from(admin()));
+    bot.dispatch().await;
+    let stats = sent_html(&bot).pop().unwrap();
+    assert!(
+        stats.starts_with("<b>The last 7 days</b>\n2 questions, 1 answered"),
+        "{stats}"
+    );
+    assert!(
+        stats.contains("<i>Recommend a laptop for gaming</i>"),
+        "{stats}"
+    );
+    assert!(stats.encode_utf16().count() <= 4096);
+
+    bot.update(MockMessageText::new().text("/unanswered").from(admin()));
+    bot.dispatch().await;
+    let unanswered = sent_html(&bot).pop().unwrap();
+    assert!(
+        unanswered.contains("Recommend a laptop for gaming"),
+        "{unanswered}"
+    );
+    assert!(!unanswered.contains("Haftar"), "{unanswered}");
+
+    for command in ["/stats", "/unanswered", "/reload"] {
+        bot.update(
+            MockMessageText::new()
+                .text(command)
+                .from(MockUser::new().id(6).build()),
+        );
+        bot.dispatch().await;
+        let said = sent_html(&bot).pop().unwrap();
+        assert!(
+            said.contains("I don't know that command"),
+            "{command}: {said}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn reload_swaps_in_a_new_document_and_keeps_the_old_knowledge_on_a_broken_one() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let knowledge = tempfile::tempdir().unwrap();
+    for file in ["russias-afghanistan-strategy.txt", "synonyms.txt"] {
+        std::fs::copy(
+            root.join("knowledge").join(file),
+            knowledge.path().join(file),
+        )
+        .unwrap();
+    }
+    let options = citebot::Options::new(knowledge.path());
+    let engine = Engine::load(&options).unwrap();
+    let mut ctx = Ctx::new(Arc::new(engine));
+    ctx.admins = [5].into_iter().collect();
+    ctx.reload_from = Some(options);
+    let ctx = Arc::new(ctx);
+    let admin = || MockUser::new().id(5).build();
+    let mut bot = MockBot::new(
+        MockMessageText::new().text("/reload").from(admin()),
+        handler_tree(),
+    );
+    bot.dependencies(deps![Arc::clone(&ctx)]);
+    bot.dispatch().await;
+    let said = sent_html(&bot).pop().unwrap();
+    assert_eq!(said, "Reloaded: 1 documents, 17 passages. Nothing changed.");
+
+    std::fs::copy(
+        root.join("tests/data/library/honeybees-in-winter.txt"),
+        knowledge.path().join("honeybees-in-winter.txt"),
+    )
+    .unwrap();
+    bot.update(MockMessageText::new().text("/reload").from(admin()));
+    bot.dispatch().await;
+    let said = sent_html(&bot).pop().unwrap();
+    assert!(
+        said.contains("Added: “How Honeybees Survive the Winter”")
+            && said.contains("Passages: +6 −0"),
+        "{said}"
+    );
+    bot.update(MockMessageText::new().text("How do bees keep warm in winter?"));
+    bot.dispatch().await;
+    let answer = sent_html(&bot).pop().unwrap();
+    assert!(answer.contains("shivering"), "{answer}");
+
+    std::fs::write(knowledge.path().join("broken.txt"), "no header here\n").unwrap();
+    bot.update(MockMessageText::new().text("/reload").from(admin()));
+    bot.dispatch().await;
+    let said = sent_html(&bot).pop().unwrap();
+    assert!(said.starts_with("Reload failed; still answering"), "{said}");
+    assert!(
+        said.contains("broken.txt"),
+        "the reply names the file: {said}"
+    );
+    bot.update(MockMessageText::new().text("How do bees keep warm in winter?"));
+    bot.dispatch().await;
+    let answer = sent_html(&bot).pop().unwrap();
+    assert!(
+        answer.contains("shivering"),
+        "the old knowledge still answers: {answer}"
     );
 }

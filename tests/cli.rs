@@ -446,3 +446,57 @@ fn ask_without_a_question_on_a_terminal_opens_the_chat() {
     chat.send_line("/quit").unwrap();
     chat.exp_eof().expect("/quit ends it");
 }
+
+#[test]
+fn report_shows_the_record_as_tables_and_json() {
+    use citebot::record::{Asked, Recorder};
+    use std::time::{Duration, SystemTime};
+    let data = tempfile::tempdir().unwrap();
+    let (_, err, code) = run(citebot().arg("report").env("DATA_DIR", data.path()));
+    assert_ne!(code, 0);
+    assert!(err.contains("no record yet"), "{err}");
+
+    let record = Recorder::start(data.path());
+    for (chat, question, answer) in [
+        (1, "Who is Putin?", None),
+        (2, "who is putin", None),
+        (
+            3,
+            "Who is Zamir Kabulov?",
+            Some(("russias-afghanistan-strategy", "¶4")),
+        ),
+    ] {
+        record.question(Asked {
+            at: SystemTime::now(),
+            chat_kind: "private",
+            chat,
+            user: Some(chat as u64),
+            answer: answer.map(|(d, p)| (d.to_string(), p.to_string())),
+            latency: Duration::from_millis(11),
+            context: false,
+            question: question.into(),
+        });
+    }
+    record.close();
+
+    let (out, _, code) = run(citebot().arg("report").env("DATA_DIR", data.path()));
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("Last 7 days: 3 questions, 1 answered, 66.7% not answered"),
+        "{out}"
+    );
+    assert!(out.contains("│     2 ┆ Who is Putin?"), "{out}");
+
+    let (out, _, code) = run(citebot()
+        .args(["report", "--since", "1d", "--json"])
+        .env("DATA_DIR", data.path()));
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["questions"], 3);
+    assert_eq!(json["days"].as_array().unwrap().len(), 1);
+    assert_eq!(json["unanswered"][0]["count"], 2);
+
+    let (_, err, code) = run(citebot().args(["report", "--since", "soon"]));
+    assert_ne!(code, 0);
+    assert!(err.contains("expected a number of days"), "{err}");
+}

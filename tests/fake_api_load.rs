@@ -1,7 +1,8 @@
 //! The real bot under load, against the fake Telegram Bot API of tests/fake/mod.rs (issue
 //! "citebot under abuse and load"): 1,000 questions from 200 chats while Telegram answers
 //! some calls with 429, 502 or a dropped connection, each answered exactly once, in order
-//! within a chat, in bounded time and memory.
+//! within a chat, in bounded time and memory, and each recorded exactly once in a record that
+//! survives a restart.
 //!
 //! It takes about 50 s, paced to Telegram's rate limits, so `cargo test` skips it: CI runs
 //! it (`cargo test --test fake_api_load -- --ignored`), and so can you before a change to
@@ -122,8 +123,15 @@ async fn a_thousand_questions_from_200_chats_under_faults() {
     }
     let last_update = api.last_update_id();
 
+    let data = tempfile::tempdir().unwrap();
+    let db = data.path().join(citebot::record::DB_FILE);
+    let recording = || {
+        let mut ctx = citebot::telegram::Ctx::new(fake::engine());
+        ctx.record = citebot::record::Recorder::start(data.path());
+        ctx
+    };
     let t0 = Instant::now();
-    let bot = RunningBot::start(&api);
+    let bot = RunningBot::start_with(&api, recording());
     let total = asked.len();
     // Half-way, every chat has been seen and every pool and buffer has its working size:
     // what the heap grows by from here on is what the bot keeps per question.
@@ -145,6 +153,23 @@ async fn a_thousand_questions_from_200_chats_under_faults() {
         .await
         .expect("stops in time")
         .expect("a graceful stop is Ok");
+
+    // The record is written by its own thread, drained when the bot's state goes.
+    let recorded = |want: u64| {
+        let db = db.clone();
+        move |_: &FakeApi| citebot::record::totals(&db).is_ok_and(|(q, _, _)| q >= want)
+    };
+    api.wait_for(
+        Duration::from_secs(10),
+        "1,000 questions recorded",
+        recorded(1_000),
+    )
+    .await;
+    assert_eq!(
+        citebot::record::totals(&db).unwrap(),
+        (1_000, 0, CHATS as u64),
+        "each question recorded once, from 200 chats"
+    );
 
     let replies = replies(&api);
     let mut count: HashMap<i64, usize> = HashMap::new();
@@ -195,6 +220,31 @@ async fn a_thousand_questions_from_200_chats_under_faults() {
         api.confirmed() > last_update,
         "all updates confirmed at stop"
     );
+    // After a restart, the record goes on where it was.
+    let before = api.count_done("sendMessage");
+    api.push_text(10_000, 1_001, &questions[0].0);
+    let bot = RunningBot::start_with(&api, recording());
+    api.wait_for(
+        Duration::from_secs(30),
+        "an answer after the restart",
+        |api| api.count_done("sendMessage") > before,
+    )
+    .await;
+    tokio::time::timeout(Duration::from_secs(15), bot.stop())
+        .await
+        .expect("stops in time")
+        .expect("a graceful stop is Ok");
+    api.wait_for(
+        Duration::from_secs(10),
+        "1,001 questions recorded",
+        recorded(1_001),
+    )
+    .await;
+    assert_eq!(
+        citebot::record::totals(&db).unwrap(),
+        (1_001, 0, CHATS as u64)
+    );
+
     println!(
         "{total} answers in {took:.1?}; {send_faults} sendMessage faults, {poll_faults} \
          getUpdates faults; live heap {live_before:.1} MiB -> {live_half_way:.1} MiB at 500 \

@@ -250,9 +250,13 @@ impl Serve {
             "RUST_LOG",
             "RUST_BACKTRACE",
             "NO_COLOR",
+            "DATA_DIR",
+            "ADMIN_IDS",
         ] {
             cmd.env_remove(var);
         }
+        // No record unless a test asks for one (it would land in the temp folder).
+        cmd.env("RECORD", "off");
         cmd.env("TELOXIDE_TOKEN", TOKEN)
             .env("TELOXIDE_API_URL", api.url.as_str())
             .env(
@@ -661,6 +665,81 @@ async fn unparsed_updates_are_logged_without_their_text() {
         assert_eq!(status.code(), Some(0), "{stderr}");
         assert!(!stderr.contains(SECRET_WORDS), "stderr:\n{stderr}");
         assert!(stderr.contains("update_id 5"), "stderr:\n{stderr}");
+    })
+    .await
+    .expect("within the time limit");
+}
+
+#[tokio::test]
+async fn sighup_reloads_the_knowledge_and_the_record_survives_a_restart() {
+    timeout(LIMIT * 2, async {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let knowledge = tempfile::tempdir().unwrap();
+        for file in ["russias-afghanistan-strategy.txt", "synonyms.txt"] {
+            std::fs::copy(
+                root.join("knowledge").join(file),
+                knowledge.path().join(file),
+            )
+            .unwrap();
+        }
+        let data = tempfile::tempdir().unwrap();
+        let vars = [
+            ("KNOWLEDGE_DIR", knowledge.path().to_str().unwrap()),
+            ("DATA_DIR", data.path().to_str().unwrap()),
+            ("RECORD", "on"),
+        ];
+        let api = FakeApi::start().await;
+        let mut serve = Serve::spawn_with(&api, Some("info"), &vars);
+        api.wait_for(Duration::from_secs(20), "the first getUpdates", |api| {
+            !api.calls("getUpdates").is_empty()
+        })
+        .await;
+        api.push_text(42, 1, KABULOV);
+        assert!(answer(&api, 42).await.text().contains("¶4"));
+
+        std::fs::copy(
+            root.join("tests/data/library/honeybees-in-winter.txt"),
+            knowledge.path().join("honeybees-in-winter.txt"),
+        )
+        .unwrap();
+        serve.signal("HUP");
+        let reloaded = Instant::now();
+        while !serve.stderr().contains("knowledge reloaded") {
+            assert!(
+                reloaded.elapsed() < Duration::from_secs(30),
+                "no reload after SIGHUP; stderr:\n{}",
+                serve.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(serve.stderr().contains("added=1"), "{}", serve.stderr());
+        api.push_text(43, 2, "How do bees keep warm in winter?");
+        let bees = answer(&api, 43).await;
+        assert!(bees.text().contains("shivering"), "{}", bees.text());
+
+        serve.signal("TERM");
+        let (status, _) = serve.exit(Duration::from_secs(5)).await;
+        assert_eq!(status.code(), Some(0));
+        let db = data.path().join(citebot::record::DB_FILE);
+        assert_eq!(citebot::record::totals(&db).unwrap(), (2, 0, 2));
+
+        // A restart adds to the same record, with the same keyed ids.
+        let mut again = Serve::spawn_with(&api, Some("info"), &vars);
+        api.push_text(42, 3, "Recommend a laptop for gaming");
+        api.wait_for(
+            Duration::from_secs(20),
+            "an answer to the third question",
+            |api| sent_to(api, 42).len() >= 2,
+        )
+        .await;
+        again.signal("TERM");
+        let (status, _) = again.exit(Duration::from_secs(5)).await;
+        assert_eq!(status.code(), Some(0));
+        assert_eq!(
+            citebot::record::totals(&db).unwrap(),
+            (3, 0, 2),
+            "three questions from two chats"
+        );
     })
     .await
     .expect("within the time limit");

@@ -1,5 +1,7 @@
-//! The bot's commands. The enum is the one list: it parses a message's command, fills the
-//! menu Telegram clients show (`setMyCommands`), and lists the commands in /help.
+//! The bot's commands. Each enum is the one list of its kind: it parses a message's command,
+//! fills the menu Telegram clients show (`setMyCommands`), and lists the commands in /help.
+//! [`Admin`] commands are for the user ids in `ADMIN_IDS`: only their menus show them, and
+//! for anyone else they are unknown commands.
 
 use teloxide::utils::command::BotCommands;
 
@@ -18,11 +20,25 @@ pub enum Command {
     Start,
 }
 
+/// What the keeper of the knowledge may ask.
+#[derive(BotCommands, Debug, Clone, Copy, PartialEq, Eq)]
+#[command(rename_rule = "lowercase")]
+pub enum Admin {
+    #[command(description = "Admin: questions and answers of the last 7 days")]
+    Stats,
+    #[command(description = "Admin: the last 10 questions nothing answered")]
+    Unanswered,
+    #[command(description = "Admin: re-read knowledge/ and swap it in")]
+    Reload,
+}
+
 /// A message that starts with a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed<'a> {
     /// One of ours, and the text after it.
     Ours(Command, &'a str),
+    /// An admin command (whoever sent it: the handler checks).
+    Admin(Admin),
     /// Addressed to another bot (`/help@OtherBot`).
     OtherBot,
     /// A command we do not know.
@@ -42,8 +58,19 @@ pub fn parse<'a>(text: &'a str, username: &str) -> Option<Parsed<'a>> {
     Some(match Command::parse(&head, username) {
         Ok(command) => Parsed::Ours(command, rest.trim()),
         Err(teloxide::utils::command::ParseError::WrongBotName(_)) => Parsed::OtherBot,
-        Err(_) => Parsed::Unknown,
+        Err(_) => match Admin::parse(&head, username) {
+            Ok(admin) => Parsed::Admin(admin),
+            Err(_) => Parsed::Unknown,
+        },
     })
+}
+
+/// The admin commands and their descriptions, for the admins' menu.
+pub fn admin_list() -> Vec<(String, String)> {
+    Admin::bot_commands()
+        .into_iter()
+        .map(|c| (c.command.trim_start_matches('/').to_string(), c.description))
+        .collect()
 }
 
 /// The commands and their descriptions, for /help.
@@ -78,6 +105,8 @@ mod tests {
             ("/new", Some(Parsed::Ours(Command::New, ""))),
             ("/help@OtherBot", Some(Parsed::OtherBot)),
             ("/frobnicate", Some(Parsed::Unknown)),
+            ("/stats", Some(Parsed::Admin(Admin::Stats))),
+            ("/Reload@citebot", Some(Parsed::Admin(Admin::Reload))),
             ("/", None),
             ("/ 1", None),
             ("/€uro", None),

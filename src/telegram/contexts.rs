@@ -70,6 +70,11 @@ impl Contexts {
         }
     }
 
+    /// Forgets every conversation: after a reload, the passages they point to may be others.
+    pub fn clear(&self) {
+        self.chats.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     pub fn len(&self) -> usize {
         self.chats.lock().unwrap_or_else(|p| p.into_inner()).len()
     }

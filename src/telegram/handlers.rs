@@ -18,9 +18,12 @@
 //! a panic is caught and becomes an apology to that one user.
 
 use std::collections::HashSet;
+use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
+
+use arc_swap::ArcSwap;
 
 use teloxide::dispatching::UpdateHandler;
 use teloxide::payloads::{
@@ -34,21 +37,23 @@ use teloxide::types::{
 };
 
 use super::buttons::{Action, Button, Origin};
-use super::commands::{self, Command, Parsed};
+use super::commands::{self, Admin, Command, Parsed};
 use super::contexts::{Contexts, Key, MAX_CONVERSATIONS};
 use super::flood::{FloodGate, Sender, Verdict};
 use super::send::{self, no_preview, Outgoing};
 use crate::answer::{self, Reply};
 use crate::conversation::{self, understand_with, Context, Understood};
-use crate::engine::Engine;
+use crate::engine::{Engine, Options};
+use crate::record::{Asked, Recorder, Voted};
 use crate::render;
 use crate::texts::{self, toast, Offer};
 
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 
-/// What the handlers share: the engine, the conversations and the bot's policies.
+/// What the handlers share: the engine, the conversations, the record and the bot's policies.
 pub struct Ctx {
-    pub engine: Arc<Engine>,
+    /// Swapped whole by a reload; each update loads it once and uses that one throughout.
+    engine: ArcSwap<Engine>,
     pub flood: FloodGate,
     /// Longer questions are cut to this many characters (the reply says so).
     pub max_question_chars: usize,
@@ -60,19 +65,79 @@ pub struct Ctx {
     /// The highest update id that reached the handlers (0: none yet): what a forced stop
     /// confirms to Telegram, so those updates are not delivered again after a restart.
     pub last_update: AtomicU32,
+    /// What readers asked and how they voted.
+    pub record: Recorder,
+    /// `ADMIN_IDS`: who may use the [`Admin`] commands.
+    pub admins: HashSet<u64>,
+    /// What /reload and SIGHUP load the engine from; `None`: the engine cannot be reloaded.
+    pub reload_from: Option<Options>,
+    /// One reload at a time.
+    reloading: tokio::sync::Mutex<()>,
 }
 
 impl Ctx {
     pub fn new(engine: Arc<Engine>) -> Ctx {
         Ctx {
-            engine,
+            engine: ArcSwap::new(engine),
             flood: FloodGate::new(20, Duration::from_secs(60)),
             max_question_chars: crate::analysis::MAX_QUESTION_CHARS,
             allowed_chats: None,
             contexts: Contexts::new(crate::config::DEFAULT_CONTEXT_TTL, MAX_CONVERSATIONS),
             pacer: send::Pacer::telegram(),
             last_update: AtomicU32::new(0),
+            record: Recorder::off(),
+            admins: HashSet::new(),
+            reload_from: None,
+            reloading: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// The engine now (a reload may swap another in for the next update).
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine.load_full()
+    }
+
+    /// Re-reads the knowledge and swaps the new engine in when it is ready; the old one
+    /// answers meanwhile, and stays when the new one cannot be loaded. Returns what to tell
+    /// whoever asked (HTML).
+    pub async fn reload(&self) -> String {
+        let Some(options) = self.reload_from.clone() else {
+            return texts::RELOAD_UNAVAILABLE.to_string();
+        };
+        let Ok(_one_at_a_time) = self.reloading.try_lock() else {
+            return texts::RELOAD_BUSY.to_string();
+        };
+        let started = Instant::now();
+        let loaded = tokio::task::spawn_blocking(move || Engine::load(&options)).await;
+        match loaded {
+            Ok(Ok(new)) => {
+                let changes = self.engine().knowledge.changes_to(&new.knowledge);
+                self.engine.store(Arc::new(new));
+                // Conversations point at passages by number: those of the old knowledge.
+                self.contexts.clear();
+                tracing::info!(
+                    documents = changes.documents,
+                    passages = changes.passages,
+                    added = changes.added.len(),
+                    removed = changes.removed.len(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "knowledge reloaded"
+                );
+                texts::reloaded(&changes)
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "reload failed; the old knowledge stays");
+                texts::reload_failed(&e.to_string())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reload panicked; the old knowledge stays");
+                texts::reload_failed("the reload crashed (see the log)")
+            }
+        }
+    }
+
+    fn is_admin(&self, user: Option<&teloxide::types::User>) -> bool {
+        user.is_some_and(|u| self.admins.contains(&u.id.0))
     }
 
     fn allowed(&self, chat: ChatId) -> bool {
@@ -86,6 +151,14 @@ impl Ctx {
 /// documents them).
 pub fn commands() -> Vec<BotCommand> {
     commands::list()
+        .into_iter()
+        .map(|(name, description)| BotCommand::new(name, description))
+        .collect()
+}
+
+/// The admin commands, for the menu of the admins only.
+pub fn admin_commands() -> Vec<BotCommand> {
+    commands::admin_list()
         .into_iter()
         .map(|(name, description)| BotCommand::new(name, description))
         .collect()
@@ -164,6 +237,7 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
         return Ok(());
     }
     let private = msg.chat.is_private();
+    let engine = ctx.engine();
     let reply = |html: &str| Outgoing::new(msg.chat.id, html.to_string()).reply_to(msg.id);
     // A photo's caption is a question like a message's text, `/ask` included.
     let Some(text) = msg.text().or(msg.caption()) else {
@@ -214,8 +288,8 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
             send::send(
                 &bot,
                 &ctx.pacer,
-                Outgoing::new(msg.chat.id, texts::greeting(&ctx.engine))
-                    .keyboard(examples_keyboard(&ctx.engine)),
+                Outgoing::new(msg.chat.id, texts::greeting(&engine))
+                    .keyboard(examples_keyboard(&engine)),
             )
             .await?;
         }
@@ -223,7 +297,7 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
             send::send(&bot, &ctx.pacer, reply(&texts::help(&commands::list()))).await?;
         }
         Some(Parsed::Ours(Command::About, _)) => {
-            send::send(&bot, &ctx.pacer, reply(&texts::about(&ctx.engine))).await?;
+            send::send(&bot, &ctx.pacer, reply(&texts::about(&engine))).await?;
         }
         Some(Parsed::Ours(Command::New, _)) => {
             ctx.contexts
@@ -252,9 +326,9 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
                 crate::analysis::truncate_chars(&question, ctx.max_question_chars);
             // A reply to an answer is about that answer; otherwise the chat's last question.
             let key = conversation_key(&msg);
-            let context = replied_context(&msg, &me, &ctx.engine)
+            let context = replied_context(&msg, &me, &engine)
                 .or_else(|| ctx.contexts.get(key, Instant::now()));
-            let understood = understand_with(question, context.as_ref(), &ctx.engine.names);
+            let understood = understand_with(question, context.as_ref(), &engine.names);
             answer(
                 &bot,
                 &ctx,
@@ -264,6 +338,7 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
                     understood,
                     rank: 1,
                     origin: Origin::Reply,
+                    user: msg.from.as_ref().map(|u| u.id.0),
                     chat_kind: chat_kind(&msg),
                     truncated,
                     conversation: Some((key, context)),
@@ -271,12 +346,62 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
             )
             .await?;
         }
+        Some(Parsed::Admin(admin)) if ctx.is_admin(msg.from.as_ref()) => {
+            let html = match admin {
+                Admin::Stats => stats(&ctx).await,
+                Admin::Unanswered => unanswered(&ctx).await,
+                Admin::Reload => {
+                    let _ = bot.send_chat_action(msg.chat.id, ChatAction::Typing).await;
+                    ctx.reload().await
+                }
+            };
+            send::send(&bot, &ctx.pacer, reply(&html)).await?;
+        }
+        // For anyone else an admin command is as unknown as any other.
         Some(_) if private => {
             send::send(&bot, &ctx.pacer, reply(texts::UNKNOWN_COMMAND)).await?;
         }
         Some(_) => {}
     }
     Ok(())
+}
+
+/// /stats: the record's last 7 days.
+async fn stats(ctx: &Ctx) -> String {
+    let Some(path) = ctx.record.path().map(Path::to_path_buf) else {
+        return texts::RECORD_OFF.to_string();
+    };
+    let report = tokio::task::spawn_blocking(move || {
+        crate::record::Report::load(&path, SystemTime::now(), 7)
+    })
+    .await;
+    match report {
+        Ok(Ok(report)) => texts::stats(&report),
+        Ok(Err(crate::record::RecordError::Missing(_))) => texts::RECORD_EMPTY.to_string(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "cannot read the record");
+            texts::SORRY.to_string()
+        }
+        Err(_) => texts::SORRY.to_string(),
+    }
+}
+
+/// /unanswered: the last 10 questions nothing answered.
+async fn unanswered(ctx: &Ctx) -> String {
+    let Some(path) = ctx.record.path().map(Path::to_path_buf) else {
+        return texts::RECORD_OFF.to_string();
+    };
+    let recent =
+        tokio::task::spawn_blocking(move || crate::record::recent_unanswered(&path, 10)).await;
+    match recent {
+        Ok(Ok(recent)) => texts::unanswered(&recent),
+        Ok(Err(crate::record::RecordError::Missing(_))) => texts::RECORD_EMPTY.to_string(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "cannot read the record");
+            texts::SORRY.to_string()
+        }
+        Err(_) => texts::SORRY.to_string(),
+    }
 }
 
 fn chat_kind(msg: &Message) -> &'static str {
@@ -293,8 +418,8 @@ fn chat_kind(msg: &Message) -> &'static str {
 
 /// Runs the search off the async threads; a panic inside it is caught and logged, and the
 /// user gets an apology instead of silence.
-async fn search(ctx: &Ctx, understood: &Understood, top: usize) -> Option<Reply> {
-    let engine = Arc::clone(&ctx.engine);
+async fn search(engine: &Arc<Engine>, understood: &Understood, top: usize) -> Option<Reply> {
+    let engine = Arc::clone(engine);
     let understood = understood.clone();
     match tokio::task::spawn_blocking(move || answer::reply(&engine, &understood, top)).await {
         Ok(Ok(reply)) => Some(reply),
@@ -318,6 +443,8 @@ struct Request {
     rank: usize,
     /// Where the buttons under the answer find the question again.
     origin: Origin,
+    /// Who asked (or pressed), for the record.
+    user: Option<u64>,
     /// For the log: private, group, supergroup.
     chat_kind: &'static str,
     /// The question was cut to the length limit.
@@ -335,12 +462,14 @@ async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> Result<(), HandlerErr
         understood,
         rank,
         origin,
+        user,
         chat_kind,
         truncated,
         conversation,
     } = request;
     let started = Instant::now();
-    let Some(reply) = search(ctx, &understood, rank).await else {
+    let engine = ctx.engine();
+    let Some(reply) = search(&engine, &understood, rank).await else {
         send::send(
             bot,
             &ctx.pacer,
@@ -360,6 +489,19 @@ async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> Result<(), HandlerErr
         ctx.contexts.set(key, after, Instant::now());
     }
     let answer = reply.answers.get(rank - 1);
+    // A question, not a press of "Next match", goes on the record.
+    if rank == 1 {
+        ctx.record.question(Asked {
+            at: SystemTime::now(),
+            chat_kind,
+            chat: chat.0,
+            user,
+            answer: answer.map(|a| (a.doc.clone(), a.citation.label.clone())),
+            latency: started.elapsed(),
+            context: reply.understood_as.is_some(),
+            question: understood.question.clone(),
+        });
+    }
     tracing::info!(
         chat_kind,
         latency_ms = started.elapsed().as_secs_f64() * 1e3,
@@ -371,36 +513,29 @@ async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> Result<(), HandlerErr
     );
     let example = matches!(origin, Origin::Example { .. }).then_some(understood.typed.as_str());
     let cut_at = (truncated || reply.truncated).then_some(ctx.max_question_chars);
-    let messages = render::reply_html(&reply, rank, &ctx.engine, example, cut_at, Offer::Buttons);
+    let messages = render::reply_html(&reply, rank, &engine, example, cut_at, Offer::Buttons);
     let origin = if reply.understood_as.is_some() {
         Origin::Understood
     } else {
         origin
     };
-    let keyboard = answer.map(|a| {
-        answer_keyboard(
-            &ctx.engine,
-            &reply,
-            a.rank,
-            origin,
-            understood.document,
-            true,
-        )
-    });
+    let keyboard =
+        answer.map(|a| answer_keyboard(&engine, &reply, a.rank, origin, understood.document, None));
     send::send_all(bot, &ctx.pacer, chat, messages, reply_to, keyboard).await?;
     Ok(())
 }
 
 /// The buttons under the answer at `rank`: the full paragraph, the next match, the votes
-/// (until one is cast), and under the best answer, one per other document that may answer.
-/// Each acts on the question at `origin`, asked of `document` when the reader chose one.
+/// (the one cast, if any, ticked: the other changes it), and under the best answer, one
+/// per other document that may answer. Each acts on the question at `origin`, asked of
+/// `document` when the reader chose one.
 fn answer_keyboard(
     engine: &Engine,
     reply: &Reply,
     rank: usize,
     origin: Origin,
     document: Option<usize>,
-    with_votes: bool,
+    voted: Option<bool>,
 ) -> InlineKeyboardMarkup {
     let button = |label: &str, action| {
         let data = Button::new(action, origin)
@@ -413,12 +548,17 @@ fn answer_keyboard(
         button("Full paragraph", Action::Full { rank }),
         button("Next match", Action::Next { rank }),
     ]];
-    if with_votes {
-        rows.push(vec![
-            button("👍", Action::Vote { rank, up: true }),
-            button("👎", Action::Vote { rank, up: false }),
-        ]);
-    }
+    let tick = |up: bool| if voted == Some(up) { " ✓" } else { "" };
+    rows.push(vec![
+        button(
+            &format!("👍{}", tick(true)),
+            Action::Vote { rank, up: true },
+        ),
+        button(
+            &format!("👎{}", tick(false)),
+            Action::Vote { rank, up: false },
+        ),
+    ]);
     if rank == 1 {
         for &doc in reply.others.iter().take(texts::MAX_OFFERED) {
             let data = Button::new(Action::Ask, origin)
@@ -507,7 +647,8 @@ async fn on_callback(
         ack(toast::NOT_THIS_CHAT).await?;
         return Ok(());
     }
-    let Some(mut understood) = question_behind(button.origin, message, &me, &ctx.engine) else {
+    let engine = ctx.engine();
+    let Some(mut understood) = question_behind(button.origin, message, &me, &engine) else {
         ack(toast::QUESTION_GONE).await?;
         return Ok(());
     };
@@ -519,6 +660,7 @@ async fn on_callback(
         understood: understood.clone(),
         rank,
         origin: button.origin,
+        user: Some(q.from.id.0),
         chat_kind: chat_kind(message),
         truncated: false,
         conversation: None,
@@ -539,7 +681,7 @@ async fn on_callback(
             answer(&bot, &ctx, request(reply_to, rank + 1)).await?;
         }
         Action::Full { rank } => {
-            let reply = search(&ctx, &understood, rank).await;
+            let reply = search(&engine, &understood, rank).await;
             match reply.as_ref().and_then(|r| r.answers.get(rank - 1)) {
                 Some(a) => {
                     ack(toast::FULL).await?;
@@ -559,14 +701,22 @@ async fn on_callback(
             }
         }
         Action::Vote { rank, up } => {
-            let Some(reply) = search(&ctx, &understood, rank).await else {
+            let Some(reply) = search(&engine, &understood, rank).await else {
                 ack(toast::ANSWER_GONE).await?;
                 return Ok(());
             };
-            let passage = reply
-                .answers
-                .get(rank - 1)
-                .map(|a| a.citation.label.clone());
+            let answer = reply.answers.get(rank - 1);
+            let passage = answer.map(|a| a.citation.label.clone());
+            ctx.record.vote(Voted {
+                at: SystemTime::now(),
+                chat: chat.0,
+                message: message.id.0,
+                rank,
+                user: q.from.id.0,
+                up,
+                answer: answer.map(|a| (a.doc.clone(), a.citation.label.clone())),
+                question: understood.question.clone(),
+            });
             tracing::info!(
                 vote = if up { "up" } else { "down" },
                 rank,
@@ -579,14 +729,14 @@ async fn on_callback(
                 toast::THANKS_DOWN
             })
             .await?;
-            // One vote per answer: the vote buttons go once used.
+            // One vote per user per answer: the vote cast is ticked; the other changes it.
             let keyboard = answer_keyboard(
-                &ctx.engine,
+                &engine,
                 &reply,
                 rank,
                 button.origin,
                 button.document,
-                false,
+                Some(up),
             );
             if let Err(e) = bot
                 .edit_message_reply_markup(chat, message.id)
@@ -636,7 +786,7 @@ async fn on_inline(bot: Bot, q: InlineQuery, ctx: Arc<Ctx>) -> Result<(), Handle
         Vec::new()
     } else {
         let (query, _) = crate::analysis::truncate_chars(&q.query, ctx.max_question_chars);
-        match search(&ctx, &Understood::standalone(query), 5).await {
+        match search(&ctx.engine(), &Understood::standalone(query), 5).await {
             Some(reply) => inline_results(&reply),
             None => Vec::new(),
         }

@@ -8,6 +8,9 @@
 //! [`GRACE`]; past it (an outage, a long `retry_after`, a server that never answers, or a
 //! stop request teloxide lost) citebot confirms what reached the handlers with one short
 //! `getUpdates` and exits anyway, within 3 s.
+//!
+//! SIGHUP re-reads the knowledge folder, as `/reload` does, while the bot answers on. The
+//! record of questions is complete when the process exits: its writer is drained last.
 
 pub mod buttons;
 pub mod commands;
@@ -49,11 +52,25 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
             bot = bot.set_api_url(url.clone());
         }
         let mut ctx = Ctx::new(Arc::new(engine));
+        ctx.record = if config.record {
+            crate::record::Recorder::start(&config.data_dir)
+        } else {
+            crate::record::Recorder::off()
+        };
+        ctx.admins = config.admin_ids.clone();
+        ctx.reload_from = Some(config.engine_options());
         ctx.flood = FloodGate::new(config.flood_limit, Duration::from_secs(60));
         ctx.max_question_chars = config.max_question_chars;
         ctx.contexts = Contexts::new(config.context_ttl, contexts::MAX_CONVERSATIONS);
         ctx.allowed_chats = config.allowed_chats.clone();
-        run(bot, Arc::new(ctx), &config, shutdown_signal()).await
+        let ctx = Arc::new(ctx);
+        let reloads = tokio::spawn(reload_on_sighup(Arc::clone(&ctx)));
+        let result = run(bot, Arc::clone(&ctx), &config, shutdown_signal()).await;
+        reloads.abort();
+        // Everything answered is on the record before the process ends.
+        let record = Arc::clone(&ctx);
+        let _ = tokio::task::spawn_blocking(move || record.record.close()).await;
+        result
     });
     // Tasks still running (a request cut off by the grace period) must not hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(200));
@@ -77,9 +94,7 @@ pub async fn run(
         }
     };
     tracing::info!(username = %me.username(), "connected to Telegram");
-    if let Err(e) = bot.set_my_commands(handlers::commands()).await {
-        tracing::warn!(error = %e, "could not register the command list");
-    }
+    register_commands(&bot, &ctx).await;
 
     let mut dispatcher = Dispatcher::builder(bot.clone(), handler_tree())
         .dependencies(dptree::deps![Arc::clone(&ctx)])
@@ -140,6 +155,48 @@ pub async fn run(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Fills the command menu: everyone's commands for everyone, and the admin commands too in
+/// each admin's private chat with the bot (a chat scope per admin), so that nobody else sees
+/// them.
+async fn register_commands(bot: &Bot, ctx: &Ctx) {
+    use teloxide::types::{BotCommandScope, Recipient};
+    if let Err(e) = bot.set_my_commands(handlers::commands()).await {
+        tracing::warn!(error = %e, "could not register the command list");
+    }
+    for &admin in &ctx.admins {
+        let scope = BotCommandScope::Chat {
+            chat_id: Recipient::Id(ChatId(admin as i64)),
+        };
+        let commands = handlers::commands()
+            .into_iter()
+            .chain(handlers::admin_commands())
+            .collect::<Vec<_>>();
+        // An admin who never opened a chat with the bot has no chat to scope: say so, go on.
+        if let Err(e) = bot.set_my_commands(commands).scope(scope).await {
+            tracing::warn!(admin, error = %e, "could not show the admin commands to this admin (have they started the bot?)");
+        }
+    }
+}
+
+/// Reloads the knowledge on every SIGHUP, as daemons do, until aborted.
+pub async fn reload_on_sighup(ctx: Arc<Ctx>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; /reload still works");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            tracing::info!("SIGHUP received: reloading the knowledge");
+            let said = ctx.reload().await;
+            tracing::info!(result = %crate::render::html_to_plain(&said), "reload done");
+        }
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await
 }
 
 /// How long answers in flight may take once a stop is asked for. With the confirmation after

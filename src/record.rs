@@ -1,0 +1,828 @@
+//! The record of what readers asked: every question (which passage answered it, or none) and
+//! every vote, in a SQLite file, so that whoever keeps the knowledge sees what to add to it
+//! and which answers mislead (`citebot report`, and `/stats` in Telegram).
+//!
+//! - **Never in the way of an answer.** The bot hands each event to a channel and goes on;
+//!   one writer thread takes them in batches, one transaction each. A full channel drops the
+//!   event (and says so in the log) rather than wait. A database that cannot be written
+//!   (read-only, disk full, locked) is logged at most once a minute; answering goes on, and
+//!   the writer tries again with the next batch.
+//! - **Private by default.** Chats and users are stored as keyed hashes (HMAC-SHA256 with a
+//!   secret made in the data folder on first run), never their ids. A question's text is
+//!   kept only when nothing answered it, or when its answer was voted down: what the
+//!   maintainer needs, and nothing else.
+//! - **One vote per user per answer**: voting again replaces the vote.
+//!
+//! The file is `DATA_DIR/citebot.db`, in WAL mode (the report reads while the bot writes),
+//! its schema versioned with SQLite's `user_version`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hmac::{Hmac, Mac};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use serde::Serialize;
+use sha2::Sha256;
+
+/// The database's file name in the data folder.
+pub const DB_FILE: &str = "citebot.db";
+/// The secret the ids are hashed with, in the data folder.
+pub const KEY_FILE: &str = "record.key";
+/// Events waiting for the writer; past this, new ones are dropped (a database that stalls
+/// must not grow the bot's memory without bound).
+const QUEUE: usize = 10_000;
+/// The most events written in one transaction.
+const BATCH: usize = 500;
+/// A failing database is logged at most this often.
+const LOG_EVERY: Duration = Duration::from_secs(60);
+
+/// The schema, one step per version: `user_version` says how many have been applied.
+const MIGRATIONS: &[&str] = &[
+    // 1: questions and votes.
+    "CREATE TABLE questions (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,            -- Unix seconds
+        chat_kind TEXT NOT NULL,        -- private, group, supergroup
+        chat TEXT NOT NULL,             -- keyed hash of the chat id
+        user TEXT,                      -- keyed hash of the user id
+        document TEXT,                  -- the answer's document id, NULL: no answer
+        passage TEXT,                   -- its label (¶4), NULL: no answer
+        latency_ms REAL NOT NULL,
+        context INTEGER NOT NULL,       -- 1: read as a follow-up of the question before
+        question TEXT                   -- only when there was no answer
+    );
+    CREATE INDEX questions_at ON questions (at);
+    CREATE TABLE votes (
+        chat TEXT NOT NULL,
+        message INTEGER NOT NULL,       -- the answer's message id in that chat
+        rank INTEGER NOT NULL,          -- which answer of that message (1: the best)
+        user TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        up INTEGER NOT NULL,
+        document TEXT,
+        passage TEXT,
+        question TEXT,                  -- only when voted down
+        PRIMARY KEY (chat, message, rank, user)
+    );
+    CREATE INDEX votes_at ON votes (at);",
+];
+
+/// Why the record could not be opened or read.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("{0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    #[error("{0}: {1}")]
+    Sqlite(PathBuf, rusqlite::Error),
+    #[error("{0}: no record yet (the bot makes it on its first question; RECORD=off makes none)")]
+    Missing(PathBuf),
+}
+
+/// A question the bot answered, or could not.
+#[derive(Debug, Clone)]
+pub struct Asked {
+    pub at: SystemTime,
+    pub chat_kind: &'static str,
+    pub chat: i64,
+    pub user: Option<u64>,
+    /// The document and passage label of the answer; `None`: nothing answered.
+    pub answer: Option<(String, String)>,
+    pub latency: Duration,
+    /// Read in the context of the conversation.
+    pub context: bool,
+    /// As asked (kept only when nothing answered).
+    pub question: String,
+}
+
+/// A vote on an answer.
+#[derive(Debug, Clone)]
+pub struct Voted {
+    pub at: SystemTime,
+    pub chat: i64,
+    /// The answer's message.
+    pub message: i32,
+    pub rank: usize,
+    pub user: u64,
+    pub up: bool,
+    /// The answer's document and passage label.
+    pub answer: Option<(String, String)>,
+    /// The question as answered (kept only when voted down).
+    pub question: String,
+}
+
+/// What goes to the writer: ids already hashed, text already dropped where it must be.
+#[derive(Debug, Clone, PartialEq)]
+enum Event {
+    Question {
+        at: i64,
+        chat_kind: &'static str,
+        chat: String,
+        user: Option<String>,
+        document: Option<String>,
+        passage: Option<String>,
+        latency_ms: f64,
+        context: bool,
+        question: Option<String>,
+    },
+    Vote {
+        at: i64,
+        chat: String,
+        message: i64,
+        rank: i64,
+        user: String,
+        up: bool,
+        document: Option<String>,
+        passage: Option<String>,
+        question: Option<String>,
+    },
+}
+
+/// The bot's side of the record: hands events to the writer thread, never waits for it.
+pub struct Recorder {
+    sender: Mutex<Option<SyncSender<Event>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    key: Vec<u8>,
+    path: Option<PathBuf>,
+}
+
+impl Recorder {
+    /// Records nothing (`RECORD=off`, and the tests that do not look at the record).
+    pub fn off() -> Recorder {
+        Recorder {
+            sender: Mutex::new(None),
+            writer: Mutex::new(None),
+            key: Vec::new(),
+            path: None,
+        }
+    }
+
+    /// Records into `data_dir/citebot.db`, made (with the folder and the secret) on first
+    /// use. Never fails: a folder that cannot be written is logged, and the bot answers on.
+    pub fn start(data_dir: &Path) -> Recorder {
+        let key = match load_or_make_key(data_dir) {
+            Ok(key) => key,
+            Err(e) => {
+                // Nothing can be written there anyway; a key for this run keeps ids hashed.
+                tracing::warn!(error = %e, "the record's secret cannot be kept; ids are hashed with one for this run only");
+                random_key()
+            }
+        };
+        let path = data_dir.join(DB_FILE);
+        let (sender, receiver) = mpsc::sync_channel(QUEUE);
+        let writer_path = path.clone();
+        let writer = std::thread::Builder::new()
+            .name("record-writer".into())
+            .spawn(move || write_loop(&writer_path, receiver))
+            .ok();
+        if writer.is_none() {
+            tracing::warn!("could not start the record's writer; recording nothing");
+        }
+        Recorder {
+            sender: Mutex::new(writer.as_ref().map(|_| sender)),
+            writer: Mutex::new(writer),
+            key,
+            path: Some(path),
+        }
+    }
+
+    /// The database file, when recording.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Whether events are recorded.
+    pub fn is_on(&self) -> bool {
+        self.sender.lock().is_ok_and(|s| s.is_some())
+    }
+
+    /// Records a question (its text only when nothing answered it).
+    pub fn question(&self, asked: Asked) {
+        if !self.is_on() {
+            return;
+        }
+        let (document, passage) = asked.answer.clone().unzip();
+        self.send(Event::Question {
+            at: unix(asked.at),
+            chat_kind: asked.chat_kind,
+            chat: self.hash("chat", asked.chat),
+            user: asked.user.map(|u| self.hash("user", u as i64)),
+            latency_ms: (asked.latency.as_secs_f64() * 1e4).round() / 10.0,
+            context: asked.context,
+            question: asked.answer.is_none().then_some(asked.question),
+            document,
+            passage,
+        });
+    }
+
+    /// Records a vote, replacing the user's earlier vote on that answer (the question's
+    /// text only when voted down).
+    pub fn vote(&self, voted: Voted) {
+        if !self.is_on() {
+            return;
+        }
+        let (document, passage) = voted.answer.unzip();
+        self.send(Event::Vote {
+            at: unix(voted.at),
+            chat: self.hash("chat", voted.chat),
+            message: i64::from(voted.message),
+            rank: voted.rank as i64,
+            user: self.hash("user", voted.user as i64),
+            up: voted.up,
+            document,
+            passage,
+            question: (!voted.up).then_some(voted.question),
+        });
+    }
+
+    fn send(&self, event: Event) {
+        let Ok(sender) = self.sender.lock() else {
+            return;
+        };
+        let Some(sender) = sender.as_ref() else {
+            return;
+        };
+        if let Err(TrySendError::Full(_)) = sender.try_send(event) {
+            tracing::warn!("the record's writer is behind; an event was dropped");
+        }
+    }
+
+    /// A chat's or a user's id as the record keeps it: the same for the same id, telling
+    /// nothing of it without the secret.
+    fn hash(&self, what: &str, id: i64) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key");
+        mac.update(what.as_bytes());
+        mac.update(&id.to_le_bytes());
+        mac.finalize().into_bytes()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Writes what is waiting and stops the writer: the record is complete when this
+    /// returns. Later events are not recorded.
+    pub fn close(&self) {
+        if let Ok(mut sender) = self.sender.lock() {
+            sender.take();
+        }
+        let writer = self.writer.lock().ok().and_then(|mut w| w.take());
+        if let Some(writer) = writer {
+            let _ = writer.join();
+        }
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn unix(at: SystemTime) -> i64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn random_key() -> Vec<u8> {
+    let mut key = vec![0u8; 32];
+    // Without an entropy source there is no secret to keep: the ids are still hashed.
+    let _ = getrandom::fill(&mut key);
+    key
+}
+
+/// The secret in `dir`, made (readable by its owner only) when there is none.
+fn load_or_make_key(dir: &Path) -> std::io::Result<Vec<u8>> {
+    let path = dir.join(KEY_FILE);
+    match std::fs::read(&path) {
+        Ok(key) if key.len() >= 32 => return Ok(key),
+        Ok(_) => {
+            return Err(std::io::Error::other(format!(
+                "{} is too short to be a secret; delete it to make a new one",
+                path.display()
+            )))
+        }
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        Err(_) => {}
+    }
+    std::fs::create_dir_all(dir)?;
+    let key = random_key();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(mut file) => {
+            std::io::Write::write_all(&mut file, &key)?;
+            Ok(key)
+        }
+        // Another process made it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read(&path),
+        Err(e) => Err(e),
+    }
+}
+
+/// Opens (making it when needed) the database for writing, and brings its schema up to date.
+pub fn open_for_writing(path: &Path) -> rusqlite::Result<Connection> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some(format!("{}: {e}", dir.display())),
+            )
+        })?;
+    }
+    let mut conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(2))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// Applies the migrations the database has not had yet, each in its own transaction.
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The writer thread: a batch at a time, until every sender is gone and the queue is empty.
+fn write_loop(path: &Path, events: Receiver<Event>) {
+    let mut conn: Option<Connection> = None;
+    let mut last_logged: Option<Instant> = None;
+    let mut failed = 0usize;
+    while let Ok(first) = events.recv() {
+        let mut batch = vec![first];
+        batch.extend(events.try_iter().take(BATCH - 1));
+        let result = match conn.as_mut() {
+            Some(c) => write_batch(c, &batch),
+            None => open_for_writing(path).and_then(|mut c| {
+                let r = write_batch(&mut c, &batch);
+                conn = Some(c);
+                r
+            }),
+        };
+        if let Err(e) = result {
+            // Try a fresh connection next time (the disk may have room again).
+            conn = None;
+            failed += batch.len();
+            if last_logged.is_none_or(|t| t.elapsed() >= LOG_EVERY) {
+                tracing::warn!(
+                    path = %path.display(),
+                    error = %e,
+                    events_lost = failed,
+                    "cannot write the record; answering goes on (logged once a minute)"
+                );
+                last_logged = Some(Instant::now());
+                failed = 0;
+            }
+        }
+    }
+}
+
+fn write_batch(conn: &mut Connection, batch: &[Event]) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    {
+        let mut question = tx.prepare_cached(
+            "INSERT INTO questions (at, chat_kind, chat, user, document, passage, latency_ms,
+                                    context, question)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        let mut vote = tx.prepare_cached(
+            "INSERT INTO votes (chat, message, rank, user, at, up, document, passage, question)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (chat, message, rank, user) DO UPDATE SET
+                at = excluded.at, up = excluded.up, document = excluded.document,
+                passage = excluded.passage, question = excluded.question",
+        )?;
+        for event in batch {
+            match event {
+                Event::Question {
+                    at,
+                    chat_kind,
+                    chat,
+                    user,
+                    document,
+                    passage,
+                    latency_ms,
+                    context,
+                    question: text,
+                } => {
+                    question.execute(params![
+                        at, chat_kind, chat, user, document, passage, latency_ms, context, text
+                    ])?;
+                }
+                Event::Vote {
+                    at,
+                    chat,
+                    message,
+                    rank,
+                    user,
+                    up,
+                    document,
+                    passage,
+                    question: text,
+                } => {
+                    vote.execute(params![
+                        chat, message, rank, user, at, up, document, passage, text
+                    ])?;
+                }
+            }
+        }
+    }
+    tx.commit()
+}
+
+/// What the record says about a period: what `citebot report` shows and `/stats` sums up.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// The start of the period (Unix seconds) and its length in days.
+    pub since: i64,
+    pub days_covered: u64,
+    pub questions: u64,
+    pub answered: u64,
+    /// The share of questions with no answer (0 when there were none).
+    pub unanswered_share: f64,
+    /// Every day of the period, oldest first (days with no question included).
+    pub days: Vec<Day>,
+    /// The most frequent unanswered questions, grouped by their normalised text.
+    pub unanswered: Vec<Unanswered>,
+    /// The answers voted down most.
+    pub voted_down: Vec<VotedDown>,
+    /// Votes per passage, most voted first.
+    pub votes: Vec<PassageVotes>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Day {
+    /// `YYYY-MM-DD`, UTC.
+    pub date: String,
+    pub questions: u64,
+    pub answered: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Unanswered {
+    /// The first wording seen of the group.
+    pub question: String,
+    pub count: u64,
+    /// When it was last asked, `YYYY-MM-DD HH:MM` UTC.
+    pub last_asked: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct VotedDown {
+    pub question: String,
+    pub document: Option<String>,
+    pub passage: Option<String>,
+    pub down: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PassageVotes {
+    pub document: Option<String>,
+    pub passage: Option<String>,
+    pub up: u64,
+    pub down: u64,
+}
+
+/// An unanswered question as asked, with when.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Recent {
+    pub question: String,
+    pub asked: String,
+}
+
+/// How many rows of each list a report keeps.
+const REPORT_ROWS: usize = 10;
+
+/// Opens the record for reading; `None`-like error when there is none yet.
+pub fn open_for_reading(path: &Path) -> Result<Connection, RecordError> {
+    if !path.exists() {
+        return Err(RecordError::Missing(path.to_path_buf()));
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| RecordError::Sqlite(path.to_path_buf(), e))?;
+    conn.busy_timeout(Duration::from_secs(2))
+        .map_err(|e| RecordError::Sqlite(path.to_path_buf(), e))?;
+    Ok(conn)
+}
+
+impl Report {
+    /// The report for the `days` days up to `now`.
+    pub fn load(path: &Path, now: SystemTime, days: u64) -> Result<Report, RecordError> {
+        let conn = open_for_reading(path)?;
+        Report::query(&conn, now, days).map_err(|e| RecordError::Sqlite(path.to_path_buf(), e))
+    }
+
+    fn query(conn: &Connection, now: SystemTime, days: u64) -> rusqlite::Result<Report> {
+        let days = days.max(1);
+        let today = unix(now).div_euclid(86_400);
+        let first_day = today - days as i64 + 1;
+        let since = first_day * 86_400;
+
+        let mut per_day: HashMap<i64, (u64, u64)> = HashMap::new();
+        let mut stmt = conn.prepare(
+            "SELECT at / 86400, count(*), count(passage) FROM questions WHERE at >= ?1
+             GROUP BY at / 86400",
+        )?;
+        for row in stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
+            let (day, asked, answered): (i64, u64, u64) = row?;
+            per_day.insert(day, (asked, answered));
+        }
+        let days_list: Vec<Day> = (first_day..=today)
+            .map(|d| {
+                let (questions, answered) = per_day.get(&d).copied().unwrap_or_default();
+                Day {
+                    date: date_of(d * 86_400),
+                    questions,
+                    answered,
+                }
+            })
+            .collect();
+        let questions: u64 = days_list.iter().map(|d| d.questions).sum();
+        let answered: u64 = days_list.iter().map(|d| d.answered).sum();
+
+        // Grouped here rather than in SQL: "Who is Putin?" and "who is putin" are one.
+        let mut groups: HashMap<String, Unanswered> = HashMap::new();
+        let mut stmt = conn.prepare(
+            "SELECT question, at FROM questions
+             WHERE at >= ?1 AND passage IS NULL AND question IS NOT NULL ORDER BY at",
+        )?;
+        for row in stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))? {
+            let (question, at): (String, i64) = row?;
+            let group = groups
+                .entry(normalise(&question))
+                .or_insert_with(|| Unanswered {
+                    question: question.clone(),
+                    count: 0,
+                    last_asked: String::new(),
+                });
+            group.count += 1;
+            group.last_asked = time_of(at);
+        }
+        let mut unanswered: Vec<Unanswered> = groups.into_values().collect();
+        unanswered.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then(b.last_asked.cmp(&a.last_asked))
+                .then(a.question.cmp(&b.question))
+        });
+        unanswered.truncate(REPORT_ROWS);
+
+        let mut stmt = conn.prepare(
+            "SELECT question, document, passage, count(*) AS down FROM votes
+             WHERE at >= ?1 AND up = 0 AND question IS NOT NULL
+             GROUP BY lower(question), document, passage
+             ORDER BY down DESC, max(at) DESC LIMIT ?2",
+        )?;
+        let voted_down = stmt
+            .query_map(params![since, REPORT_ROWS as i64], |r| {
+                Ok(VotedDown {
+                    question: r.get(0)?,
+                    document: r.get(1)?,
+                    passage: r.get(2)?,
+                    down: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+
+        let mut stmt = conn.prepare(
+            "SELECT document, passage, sum(up), sum(1 - up) FROM votes WHERE at >= ?1
+             GROUP BY document, passage ORDER BY count(*) DESC, document, passage LIMIT ?2",
+        )?;
+        let votes = stmt
+            .query_map(params![since, REPORT_ROWS as i64], |r| {
+                Ok(PassageVotes {
+                    document: r.get(0)?,
+                    passage: r.get(1)?,
+                    up: r.get(2)?,
+                    down: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+
+        Ok(Report {
+            since,
+            days_covered: days,
+            questions,
+            answered,
+            unanswered_share: if questions == 0 {
+                0.0
+            } else {
+                ((questions - answered) as f64 / questions as f64 * 1e4).round() / 1e4
+            },
+            days: days_list,
+            unanswered,
+            voted_down,
+            votes,
+        })
+    }
+
+    /// Questions per day as a bar of block characters, one per day.
+    pub fn sparkline(&self) -> String {
+        const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+        let most = self.days.iter().map(|d| d.questions).max().unwrap_or(0);
+        self.days
+            .iter()
+            .map(|d| match d.questions {
+                0 => ' ',
+                n => BARS[((n * 7).div_ceil(most.max(1)) as usize).min(7)],
+            })
+            .collect()
+    }
+}
+
+/// The last `n` unanswered questions, newest first.
+pub fn recent_unanswered(path: &Path, n: usize) -> Result<Vec<Recent>, RecordError> {
+    let conn = open_for_reading(path)?;
+    let read = || -> rusqlite::Result<Vec<Recent>> {
+        let mut stmt = conn.prepare(
+            "SELECT question, at FROM questions
+             WHERE passage IS NULL AND question IS NOT NULL ORDER BY at DESC, id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([n as i64], |r| {
+            Ok(Recent {
+                question: r.get(0)?,
+                asked: time_of(r.get(1)?),
+            })
+        })?;
+        rows.collect()
+    };
+    read().map_err(|e| RecordError::Sqlite(path.to_path_buf(), e))
+}
+
+/// How many questions and votes the record holds, and from how many chats: for tests and
+/// the operator's sanity.
+pub fn totals(path: &Path) -> Result<(u64, u64, u64), RecordError> {
+    let conn = open_for_reading(path)?;
+    let count = |sql: &str| -> rusqlite::Result<u64> {
+        conn.query_row(sql, [], |r| r.get(0))
+            .optional()
+            .map(Option::unwrap_or_default)
+    };
+    let read = || -> rusqlite::Result<(u64, u64, u64)> {
+        Ok((
+            count("SELECT count(*) FROM questions")?,
+            count("SELECT count(*) FROM votes")?,
+            count("SELECT count(DISTINCT chat) FROM questions")?,
+        ))
+    };
+    read().map_err(|e| RecordError::Sqlite(path.to_path_buf(), e))
+}
+
+/// Lower case, single spaces, no end punctuation: "Who is Putin?" is "who is putin".
+pub fn normalise(question: &str) -> String {
+    question
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end_matches(['?', '!', '.', '…', ' '])
+        .to_lowercase()
+}
+
+/// `YYYY-MM-DD` of Unix seconds, UTC.
+fn date_of(at: i64) -> String {
+    let (y, m, d) = civil_from_days(at.div_euclid(86_400));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `YYYY-MM-DD HH:MM` of Unix seconds, UTC.
+fn time_of(at: i64) -> String {
+    let secs = at.rem_euclid(86_400);
+    format!("{} {:02}:{:02}", date_of(at), secs / 3600, secs % 3600 / 60)
+}
+
+/// The civil date of a day number (days since 1970-01-01): Howard Hinnant's algorithm, so
+/// that a date needs no time-zone crate.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asked(chat: i64, answer: Option<(&str, &str)>, question: &str, at: u64) -> Asked {
+        Asked {
+            at: UNIX_EPOCH + Duration::from_secs(at),
+            chat_kind: "private",
+            chat,
+            user: Some(chat as u64),
+            answer: answer.map(|(d, p)| (d.to_string(), p.to_string())),
+            latency: Duration::from_millis(12),
+            context: false,
+            question: question.to_string(),
+        }
+    }
+
+    #[test]
+    fn dates_without_a_time_zone_crate() {
+        assert_eq!(date_of(0), "1970-01-01");
+        assert_eq!(time_of(1_514_851_200 + 3_723), "2018-01-02 01:02");
+        assert_eq!(date_of(951_782_400), "2000-02-29");
+        assert_eq!(date_of(-86_400), "1969-12-31");
+    }
+
+    #[test]
+    fn questions_are_grouped_by_their_normalised_text() {
+        assert_eq!(normalise("  Who is   Putin? "), "who is putin");
+        assert_eq!(normalise("who is putin"), "who is putin");
+    }
+
+    #[test]
+    fn ids_are_hashed_with_the_kept_secret_and_text_kept_only_when_needed() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = 20_000 * 86_400;
+        {
+            let record = Recorder::start(dir.path());
+            record.question(asked(42, Some(("doc", "¶4")), "What did Kabulov say?", day));
+            record.question(asked(42, None, "Who is Putin?", day + 60));
+            record.question(asked(7, None, "who is putin", day + 120));
+            record.vote(Voted {
+                at: UNIX_EPOCH + Duration::from_secs(day + 200),
+                chat: 42,
+                message: 10,
+                rank: 1,
+                user: 42,
+                up: false,
+                answer: Some(("doc".into(), "¶4".into())),
+                question: "What did Kabulov say?".into(),
+            });
+            record.close();
+        }
+        let path = dir.path().join(DB_FILE);
+        let conn = open_for_reading(&path).unwrap();
+        let texts: Vec<Option<String>> = conn
+            .prepare("SELECT question FROM questions ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            texts,
+            [
+                None,
+                Some("Who is Putin?".into()),
+                Some("who is putin".into())
+            ]
+        );
+        let chats: Vec<String> = conn
+            .prepare("SELECT chat FROM questions ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(chats[0], chats[1]);
+        assert_ne!(chats[0], chats[2]);
+        assert!(chats.iter().all(|c| c.len() == 32 && !c.contains("42")));
+        // The same secret after a restart: the same hashes.
+        let again = Recorder::start(dir.path());
+        assert_eq!(again.hash("chat", 42), chats[0]);
+
+        let report = Report::load(&path, UNIX_EPOCH + Duration::from_secs(day + 300), 7).unwrap();
+        assert_eq!((report.questions, report.answered), (3, 1));
+        assert_eq!(report.days.len(), 7);
+        assert_eq!(report.days[6].questions, 3);
+        assert_eq!(report.unanswered.len(), 1);
+        assert_eq!(report.unanswered[0].count, 2);
+        assert_eq!(report.voted_down[0].passage.as_deref(), Some("¶4"));
+        assert_eq!(report.sparkline(), "      █");
+    }
+
+    #[test]
+    fn an_unwritable_record_loses_events_but_never_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        // A folder where the database file should be: SQLite cannot open it.
+        std::fs::create_dir_all(dir.path().join(DB_FILE)).unwrap();
+        let record = Recorder::start(dir.path());
+        let started = Instant::now();
+        for i in 0..2_000 {
+            record.question(asked(i, None, "q", 0));
+        }
+        assert!(started.elapsed() < Duration::from_secs(5));
+        record.close();
+    }
+}
