@@ -369,7 +369,11 @@ pub fn report(config: &Config, args: &ReportArgs) -> anyhow::Result<()> {
 /// A report as aligned tables, with a sparkline of questions per day.
 pub fn report_text(r: &crate::record::Report) -> String {
     use comfy_table::{presets::UTF8_FULL_CONDENSED, CellAlignment, Table};
+    // Columns listed in `numeric` are right-aligned; no rows is "none".
     let table = |header: &[&str], rows: Vec<Vec<String>>, numeric: &[usize]| {
+        if rows.is_empty() {
+            return "none".to_string();
+        }
         let mut t = Table::new();
         t.load_preset(UTF8_FULL_CONDENSED)
             .set_header(header.to_vec());
@@ -383,99 +387,91 @@ pub fn report_text(r: &crate::record::Report) -> String {
         }
         t.to_string()
     };
+    let or_blank = |s: &Option<String>| s.clone().unwrap_or_default();
+    let sections = [
+        (
+            "Each day",
+            table(
+                &["day", "questions", "answered"],
+                r.days
+                    .iter()
+                    .map(|d| {
+                        vec![
+                            d.date.clone(),
+                            d.questions.to_string(),
+                            d.answered.to_string(),
+                        ]
+                    })
+                    .collect(),
+                &[1, 2],
+            ),
+        ),
+        (
+            "Asked most, not answered",
+            table(
+                &["times", "question", "last asked (UTC)"],
+                r.unanswered
+                    .iter()
+                    .map(|u| {
+                        vec![
+                            u.count.to_string(),
+                            u.question.clone(),
+                            u.last_asked.clone(),
+                        ]
+                    })
+                    .collect(),
+                &[0],
+            ),
+        ),
+        (
+            "Voted down most",
+            table(
+                &["👎", "question", "document", "passage"],
+                r.voted_down
+                    .iter()
+                    .map(|v| {
+                        vec![
+                            v.down.to_string(),
+                            v.question.clone(),
+                            or_blank(&v.document),
+                            or_blank(&v.passage),
+                        ]
+                    })
+                    .collect(),
+                &[0],
+            ),
+        ),
+        (
+            "Votes per passage",
+            table(
+                &["document", "passage", "👍", "👎"],
+                r.votes
+                    .iter()
+                    .map(|v| {
+                        vec![
+                            or_blank(&v.document),
+                            or_blank(&v.passage),
+                            v.up.to_string(),
+                            v.down.to_string(),
+                        ]
+                    })
+                    .collect(),
+                &[2, 3],
+            ),
+        ),
+    ];
     let mut s = format!(
-        "Last {} days: {} questions, {} answered, {:.1}% not answered\nQuestions per day: {}\n\n",
+        "Last {} days: {} questions, {} answered, {:.1}% not answered\n\
+         Questions per day: {}\n",
         r.days_covered,
         r.questions,
         r.answered,
         r.unanswered_share * 100.0,
         r.sparkline()
     );
-    s += &table(
-        &["day", "questions", "answered"],
-        r.days
-            .iter()
-            .map(|d| {
-                vec![
-                    d.date.clone(),
-                    d.questions.to_string(),
-                    d.answered.to_string(),
-                ]
-            })
-            .collect(),
-        &[1, 2],
-    );
-    let sections: [(&str, String); 3] = [
-        (
-            "Asked most, not answered",
-            if r.unanswered.is_empty() {
-                "none\n".into()
-            } else {
-                table(
-                    &["times", "question", "last asked (UTC)"],
-                    r.unanswered
-                        .iter()
-                        .map(|u| {
-                            vec![
-                                u.count.to_string(),
-                                u.question.clone(),
-                                u.last_asked.clone(),
-                            ]
-                        })
-                        .collect(),
-                    &[0],
-                )
-            },
-        ),
-        (
-            "Voted down most",
-            if r.voted_down.is_empty() {
-                "none\n".into()
-            } else {
-                table(
-                    &["👎", "question", "document", "passage"],
-                    r.voted_down
-                        .iter()
-                        .map(|v| {
-                            vec![
-                                v.down.to_string(),
-                                v.question.clone(),
-                                v.document.clone().unwrap_or_default(),
-                                v.passage.clone().unwrap_or_default(),
-                            ]
-                        })
-                        .collect(),
-                    &[0],
-                )
-            },
-        ),
-        (
-            "Votes per passage",
-            if r.votes.is_empty() {
-                "none\n".into()
-            } else {
-                table(
-                    &["document", "passage", "👍", "👎"],
-                    r.votes
-                        .iter()
-                        .map(|v| {
-                            vec![
-                                v.document.clone().unwrap_or_default(),
-                                v.passage.clone().unwrap_or_default(),
-                                v.up.to_string(),
-                                v.down.to_string(),
-                            ]
-                        })
-                        .collect(),
-                    &[2, 3],
-                )
-            },
-        ),
-    ];
     for (title, body) in sections {
-        s += &format!("\n\n{title}\n{}", body.trim_end());
+        s += &format!("\n{title}\n{body}\n");
     }
-    s.push('\n');
     s
 }
 

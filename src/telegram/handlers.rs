@@ -44,7 +44,7 @@ use super::send::{self, no_preview, Outgoing};
 use crate::answer::{self, Reply};
 use crate::conversation::{self, understand_with, Context, Understood};
 use crate::engine::{Engine, Options};
-use crate::record::{Asked, Recorder, Voted};
+use crate::record::{self, Asked, RecordError, Recorder, Report, Voted};
 use crate::render;
 use crate::texts::{self, toast, Offer};
 
@@ -368,34 +368,37 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
 
 /// /stats: the record's last 7 days.
 async fn stats(ctx: &Ctx) -> String {
-    let Some(path) = ctx.record.path().map(Path::to_path_buf) else {
-        return texts::RECORD_OFF.to_string();
-    };
-    let report = tokio::task::spawn_blocking(move || {
-        crate::record::Report::load(&path, SystemTime::now(), 7)
-    })
-    .await;
-    match report {
-        Ok(Ok(report)) => texts::stats(&report),
-        Ok(Err(crate::record::RecordError::Missing(_))) => texts::RECORD_EMPTY.to_string(),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "cannot read the record");
-            texts::SORRY.to_string()
-        }
-        Err(_) => texts::SORRY.to_string(),
-    }
+    read_record(
+        ctx,
+        |path| Report::load(path, SystemTime::now(), 7),
+        |r| texts::stats(&r),
+    )
+    .await
 }
 
 /// /unanswered: the last 10 questions nothing answered.
 async fn unanswered(ctx: &Ctx) -> String {
+    read_record(
+        ctx,
+        |path| record::recent_unanswered(path, 10),
+        |r| texts::unanswered(&r),
+    )
+    .await
+}
+
+/// Reads the record off the async threads with `read`, and says what it found with `show`
+/// (or why there is nothing to show).
+async fn read_record<T: Send + 'static>(
+    ctx: &Ctx,
+    read: impl FnOnce(&Path) -> Result<T, RecordError> + Send + 'static,
+    show: impl FnOnce(T) -> String,
+) -> String {
     let Some(path) = ctx.record.path().map(Path::to_path_buf) else {
         return texts::RECORD_OFF.to_string();
     };
-    let recent =
-        tokio::task::spawn_blocking(move || crate::record::recent_unanswered(&path, 10)).await;
-    match recent {
-        Ok(Ok(recent)) => texts::unanswered(&recent),
-        Ok(Err(crate::record::RecordError::Missing(_))) => texts::RECORD_EMPTY.to_string(),
+    match tokio::task::spawn_blocking(move || read(&path)).await {
+        Ok(Ok(found)) => show(found),
+        Ok(Err(RecordError::Missing(_))) => texts::RECORD_EMPTY.to_string(),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "cannot read the record");
             texts::SORRY.to_string()
