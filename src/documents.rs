@@ -209,6 +209,9 @@ mod tests {
             ("Who wrote it?", None),
             // Names two as much: no choice.
             ("Do bees live in the Balkans?", None),
+            ("What strategy do bees follow?", None),
+            // A title word by chance names that document (docs/retrieval.md says so).
+            ("What strategy does a hive follow?", Some(0)),
         ] {
             assert_eq!(catalog.named_in(question), doc, "{question}");
         }

@@ -83,9 +83,13 @@ pub fn other_documents(
     offer: Offer,
 ) -> String {
     let docs = &engine.knowledge.documents;
+    // Titles cut to 100 characters: five of them and the rest always fit in a message.
     let title = |d: usize| {
         docs.get(d)
-            .map(|d| format!("“{}”", escape(&d.meta.title)))
+            .map(|d| {
+                let (title, cut) = crate::analysis::truncate_chars(&d.meta.title, 100);
+                format!("“{}{}”", escape(title), if cut { "…" } else { "" })
+            })
             .unwrap_or_default()
     };
     let shown = &others[..others.len().min(MAX_OFFERED)];
