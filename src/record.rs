@@ -737,6 +737,14 @@ mod tests {
     }
 
     #[test]
+    fn secrets_are_random() {
+        let (a, b) = (random_key(), random_key());
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, b);
+        assert!(a.iter().any(|&x| x != 0));
+    }
+
+    #[test]
     fn dates_without_a_time_zone_crate() {
         assert_eq!(date_of(0), "1970-01-01");
         assert_eq!(time_of(1_514_851_200 + 3_723), "2018-01-02 01:02");

@@ -319,7 +319,7 @@ async fn buttons_full_paragraph_next_match_and_one_vote() {
     let edited = responses
         .edited_messages_reply_markup
         .last()
-        .expect("vote buttons removed");
+        .expect("the vote ticked");
     let left: Vec<String> = buttons(&edited.bot_request.reply_markup.clone())
         .into_iter()
         .map(|(t, _)| t)

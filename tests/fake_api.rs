@@ -331,7 +331,7 @@ async fn buttons_under_an_answer_work_over_the_wire() {
         api.push("callback_query", press("cb1", "f:1:r"));
         let full = answers(&api, 42, 2).await.remove(1);
         api.push("callback_query", press("cb2", "v:1:u:r"));
-        api.wait_for(Duration::from_secs(10), "the vote buttons removed", |api| {
+        api.wait_for(Duration::from_secs(10), "the vote ticked", |api| {
             !api.done("editMessageReplyMarkup").is_empty()
         })
         .await;
@@ -353,7 +353,11 @@ async fn buttons_under_an_answer_work_over_the_wire() {
         assert!(ack_of("cb2").unwrap().starts_with("Thanks"));
         let edit = &api.done("editMessageReplyMarkup")[0];
         assert_eq!(edit.body["message_id"].as_i64(), Some(answer_id));
-        assert_eq!(edit.buttons(), ["Full paragraph", "Next match"]);
+        // The vote cast is ticked; the other stays, to change it.
+        assert_eq!(
+            edit.buttons(),
+            ["Full paragraph", "Next match", "👍 ✓", "👎"]
+        );
     })
     .await
     .expect("within the time limit");

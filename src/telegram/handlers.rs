@@ -746,7 +746,7 @@ async fn on_callback(
                 .reply_markup(keyboard)
                 .await
             {
-                tracing::debug!(error = %e, "could not remove the vote buttons");
+                tracing::debug!(error = %e, "could not tick the vote");
             }
         }
     }
