@@ -333,6 +333,7 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(),
                 &bot,
                 &ctx,
                 Request {
+                    engine: Arc::clone(&engine),
                     chat: msg.chat.id,
                     reply_to: Some(msg.id),
                     understood,
@@ -439,6 +440,9 @@ async fn search(engine: &Arc<Engine>, understood: &Understood, top: usize) -> Op
 
 /// One answer to send: for which question, at which rank, where, and under which buttons.
 struct Request {
+    /// The engine the question was read with: the same one answers it, even if a reload
+    /// swaps another in meanwhile (the question's context holds its passage numbers).
+    engine: Arc<Engine>,
     chat: ChatId,
     reply_to: Option<MessageId>,
     understood: Understood,
@@ -460,6 +464,7 @@ struct Request {
 /// Answers a request with the answer at its rank, and its buttons.
 async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> Result<(), HandlerError> {
     let Request {
+        engine,
         chat,
         reply_to,
         understood,
@@ -471,7 +476,6 @@ async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> Result<(), HandlerErr
         conversation,
     } = request;
     let started = Instant::now();
-    let engine = ctx.engine();
     let Some(reply) = search(&engine, &understood, rank).await else {
         send::send(
             bot,
@@ -658,6 +662,7 @@ async fn on_callback(
     understood.document = button.document;
     let reply_to = message.reply_to_message().map(|m| m.id);
     let request = |reply_to, rank| Request {
+        engine: Arc::clone(&engine),
         chat,
         reply_to,
         understood: understood.clone(),
