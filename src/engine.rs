@@ -389,12 +389,7 @@ impl Engine {
             }
         }
         if let Scope::Document(doc) = scope {
-            proposed.retain(|&id| {
-                self.knowledge
-                    .passages
-                    .get(id)
-                    .is_some_and(|p| p.doc == doc)
-            });
+            proposed.retain(|&id| self.passage_doc(id) == Some(doc));
             let whole: Vec<usize> = self.knowledge.passage_ids_of(doc).collect();
             if whole.len() <= WEIGH_WHOLE_DOCUMENT {
                 for id in whole {
@@ -515,21 +510,14 @@ impl Engine {
         if self.knowledge.documents.len() < 2 {
             return Scope::All;
         }
-        let valid = |doc: usize| doc < self.knowledge.documents.len();
-        let prior_doc = || {
-            hints
-                .prior
-                .and_then(|p| self.knowledge.passages.get(p))
-                .map(|p| p.doc)
-        };
         hints
             .document
-            .filter(|&d| valid(d))
+            .filter(|&d| d < self.knowledge.documents.len())
             .or_else(|| {
                 self.catalog
                     .named_in(hints.focus.as_deref().unwrap_or(question))
             })
-            .or_else(prior_doc)
+            .or_else(|| hints.prior.and_then(|p| self.passage_doc(p)))
             .map_or(Scope::All, Scope::Document)
     }
 

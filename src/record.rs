@@ -522,8 +522,7 @@ pub fn open_for_reading(path: &Path) -> Result<Connection, RecordError> {
 impl Report {
     /// The report for the `days` days up to `now`.
     pub fn load(path: &Path, now: SystemTime, days: u64) -> Result<Report, RecordError> {
-        let conn = open_for_reading(path)?;
-        Report::query(&conn, now, days).map_err(|e| RecordError::Sqlite(path.to_path_buf(), e))
+        read(path, |conn| Report::query(conn, now, days))
     }
 
     fn query(conn: &Connection, now: SystemTime, days: u64) -> rusqlite::Result<Report> {
@@ -646,8 +645,7 @@ impl Report {
 
 /// The last `n` unanswered questions, newest first.
 pub fn recent_unanswered(path: &Path, n: usize) -> Result<Vec<Recent>, RecordError> {
-    let conn = open_for_reading(path)?;
-    let read = || -> rusqlite::Result<Vec<Recent>> {
+    read(path, |conn| {
         let mut stmt = conn.prepare(
             "SELECT question, at FROM questions
              WHERE passage IS NULL AND question IS NOT NULL ORDER BY at DESC, id DESC LIMIT ?1",
@@ -659,27 +657,34 @@ pub fn recent_unanswered(path: &Path, n: usize) -> Result<Vec<Recent>, RecordErr
             })
         })?;
         rows.collect()
-    };
-    read().map_err(|e| RecordError::Sqlite(path.to_path_buf(), e))
+    })
 }
 
 /// How many questions and votes the record holds, and from how many chats: for tests and
 /// the operator's sanity.
 pub fn totals(path: &Path) -> Result<(u64, u64, u64), RecordError> {
-    let conn = open_for_reading(path)?;
-    let count = |sql: &str| -> rusqlite::Result<u64> {
-        conn.query_row(sql, [], |r| r.get(0))
-            .optional()
-            .map(Option::unwrap_or_default)
-    };
-    let read = || -> rusqlite::Result<(u64, u64, u64)> {
+    read(path, |conn| {
+        let count = |sql: &str| -> rusqlite::Result<u64> {
+            conn.query_row(sql, [], |r| r.get(0))
+                .optional()
+                .map(Option::unwrap_or_default)
+        };
         Ok((
             count("SELECT count(*) FROM questions")?,
             count("SELECT count(*) FROM votes")?,
             count("SELECT count(DISTINCT chat) FROM questions")?,
         ))
-    };
-    read().map_err(|e| RecordError::Sqlite(path.to_path_buf(), e))
+    })
+}
+
+/// Opens the record at `path` for reading and runs `query` on it, naming the file in any
+/// error.
+fn read<T>(
+    path: &Path,
+    query: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> Result<T, RecordError> {
+    let conn = open_for_reading(path)?;
+    query(&conn).map_err(|e| RecordError::Sqlite(path.to_path_buf(), e))
 }
 
 /// Lower case, single spaces, no end punctuation: "Who is Putin?" is "who is putin".

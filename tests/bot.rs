@@ -660,19 +660,25 @@ async fn two_users_in_a_group_do_not_share_a_conversation() {
     assert!(sent_html(&bot)[0].contains("¶8"));
 }
 
-#[tokio::test]
-async fn several_documents_are_listed_by_about_and_offered_under_an_answer() {
+/// A temporary knowledge folder holding these files of the repository.
+fn knowledge_folder(files: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for from in [
+    for file in files {
+        let from = root.join(file);
+        std::fs::copy(&from, dir.path().join(from.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+#[tokio::test]
+async fn several_documents_are_listed_by_about_and_offered_under_an_answer() {
+    let dir = knowledge_folder(&[
         "knowledge/russias-afghanistan-strategy.txt",
         "knowledge/synonyms.txt",
         "tests/data/library/honeybees-in-winter.txt",
         "tests/data/library/western-balkans.txt",
-    ] {
-        let from = root.join(from);
-        std::fs::copy(&from, dir.path().join(from.file_name().unwrap())).unwrap();
-    }
+    ]);
     let engine = Engine::load(&citebot::Options::new(dir.path())).expect("the library loads");
     let ctx = Arc::new(Ctx::new(Arc::new(engine)));
     let mut bot = MockBot::new(MockMessageText::new().text("/about"), handler_tree());
@@ -931,14 +937,10 @@ async fn stats_and_unanswered_for_an_admin_only() {
 #[tokio::test]
 async fn reload_swaps_in_a_new_document_and_keeps_the_old_knowledge_on_a_broken_one() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let knowledge = tempfile::tempdir().unwrap();
-    for file in ["russias-afghanistan-strategy.txt", "synonyms.txt"] {
-        std::fs::copy(
-            root.join("knowledge").join(file),
-            knowledge.path().join(file),
-        )
-        .unwrap();
-    }
+    let knowledge = knowledge_folder(&[
+        "knowledge/russias-afghanistan-strategy.txt",
+        "knowledge/synonyms.txt",
+    ]);
     let options = citebot::Options::new(knowledge.path());
     let engine = Engine::load(&options).unwrap();
     let mut ctx = Ctx::new(Arc::new(engine));
