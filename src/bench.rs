@@ -555,6 +555,8 @@ pub struct BenchReport {
 /// What the meaning layer costs.
 #[derive(Debug, Clone)]
 pub struct EmbeddingFigures {
+    /// How the model's weights are held (8-bit or f32, by what the CPU runs fastest).
+    pub precision: crate::bert::Precision,
     /// Sentences of the knowledge embedded afresh (in batches, on every core) per second.
     pub sentences_per_second: f64,
     pub sentences_timed: usize,
@@ -604,6 +606,7 @@ fn measure_embedding(
     times.sort_unstable();
     let vector_bytes = layer.vectors.heap_bytes();
     Ok(Some(EmbeddingFigures {
+        precision: layer.model.precision,
         sentences_per_second,
         sentences_timed: sentences.len(),
         question_p50: percentile(&times, 50.0),
@@ -833,6 +836,13 @@ impl BenchReport {
         match &self.embedding {
             None => rows.push(("meaning layer".into(), "off".into())),
             Some(e) => rows.extend([
+                (
+                    "model weights".into(),
+                    match e.precision {
+                        crate::bert::Precision::Int8 => "8-bit (AVX-512 VNNI)".into(),
+                        crate::bert::Precision::F32 => "f32".into(),
+                    },
+                ),
                 (
                     "embedding sentences/s".into(),
                     format!(

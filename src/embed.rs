@@ -4,7 +4,8 @@
 //! Taliban?" shares one word with the paragraph that answers it). A sentence-transformer maps
 //! a question and a sentence with the same meaning to nearby vectors whatever words they use.
 //! The model is all-MiniLM-L6-v2 (a 6-layer BERT, 384 dimensions), run in pure Rust with
-//! candle: mean pooling over the tokens, then unit length, so that a dot product is a cosine.
+//! candle (the network, with 8-bit weights where the CPU multiplies those fast, is in
+//! `bert`): mean pooling over the tokens, then unit length, so that a dot product is a cosine.
 //!
 //! The model ships with the project (`models/all-minilm-l6-v2/`, see its README); nothing is
 //! downloaded at run time. Every sentence of every passage is embedded once, in batches of
@@ -19,10 +20,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use candle_transformers::models::bert::Config;
 use sha2::{Digest, Sha256};
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
+use crate::bert::{Bert, Precision};
 use crate::knowledge::Knowledge;
 
 /// The model folder that ships with citebot, relative to the working directory.
@@ -53,12 +55,15 @@ pub enum EmbedError {
 
 /// The sentence model: BERT weights and their tokenizer.
 pub struct Model {
-    bert: BertModel,
+    bert: Bert,
     tokenizer: Tokenizer,
     device: Device,
     /// How many numbers a vector has (384 for all-MiniLM-L6-v2).
     pub dim: usize,
-    /// A hash of the model's files: vectors cached with another model are not reused.
+    /// How its weights are held: 8-bit where the CPU multiplies those fast, else f32.
+    pub precision: Precision,
+    /// A hash of the model's files and precision: vectors cached with another model, or the
+    /// same computed in another precision, are not reused.
     pub fingerprint: String,
     /// Where it was loaded from, for messages.
     pub dir: PathBuf,
@@ -69,13 +74,20 @@ impl std::fmt::Debug for Model {
         f.debug_struct("Model")
             .field("dir", &self.dir)
             .field("dim", &self.dim)
+            .field("precision", &self.precision)
             .finish_non_exhaustive()
     }
 }
 
 impl Model {
-    /// Loads `model.safetensors` (f32 or f16), `tokenizer.json` and `config.json` from `dir`.
+    /// Loads `model.safetensors` (f32 or f16), `tokenizer.json` and `config.json` from `dir`,
+    /// in the precision this CPU runs fastest.
     pub fn load(dir: &Path) -> Result<Model, EmbedError> {
+        Model::load_in(dir, Precision::best())
+    }
+
+    /// [`Model::load`] in a given precision.
+    pub fn load_in(dir: &Path, precision: Precision) -> Result<Model, EmbedError> {
         let read = |name: &str| {
             let path = dir.join(name);
             std::fs::read(&path).map_err(|e| EmbedError::File(path, e))
@@ -88,6 +100,7 @@ impl Model {
             hash.update((part.len() as u64).to_le_bytes());
             hash.update(part);
         }
+        hash.update(format!("{precision:?}").as_bytes());
         let fingerprint = format!("{:x}", hash.finalize());
 
         let config: Config = serde_json::from_slice(&config_bytes)
@@ -110,12 +123,13 @@ impl Model {
         let device = Device::Cpu;
         // Computed in f32 whatever the file holds: f16 arithmetic is slower on CPUs.
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)?;
-        let bert = BertModel::load(vb, &config)?;
+        let bert = Bert::load(vb, &config, precision)?;
         Ok(Model {
             bert,
             tokenizer,
             device,
             dim: config.hidden_size,
+            precision,
             fingerprint,
             dir: dir.to_path_buf(),
         })
@@ -182,8 +196,7 @@ impl Model {
         let shape = (texts.len(), len);
         let ids = Tensor::from_vec(flat(&|e| e.get_ids()), shape, &self.device)?;
         let mask = Tensor::from_vec(flat(&|e| e.get_attention_mask()), shape, &self.device)?;
-        let types = ids.zeros_like()?;
-        let hidden = self.bert.forward(&ids, &types, Some(&mask))?;
+        let hidden = self.bert.forward(&ids, &mask)?;
         // Mean pooling over the real tokens (not the padding), then unit length.
         let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
         let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
@@ -494,6 +507,19 @@ mod tests {
         std::fs::write(&file, b"CITEVEC1 truncated").unwrap();
         assert!(read_cache(&file, 2, &[0, 1, 2]).is_err());
         assert_eq!(read_cache(&dir.path().join("none"), 2, &[0]).unwrap(), None);
+    }
+
+    /// The two precisions give slightly different vectors, so a cache written in one is not
+    /// read in the other (a disk shared by two machines, or a model folder copied).
+    #[test]
+    fn each_precision_has_its_own_fingerprint() {
+        let dir = default_model_dir();
+        let int8 = Model::load_in(&dir, Precision::Int8).unwrap();
+        let f32 = Model::load_in(&dir, Precision::F32).unwrap();
+        assert_ne!(int8.fingerprint, f32.fingerprint);
+        let q = "Why is Moscow on speaking terms with the Taliban?";
+        let (a, b) = (int8.embed_one(q).unwrap(), f32.embed_one(q).unwrap());
+        assert!(cos(&a, &b) > 0.99, "{}", cos(&a, &b));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! ```text
 //! knowledge/*.txt --load--> Knowledge { documents, passages }            knowledge
 //! passages --index--> tantivy index (RAM, or on disk under INDEX_DIR)    index, store
-//! sentences --embed--> a vector per sentence (cached on disk)            embed
+//! sentences --embed--> a vector per sentence (cached on disk)            embed, bert
 //! question --names--> the one document it asks about, of several         documents
 //! question --analyse--> Query { weighted concepts } + question vector    analysis, embed
 //! Query --retrieve--> candidates, by words and by meaning                index, rank
@@ -31,6 +31,7 @@ pub mod analysis;
 pub mod answer;
 pub mod answer_type;
 pub mod bench;
+pub mod bert;
 pub mod chat;
 pub mod cli;
 pub mod config;
