@@ -21,7 +21,7 @@ use tantivy::tokenizer::TextAnalyzer;
 
 use crate::analysis::{self, Alternative, Query, StemmerFn, Vocabulary};
 use crate::index::SearchError;
-use crate::knowledge::Passage;
+use crate::knowledge::{Passage, PassageKind};
 
 /// Passages after the first (`--top`, "Next match") need less lexical coverage: the user
 /// asked for more.
@@ -304,6 +304,9 @@ pub struct Hit {
     /// The sentences (indexes into [`Passage::sentences`]) that answer best.
     pub window: Range<usize>,
     pub matches: Vec<Match>,
+    /// Whether the passage is what the document says of itself (its metadata, the note on
+    /// its author) rather than its text.
+    pub on_the_document: bool,
 }
 
 impl Hit {
@@ -327,6 +330,10 @@ impl Hit {
                 meaning >= MEANING_ALONE
                     || (meaning >= MEANING_WITH_WORDS && self.window_coverage >= WORDS_WITH_MEANING)
                     || (meaning >= MEANING_FLOOR && self.answers_by_words())
+                    // The model relates a question about the document ("Who wrote this
+                    // piece?") poorly to what the document says of itself (0.19 to the note
+                    // that names its author), so there words may answer alone.
+                    || (self.on_the_document && self.answers_by_words())
             }
         }
     }
@@ -447,6 +454,7 @@ pub fn score(evidence: Evidence, weights: &[f32]) -> Hit {
         window_coverage: answer_covered,
         window: window.0,
         matches,
+        on_the_document: matches!(passage.kind, PassageKind::About | PassageKind::AuthorNote),
     }
 }
 
@@ -522,7 +530,6 @@ mod tests {
     use super::*;
 
     use crate::analysis::{Alternative, Concept, Source};
-    use crate::knowledge::PassageKind;
 
     fn passage(text: &str) -> Passage {
         Passage {
@@ -569,5 +576,33 @@ mod tests {
                 (1, 1.0, "United States")
             ]
         );
+    }
+
+    /// "Who wrote this piece?": its words are in the note on the author, its meaning is far
+    /// (0.19). That answers from the note, and would not from the text.
+    #[test]
+    fn words_alone_answer_from_what_the_document_says_of_itself() {
+        let hit = |on_the_document| Hit {
+            passage: 0,
+            score: 0.4,
+            signals: Signals {
+                lexical: 0.6,
+                semantic: Some(0.19),
+            },
+            coverage: 0.6,
+            found: 1.0,
+            window_coverage: 0.6,
+            window: 0..1,
+            matches: Vec::new(),
+            on_the_document,
+        };
+        assert!(hit(true).answers());
+        assert!(!hit(false).answers());
+        let weak_words = Hit {
+            window_coverage: 0.3,
+            found: 0.5,
+            ..hit(true)
+        };
+        assert!(!weak_words.answers());
     }
 }

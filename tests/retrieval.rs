@@ -6,6 +6,9 @@
 //!   answer, written before the meaning layer was ranked on them, in two parts: `tune` (the
 //!   thresholds were chosen on it) and `held_out` (never tuned on; it only measures).
 //!
+//! - `document_questions.jsonl`, questions about the article itself (its title, publication,
+//!   date, author), written before the metadata passages could answer on words alone and
+//!   only measured since.
 //! - `conversations.jsonl` (48 conversations, `tune` and `held_out`) and
 //!   `conversations_more.jsonl` (40 more, written later, all tuned on): follow-up questions
 //!   read in the context of the ones before.
@@ -113,6 +116,16 @@ fn questions_in_other_words_are_understood() {
         held_out.hit_at_1(),
         words_only.hit_at_1()
     );
+}
+
+/// Questions about the article itself ("Who wrote this piece?", "What's the headline?") are
+/// answered from its metadata and the note on its author, and what those do not say ("How
+/// many pages is it?") is not.
+#[test]
+fn questions_about_the_article_itself_are_answered() {
+    let report = evaluate_set(semantic(), "document_questions.jsonl", None);
+    assert!(report.in_scope >= 20 && report.out_of_scope >= 6);
+    assert_floor(&report, 0.55, 0.55, 0.8);
 }
 
 /// Questions about other things entirely are never answered, in either part of the set.
