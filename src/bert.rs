@@ -111,10 +111,6 @@ impl Linear {
     }
 }
 
-fn layer_norm(vb: VarBuilder, size: usize, eps: f64) -> Result<LayerNorm> {
-    candle_nn::layer_norm(size, eps, vb)
-}
-
 impl Bert {
     /// Reads the weights from `vb` (with or without the `bert.` prefix some exports carry).
     pub fn load(vb: VarBuilder, config: &Config, precision: Precision) -> Result<Bert> {
@@ -132,7 +128,7 @@ impl Bert {
         let words = embedding("word_embeddings", config.vocab_size)?;
         let positions = embedding("position_embeddings", config.max_position_embeddings)?;
         let types = embedding("token_type_embeddings", config.type_vocab_size)?;
-        let norm = layer_norm(e.pp("LayerNorm"), hidden, eps)?;
+        let norm = candle_nn::layer_norm(hidden, eps, e.pp("LayerNorm"))?;
         let heads = config.num_attention_heads;
         let layers = (0..config.num_hidden_layers)
             .map(|i| {
@@ -154,7 +150,7 @@ impl Bert {
                 Ok(Layer {
                     qkv,
                     attention_out: Linear::load(a.pp("output.dense"), hidden, hidden, precision)?,
-                    attention_norm: layer_norm(a.pp("output.LayerNorm"), hidden, eps)?,
+                    attention_norm: candle_nn::layer_norm(hidden, eps, a.pp("output.LayerNorm"))?,
                     intermediate: Linear::load(
                         l.pp("intermediate.dense"),
                         hidden,
@@ -167,7 +163,7 @@ impl Bert {
                         hidden,
                         precision,
                     )?,
-                    output_norm: layer_norm(l.pp("output.LayerNorm"), hidden, eps)?,
+                    output_norm: candle_nn::layer_norm(hidden, eps, l.pp("output.LayerNorm"))?,
                     heads,
                     head_size: hidden / heads,
                 })
