@@ -472,6 +472,18 @@ pub fn is_stop_word(plain: &str) -> bool {
     STOP_WORDS.binary_search(&plain).is_ok()
 }
 
+/// English words, one a line, sorted: the 21,719 whole words of the embedding model's
+/// WordPiece vocabulary (BERT, uncased), two letters or more.
+const ENGLISH_WORDS: &str = include_str!("english_words.txt");
+
+/// Whether `plain` (lower case) is an English word: typo correction is for words that are no
+/// words ("withdrawl", "Kabulv").
+pub fn is_english_word(plain: &str) -> bool {
+    static WORDS: std::sync::LazyLock<HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| ENGLISH_WORDS.lines().collect());
+    WORDS.contains(plain)
+}
+
 /// Words by which a question refers to the document itself.
 const DOCUMENT_WORDS: &[&str] = &["article", "document", "essay", "paper", "piece", "text"];
 
@@ -726,7 +738,12 @@ impl Analyzer {
             {
                 None
             } else {
-                typo_distance(&u.stem).and_then(|d| vocab.nearest(&u.stem, d))
+                typo_distance(&u.stem)
+                    .and_then(|d| vocab.nearest(&u.stem, d))
+                    // An English word is spelt as meant: "raining" is not "training", "snow"
+                    // is not "now". It may still be another form of an indexed word, which
+                    // differs in its ending ("rebuilt", "rebuild").
+                    .filter(|fix| !is_english_word(&u.plain) || another_form(&u.stem, fix))
             };
             corrected.push(fix);
         }
@@ -837,6 +854,17 @@ fn typo_distance(term: &str) -> Option<u8> {
         4..=7 => Some(1),
         _ => Some(2),
     }
+}
+
+/// Whether `fix` may be another form of the word `stem`: they differ in the last two
+/// letters at most.
+fn another_form(stem: &str, fix: &str) -> bool {
+    let shared = stem
+        .chars()
+        .zip(fix.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
+    shared >= 4 && shared + 2 >= stem.chars().count().max(fix.chars().count())
 }
 
 /// The first `max` characters of `s`, cut at a char boundary.
@@ -964,6 +992,8 @@ mod tests {
     fn analyse(q: &str, syn: &str) -> Query {
         let vocab = Vocab(vec![
             ("withdraw", 2),
+            ("rebuild", 2),
+            ("train", 3),
             ("kabulov", 2),
             ("about", 9),
             ("russia", 9),
@@ -1025,6 +1055,46 @@ mod tests {
         assert_eq!(own_terms(&q), ["kabulov", "withdraw"]);
         assert_eq!(q.concepts[1].alternatives[0].source, Source::Typo);
         assert_eq!(q.concepts[1].surface, "withdrawl");
+    }
+
+    #[test]
+    fn english_words_are_not_typos() {
+        // "withdrawing" is indexed by its stem; "snow", a word one letter from the stop word
+        // "now", stays "snow".
+        let q = analyse("is kabulov withdrawing in the snow", "");
+        assert_eq!(own_terms(&q), ["kabulov", "withdraw", "snow"]);
+        assert!(q
+            .concepts
+            .iter()
+            .all(|c| c.alternatives[0].source == Source::Own));
+        // "raining" is a word one letter from the indexed "train" and no form of it;
+        // "rebuilt" is another form of the indexed "rebuild".
+        let q = analyse("raining rebuilt", "");
+        assert_eq!(own_terms(&q), ["rain", "rebuild"]);
+        assert_eq!(q.concepts[1].alternatives[0].source, Source::Typo);
+        assert!(is_english_word("raining") && is_english_word("snow"));
+        assert!(!is_english_word("withdrawl") && !is_english_word("kabulv"));
+    }
+
+    #[test]
+    fn the_english_words_are_the_models_whole_words() {
+        // The list is derived from the model's tokenizer; this keeps the two in step.
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/models/all-minilm-l6-v2/tokenizer.json"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut whole: Vec<&str> = json["model"]["vocab"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .filter(|w| w.len() >= 2 && w.bytes().all(|b| b.is_ascii_lowercase()))
+            .collect();
+        whole.sort_unstable();
+        let listed: Vec<&str> = ENGLISH_WORDS.lines().collect();
+        assert_eq!(listed, whole);
     }
 
     #[test]
