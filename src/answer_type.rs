@@ -421,20 +421,6 @@ impl AnswerType {
                     .ends_with(['.', '!', '?', ':', '“', '"']);
             capitalised(i) && !starts_sentence && new(i)
         };
-        // A person's name: two capitalised words in a row ("Zamir Kabulov"), neither named by
-        // the question.
-        let new_person = |i: usize| {
-            i + 1 < tokens.len()
-                && capitalised(i)
-                && capitalised(i + 1)
-                && new(i)
-                && new(i + 1)
-                // Words can overlap ("U.S.-Russian" and its parts): only a gap of white
-                // space between two words makes them one name.
-                && sentences
-                    .get(tokens[i].offset_to..tokens[i + 1].offset_from)
-                    .is_some_and(|gap| gap.trim().is_empty())
-        };
         match self {
             AnswerType::Any => true,
             AnswerType::Number { counted } => {
@@ -468,7 +454,8 @@ impl AnswerType {
                 .iter()
                 .any(|w| is_year(w) || is_in(MONTHS, w) || is_in(TIME_WORDS, w)),
             AnswerType::Person => {
-                (0..lower.len()).any(|i| new_person(i) || (is_in(ROLE_WORDS, &lower[i]) && new(i)))
+                !people(sentences, question).is_empty()
+                    || (0..lower.len()).any(|i| is_in(ROLE_WORDS, &lower[i]) && new(i))
             }
             AnswerType::Place => {
                 (0..lower.len()).any(|i| new_name(i) || is_in(PLACE_WORDS, &lower[i]))
@@ -481,9 +468,72 @@ impl AnswerType {
     }
 }
 
+/// The people `sentences` name that `question` does not, in order: two or more capitalised
+/// words in a row ("Zamir Kabulov"), none of them a month or named by the question. After
+/// "Who is Putin shaking hands with?", "Russian President Vladimir Putin" is not one.
+pub fn people(sentences: &str, question: &str) -> Vec<String> {
+    let mut stemmer = StemmerFn::default();
+    let asked: HashSet<String> = analysis::words(question)
+        .iter()
+        .map(|t| stemmer.stem(&t.text.to_lowercase()))
+        .collect();
+    let tokens = analysis::words(sentences);
+    let in_name: Vec<bool> = tokens
+        .iter()
+        .map(|t| {
+            t.text.chars().next().is_some_and(char::is_uppercase)
+                && !MONTHS.contains(&t.text.to_lowercase().as_str())
+        })
+        .collect();
+    let named: Vec<bool> = tokens
+        .iter()
+        .map(|t| asked.contains(&stemmer.stem(&t.text.to_lowercase())))
+        .collect();
+    let mut people = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let mut end = i;
+        // Words can overlap ("U.S.-Russian" and its parts): only a gap of white space
+        // between two words makes them one name.
+        while end < tokens.len()
+            && in_name[end]
+            && (end == i
+                || sentences
+                    .get(tokens[end - 1].offset_to..tokens[end].offset_from)
+                    .is_some_and(|gap| gap.trim().is_empty()))
+        {
+            end += 1;
+        }
+        if end - i >= 2 && !named[i..end].contains(&true) {
+            people.push(sentences[tokens[i].offset_from..tokens[end - 1].offset_to].to_string());
+        }
+        i = end.max(i + 1);
+    }
+    people
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn people_are_runs_of_capitalised_words_the_question_did_not_name() {
+        let caption = "Russian President Vladimir Putin shakes hands with Afghan President \
+                       Ashraf Ghani in Ufa, Russia, in July 2015.";
+        assert_eq!(
+            people(caption, "Who is Putin shaking hands with?"),
+            ["Afghan President Ashraf Ghani"]
+        );
+        assert_eq!(
+            people(caption, "Who is in the picture?"),
+            [
+                "Russian President Vladimir Putin",
+                "Afghan President Ashraf Ghani"
+            ]
+        );
+        // A month is no name; nor are words joined by anything but white space.
+        assert!(people("In January 2017 U.S.-Russian talks…", "").is_empty());
+    }
 
     #[test]
     fn the_wording_says_what_is_asked_for() {

@@ -125,8 +125,8 @@ impl<'a> Session<'a> {
                 let understood =
                     understand_with(question, self.context.as_ref(), &self.engine.names);
                 let reply = answer::reply(self.engine, &understood, 1)?;
-                let passage = reply.answers.first().map(|a| a.passage);
-                self.context = understood.remember(self.context.as_ref(), passage);
+                self.context = understood
+                    .remember(self.context.as_ref(), reply.answers.first().map(Into::into));
                 self.shown = Some(Shown {
                     understood,
                     rank: 1,

@@ -27,7 +27,8 @@
 use std::collections::HashSet;
 
 use crate::analysis;
-use crate::answer_type::AnswerType;
+use crate::answer::Answer;
+use crate::answer_type::{self, AnswerType};
 use crate::engine::Hints;
 use crate::knowledge::Knowledge;
 
@@ -69,6 +70,22 @@ const BARE_WORDS: usize = 1;
 
 /// How many of the topic's words and names a follow-up carries: the most recent first.
 const TOPIC_WORDS: usize = 5;
+
+/// What answered a question: the passage, and the excerpt shown from it.
+#[derive(Debug, Clone, Copy)]
+pub struct Answered<'a> {
+    pub passage: usize,
+    pub excerpt: &'a str,
+}
+
+impl<'a> From<&'a Answer> for Answered<'a> {
+    fn from(answer: &'a Answer) -> Self {
+        Answered {
+            passage: answer.passage,
+            excerpt: &answer.excerpt.text,
+        }
+    }
+}
 
 /// What a conversation remembers of its last question.
 #[derive(Debug, Clone, PartialEq)]
@@ -187,15 +204,38 @@ impl Understood {
 
     /// What the conversation remembers after this question was answered from `passage` (or
     /// not answered): a follow-up keeps the topic it built on, a new question starts one.
-    pub fn remember(&self, before: Option<&Context>, passage: Option<usize>) -> Option<Context> {
+    pub fn remember(
+        &self,
+        before: Option<&Context>,
+        answered: Option<Answered>,
+    ) -> Option<Context> {
+        let passage = answered.map(|a| a.passage);
         let asks_for = self
             .asks_for
             .clone()
             .unwrap_or_else(|| AnswerType::of(&self.question));
+        // After "Who is Russia's special envoy?", "he" is the person the answer names
+        // ("Zamir Kabulov"), whom the question could not name: that person leads the topic.
+        // After "Who is Zamir Kabulov?" he is the one the question named.
+        let answered_who = |mut topic: Vec<String>| {
+            if asks_for == AnswerType::Person && answer_type::people(&self.question, "").is_empty()
+            {
+                if let Some(person) = answered.and_then(|a| {
+                    answer_type::people(a.excerpt, &self.question)
+                        .into_iter()
+                        .next()
+                }) {
+                    topic.insert(0, person);
+                    topic = dedup(topic);
+                    topic.truncate(TOPIC_WORDS);
+                }
+            }
+            topic
+        };
         match (self.reading, before) {
             (Reading::Standalone, _) | (_, None) => Some(Context {
                 question: self.question.clone(),
-                topic: topic(&self.question),
+                topic: answered_who(topic(&self.question)),
                 asks_for,
                 passage,
             }),
@@ -205,7 +245,7 @@ impl Understood {
             (Reading::More, Some(before)) => Some(before.clone()),
             (Reading::Substituted, Some(_)) => Some(Context {
                 question: self.question.clone(),
-                topic: topic(&self.question),
+                topic: answered_who(topic(&self.question)),
                 asks_for,
                 passage,
             }),
@@ -223,7 +263,7 @@ impl Understood {
                 words.extend(before.topic.iter().cloned());
                 Some(Context {
                     question: self.question.clone(),
-                    topic: dedup(words),
+                    topic: answered_who(dedup(words)),
                     asks_for,
                     passage,
                 })
@@ -627,10 +667,43 @@ fn dedup(words: Vec<String>) -> Vec<String> {
 mod tests {
     use super::*;
 
+    fn at(passage: usize) -> Option<Answered<'static>> {
+        Some(Answered {
+            passage,
+            excerpt: "",
+        })
+    }
+
     fn after(question: &str, passage: Option<usize>) -> Context {
         Understood::standalone(question)
-            .remember(None, passage)
+            .remember(None, passage.and_then(at))
             .expect("a context")
+    }
+
+    #[test]
+    fn after_a_question_who_the_person_answered_leads_the_topic() {
+        let answered = Answered {
+            passage: 4,
+            excerpt: "In January 2017, Zamir Kabulov, the Special Representative to the \
+                      Russian President for Afghanistan, said that…",
+        };
+        let who = Understood::standalone("Who is Russia's special envoy for Afghanistan?");
+        let context = who.remember(None, Some(answered)).unwrap();
+        assert_eq!(context.topic[0], "Zamir Kabulov");
+        let u = understand("What did he warn Trump about?", Some(&context));
+        assert!(u
+            .question
+            .ends_with("(about Zamir Kabulov, Russia, Afghanistan, special, envoy)"));
+        // Any other question keeps the topic it named, and so does one that names its person.
+        for question in [
+            "What did Russia's special envoy say?",
+            "Who is Russian President Vladimir Putin?",
+        ] {
+            let context = Understood::standalone(question)
+                .remember(None, Some(answered))
+                .unwrap();
+            assert!(!context.topic.contains(&"Zamir Kabulov".to_string()));
+        }
     }
 
     #[test]
@@ -695,7 +768,7 @@ mod tests {
     fn a_bare_count_counts_what_the_topic_moved_to() {
         let first = after("What did Russia and Pakistan agree on in 2016?", Some(9));
         let u = understand("Which helicopters?", Some(&first));
-        let second = u.remember(Some(&first), Some(9)).unwrap();
+        let second = u.remember(Some(&first), at(9)).unwrap();
         assert_eq!(second.topic[0], "helicopters");
         let u = understand("How many?", Some(&second));
         assert_eq!(
@@ -820,7 +893,7 @@ mod tests {
     fn remembering_builds_the_topic_and_keeps_it_through_an_unanswered_follow_up() {
         let first = after("Who is Mohammad Atmar?", Some(7));
         let u = understand("What did he say about Moscow?", Some(&first));
-        let second = u.remember(Some(&first), Some(7)).unwrap();
+        let second = u.remember(Some(&first), at(7)).unwrap();
         assert_eq!(second.topic, ["Moscow", "Mohammad Atmar"]);
         let u = understand("How much did he earn?", Some(&second));
         assert_eq!(u.remember(Some(&second), None), Some(second.clone()));

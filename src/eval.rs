@@ -286,8 +286,7 @@ pub fn conversation_details(
                 "answered": results.answered,
                 "hits": hits_json(engine, &set, &results),
             }));
-            context =
-                understood.remember(context.as_ref(), reply.answers.first().map(|a| a.passage));
+            context = understood.remember(context.as_ref(), reply.answers.first().map(Into::into));
         }
     }
     Ok(out)
@@ -383,8 +382,7 @@ pub fn evaluate_conversations(
                 Understood::standalone(&turn.q)
             };
             let reply = answer::reply(engine, &understood, 3)?;
-            context =
-                understood.remember(context.as_ref(), reply.answers.first().map(|a| a.passage));
+            context = understood.remember(context.as_ref(), reply.answers.first().map(Into::into));
             let shown = match understood.understood_as() {
                 Some(r) => format!("#{} {:?} (as {r:?})", c.id, turn.q),
                 None => format!("#{} {:?}", c.id, turn.q),

@@ -149,7 +149,7 @@ fn a_follow_up_stays_in_the_document_of_the_answer_before() {
     let first = understand_with("How do bees keep warm?", None, &engine().names);
     let reply = answer::reply(engine(), &first, 1).unwrap();
     assert_eq!(answered(&reply).0, "honeybees-in-winter");
-    let context = first.remember(None, reply.answers.first().map(|a| a.passage));
+    let context = first.remember(None, reply.answers.first().map(Into::into));
 
     let next = understand_with("When was it published?", context.as_ref(), &engine().names);
     let reply = answer::reply(engine(), &next, 1).unwrap();

@@ -146,8 +146,10 @@ proptest! {
     /// without a panic: the conversation slices strings by the words it finds.
     #[test]
     fn any_follow_up_in_any_context_gets_a_valid_reply(first in nasty_text(), then in nasty_text()) {
-        use citebot::conversation::{understand, Understood};
-        let context = Understood::standalone(&first).remember(None, Some(3));
+        use citebot::conversation::{understand, Answered, Understood};
+        // Any first question, as if answered by any excerpt (a nasty one too).
+        let answered = Answered { passage: 3, excerpt: &then };
+        let context = Understood::standalone(&first).remember(None, Some(answered));
         let understood = understand(&then, context.as_ref());
         let reply = citebot::answer::reply(engine(), &understood, 1).unwrap();
         for a in &reply.answers {
@@ -155,7 +157,7 @@ proptest! {
                 prop_assert!(utf16_len(&m) <= MAX_MESSAGE_UTF16);
             }
         }
-        let next = understood.remember(context.as_ref(), reply.answers.first().map(|a| a.passage));
+        let next = understood.remember(context.as_ref(), reply.answers.first().map(Into::into));
         let _ = understand(&first, next.as_ref());
         if let Some(line) = understood.understood_as() {
             let _ = Understood::resolved(line, None);

@@ -314,7 +314,7 @@ fn off_topic_questions_stay_refused_after_any_question() {
     {
         let before = Understood::standalone(&first.q);
         let reply = citebot::answer::reply(engine, &before, 1).unwrap();
-        let context = before.remember(None, reply.answers.first().map(|a| a.passage));
+        let context = before.remember(None, reply.answers.first().map(Into::into));
         for q in &off_topic {
             let understood = understand_with(q, context.as_ref(), &engine.names);
             let reply = citebot::answer::reply(engine, &understood, 1).unwrap();

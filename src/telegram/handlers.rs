@@ -491,8 +491,7 @@ async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> Result<(), HandlerErr
         return Ok(());
     };
     if let Some((key, before)) = conversation {
-        let passage = reply.answers.first().map(|a| a.passage);
-        let after = understood.remember(before.as_ref(), passage);
+        let after = understood.remember(before.as_ref(), reply.answers.first().map(Into::into));
         ctx.contexts.set(key, after, Instant::now());
     }
     let answer = reply.answers.get(rank - 1);
