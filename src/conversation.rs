@@ -455,11 +455,14 @@ pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) 
         // "And in Egypt?" swaps Egypt in; "what about the afghan officers" asks about the
         // officers, with Afghanistan as the topic.
         let new_names = names(message, known);
-        let only_names = rest.iter().filter(|w| w.is_content()).all(|w| {
-            new_names
-                .iter()
-                .any(|r| r.start <= w.range.start && w.range.end <= r.end)
-        });
+        let only_names = rest
+            .iter()
+            .filter(|w| w.is_content() && !w.is_adverb())
+            .all(|w| {
+                new_names
+                    .iter()
+                    .any(|r| r.start <= w.range.start && w.range.end <= r.end)
+            });
         let new_name = new_names.into_iter().next().filter(|_| only_names);
         let old_name = names(&context.question, known).into_iter().last();
         if let (Some(new), Some(old)) = (new_name, old_name) {
@@ -484,7 +487,7 @@ pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) 
         // "And his spokesperson?": whatever the ellipsis names, the answer must hold.
         let named: Vec<String> = rest
             .iter()
-            .filter(|w| w.is_content())
+            .filter(|w| w.is_content() && !w.is_adverb())
             .map(|w| message[w.range.clone()].to_string())
             .collect();
         return Understood {
@@ -580,6 +583,17 @@ impl Word {
         !analysis::is_stop_word(&self.plain)
             && !PRONOUNS.contains(&self.plain.as_str())
             && !QUESTION_STARTS.contains(&self.plain.as_str())
+    }
+
+    /// An adverb of manner or degree ("specifically", "exactly", "actually"): it says how,
+    /// not what, so an answer need not hold it. Long words in "-ly" are, nouns such as
+    /// "assembly" or "monopoly" aside.
+    fn is_adverb(&self) -> bool {
+        const NOUNS_IN_LY: &[&str] = &["anomaly", "assembly", "butterfly", "homily", "monopoly"];
+        self.plain.len() >= 6
+            && self.plain.ends_with("ly")
+            && !self.capitalised
+            && !NOUNS_IN_LY.contains(&self.plain.as_str())
     }
 }
 
@@ -841,6 +855,14 @@ mod tests {
             .question
             .starts_with("And his spokesperson? (about Sergey Lavrov"));
         assert_eq!(u.prior, Some(4));
+        assert_eq!(u.must_mention, ["spokesperson"]);
+        // An adverb says how, not what: the answer need not hold it.
+        let u = understand("And with the Taliban specifically?", Some(&c));
+        assert_eq!(u.must_mention, ["Taliban"]);
+        let u = understand("what about the assembly exactly", Some(&c));
+        assert_eq!(u.must_mention, ["assembly"]);
+        let u = understand("And Ashraf Ghani exactly?", Some(&c));
+        assert_eq!(u.reading, Reading::Substituted);
     }
 
     #[test]
