@@ -386,10 +386,7 @@ impl AnswerType {
             return true;
         }
         let mut stemmer = StemmerFn::default();
-        let asked: HashSet<String> = analysis::words(question)
-            .iter()
-            .map(|t| stemmer.stem(&t.text.to_lowercase()))
-            .collect();
+        let asked = stems(question);
         let tokens = analysis::words(sentences);
         let lower: Vec<String> = tokens.iter().map(|t| t.text.to_lowercase()).collect();
         let is_in = |list: &[&str], w: &str| list.contains(&w);
@@ -472,31 +469,45 @@ impl AnswerType {
 /// words in a row ("Zamir Kabulov"), none of them a month or named by the question. After
 /// "Who is Putin shaking hands with?", "Russian President Vladimir Putin" is not one.
 pub fn people(sentences: &str, question: &str) -> Vec<String> {
+    let asked = stems(question);
+    name_runs(sentences)
+        .into_iter()
+        .filter(|run| !run.stems.iter().any(|s| asked.contains(s)))
+        .map(|run| sentences[run.bytes].to_string())
+        .collect()
+}
+
+/// Whether `question` names one of the people `sentences` name, by the last word of the name
+/// at least ("Who is Putin?", "who is zamir kabulov").
+pub fn names_one_of(sentences: &str, question: &str) -> bool {
+    let asked = stems(question);
+    name_runs(sentences)
+        .iter()
+        .any(|run| run.stems.last().is_some_and(|s| asked.contains(s)))
+}
+
+/// Two or more capitalised words in a row, none a month: where a name stands.
+struct NameRun {
+    bytes: std::ops::Range<usize>,
+    stems: Vec<String>,
+}
+
+fn name_runs(sentences: &str) -> Vec<NameRun> {
     let mut stemmer = StemmerFn::default();
-    let asked: HashSet<String> = analysis::words(question)
-        .iter()
-        .map(|t| stemmer.stem(&t.text.to_lowercase()))
-        .collect();
     let tokens = analysis::words(sentences);
-    let in_name: Vec<bool> = tokens
-        .iter()
-        .map(|t| {
-            t.text.chars().next().is_some_and(char::is_uppercase)
-                && !MONTHS.contains(&t.text.to_lowercase().as_str())
-        })
-        .collect();
-    let named: Vec<bool> = tokens
-        .iter()
-        .map(|t| asked.contains(&stemmer.stem(&t.text.to_lowercase())))
-        .collect();
-    let mut people = Vec::new();
+    let in_name = |i: usize| {
+        let t = &tokens[i];
+        t.text.chars().next().is_some_and(char::is_uppercase)
+            && !MONTHS.contains(&t.text.to_lowercase().as_str())
+    };
+    let mut runs = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
         let mut end = i;
         // Words can overlap ("U.S.-Russian" and its parts): only a gap of white space
         // between two words makes them one name.
         while end < tokens.len()
-            && in_name[end]
+            && in_name(end)
             && (end == i
                 || sentences
                     .get(tokens[end - 1].offset_to..tokens[end].offset_from)
@@ -504,12 +515,27 @@ pub fn people(sentences: &str, question: &str) -> Vec<String> {
         {
             end += 1;
         }
-        if end - i >= 2 && !named[i..end].contains(&true) {
-            people.push(sentences[tokens[i].offset_from..tokens[end - 1].offset_to].to_string());
+        if end - i >= 2 {
+            runs.push(NameRun {
+                bytes: tokens[i].offset_from..tokens[end - 1].offset_to,
+                stems: tokens[i..end]
+                    .iter()
+                    .map(|t| stemmer.stem(&t.text.to_lowercase()))
+                    .collect(),
+            });
         }
         i = end.max(i + 1);
     }
-    people
+    runs
+}
+
+/// The question's words, stemmed.
+fn stems(question: &str) -> HashSet<String> {
+    let mut stemmer = StemmerFn::default();
+    analysis::words(question)
+        .iter()
+        .map(|t| stemmer.stem(&t.text.to_lowercase()))
+        .collect()
 }
 
 #[cfg(test)]
