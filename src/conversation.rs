@@ -42,7 +42,13 @@ impl Names {
     pub fn of(knowledge: &Knowledge) -> Names {
         let mut capitalised = HashSet::new();
         let mut lower = HashSet::new();
-        for passage in &knowledge.passages {
+        // A title capitalises every word ("How Moscow Is Preparing to Go It Alone"): it says
+        // nothing of which are names.
+        let text = knowledge
+            .passages
+            .iter()
+            .filter(|p| p.kind != crate::knowledge::PassageKind::About);
+        for passage in text {
             for sentence in &passage.sentences {
                 let text = &passage.text[sentence.clone()];
                 for (i, t) in analysis::words(text).iter().enumerate() {
@@ -820,6 +826,8 @@ mod tests {
         let known = Names::of(&knowledge);
         assert!(known.contains("syria") && known.contains("kabulov"));
         assert!(!known.contains("foreign"), "written in lower case too");
+        // Only the title capitalises "Go It Alone"; "go" is no name.
+        assert!(!known.contains("go") && !known.contains("alone"));
         let c = after("What has Moscow been up to in Libya?", Some(5));
         let u = understand_with("what about syria?", Some(&c), &known);
         assert_eq!(u.question, "What has Moscow been up to in syria?");
