@@ -17,7 +17,8 @@
 //!
 //! "About the last topic" means the topic's words are added to what is searched, and the last
 //! passage is slightly preferred (follow-ups are most often answered next to the answer
-//! before). What the message asks for ("why" wants a reason, "how many" a number) is read
+//! before). After a question who ("Who is Russia's special envoy?"), the person the answer
+//! names leads the topic: "he" is Zamir Kabulov, not "special envoy". What the message asks for ("why" wants a reason, "how many" a number) is read
 //! from the message itself, and an answer must still hold it: context adds words to search
 //! with, never a reason to answer what the document does not say.
 //!
