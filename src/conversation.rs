@@ -209,8 +209,8 @@ impl Understood {
         (self.reading != Reading::Standalone).then_some(self.question.as_str())
     }
 
-    /// What the conversation remembers after this question was answered from `passage` (or
-    /// not answered): a follow-up keeps the topic it built on, a new question starts one.
+    /// What the conversation remembers after this question was `answered` (or not): a
+    /// follow-up keeps the topic it built on, a new question starts one.
     pub fn remember(
         &self,
         before: Option<&Context>,
