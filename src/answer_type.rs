@@ -465,6 +465,20 @@ impl AnswerType {
     }
 }
 
+/// Whether `question` asks yes or no ("Is she married?", "And did it work?"): there is no
+/// kind of thing to look for, only whether what it says holds.
+pub fn is_yes_no(question: &str) -> bool {
+    const AUXILIARIES: &[&str] = &[
+        "is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "can", "could",
+        "will", "would", "should", "isnt", "arent", "wasnt", "doesnt", "didnt",
+    ];
+    analysis::words(question)
+        .iter()
+        .map(|t| t.text.to_lowercase())
+        .find(|w| !matches!(w.as_str(), "and" | "but" | "so" | "then" | "ok" | "okay"))
+        .is_some_and(|w| AUXILIARIES.contains(&w.as_str()))
+}
+
 /// The people `sentences` name that `question` does not, in order: two or more capitalised
 /// words in a row ("Zamir Kabulov"), none of them a month or named by the question. After
 /// "Who is Putin shaking hands with?", "Russian President Vladimir Putin" is not one.
@@ -541,6 +555,21 @@ fn stems(question: &str) -> HashSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yes_or_no_questions_start_with_an_auxiliary() {
+        for q in [
+            "Is she married?",
+            "And did it work?",
+            "Doesn't he?",
+            "so has it",
+        ] {
+            assert!(is_yes_no(q), "{q}");
+        }
+        for q in ["Who is she?", "Why did it work?", "and iran", "", "😀"] {
+            assert!(!is_yes_no(q), "{q}");
+        }
+    }
 
     #[test]
     fn people_are_runs_of_capitalised_words_the_question_did_not_name() {

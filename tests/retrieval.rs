@@ -276,7 +276,7 @@ fn follow_ups_are_understood_in_context() {
 /// getting worse; docs/retrieval.md has the figures and what was tried.
 #[test]
 fn off_topic_follow_ups_are_refused_no_less_than_measured() {
-    for (split, floor) in [("tune", 0.85), ("held_out", 0.35)] {
+    for (split, floor) in [("tune", 0.85), ("held_out", 0.5)] {
         let (context, alone) = conversations("off_topic_follow_ups.jsonl", Some(split));
         assert!(context.follow_ups.out_of_scope >= 8);
         let refused = context.follow_ups.rejection_rate();
