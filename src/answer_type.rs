@@ -278,16 +278,8 @@ const NOUN_ENDS: &[&str] = &[
 impl AnswerType {
     /// Reads what `question` asks for from its wording.
     pub fn of(question: &str) -> AnswerType {
-        let words: Vec<String> = analysis::words(question)
-            .into_iter()
-            .map(|t| t.text.to_lowercase())
-            .collect();
-        // "And why?", "But when did it start?": the conjunction frames the question.
-        let start = words
-            .iter()
-            .position(|w| !matches!(w.as_str(), "and" | "but" | "so" | "then" | "ok" | "okay"))
-            .unwrap_or(words.len());
-        let w: Vec<&str> = words[start..].iter().map(String::as_str).collect();
+        let words = question_words(question);
+        let w: Vec<&str> = words.iter().map(String::as_str).collect();
         let has = |pair: [&str; 2]| w.windows(2).any(|x| x == pair);
         let first = w.first().copied().unwrap_or_default();
         let second = w.get(1).copied().unwrap_or_default();
@@ -472,11 +464,19 @@ pub fn is_yes_no(question: &str) -> bool {
         "is", "are", "was", "were", "do", "does", "did", "has", "have", "had", "can", "could",
         "will", "would", "should", "isnt", "arent", "wasnt", "doesnt", "didnt",
     ];
-    analysis::words(question)
-        .iter()
-        .map(|t| t.text.to_lowercase())
-        .find(|w| !matches!(w.as_str(), "and" | "but" | "so" | "then" | "ok" | "okay"))
+    question_words(question)
+        .first()
         .is_some_and(|w| AUXILIARIES.contains(&w.as_str()))
+}
+
+/// The question's words, lower-cased, from its first after any conjunction that frames it:
+/// "And why?", "But when did it start?".
+fn question_words(question: &str) -> Vec<String> {
+    analysis::words(question)
+        .into_iter()
+        .map(|t| t.text.to_lowercase())
+        .skip_while(|w| matches!(w.as_str(), "and" | "but" | "so" | "then" | "ok" | "okay"))
+        .collect()
 }
 
 /// The people `sentences` name that `question` does not, in order: two or more capitalised
