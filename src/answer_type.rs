@@ -491,13 +491,21 @@ pub fn people(sentences: &str, question: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether `question` names one of the people `sentences` name, by the last word of the name
-/// at least ("Who is Putin?", "who is zamir kabulov").
-pub fn names_one_of(sentences: &str, question: &str) -> bool {
+/// The person who answers `question` in `sentences`: the first they name that it does not,
+/// unless it names one of them itself, by the last word of the name at least ("Who is
+/// Putin?", "who is zamir kabulov").
+pub fn person_answering(sentences: &str, question: &str) -> Option<String> {
     let asked = stems(question);
-    name_runs(sentences)
+    let runs = name_runs(sentences);
+    if runs
         .iter()
         .any(|run| run.stems.last().is_some_and(|s| asked.contains(s)))
+    {
+        return None;
+    }
+    runs.into_iter()
+        .find(|run| !run.stems.iter().any(|s| asked.contains(s)))
+        .map(|run| sentences[run.bytes].to_string())
 }
 
 /// Two or more capitalised words in a row, none a month: where a name stands.
@@ -588,6 +596,15 @@ mod tests {
         );
         // A month is no name; nor are words joined by anything but white space.
         assert!(people("In January 2017 U.S.-Russian talks…", "").is_empty());
+        // The person who answers: none when the question named one of them.
+        assert_eq!(
+            person_answering(caption, "Who shook hands?").as_deref(),
+            Some("Russian President Vladimir Putin")
+        );
+        assert_eq!(
+            person_answering(caption, "Who is putin shaking hands with?"),
+            None
+        );
     }
 
     #[test]

@@ -226,15 +226,9 @@ impl Understood {
         // After "Who is Zamir Kabulov?" (or "who is zamir kabulov"), he is the one the
         // question named, which is among the answer's people.
         let answered_who = |mut topic: Vec<String>| {
-            let Some(answered) = answered.filter(|_| asks_for == AnswerType::Person) else {
-                return topic;
-            };
-            if answer_type::names_one_of(answered.excerpt, &self.question) {
-                return topic;
-            }
-            if let Some(person) = answer_type::people(answered.excerpt, &self.question)
-                .into_iter()
-                .next()
+            if let Some(person) = answered
+                .filter(|_| asks_for == AnswerType::Person)
+                .and_then(|a| answer_type::person_answering(a.excerpt, &self.question))
             {
                 topic.insert(0, person);
                 topic = dedup(topic);

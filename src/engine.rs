@@ -488,11 +488,12 @@ impl Engine {
         // A yes-or-no follow-up ("Is she married?") has no kind of thing to check, only
         // whether what it says holds: an excerpt holding none of its own words, and not
         // close in meaning on its own, says nothing of it however close it is to the topic.
+        let yes_no = hints
+            .focus
+            .as_deref()
+            .is_some_and(crate::answer_type::is_yes_no);
         let says_nothing_of = |h: &Hit| {
-            hints
-                .focus
-                .as_deref()
-                .is_some_and(crate::answer_type::is_yes_no)
+            yes_no
                 && own_concepts > 0
                 && h.signals.semantic.is_none_or(|m| m < rank::MEANING_ALONE)
                 && rank::window_share(h, self.passage(h), &weights, 0..own_concepts) <= 0.0
