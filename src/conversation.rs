@@ -18,9 +18,10 @@
 //! "About the last topic" means the topic's words are added to what is searched, and the last
 //! passage is slightly preferred (follow-ups are most often answered next to the answer
 //! before). After a question who ("Who is Russia's special envoy?"), the person the answer
-//! names leads the topic: "he" is Zamir Kabulov, not "special envoy". What the message asks for ("why" wants a reason, "how many" a number) is read
-//! from the message itself, and an answer must still hold it: context adds words to search
-//! with, never a reason to answer what the document does not say.
+//! names leads the topic: "he" is Zamir Kabulov, not "special envoy". What the message asks
+//! for ("why" wants a reason, "how many" a number) is read from the message itself, and an
+//! answer must still hold it: context adds words to search with, never a reason to answer
+//! what the document does not say.
 //!
 //! Everything here is pure: the bot keeps one context per chat (per user in groups), the
 //! terminal chat one for its session, and both call the same functions.
@@ -31,7 +32,7 @@ use crate::analysis;
 use crate::answer::Answer;
 use crate::answer_type::{self, AnswerType};
 use crate::engine::Hints;
-use crate::knowledge::Knowledge;
+use crate::knowledge::{Knowledge, PassageKind};
 
 /// The document's proper names, lower-cased: the words it writes capitalised inside a
 /// sentence and never in lower case. With them a message typed in lower case still names
@@ -48,7 +49,7 @@ impl Names {
         let text = knowledge
             .passages
             .iter()
-            .filter(|p| p.kind != crate::knowledge::PassageKind::About);
+            .filter(|p| p.kind != PassageKind::About);
         for passage in text {
             for sentence in &passage.sentences {
                 let text = &passage.text[sentence.clone()];
@@ -456,17 +457,19 @@ pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) 
             AnswerType::Any => context.asks_for.clone(),
             own => own,
         };
+        // What the ellipsis asks about: its words, less an adverb, which says how, not what.
+        let asked: Vec<&Word> = rest
+            .iter()
+            .filter(|w| w.is_content() && !w.is_adverb())
+            .collect();
         // "And in Egypt?" swaps Egypt in; "what about the afghan officers" asks about the
         // officers, with Afghanistan as the topic.
         let new_names = names(message, known);
-        let only_names = rest
-            .iter()
-            .filter(|w| w.is_content() && !w.is_adverb())
-            .all(|w| {
-                new_names
-                    .iter()
-                    .any(|r| r.start <= w.range.start && w.range.end <= r.end)
-            });
+        let only_names = asked.iter().all(|w| {
+            new_names
+                .iter()
+                .any(|r| r.start <= w.range.start && w.range.end <= r.end)
+        });
         let new_name = new_names.into_iter().next().filter(|_| only_names);
         let old_name = names(&context.question, known).into_iter().last();
         if let (Some(new), Some(old)) = (new_name, old_name) {
@@ -489,9 +492,8 @@ pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) 
             };
         }
         // "And his spokesperson?": whatever the ellipsis names, the answer must hold.
-        let named: Vec<String> = rest
+        let named: Vec<String> = asked
             .iter()
-            .filter(|w| w.is_content() && !w.is_adverb())
             .map(|w| message[w.range.clone()].to_string())
             .collect();
         return Understood {
@@ -589,9 +591,8 @@ impl Word {
             && !QUESTION_STARTS.contains(&self.plain.as_str())
     }
 
-    /// An adverb of manner or degree ("specifically", "exactly", "actually"): it says how,
-    /// not what, so an answer need not hold it. Long words in "-ly" are, nouns such as
-    /// "assembly" or "monopoly" aside.
+    /// An adverb of manner or degree ("specifically", "exactly", "actually"): long words in
+    /// "-ly" are, nouns such as "assembly" or "monopoly" aside.
     fn is_adverb(&self) -> bool {
         const NOUNS_IN_LY: &[&str] = &["anomaly", "assembly", "butterfly", "homily", "monopoly"];
         self.plain.len() >= 6
