@@ -498,10 +498,26 @@ impl Engine {
                 && h.signals.semantic.is_none_or(|m| m < rank::MEANING_ALONE)
                 && rank::window_share(h, self.passage(h), &weights, 0..own_concepts) <= 0.0
         };
-        let leader = hits
-            .iter()
-            .take(TYPE_CHECKED)
-            .position(|h| (h.answers() || follow_up_answers(h)) && holds(h) && !says_nothing_of(h));
+        // The metadata passage quotes the title, which says what the whole article is about:
+        // a question that matches only the title's words ("Why is Russia preparing to go it
+        // alone?") asks about that subject, not about the article.
+        let only_the_title = |h: &Hit| {
+            self.knowledge
+                .quoted_title(self.passage(h))
+                .is_some_and(|title| {
+                    h.matches.iter().all(|m| {
+                        m.range
+                            .as_ref()
+                            .is_some_and(|r| title.start <= r.start && r.end <= title.end)
+                    })
+                })
+        };
+        let leader = hits.iter().take(TYPE_CHECKED).position(|h| {
+            (h.answers() || follow_up_answers(h))
+                && holds(h)
+                && !says_nothing_of(h)
+                && !only_the_title(h)
+        });
         let answered = leader.is_some();
         if let Some(i) = leader {
             let hit = hits.remove(i);

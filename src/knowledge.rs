@@ -284,6 +284,16 @@ impl Knowledge {
         &self.documents[passage.doc]
     }
 
+    /// Where the metadata passage quotes its document's title (`None` for other passages).
+    pub fn quoted_title(&self, passage: &Passage) -> Option<Range<usize>> {
+        if passage.kind != PassageKind::About {
+            return None;
+        }
+        let title = self.document(passage).meta.full_title();
+        let start = passage.text.find(&title)?;
+        Some(start..start + title.len())
+    }
+
     /// What changed from `self` to `new`: documents (by file name) and passages (by their
     /// document and text) added and removed.
     pub fn changes_to(&self, new: &Knowledge) -> Changes {

@@ -194,6 +194,24 @@ fn english_words_are_not_corrected_into_the_articles_words() {
     assert_eq!(got, Some("¶12"));
 }
 
+/// The title says what the article argues; a question in its words asks about that, and is
+/// answered from the text. A question about the article itself still gets the metadata.
+#[test]
+fn a_question_in_the_titles_words_is_answered_from_the_text() {
+    let label = |engine: &Engine, q: &str| {
+        let reply = citebot::ask(engine, q, 1).unwrap();
+        reply.answers.first().map(|a| a.citation.label.clone())
+    };
+    let q = "Why is Russia preparing to go it alone?";
+    assert_eq!(label(semantic(), q).as_deref(), Some("¶2"));
+    // By words alone ¶2 shares too little with it: refused, but not given the metadata.
+    assert_eq!(label(lexical(), q), None);
+    for engine in [semantic(), lexical()] {
+        let got = label(engine, "What is the title of this article?");
+        assert_eq!(got.as_deref(), Some("about this article"));
+    }
+}
+
 /// Each answer says why it won: its lexical and semantic scores.
 #[test]
 fn answers_carry_both_signals() {
