@@ -393,6 +393,14 @@ const MORE: &[&[&str]] = &[
     &["anything", "else"],
     &["say", "more"],
     &["more", "details"],
+    // Asking for examples or for the reasoning behind the last answer: its whole paragraph.
+    &["like", "what"],
+    &["such", "as"],
+    &["for", "example"],
+    &["for", "instance"],
+    &["how", "so"],
+    &["explain"],
+    &["elaborate"],
 ];
 
 /// Reads `message` in `context` (none: a first question, or the last one expired), knowing
@@ -876,7 +884,14 @@ mod tests {
     #[test]
     fn tell_me_more_is_the_last_question_again() {
         let c = after("Why did Russia's confidence in the US fade?", Some(3));
-        for message in ["Tell me more", "more", "Go on.", "tell me more please"] {
+        for message in [
+            "Tell me more",
+            "more",
+            "Go on.",
+            "tell me more please",
+            "Like what?",
+            "How so?",
+        ] {
             let u = understand(message, Some(&c));
             assert_eq!(u.reading, Reading::More, "{message}");
             assert_eq!(u.question, c.question);
