@@ -491,6 +491,14 @@ fn is_document_word(c: &Concept) -> bool {
     DOCUMENT_WORDS.contains(&c.surface.to_lowercase().as_str())
 }
 
+/// Whether `question` speaks of a document itself ("Who wrote the piece on the Balkans?"),
+/// however it then names which one.
+pub fn speaks_of_a_document(question: &str) -> bool {
+    words(question)
+        .iter()
+        .any(|t| DOCUMENT_WORDS.contains(&t.text.to_lowercase().as_str()))
+}
+
 /// Where an alternative of a concept comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]

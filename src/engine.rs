@@ -500,17 +500,21 @@ impl Engine {
         };
         // The metadata passage quotes the title, which says what the whole article is about:
         // a question that matches only the title's words ("Why is Russia preparing to go it
-        // alone?") asks about that subject, not about the article.
+        // alone?") asks about that subject, not about the article, unless it speaks of the
+        // article and names it by its title ("Who wrote the piece on the Balkans?").
+        let of_a_document = crate::analysis::speaks_of_a_document(question);
         let only_the_title = |h: &Hit| {
-            self.knowledge
-                .quoted_title(self.passage(h))
-                .is_some_and(|title| {
-                    h.matches.iter().all(|m| {
-                        m.range
-                            .as_ref()
-                            .is_some_and(|r| title.start <= r.start && r.end <= title.end)
+            !of_a_document
+                && self
+                    .knowledge
+                    .quoted_title(self.passage(h))
+                    .is_some_and(|title| {
+                        h.matches.iter().all(|m| {
+                            m.range
+                                .as_ref()
+                                .is_some_and(|r| title.start <= r.start && r.end <= title.end)
+                        })
                     })
-                })
         };
         let leader = hits.iter().take(TYPE_CHECKED).position(|h| {
             (h.answers() || follow_up_answers(h))
