@@ -281,22 +281,45 @@ impl Context {
     /// The context an earlier answer carries, for a message that replies to it: the
     /// question it answered as shown in its first line (a follow-up's answer shows it), else
     /// the words marked in it (the question's words), and the passage its excerpt is from.
+    ///
+    /// An answer to a first question does not say what was asked. When the words it marks
+    /// name no one and its excerpt names someone, that person leads the topic, as after a
+    /// question who: after "Who is Russia's special envoy?", "he" in a reply can only be the
+    /// Zamir Kabulov the answer names.
     pub fn from_answer(text: &str, marked: &[String], knowledge: &Knowledge) -> Option<Context> {
         let passage = passage_quoted(text, knowledge);
-        let question = match understood_line(text) {
-            Some(q) => q.to_string(),
-            None => dedup(marked.to_vec()).join(" "),
+        let (question, topic) = match understood_line(text) {
+            Some(q) => (q.to_string(), topic(q)),
+            None => {
+                let question = dedup(marked.to_vec()).join(" ");
+                let mut words = topic(&question);
+                if let Some(person) = answer_type::person_answering(excerpt(text), &question) {
+                    words.insert(0, person);
+                    words = dedup(words);
+                    words.truncate(TOPIC_WORDS);
+                }
+                (question, words)
+            }
         };
         if question.trim().is_empty() && passage.is_none() {
             return None;
         }
         Some(Context {
-            topic: topic(&question),
+            topic,
             asks_for: AnswerType::of(&question),
             question,
             passage,
         })
     }
+}
+
+/// The excerpt an answer's text quotes: what comes before its citation line ("— Title, …").
+fn excerpt(text: &str) -> &str {
+    let end = text
+        .match_indices('\n')
+        .find(|&(i, _)| text[i + 1..].starts_with('—'))
+        .map_or(text.len(), |(i, _)| i);
+    &text[..end]
 }
 
 /// The mark that starts the line of an answer saying how a follow-up was understood.
@@ -991,5 +1014,25 @@ mod tests {
         assert_eq!(c.question, "Lavrov");
         assert_eq!(c.passage, Some(id));
         assert_eq!(Context::from_answer("hi", &[], &knowledge), None);
+    }
+
+    #[test]
+    fn a_reply_to_an_answer_that_names_someone_the_question_did_not_is_about_that_person() {
+        let knowledge = Knowledge::default();
+        let answer = "“In January 2017, Zamir Kabulov, the Special Representative to the Russian \
+                      President for Afghanistan, said that…”\n\
+                      — Russia's Afghanistan Strategy, Julia Gurganus, Foreign Affairs, ¶4";
+        // What the bot marks in its answer to "Who is Russia's special envoy for Afghanistan?".
+        let marked = ["Special".into(), "Russian".into(), "Afghanistan".into()];
+        let c = Context::from_answer(answer, &marked, &knowledge).unwrap();
+        assert_eq!(c.topic[0], "Zamir Kabulov");
+        // The question named him: nothing changes.
+        let c = Context::from_answer(answer, &["Kabulov".into()], &knowledge).unwrap();
+        assert_eq!(c.topic, ["Kabulov"]);
+        // The author in the citation answers nothing.
+        let answer = "“Moscow was underwhelmed by the new U.S. strategy.”\n\
+                      — Russia's Afghanistan Strategy, Julia Gurganus, Foreign Affairs, ¶5";
+        let c = Context::from_answer(answer, &["strategy".into()], &knowledge).unwrap();
+        assert_eq!(c.topic, ["strategy"]);
     }
 }

@@ -583,6 +583,30 @@ async fn a_reply_to_an_earlier_answer_takes_that_answer_as_context() {
     assert!(answer.contains("¶4"), "{answer}");
 }
 
+/// The answer to "Who is Russia's special envoy?" names Zamir Kabulov, whom the question could
+/// not: a reply's "he" is him, though the answer does not say what was asked.
+#[tokio::test]
+async fn a_reply_to_an_answer_naming_someone_is_about_that_person() {
+    let mut bot =
+        bot_for(MockMessageText::new().text("Who is Russia's special envoy for Afghanistan?"));
+    let envoy = ask(&mut bot).await;
+    assert!(sent_html(&bot)[0].contains("Zamir Kabulov"));
+    bot.update(MockMessageText::new().text("What did Egypt offer Russia?"));
+    bot.dispatch().await;
+    bot.update(
+        MockMessageText::new()
+            .text("What did he warn about?")
+            .reply_to_message(as_telegram_shows(envoy)),
+    );
+    bot.dispatch().await;
+    let answer = sent_html(&bot).pop().unwrap();
+    assert!(
+        answer.starts_with("↪ <i>What did he warn about? (about Zamir Kabulov"),
+        "{answer}"
+    );
+    assert!(answer.contains("¶4"), "{answer}");
+}
+
 #[tokio::test]
 async fn context_expires_after_its_ttl() {
     let mut ctx = Ctx::new(ctx().engine());
