@@ -509,11 +509,12 @@ impl Engine {
                     .knowledge
                     .quoted_title(self.passage(h))
                     .is_some_and(|title| {
-                        h.matches.iter().all(|m| {
-                            m.range
-                                .as_ref()
-                                .is_some_and(|r| title.start <= r.start && r.end <= title.end)
-                        })
+                        !h.matches.is_empty()
+                            && h.matches.iter().all(|m| {
+                                m.range
+                                    .as_ref()
+                                    .is_some_and(|r| title.start <= r.start && r.end <= title.end)
+                            })
                     })
         };
         let leader = hits.iter().take(TYPE_CHECKED).position(|h| {
