@@ -261,8 +261,8 @@ fn conversations(
 fn follow_ups_are_understood_in_context() {
     for (file, split, floor, unanswerable_refused) in [
         ("conversations.jsonl", Some("held_out"), 0.65, 0.6),
-        ("conversations.jsonl", Some("tune"), 0.77, 0.6),
-        ("conversations_more.jsonl", None, 0.66, 0.64),
+        ("conversations.jsonl", Some("tune"), 0.81, 0.6),
+        ("conversations_more.jsonl", None, 0.68, 0.68),
     ] {
         let (context, alone) = conversations(file, split);
         let follow = &context.follow_ups;
@@ -294,7 +294,7 @@ fn follow_ups_are_understood_in_context() {
 /// getting worse; docs/retrieval.md has the figures and what was tried.
 #[test]
 fn off_topic_follow_ups_are_refused_no_less_than_measured() {
-    for (split, floor) in [("tune", 0.85), ("held_out", 0.5)] {
+    for (split, floor) in [("tune", 0.9), ("held_out", 0.5)] {
         let (context, alone) = conversations("off_topic_follow_ups.jsonl", Some(split));
         assert!(context.follow_ups.out_of_scope >= 8);
         let refused = context.follow_ups.rejection_rate();
