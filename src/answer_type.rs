@@ -443,7 +443,7 @@ impl AnswerType {
                 .iter()
                 .any(|w| is_year(w) || is_in(MONTHS, w) || is_in(TIME_WORDS, w)),
             AnswerType::Person => {
-                !people(sentences, question).is_empty()
+                !people(sentences, &asked).is_empty()
                     || (0..lower.len()).any(|i| is_in(ROLE_WORDS, &lower[i]) && new(i))
             }
             AnswerType::Place => {
@@ -479,14 +479,14 @@ fn question_words(question: &str) -> Vec<String> {
         .collect()
 }
 
-/// The people `sentences` name that `question` does not, in order: two or more capitalised
-/// words in a row ("Zamir Kabulov"), none of them a month or named by the question. After
-/// "Who is Putin shaking hands with?", "Russian President Vladimir Putin" is not one.
-pub fn people(sentences: &str, question: &str) -> Vec<String> {
-    let asked = stems(question);
+/// The people `sentences` name that the question (its stems, `asked`) does not, in order:
+/// two or more capitalised words in a row ("Zamir Kabulov"), none of them a month or named
+/// by the question. After "Who is Putin shaking hands with?", "Russian President Vladimir
+/// Putin" is not one.
+fn people(sentences: &str, asked: &HashSet<String>) -> Vec<String> {
     name_runs(sentences)
         .into_iter()
-        .filter(|run| !run.stems.iter().any(|s| asked.contains(s)))
+        .filter(|run| !run.named_in(asked))
         .map(|run| sentences[run.bytes].to_string())
         .collect()
 }
@@ -504,7 +504,7 @@ pub fn person_answering(sentences: &str, question: &str) -> Option<String> {
         return None;
     }
     runs.into_iter()
-        .find(|run| !run.stems.iter().any(|s| asked.contains(s)))
+        .find(|run| !run.named_in(&asked))
         .map(|run| sentences[run.bytes].to_string())
 }
 
@@ -512,6 +512,13 @@ pub fn person_answering(sentences: &str, question: &str) -> Option<String> {
 struct NameRun {
     bytes: std::ops::Range<usize>,
     stems: Vec<String>,
+}
+
+impl NameRun {
+    /// Whether the question, by its stems, names any word of the run.
+    fn named_in(&self, asked: &HashSet<String>) -> bool {
+        self.stems.iter().any(|s| asked.contains(s))
+    }
 }
 
 fn name_runs(sentences: &str) -> Vec<NameRun> {
@@ -584,18 +591,18 @@ mod tests {
         let caption = "Russian President Vladimir Putin shakes hands with Afghan President \
                        Ashraf Ghani in Ufa, Russia, in July 2015.";
         assert_eq!(
-            people(caption, "Who is Putin shaking hands with?"),
+            people(caption, &stems("Who is Putin shaking hands with?")),
             ["Afghan President Ashraf Ghani"]
         );
         assert_eq!(
-            people(caption, "Who is in the picture?"),
+            people(caption, &stems("Who is in the picture?")),
             [
                 "Russian President Vladimir Putin",
                 "Afghan President Ashraf Ghani"
             ]
         );
         // A month is no name; nor are words joined by anything but white space.
-        assert!(people("In January 2017 U.S.-Russian talks…", "").is_empty());
+        assert!(people("In January 2017 U.S.-Russian talks…", &stems("")).is_empty());
         // The person who answers: none when the question named one of them.
         assert_eq!(
             person_answering(caption, "Who shook hands?").as_deref(),
