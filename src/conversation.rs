@@ -226,16 +226,11 @@ impl Understood {
         // ("Zamir Kabulov"), whom the question could not name: that person leads the topic.
         // After "Who is Zamir Kabulov?" (or "who is zamir kabulov"), he is the one the
         // question named, which is among the answer's people.
-        let answered_who = |mut topic: Vec<String>| {
-            if let Some(person) = answered
-                .filter(|_| asks_for == AnswerType::Person)
-                .and_then(|a| answer_type::person_answering(a.excerpt, &self.question))
-            {
-                topic.insert(0, person);
-                topic = dedup(topic);
-                topic.truncate(TOPIC_WORDS);
+        let answered_who = |topic: Vec<String>| match answered {
+            Some(a) if asks_for == AnswerType::Person => {
+                led_by_the_person_answering(topic, a.excerpt, &self.question)
             }
-            topic
+            _ => topic,
         };
         match (self.reading, before) {
             (Reading::Standalone, _) | (_, None) => Some(Context {
@@ -292,13 +287,8 @@ impl Context {
             Some(q) => (q.to_string(), topic(q)),
             None => {
                 let question = dedup(marked.to_vec()).join(" ");
-                let mut words = topic(&question);
-                if let Some(person) = answer_type::person_answering(excerpt(text), &question) {
-                    words.insert(0, person);
-                    words = dedup(words);
-                    words.truncate(TOPIC_WORDS);
-                }
-                (question, words)
+                let topic = led_by_the_person_answering(topic(&question), excerpt(text), &question);
+                (question, topic)
             }
         };
         if question.trim().is_empty() && passage.is_none() {
@@ -311,6 +301,17 @@ impl Context {
             passage,
         })
     }
+}
+
+/// `topic`, led by the person `excerpt` names in answer to `question`, if any (see
+/// [`answer_type::person_answering`]).
+fn led_by_the_person_answering(topic: Vec<String>, excerpt: &str, question: &str) -> Vec<String> {
+    let Some(person) = answer_type::person_answering(excerpt, question) else {
+        return topic;
+    };
+    let mut topic = dedup(std::iter::once(person).chain(topic).collect());
+    topic.truncate(TOPIC_WORDS);
+    topic
 }
 
 /// The excerpt an answer's text quotes: what comes before its citation line ("— Title, …").
