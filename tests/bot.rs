@@ -561,6 +561,18 @@ async fn a_follow_up_in_the_same_chat_is_read_in_context_and_its_buttons_act_on_
     );
 }
 
+/// Sends `text` as a reply to the bot's `answer`, as Telegram shows it, and returns the
+/// bot's last message.
+async fn reply_to(bot: &mut Mock, answer: Message, text: &str) -> String {
+    bot.update(
+        MockMessageText::new()
+            .text(text)
+            .reply_to_message(as_telegram_shows(answer)),
+    );
+    bot.dispatch().await;
+    sent_html(bot).pop().expect("a reply")
+}
+
 #[tokio::test]
 async fn a_reply_to_an_earlier_answer_takes_that_answer_as_context() {
     let mut bot = bot_for(MockMessageText::new().text("Who is Zamir Kabulov?"));
@@ -569,13 +581,7 @@ async fn a_reply_to_an_earlier_answer_takes_that_answer_as_context() {
     bot.dispatch().await;
     assert!(sent_html(&bot)[0].contains("¶6"));
     // The chat moved on to Egypt; the reply goes back to Kabulov's answer.
-    bot.update(
-        MockMessageText::new()
-            .text("What did he warn about?")
-            .reply_to_message(as_telegram_shows(kabulov)),
-    );
-    bot.dispatch().await;
-    let answer = sent_html(&bot).pop().unwrap();
+    let answer = reply_to(&mut bot, kabulov, "What did he warn about?").await;
     assert!(
         answer.starts_with("↪ <i>What did he warn about?"),
         "{answer}"
@@ -593,13 +599,7 @@ async fn a_reply_to_an_answer_naming_someone_is_about_that_person() {
     assert!(sent_html(&bot)[0].contains("Zamir Kabulov"));
     bot.update(MockMessageText::new().text("What did Egypt offer Russia?"));
     bot.dispatch().await;
-    bot.update(
-        MockMessageText::new()
-            .text("What did he warn about?")
-            .reply_to_message(as_telegram_shows(envoy)),
-    );
-    bot.dispatch().await;
-    let answer = sent_html(&bot).pop().unwrap();
+    let answer = reply_to(&mut bot, envoy, "What did he warn about?").await;
     assert!(
         answer.starts_with("↪ <i>What did he warn about? (about Zamir Kabulov"),
         "{answer}"
