@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use crate::conversation::{Reading, Understood};
+use crate::conversation::{Reading, SmallTalk, Understood};
 use crate::engine::{Engine, Hints, Results, Scope};
 use crate::index::SearchError;
 use crate::knowledge::{Metadata, Passage, PassageKind};
@@ -124,6 +124,9 @@ pub fn ask_in(
     document: Option<usize>,
     top: usize,
 ) -> Result<Reply, SearchError> {
+    if SmallTalk::of(question).is_some() {
+        return Ok(small_talk(question));
+    }
     let hints = Hints {
         document,
         ..Hints::default()
@@ -132,8 +135,26 @@ pub fn ask_in(
     Ok(explain(engine, question, &results, top))
 }
 
+/// The reply to "thanks", "hi" or "ok": nothing searched, nothing found; the texts answer in
+/// kind.
+fn small_talk(message: &str) -> Reply {
+    Reply {
+        question: message.to_string(),
+        answers: Vec::new(),
+        empty_question: true,
+        truncated: false,
+        understood_as: None,
+        more: false,
+        others: Vec::new(),
+        document: None,
+    }
+}
+
 /// Answers a message of a conversation, as [`crate::conversation::understand`] read it.
 pub fn reply(engine: &Engine, understood: &Understood, top: usize) -> Result<Reply, SearchError> {
+    if understood.reading == Reading::SmallTalk {
+        return Ok(small_talk(&understood.typed));
+    }
     if understood.reading == Reading::More {
         if let Some(reply) = more(engine, understood)? {
             return Ok(reply);

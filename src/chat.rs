@@ -303,6 +303,18 @@ mod tests {
             "/full shows the answer shown last"
         );
 
+        // "Thanks" is answered in kind and leaves the conversation where it was.
+        let thanks = s.say("thanks!").unwrap();
+        assert!(s.html(&thanks)[0].starts_with("You're welcome"));
+        let again = s.say("What did he warn about?").unwrap();
+        let Said::Answer { reply, .. } = again else {
+            panic!("an answer");
+        };
+        assert_eq!(
+            reply.understood_as.as_deref(),
+            Some("What did he warn about? (about Zamir Kabulov)")
+        );
+
         assert!(matches!(s.say("/new").unwrap(), Said::Text(_)));
         let alone = s.say("What did he warn about?").unwrap();
         let Said::Answer { reply, .. } = alone else {

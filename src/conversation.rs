@@ -121,6 +121,8 @@ pub enum Reading {
     Substituted,
     /// A pronoun, an ellipsis or a bare question word: searched with the last topic.
     WithTopic,
+    /// "Thanks", "hi", "ok": nothing to search, and the conversation stays where it was.
+    SmallTalk,
 }
 
 /// A message as understood: what to search for, and how.
@@ -207,7 +209,11 @@ impl Understood {
     /// The question as resolved, when the context changed it: what the reply shows and what
     /// the buttons under it act on.
     pub fn understood_as(&self) -> Option<&str> {
-        (self.reading != Reading::Standalone).then_some(self.question.as_str())
+        matches!(
+            self.reading,
+            Reading::More | Reading::Substituted | Reading::WithTopic
+        )
+        .then_some(self.question.as_str())
     }
 
     /// What the conversation remembers after this question was `answered` (or not): a
@@ -233,6 +239,14 @@ impl Understood {
             _ => topic,
         };
         match (self.reading, before) {
+            // Small talk, or a message with nothing to search ("👍"), leaves the conversation
+            // as it was.
+            (Reading::SmallTalk, before) => before.cloned(),
+            (Reading::Standalone, Some(before))
+                if passage.is_none() && topic(&self.question).is_empty() =>
+            {
+                Some(before.clone())
+            }
             (Reading::Standalone, _) | (_, None) => Some(Context {
                 question: self.question.clone(),
                 topic: answered_who(topic(&self.question)),
@@ -427,6 +441,76 @@ const MORE: &[&[&str]] = &[
     &["elaborate"],
 ];
 
+/// A message that only greets, thanks or acknowledges ("hi", "thanks!", "ok, got it"). It
+/// asks nothing: it is never read as a follow-up (with a topic, "thanks" would have found the
+/// last answer again), and the conversation stays where it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmallTalk {
+    Greeting,
+    Thanks,
+    Acknowledgement,
+}
+
+const GREETING_WORDS: &[&str] = &["hello", "hey", "hi", "hiya", "howdy", "morning", "yo"];
+const THANKS_WORDS: &[&str] = &["cheers", "thank", "thanks", "thx", "ty"];
+const ACKNOWLEDGEMENT_WORDS: &[&str] = &[
+    "alright",
+    "awesome",
+    "bye",
+    "cool",
+    "fine",
+    "goodbye",
+    "got",
+    "great",
+    "haha",
+    "interesting",
+    "lol",
+    "nice",
+    "ok",
+    "okay",
+    "perfect",
+    "see",
+    "sure",
+    "wow",
+    "yeah",
+    "yep",
+    "yes",
+];
+/// Words that go with the ones above ("thank you very much", "good morning", "ok I see").
+const SMALL_TALK_FILLERS: &[&str] = &[
+    "a", "ah", "all", "evening", "good", "hmm", "i", "it", "lot", "much", "oh", "so", "that",
+    "thats", "there", "very", "you",
+];
+
+impl SmallTalk {
+    /// What `message` is, when it is only small talk.
+    pub fn of(message: &str) -> Option<SmallTalk> {
+        let words = message_words(message);
+        let is = |list: &[&str]| words.iter().any(|w| list.contains(&w.plain.as_str()));
+        let all_small = words.iter().all(|w| {
+            [
+                GREETING_WORDS,
+                THANKS_WORDS,
+                ACKNOWLEDGEMENT_WORDS,
+                SMALL_TALK_FILLERS,
+            ]
+            .iter()
+            .any(|list| list.contains(&w.plain.as_str()))
+        });
+        if words.is_empty() || !all_small {
+            None
+        } else if is(THANKS_WORDS) {
+            Some(SmallTalk::Thanks)
+        } else if is(GREETING_WORDS) {
+            Some(SmallTalk::Greeting)
+        } else if is(ACKNOWLEDGEMENT_WORDS) {
+            Some(SmallTalk::Acknowledgement)
+        } else {
+            None
+        }
+    }
+}
+
 /// Reads `message` in `context` (none: a first question, or the last one expired), knowing
 /// names only by their capitals.
 pub fn understand(message: &str, context: Option<&Context>) -> Understood {
@@ -435,6 +519,12 @@ pub fn understand(message: &str, context: Option<&Context>) -> Understood {
 
 /// Reads `message` in `context`, knowing the document's `names` in any case.
 pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) -> Understood {
+    if SmallTalk::of(message).is_some() {
+        return Understood {
+            reading: Reading::SmallTalk,
+            ..Understood::standalone(message)
+        };
+    }
     let Some(context) = context else {
         return Understood::standalone(message);
     };
@@ -956,6 +1046,39 @@ mod tests {
             understand("What is Trump planning to do there?", Some(&c)).reading,
             Reading::WithTopic
         );
+    }
+
+    #[test]
+    fn small_talk_is_no_follow_up_and_leaves_the_conversation_as_it_was() {
+        for (message, kind) in [
+            ("thanks!", SmallTalk::Thanks),
+            ("Thank you very much", SmallTalk::Thanks),
+            ("ok, thanks", SmallTalk::Thanks),
+            ("hi there", SmallTalk::Greeting),
+            ("Good morning!", SmallTalk::Greeting),
+            ("ok, got it", SmallTalk::Acknowledgement),
+            ("Cool", SmallTalk::Acknowledgement),
+        ] {
+            assert_eq!(SmallTalk::of(message), Some(kind), "{message}");
+        }
+        // A question, or a word that only goes with small talk, is none.
+        for message in [
+            "thanks, and China?",
+            "ok so who is kabulov",
+            "so?",
+            "that",
+            "Is it good?",
+            "",
+            "👍",
+        ] {
+            assert_eq!(SmallTalk::of(message), None, "{message}");
+        }
+        let first = after("Who is Mohammad Atmar?", Some(7));
+        let u = understand("Thanks!", Some(&first));
+        assert_eq!(u.reading, Reading::SmallTalk);
+        assert_eq!(u.understood_as(), None);
+        assert_eq!(u.remember(Some(&first), None), Some(first.clone()));
+        assert_eq!(u.remember(None, None), None);
     }
 
     #[test]

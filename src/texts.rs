@@ -6,7 +6,7 @@
 //! second set of these functions, chosen by the user's `language_code`.
 
 use crate::answer::Reply;
-use crate::conversation::UNDERSTOOD_MARK;
+use crate::conversation::{SmallTalk, UNDERSTOOD_MARK};
 use crate::engine::Engine;
 use crate::render::escape;
 
@@ -168,9 +168,28 @@ pub fn about(engine: &Engine) -> String {
 /// where /help exists.
 pub fn no_answer(reply: &Reply, engine: &Engine, chat: bool) -> String {
     if reply.empty_question {
-        return "That has no words I can search for. Ask about something in the article, e.g. \
-                <i>Who is Khalifa Haftar?</i>"
-            .to_string();
+        // "thanks", "hi", "ok": a word back, not a failed search.
+        let example = engine
+            .knowledge
+            .documents
+            .iter()
+            .find_map(|d| d.meta.examples.first())
+            .map_or("Who is Khalifa Haftar?", String::as_str);
+        return match SmallTalk::of(&reply.question) {
+            Some(SmallTalk::Thanks) => "You're welcome. Ask on whenever you like.".to_string(),
+            Some(SmallTalk::Greeting) => format!(
+                "Hello! Ask me a question about the article, e.g. <i>{}</i>",
+                escape(example)
+            ),
+            Some(SmallTalk::Acknowledgement) => {
+                "Ask on whenever you like: a follow-up, or a new question.".to_string()
+            }
+            None => format!(
+                "That has no words I can search for. Ask about something in the article, e.g. \
+                 <i>{}</i>",
+                escape(example)
+            ),
+        };
     }
     let docs = &engine.knowledge.documents;
     let titles = match (docs.as_slice(), reply.document.and_then(|d| docs.get(d))) {

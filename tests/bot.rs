@@ -796,6 +796,11 @@ async fn questions_and_votes_are_recorded_with_text_only_where_needed() {
         data.path(),
     );
     let answered = ask(&mut bot).await;
+    // Small talk is answered in kind, and is no question for the record.
+    bot.update(MockMessageText::new().text("Thanks!").from(user()));
+    bot.dispatch().await;
+    let thanks = sent_html(&bot);
+    assert!(thanks[0].starts_with("You're welcome"), "{thanks:?}");
     bot.update(
         MockMessageText::new()
             .text("Recommend a laptop for gaming")

@@ -495,8 +495,8 @@ async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> Result<(), HandlerErr
         ctx.contexts.set(key, after, Instant::now());
     }
     let answer = reply.answers.get(rank - 1);
-    // A question, not a press of "Next match", goes on the record.
-    if rank == 1 {
+    // A question, not a press of "Next match" nor a "thanks", goes on the record.
+    if rank == 1 && understood.reading != conversation::Reading::SmallTalk {
         ctx.record.question(Asked {
             at: SystemTime::now(),
             chat_kind,
