@@ -451,7 +451,17 @@ pub enum SmallTalk {
     Acknowledgement,
 }
 
-const GREETING_WORDS: &[&str] = &["hello", "hey", "hi", "hiya", "howdy", "morning", "yo"];
+const GREETING_WORDS: &[&str] = &[
+    "afternoon",
+    "evening",
+    "hello",
+    "hey",
+    "hi",
+    "hiya",
+    "howdy",
+    "morning",
+    "yo",
+];
 const THANKS_WORDS: &[&str] = &["cheers", "thank", "thanks", "thx", "ty"];
 const ACKNOWLEDGEMENT_WORDS: &[&str] = &[
     "alright",
@@ -478,8 +488,8 @@ const ACKNOWLEDGEMENT_WORDS: &[&str] = &[
 ];
 /// Words that go with the ones above ("thank you very much", "good morning", "ok I see").
 const SMALL_TALK_FILLERS: &[&str] = &[
-    "a", "ah", "all", "evening", "good", "hmm", "i", "it", "lot", "much", "oh", "so", "that",
-    "thats", "there", "very", "you",
+    "a", "ah", "all", "good", "hmm", "i", "it", "lot", "much", "oh", "so", "that", "thats",
+    "there", "very", "you",
 ];
 
 impl SmallTalk {
@@ -1056,6 +1066,7 @@ mod tests {
             ("ok, thanks", SmallTalk::Thanks),
             ("hi there", SmallTalk::Greeting),
             ("Good morning!", SmallTalk::Greeting),
+            ("good evening", SmallTalk::Greeting),
             ("ok, got it", SmallTalk::Acknowledgement),
             ("Cool", SmallTalk::Acknowledgement),
         ] {
