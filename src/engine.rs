@@ -502,20 +502,20 @@ impl Engine {
         // a question that matches only the title's words ("Why is Russia preparing to go it
         // alone?") asks about that subject, not about the article, unless it speaks of the
         // article and names it by its title ("Who wrote the piece on the Balkans?").
-        let of_a_document = crate::analysis::speaks_of_a_document(question);
+        // The question is read for document words only once a hit matches nothing but the
+        // title: most questions never get that far.
         let only_the_title = |h: &Hit| {
-            !of_a_document
-                && self
-                    .knowledge
-                    .quoted_title(self.passage(h))
-                    .is_some_and(|title| {
-                        !h.matches.is_empty()
-                            && h.matches.iter().all(|m| {
-                                m.range
-                                    .as_ref()
-                                    .is_some_and(|r| title.start <= r.start && r.end <= title.end)
-                            })
-                    })
+            self.knowledge
+                .quoted_title(self.passage(h))
+                .is_some_and(|title| {
+                    !h.matches.is_empty()
+                        && h.matches.iter().all(|m| {
+                            m.range
+                                .as_ref()
+                                .is_some_and(|r| title.start <= r.start && r.end <= title.end)
+                        })
+                })
+                && !crate::analysis::speaks_of_a_document(question)
         };
         let leader = hits.iter().take(TYPE_CHECKED).position(|h| {
             (h.answers() || follow_up_answers(h))
