@@ -5,8 +5,8 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use crate::conversation::{Reading, SmallTalk, Understood};
-use crate::engine::{Engine, Hints, Results, Scope};
+use crate::conversation::{understand_with, Reading, Understood};
+use crate::engine::{Engine, Results, Scope};
 use crate::index::SearchError;
 use crate::knowledge::{Metadata, Passage, PassageKind};
 use crate::rank::{window_bytes, Hit, Signals, MAX_EXCERPT_CHARS};
@@ -124,15 +124,13 @@ pub fn ask_in(
     document: Option<usize>,
     top: usize,
 ) -> Result<Reply, SearchError> {
-    if SmallTalk::of(question).is_some() {
-        return Ok(small_talk(question));
-    }
-    let hints = Hints {
+    // Read as a first message is: small talk answered in kind, an announced new topic
+    // ("different question: ...") searched without its announcement.
+    let understood = Understood {
         document,
-        ..Hints::default()
+        ..understand_with(question, None, &engine.names)
     };
-    let results = engine.search_with(question, &hints, top.max(1))?;
-    Ok(explain(engine, question, &results, top))
+    reply(engine, &understood, top)
 }
 
 /// The reply to "thanks", "hi" or "ok": nothing searched, nothing found; the texts answer in

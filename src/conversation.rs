@@ -242,20 +242,16 @@ impl Understood {
             // Small talk, or a message with nothing to search ("👍"), leaves the conversation
             // as it was.
             (Reading::SmallTalk, before) => before.cloned(),
-            (Reading::Standalone, Some(before))
-                if passage.is_none() && topic(&self.question).is_empty() =>
-            {
-                Some(before.clone())
-            }
+            // A message the document could not answer, a new question or a follow-up,
+            // leaves the conversation where it was: the next one is still about the last
+            // answer ("Who took part?" refused, then "Did anything come out of them?").
+            (_, Some(before)) if passage.is_none() => Some(before.clone()),
             (Reading::Standalone, _) | (_, None) => Some(Context {
                 question: self.question.clone(),
                 topic: answered_who(topic(&self.question)),
                 asks_for,
                 passage,
             }),
-            // A follow-up the document could not answer leaves the conversation where it
-            // was: the next one is still about the last answer.
-            (_, Some(before)) if passage.is_none() => Some(before.clone()),
             (Reading::More, Some(before)) => Some(before.clone()),
             (Reading::Substituted, Some(_)) => Some(Context {
                 question: self.question.clone(),
@@ -420,6 +416,53 @@ const LEADS: &[&[&str]] = &[
     &["so"],
 ];
 
+/// Words that announce a new topic ("different question:", "unrelated, but..."): what
+/// follows stands on its own, however it points back, and these words are not searched.
+const SWITCHES: &[&[&str]] = &[
+    &["different", "question"],
+    &["different", "q"],
+    &["different", "topic"],
+    &["different", "subject"],
+    &["diff", "q"],
+    &["diff", "question"],
+    &["diff", "topic"],
+    &["unrelated"],
+    &["switching", "topics"],
+    &["switching", "topic"],
+    &["switching", "subjects"],
+    &["switching", "gears"],
+    &["changing", "topics"],
+    &["changing", "topic"],
+    &["changing", "the", "subject"],
+    &["change", "of", "topic"],
+    &["change", "of", "subject"],
+    &["on", "another", "note"],
+    &["on", "a", "different", "note"],
+    &["separate", "question"],
+    &["something", "else"],
+];
+/// Words that go with such an announcement ("ok, totally different q, but ...").
+const SWITCH_FILLERS: &[&str] = &[
+    "a", "alright", "and", "but", "completely", "entirely", "here", "now", "ok", "okay", "q",
+    "question", "so", "tho", "though", "totally",
+];
+
+/// What follows the announcement of a new topic that `message` opens with, if it does.
+fn after_a_switch(message: &str) -> Option<&str> {
+    let words = message_words(message);
+    let plain: Vec<&str> = words.iter().map(|w| w.plain.as_str()).collect();
+    let fillers = |from: usize| {
+        from + plain[from..]
+            .iter()
+            .take_while(|w| SWITCH_FILLERS.contains(w))
+            .count()
+    };
+    let start = fillers(0);
+    let switch = SWITCHES.iter().find(|s| plain[start..].starts_with(s))?;
+    let rest = words.get(fillers(start + switch.len()))?;
+    Some(&message[rest.range.start..])
+}
+
 /// Asking for more of the last answer.
 const MORE: &[&[&str]] = &[
     &["tell", "me", "more"],
@@ -533,6 +576,12 @@ pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) 
         return Understood {
             reading: Reading::SmallTalk,
             ..Understood::standalone(message)
+        };
+    }
+    if let Some(question) = after_a_switch(message) {
+        return Understood {
+            typed: message.to_string(),
+            ..Understood::standalone(question)
         };
     }
     let Some(context) = context else {
@@ -1042,6 +1091,29 @@ mod tests {
     }
 
     #[test]
+    fn a_new_topic_announced_stands_on_its_own() {
+        let c = after("Who is Sergey Lavrov?", Some(4));
+        for (message, question) in [
+            ("different question: what did he say?", "what did he say?"),
+            ("ok, totally unrelated but why?", "why?"),
+            ("diff topic - whats russia doing in libya", "whats russia doing in libya"),
+            ("Switching topics, and Egypt?", "Egypt?"),
+        ] {
+            for context in [Some(&c), None] {
+                let u = understand(message, context);
+                assert_eq!(u.reading, Reading::Standalone, "{message}");
+                assert_eq!((u.typed.as_str(), u.question.as_str()), (message, question));
+            }
+        }
+        // Only an announcement at the start counts, and one with nothing after it is no
+        // announcement of anything.
+        let u = understand("what did he say on a different topic?", Some(&c));
+        assert_eq!(u.reading, Reading::WithTopic);
+        let u = understand("different topic", Some(&c));
+        assert_eq!(u.question, "different topic");
+    }
+
+    #[test]
     fn demonstratives_point_back_only_when_they_stand_alone() {
         let c = after("Who is Mohammad Atmar?", Some(7));
         assert_eq!(
@@ -1100,9 +1172,12 @@ mod tests {
         assert_eq!(second.topic, ["Moscow", "Mohammad Atmar"]);
         let u = understand("How much did he earn?", Some(&second));
         assert_eq!(u.remember(Some(&second), None), Some(second.clone()));
-        // A new question starts a new topic, answered or not.
+        // A new question starts a new topic when it is answered. One that is not leaves
+        // the conversation where it was: "them" in the next message is still the last
+        // answer's ("Who took part?" refused, then "Did anything come out of them?").
         let u = understand("What is the weather in Paris?", Some(&second));
-        let third = u.remember(Some(&second), None).unwrap();
+        assert_eq!(u.remember(Some(&second), None), Some(second.clone()));
+        let third = u.remember(Some(&second), at(2)).unwrap();
         assert_eq!(third.topic, ["Paris", "weather"]);
     }
 

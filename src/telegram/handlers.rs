@@ -620,7 +620,9 @@ fn question_behind(
         Origin::Reply => message
             .reply_to_message()
             .and_then(|m| m.text().or(m.caption()))
-            .map(|t| Understood::standalone(&question_of(t, me))),
+            // Read on its own, as it was: "different question: who is Kabulov?" is searched
+            // without its announcement.
+            .map(|t| understand_with(&question_of(t, me), None, &engine.names)),
         Origin::Understood => {
             let text = message.text()?;
             let line = conversation::understood_line(text)?;
