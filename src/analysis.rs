@@ -257,6 +257,7 @@ pub const STOP_WORDS: &[&str] = &[
     "about",
     "above",
     "abt",
+    "actually",
     "after",
     "again",
     "against",
@@ -268,11 +269,14 @@ pub const STOP_WORDS: &[&str] = &[
     "an",
     "and",
     "any",
+    "anyway",
+    "anyways",
     "are",
     "aren",
     "arent",
     "as",
     "at",
+    "basically",
     "be",
     "because",
     "been",
@@ -347,6 +351,7 @@ pub const STOP_WORDS: &[&str] = &[
     "his",
     "hm",
     "hmm",
+    "honestly",
     "how",
     "howd",
     "howll",
@@ -379,6 +384,7 @@ pub const STOP_WORDS: &[&str] = &[
     "let",
     "lets",
     "like",
+    "literally",
     "ll",
     "lol",
     "m",
@@ -426,14 +432,17 @@ pub const STOP_WORDS: &[&str] = &[
     "please",
     "pls",
     "plz",
+    "q",
     "r",
     "re",
+    "really",
     "rn",
     "s",
     "said",
     "same",
     "say",
     "says",
+    "seriously",
     "shall",
     "shan",
     "shant",
@@ -488,6 +497,7 @@ pub const STOP_WORDS: &[&str] = &[
     "thx",
     "to",
     "too",
+    "totally",
     "ty",
     "u",
     "uh",
@@ -500,6 +510,7 @@ pub const STOP_WORDS: &[&str] = &[
     "ur",
     "ve",
     "very",
+    "w",
     "wanna",
     "was",
     "wasnt",
@@ -1127,8 +1138,9 @@ mod tests {
         // Contractions, with either apostrophe, are function words too.
         let q = analyse("It'll collapse, who'd say so? What’re they?", "");
         assert_eq!(own_terms(&q), ["collaps"]);
-        // So are chat's shorthands for them ("something", "right now", "though").
-        let q = analyse("tbh is smth happening w/ kabulov rn tho", "");
+        // So are chat's shorthands for them ("something", "right now", "though"), and
+        // adverbs that only stress ("actually", "really").
+        let q = analyse("tbh is smth actually happening w/ kabulov rn tho", "");
         assert_eq!(own_terms(&q), ["kabulov"]);
     }
 
