@@ -592,7 +592,7 @@ pub fn is_english_word(plain: &str) -> bool {
 }
 
 /// Words by which a question refers to the document itself.
-const DOCUMENT_WORDS: &[&str] = &["article", "document", "essay", "paper", "piece", "text"];
+pub const DOCUMENT_WORDS: &[&str] = &["article", "document", "essay", "paper", "piece", "text"];
 
 fn is_document_word(c: &Concept) -> bool {
     DOCUMENT_WORDS.contains(&c.surface.to_lowercase().as_str())

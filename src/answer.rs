@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use crate::conversation::{understand_with, Reading, Understood};
+use crate::conversation::{understand_with, Reading, SmallTalk, Understood};
 use crate::engine::{Engine, Results, Scope};
 use crate::index::SearchError;
 use crate::knowledge::{Metadata, Passage, PassageKind};
@@ -99,6 +99,9 @@ pub struct Reply {
     pub answers: Vec<Answer>,
     /// The question had no informative word at all ("what is it?").
     pub empty_question: bool,
+    /// The message was only small talk ("thanks", "hi"), and which: nothing was searched,
+    /// and the reply is a word back in kind.
+    pub small_talk: Option<SmallTalk>,
     /// The question was cut before searching.
     pub truncated: bool,
     /// The question as a conversation resolved it, when it was a follow-up.
@@ -135,11 +138,12 @@ pub fn ask_in(
 
 /// The reply to "thanks", "hi" or "ok": nothing searched, nothing found; the texts answer in
 /// kind.
-fn small_talk(message: &str) -> Reply {
+fn small_talk(message: &str, kind: SmallTalk) -> Reply {
     Reply {
         question: message.to_string(),
         answers: Vec::new(),
         empty_question: true,
+        small_talk: Some(kind),
         truncated: false,
         understood_as: None,
         more: false,
@@ -150,8 +154,8 @@ fn small_talk(message: &str) -> Reply {
 
 /// Answers a message of a conversation, as [`crate::conversation::understand`] read it.
 pub fn reply(engine: &Engine, understood: &Understood, top: usize) -> Result<Reply, SearchError> {
-    if understood.reading == Reading::SmallTalk {
-        return Ok(small_talk(&understood.typed));
+    if let Reading::SmallTalk(kind) = understood.reading {
+        return Ok(small_talk(&understood.typed, kind));
     }
     if understood.reading == Reading::More {
         if let Some(reply) = more(engine, understood)? {
@@ -180,6 +184,7 @@ fn more(engine: &Engine, understood: &Understood) -> Result<Option<Reply>, Searc
         question: understood.typed.clone(),
         answers: vec![answer(engine, hit, 1)],
         empty_question: false,
+        small_talk: None,
         truncated: false,
         understood_as: understood.understood_as().map(String::from),
         more: true,
@@ -219,6 +224,7 @@ pub fn explain(engine: &Engine, question: &str, results: &Results, top: usize) -
         question: question.to_string(),
         answers,
         empty_question: results.query.is_empty(),
+        small_talk: None,
         truncated: results.query.truncated,
         understood_as: None,
         more: false,

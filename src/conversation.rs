@@ -122,7 +122,7 @@ pub enum Reading {
     /// A pronoun, an ellipsis or a bare question word: searched with the last topic.
     WithTopic,
     /// "Thanks", "hi", "ok": nothing to search, and the conversation stays where it was.
-    SmallTalk,
+    SmallTalk(SmallTalk),
 }
 
 /// A message as understood: what to search for, and how.
@@ -241,7 +241,7 @@ impl Understood {
         match (self.reading, before) {
             // Small talk, or a message with nothing to search ("👍"), leaves the conversation
             // as it was.
-            (Reading::SmallTalk, before) => before.cloned(),
+            (Reading::SmallTalk(_), before) => before.cloned(),
             // A message the document could not answer, a new question or a follow-up,
             // leaves the conversation where it was: the next one is still about the last
             // answer ("Who took part?" refused, then "Did anything come out of them?").
@@ -389,10 +389,11 @@ const PRONOUNS: &[&str] = &[
 /// document itself ("this article").
 const DEMONSTRATIVES: &[&str] = &["this", "that", "these", "those"];
 
-/// What "this" may introduce without pointing back: the document being asked about.
-const DOCUMENT_WORDS: &[&str] = &[
-    "article", "piece", "text", "document", "essay", "paper", "story", "author", "writer",
-];
+/// Whether "this" introducing `plain` points to the document being asked about ("this
+/// article", "this author"), not back to the last answer.
+fn of_the_document(plain: &str) -> bool {
+    analysis::DOCUMENT_WORDS.contains(&plain) || matches!(plain, "story" | "author" | "writer")
+}
 
 /// Question words, and the verbs a yes/no question starts with: an ellipsis has none.
 const QUESTION_STARTS: &[&str] = &[
@@ -443,8 +444,22 @@ const SWITCHES: &[&[&str]] = &[
 ];
 /// Words that go with such an announcement ("ok, totally different q, but ...").
 const SWITCH_FILLERS: &[&str] = &[
-    "a", "alright", "and", "but", "completely", "entirely", "here", "now", "ok", "okay", "q",
-    "question", "so", "tho", "though", "totally",
+    "a",
+    "alright",
+    "and",
+    "but",
+    "completely",
+    "entirely",
+    "here",
+    "now",
+    "ok",
+    "okay",
+    "q",
+    "question",
+    "so",
+    "tho",
+    "though",
+    "totally",
 ];
 
 /// What follows the announcement of a new topic that `message` opens with, if it does.
@@ -487,7 +502,8 @@ const MORE: &[&[&str]] = &[
 /// A message that only greets, thanks or acknowledges ("hi", "thanks!", "ok, got it"). It
 /// asks nothing: it is never read as a follow-up (with a topic, "thanks" would have found the
 /// last answer again), and the conversation stays where it was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SmallTalk {
     Greeting,
     Thanks,
@@ -572,9 +588,9 @@ pub fn understand(message: &str, context: Option<&Context>) -> Understood {
 
 /// Reads `message` in `context`, knowing the document's `names` in any case.
 pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) -> Understood {
-    if SmallTalk::of(message).is_some() {
+    if let Some(kind) = SmallTalk::of(message) {
         return Understood {
-            reading: Reading::SmallTalk,
+            reading: Reading::SmallTalk(kind),
             ..Understood::standalone(message)
         };
     }
@@ -690,9 +706,7 @@ pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) 
     // "Which model?", "Why?": too few words of its own to stand alone.
     // A question about the document itself ("What's the title of this article?") stands
     // alone however short.
-    let about_the_document = rest
-        .iter()
-        .any(|w| DOCUMENT_WORDS.contains(&w.plain.as_str()));
+    let about_the_document = rest.iter().any(|w| of_the_document(&w.plain));
     let bare = own_words <= BARE_WORDS && names(message, known).is_empty() && !about_the_document;
     if points_back || bare {
         return with_topic();
@@ -730,7 +744,7 @@ fn points_back(words: &[Word]) -> bool {
         PRONOUNS.contains(&w.plain.as_str())
             // "Who said that?", "that cooperation": not "this article", the document itself.
             || (DEMONSTRATIVES.contains(&w.plain.as_str())
-                && next.is_none_or(|n| !DOCUMENT_WORDS.contains(&n)))
+                && next.is_none_or(|n| !of_the_document(n)))
             // "What is Trump planning to do there?", not "there are three".
             || (w.plain == "there"
                 && next.is_none_or(|n| !matches!(n, "is" | "are" | "was" | "were" | "be")))
@@ -1096,7 +1110,10 @@ mod tests {
         for (message, question) in [
             ("different question: what did he say?", "what did he say?"),
             ("ok, totally unrelated but why?", "why?"),
-            ("diff topic - whats russia doing in libya", "whats russia doing in libya"),
+            (
+                "diff topic - whats russia doing in libya",
+                "whats russia doing in libya",
+            ),
             ("Switching topics, and Egypt?", "Egypt?"),
         ] {
             for context in [Some(&c), None] {
@@ -1158,7 +1175,7 @@ mod tests {
         }
         let first = after("Who is Mohammad Atmar?", Some(7));
         let u = understand("Thanks!", Some(&first));
-        assert_eq!(u.reading, Reading::SmallTalk);
+        assert_eq!(u.reading, Reading::SmallTalk(SmallTalk::Thanks));
         assert_eq!(u.understood_as(), None);
         assert_eq!(u.remember(Some(&first), None), Some(first.clone()));
         assert_eq!(u.remember(None, None), None);

@@ -175,7 +175,7 @@ pub fn no_answer(reply: &Reply, engine: &Engine, chat: bool) -> String {
             .iter()
             .find_map(|d| d.meta.examples.first())
             .map_or("Who is Khalifa Haftar?", String::as_str);
-        return match SmallTalk::of(&reply.question) {
+        return match reply.small_talk {
             Some(SmallTalk::Thanks) => "You're welcome. Ask on whenever you like.".to_string(),
             Some(SmallTalk::Greeting) => format!(
                 "Hello! Ask me a question about the article, e.g. <i>{}</i>",

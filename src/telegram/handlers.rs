@@ -496,7 +496,7 @@ async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> Result<(), HandlerErr
     }
     let answer = reply.answers.get(rank - 1);
     // A question, not a press of "Next match" nor a "thanks", goes on the record.
-    if rank == 1 && understood.reading != conversation::Reading::SmallTalk {
+    if rank == 1 && !matches!(understood.reading, conversation::Reading::SmallTalk(_)) {
         ctx.record.question(Asked {
             at: SystemTime::now(),
             chat_kind,
