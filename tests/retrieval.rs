@@ -13,9 +13,10 @@
 //!   that the article does not answer ("Does he have children?"), `tune` (32) and
 //!   `held_out` (20, only measured).
 //! - `conversations.jsonl` (48 conversations, `tune` and `held_out`),
-//!   `conversations_more.jsonl` (40 more, written later, all tuned on) and
-//!   `conversations_fresh.jsonl` (30, written last, all held out): follow-up questions read
-//!   in the context of the ones before.
+//!   `conversations_more.jsonl` (40 more, written later, all tuned on),
+//!   `conversations_fresh.jsonl` (30, all held out) and `conversations_casual.jsonl` (40 in
+//!   chat's own style, written last, all tuned on): follow-up questions read in the context
+//!   of the ones before.
 //!
 //! Floors sit a little under what was measured (docs/retrieval.md has the figures), so a
 //! change that loses more than a question or two fails here.
@@ -272,9 +273,10 @@ fn conversations(
 fn follow_ups_are_understood_in_context() {
     for (file, split, floor, unanswerable_refused) in [
         ("conversations.jsonl", Some("held_out"), 0.65, 0.6),
-        ("conversations.jsonl", Some("tune"), 0.81, 0.6),
+        ("conversations.jsonl", Some("tune"), 0.79, 0.6),
         ("conversations_more.jsonl", None, 0.68, 0.68),
-        ("conversations_fresh.jsonl", None, 0.57, 0.54),
+        ("conversations_fresh.jsonl", None, 0.58, 0.54),
+        ("conversations_casual.jsonl", None, 0.55, 0.56),
     ] {
         let (context, alone) = conversations(file, split);
         let follow = &context.follow_ups;
