@@ -272,7 +272,8 @@ const REPORTED_SPEECH: &[&str] = &[
 /// Words that end the noun after "how many": "how many troops *does* Russia have".
 const NOUN_ENDS: &[&str] = &[
     "do", "does", "did", "are", "is", "were", "was", "has", "have", "had", "will", "would", "can",
-    "could", "of", "in", "on", "at", "to", "for", "from", "there", "that", "the", "a",
+    "could", "of", "in", "on", "at", "to", "for", "from", "there", "that", "the", "a", "got",
+    "get", "gets", "been", "exactly", "roughly",
 ];
 
 impl AnswerType {
@@ -632,6 +633,11 @@ mod tests {
                 "How many rounds of talks did Russia host?",
                 number(&["rounds"]),
             ),
+            (
+                "how many afghan officers got trained",
+                number(&["afghan", "officers"]),
+            ),
+            ("how many troops exactly", number(&["troops"])),
             ("What percentage of the heroin goes north?", number(&[])),
             ("What is the name of his spokesperson?", AnswerType::Person),
             ("When did Soviet forces leave?", AnswerType::Date),
