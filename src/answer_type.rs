@@ -286,8 +286,15 @@ impl AnswerType {
         let second = w.get(1).copied().unwrap_or_default();
         let asks_which = matches!(first, "which" | "what")
             || (first == "in" && matches!(second, "which" | "what"));
-        // "Which/what NOUN", the noun among the first three words: "what year", "in which city".
-        let which_of = |nouns: &[&str]| asks_which && w.iter().take(3).any(|x| nouns.contains(x));
+        // "Which/what NOUN", the noun among the first three words: "what year", "in which city";
+        // four after a verb: "what is the percentage".
+        let reach = if matches!(second, "is" | "was" | "are" | "were") {
+            4
+        } else {
+            3
+        };
+        let which_of =
+            |nouns: &[&str]| asks_which && w.iter().take(reach).any(|x| nouns.contains(x));
 
         if let Some(i) = w
             .windows(2)
@@ -314,7 +321,7 @@ impl AnswerType {
         }
         if matches!(first, "who" | "whom" | "whose")
             || has(["the", "name"])
-            || has(["whats", "name"])
+            || w.last().is_some_and(|x| *x == "name")
             || which_of(&[
                 "official",
                 "person",
@@ -366,7 +373,7 @@ impl AnswerType {
                         | "writer"
                 )
         };
-        if matches!(first, "what" | "how" | "whats") && speech.is_some_and(|v| !about_the_text(v)) {
+        if matches!(first, "what" | "how") && speech.is_some_and(|v| !about_the_text(v)) {
             return AnswerType::Statement;
         }
         AnswerType::Any
@@ -472,12 +479,32 @@ pub fn is_yes_no(question: &str) -> bool {
 
 /// The question's words, lower-cased, from its first after any conjunction that frames it:
 /// "And why?", "But when did it start?".
+/// The question's words in lower case, without apostrophes, after any opening "and", "so";
+/// a question word's contraction is spelled out ("what's", "whats" → "what is"), so a chat's
+/// "whats the percentage" asks what "what is the percentage" asks.
 fn question_words(question: &str) -> Vec<String> {
-    analysis::words(question)
+    let mut words: Vec<String> = analysis::words(question)
         .into_iter()
-        .map(|t| t.text.to_lowercase())
+        .map(|t| {
+            t.text
+                .chars()
+                .filter(|c| !matches!(c, '\'' | '’'))
+                .flat_map(char::to_lowercase)
+                .collect::<String>()
+        })
         .skip_while(|w| matches!(w.as_str(), "and" | "but" | "so" | "then" | "ok" | "okay"))
-        .collect()
+        .collect();
+    let spelled_out = match words.first().map(String::as_str) {
+        Some("whats") => "what",
+        Some("whos") => "who",
+        Some("wheres") => "where",
+        Some("whens") => "when",
+        Some("whys") => "why",
+        Some("hows") => "how",
+        _ => return words,
+    };
+    words.splice(0..1, [spelled_out.to_string(), "is".to_string()]);
+    words
 }
 
 /// The people `sentences` name that the question (its stems, `asked`) does not, in order:
@@ -640,6 +667,9 @@ mod tests {
             ("how many troops exactly", number(&["troops"])),
             ("What percentage of the heroin goes north?", number(&[])),
             ("What is the name of his spokesperson?", AnswerType::Person),
+            ("whats her name", AnswerType::Person),
+            ("whats the percentage of heroin", number(&[])),
+            ("wheres the embassy", AnswerType::Place),
             ("When did Soviet forces leave?", AnswerType::Date),
             ("And since when?", AnswerType::Date),
             ("In what year did the US invade?", AnswerType::Date),
