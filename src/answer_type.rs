@@ -477,11 +477,10 @@ pub fn is_yes_no(question: &str) -> bool {
         .is_some_and(|w| AUXILIARIES.contains(&w.as_str()))
 }
 
-/// The question's words, lower-cased, from its first after any conjunction that frames it:
-/// "And why?", "But when did it start?".
-/// The question's words in lower case, without apostrophes, after any opening "and", "so";
-/// a question word's contraction is spelled out ("what's", "whats" → "what is"), so a chat's
-/// "whats the percentage" asks what "what is the percentage" asks.
+/// The question's words, lower-cased and without apostrophes, from its first after any
+/// conjunction that frames it ("And why?", "But when did it start?"). A question word's
+/// contraction is spelled out ("what's", "whats" → "what is"): a chat's "whats the
+/// percentage" asks what "what is the percentage" asks, and "isn't" is "isnt".
 fn question_words(question: &str) -> Vec<String> {
     let mut words: Vec<String> = analysis::words(question)
         .into_iter()
