@@ -377,7 +377,9 @@ pub const STOP_WORDS: &[&str] = &[
     "itve",
     "ive",
     "just",
+    "kind",
     "kinda",
+    "kinds",
     "kk",
     "know",
     "lemme",
@@ -456,8 +458,11 @@ pub const STOP_WORDS: &[&str] = &[
     "smth",
     "so",
     "some",
+    "sort",
     "sorta",
+    "sorts",
     "sth",
+    "stuff",
     "such",
     "t",
     "tbh",
@@ -1142,6 +1147,9 @@ mod tests {
         // adverbs that only stress ("actually", "really").
         let q = analyse("tbh is smth actually happening w/ kabulov rn tho", "");
         assert_eq!(own_terms(&q), ["kabulov"]);
+        // And vague nouns that only frame a question ("what kind of", "the airspace stuff").
+        let q = analyse("what sort of stuff, what kind of helicopters", "");
+        assert_eq!(own_terms(&q), ["helicopt"]);
     }
 
     #[test]

@@ -958,6 +958,9 @@ mod tests {
             ("Why?", AnswerType::Reason),
             ("When?", AnswerType::Date),
             ("Who said that?", AnswerType::Person),
+            // "kind", "sort" and "stuff" say nothing of what is asked about.
+            ("What kind of helicopters?", AnswerType::Any),
+            ("and the airspace stuff", AnswerType::Any),
         ] {
             let u = understand(message, Some(&c));
             assert_eq!(u.reading, Reading::WithTopic, "{message}");
