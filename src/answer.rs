@@ -5,11 +5,11 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use crate::conversation::{understand_with, Reading, SmallTalk, Understood};
+use crate::conversation::{understand_with, Answered, Reading, SmallTalk, Understood};
 use crate::engine::{Engine, Results, Scope};
-use crate::index::SearchError;
 use crate::knowledge::{Metadata, Passage, PassageKind};
 use crate::rank::{window_bytes, Hit, Signals, MAX_EXCERPT_CHARS};
+use crate::retrieve::SearchError;
 
 /// Where a passage comes from, as a reader cites it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -89,6 +89,15 @@ pub struct Answer {
     /// The 1-3 sentences that answer best, `…` where a sentence was trimmed.
     pub excerpt: Marked,
     pub citation: Citation,
+}
+
+impl<'a> From<&'a Answer> for Answered<'a> {
+    fn from(answer: &'a Answer) -> Self {
+        Answered {
+            passage: answer.passage,
+            excerpt: &answer.excerpt.text,
+        }
+    }
 }
 
 /// What citebot says to a question.
@@ -202,7 +211,7 @@ pub fn explain(engine: &Engine, question: &str, results: &Results, top: usize) -
             .hits
             .iter()
             .enumerate()
-            .filter(|(i, h)| *i == 0 || h.is_another_match())
+            .filter(|(i, h)| *i == 0 || engine.tuning().policy.is_another_match(h))
             .map(|(_, h)| h)
             .take(top)
             .enumerate()

@@ -181,6 +181,10 @@ pub struct EvalArgs {
     /// Print, for each question, the signals of its best passages as JSON lines instead.
     #[arg(long)]
     pub details: bool,
+    /// Rank and decide with these weights and thresholds (TOML; any field of
+    /// `rank::Tuning`, the rest at their defaults), for a sweep without recompiling.
+    #[arg(long, value_name = "TUNING.toml")]
+    pub tuning: Option<PathBuf>,
 }
 
 fn parse_switch(v: &str) -> Result<bool, String> {
@@ -289,7 +293,7 @@ fn ask_cut(
     doc: Option<usize>,
     limit: usize,
     top: usize,
-) -> Result<Reply, crate::index::SearchError> {
+) -> Result<Reply, crate::retrieve::SearchError> {
     let (question, cut) = crate::analysis::truncate_chars(question, limit);
     let mut reply = answer::ask_in(engine, question, doc, top)?;
     reply.truncated |= cut;
@@ -517,9 +521,15 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// `citebot eval`.
-pub fn eval(engine: &Engine, args: &EvalArgs) -> anyhow::Result<()> {
+pub fn eval(config: &Config, args: &EvalArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.questions)
         .with_context(|| format!("{}: cannot be read", args.questions.display()))?;
+    // A mistyped tuning file is said before the engine takes its time to load.
+    let tuning = match &args.tuning {
+        Some(path) => crate::rank::Tuning::load(path)?,
+        None => crate::rank::Tuning::default(),
+    };
+    let engine = &engine(config)?.with_tuning(tuning);
     if crate::eval::holds_conversations(&text) {
         return eval_conversations(engine, args, &text);
     }

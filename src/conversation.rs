@@ -29,10 +29,9 @@
 use std::collections::HashSet;
 
 use crate::analysis;
-use crate::answer::Answer;
 use crate::answer_type::{self, AnswerType};
-use crate::engine::Hints;
 use crate::knowledge::{Knowledge, PassageKind};
+use crate::retrieve::Hints;
 
 /// The document's proper names, lower-cased: the words it writes capitalised inside a
 /// sentence and never in lower case. With them a message typed in lower case still names
@@ -84,15 +83,6 @@ const TOPIC_WORDS: usize = 5;
 pub struct Answered<'a> {
     pub passage: usize,
     pub excerpt: &'a str,
-}
-
-impl<'a> From<&'a Answer> for Answered<'a> {
-    fn from(answer: &'a Answer) -> Self {
-        Answered {
-            passage: answer.passage,
-            excerpt: &answer.excerpt.text,
-        }
-    }
 }
 
 /// What a conversation remembers of its last question.

@@ -318,12 +318,10 @@ impl SentenceVectors {
         }
     }
 
-    /// How close `query` is to every sentence, with the passages' rows.
-    pub fn meaning(&self, query: &[f32]) -> crate::rank::Meaning {
-        crate::rank::Meaning {
-            similarities: self.similarities(query),
-            starts: self.starts.clone(),
-        }
+    /// Where each passage's rows start, and the end of the last: passage `i`'s rows are
+    /// `starts[i]..starts[i + 1]`.
+    pub fn starts(&self) -> &[u32] {
+        &self.starts
     }
 
     /// The cosine of `query` with every sentence, in row order.

@@ -16,20 +16,16 @@ use crate::answer_type::AnswerType;
 use crate::conversation::Names;
 use crate::documents::Catalog;
 use crate::embed::{self, Model, SentenceVectors};
-use crate::index::{PassageIndex, SearchError};
+use crate::index::PassageIndex;
 use crate::knowledge::{Knowledge, KnowledgeError, Passage, SYNONYMS_FILE};
 use crate::rank::{
-    self, concept_weights, find_matches, Candidate, Evidence, Hit, Meaning, NearestInMeaning,
-    PassageReader, PassageWords, Question, Retriever,
+    self, concept_weights, find_matches, Evidence, Hit, PassageReader, PassageWords, QuestionFacts,
+    Tuning,
+};
+use crate::retrieve::{
+    By, Candidate, Hints, Meaning, NearestInMeaning, Question, Retriever, SearchError,
 };
 
-/// How many candidates the ranking takes from the retriever by words...
-const WORD_CANDIDATES: usize = 30;
-/// ...and from the retriever by meaning.
-const MEANING_CANDIDATES: usize = 10;
-/// How many of the best hits may stand in for the first when it lacks what the question asks
-/// for (a date, a number).
-const TYPE_CHECKED: usize = 3;
 /// Past this many sentences, embedding the knowledge at start-up would keep a 2-core machine
 /// busy for about ten minutes (some 100 sentences a second): citebot says so and answers by
 /// words. (Vectors cached by an earlier run are not recomputed, but the limit is on the size.)
@@ -91,26 +87,6 @@ pub struct MeaningLayer {
     pub vectors: SentenceVectors,
 }
 
-/// What a conversation adds to a question: what it asks for, when the message alone says it
-/// better than the resolved question, and the passage that answered the question before.
-#[derive(Debug, Clone, Default)]
-pub struct Hints {
-    pub asks_for: Option<AnswerType>,
-    pub prior: Option<usize>,
-    /// For a follow-up, the words matched at full weight (the message as typed); the
-    /// question's meaning is still read from the whole resolved question.
-    pub focus: Option<String>,
-    /// The conversation's topic, matched at [`TOPIC_WEIGHT`]: it tells which passages a
-    /// follow-up is about, but does not answer it.
-    pub topic: Vec<String>,
-    /// Names a follow-up asks about ("And China?"): a passage that does not mention them
-    /// does not answer it, however close it is to the topic.
-    pub must_mention: Vec<String>,
-    /// The document to answer from, when something other than the question chose it (a
-    /// button, `ask --doc`).
-    pub document: Option<usize>,
-}
-
 /// Which documents a search answers from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Scope {
@@ -121,17 +97,6 @@ pub enum Scope {
     /// the answer before, or it was given ([`Hints::document`]).
     Document(usize),
 }
-
-/// Past this many passages, a document kept to is searched through the retrievers'
-/// candidates only; below, every passage of it is weighed (a few dozen cost nothing).
-const WEIGH_WHOLE_DOCUMENT: usize = 200;
-
-/// How much a topic word weighs beside a word of the follow-up itself.
-pub const TOPIC_WEIGHT: f32 = 0.5;
-
-/// How much the passage that answered the question before is preferred for a follow-up:
-/// enough to win a near tie, not enough to beat a passage that answers clearly better.
-pub const PRIOR_BONUS: f32 = 0.05;
 
 /// The outcome of a search.
 #[derive(Debug, Clone, Default)]
@@ -161,6 +126,7 @@ pub struct Engine {
     analyzer: Analyzer,
     reader: PassageReader,
     words: WordCache,
+    tuning: Tuning,
 }
 
 /// The words of passages read so far, kept for the next questions up to a budget of words:
@@ -230,7 +196,18 @@ impl Engine {
             analyzer: Analyzer::default(),
             reader: PassageReader::default(),
             words: WordCache::new(knowledge_len),
+            tuning: Tuning::default(),
         }
+    }
+
+    /// The same engine, ranking and deciding with `tuning`.
+    pub fn with_tuning(self, tuning: Tuning) -> Engine {
+        Engine { tuning, ..self }
+    }
+
+    /// The weights and thresholds it ranks and decides with.
+    pub fn tuning(&self) -> &Tuning {
+        &self.tuning
     }
 
     /// The usual engine: the tantivy index as vocabulary and retriever by words, and the
@@ -296,7 +273,10 @@ impl Engine {
             .model
             .embed_one(question)
             .map_err(SearchError::Embed)?;
-        Ok(Some(layer.vectors.meaning(&vector)))
+        Ok(Some(Meaning {
+            similarities: layer.vectors.similarities(&vector),
+            starts: layer.vectors.starts().to_vec(),
+        }))
     }
 
     /// Searches for `question` and ranks up to `limit` passages. A panic inside (tantivy
@@ -326,12 +306,70 @@ impl Engine {
         })
     }
 
+    /// The stages of a search, each a method below: expand the question with its topic,
+    /// choose the documents, propose candidates, score them, decide whether one answers.
     fn search_inner(
         &self,
         question: &str,
         hints: &Hints,
         limit: usize,
     ) -> Result<Results, SearchError> {
+        let (query, own_concepts) = self.expand(question, hints);
+        if query.is_empty() {
+            // No informative word ("what is it?"): nothing to match, by words or by meaning.
+            return Ok(Results {
+                query,
+                ..Results::default()
+            });
+        }
+        let scope = self.scope(question, hints);
+        let meaning = self.understand(question)?;
+        let asks_for = hints
+            .asks_for
+            .clone()
+            .unwrap_or_else(|| AnswerType::of(question));
+        let asked = Question {
+            query: &query,
+            meaning: meaning.as_ref(),
+        };
+        let proposed = self.propose(&asked, hints.prior, scope, limit)?;
+        let mut weights = concept_weights(&query, self.vocabulary.as_ref());
+        for w in weights.iter_mut().skip(own_concepts) {
+            *w *= self.tuning.topic_weight;
+        }
+        let mut hits = self.score(&query, &proposed, meaning.as_ref(), &weights, hints.prior);
+        let facts = QuestionFacts {
+            question,
+            asks_for: &asks_for,
+            weights: &weights,
+            own_concepts,
+            follow_up: hints.focus.is_some(),
+            yes_no: hints
+                .focus
+                .as_deref()
+                .is_some_and(crate::answer_type::is_yes_no),
+            prior: hints.prior,
+            named: named_concepts(&query, &hints.must_mention),
+        };
+        let leader = self.tuning.policy.leader(&hits, &facts, &self.knowledge);
+        if let Some(i) = leader {
+            let hit = hits.remove(i);
+            hits.insert(0, hit);
+        }
+        hits.truncate(limit);
+        Ok(Results {
+            query,
+            hits,
+            answered: leader.is_some(),
+            asks_for: Some(asks_for),
+            scope,
+        })
+    }
+
+    /// The question's concepts: those of the words matched at full weight (a follow-up's
+    /// own message, else the question), then those of the conversation's topic that are not
+    /// among them. Returns the query and how many of its concepts are the message's own.
+    fn expand(&self, question: &str, hints: &Hints) -> (Query, usize) {
         let mut query = self.analyse(hints.focus.as_deref().unwrap_or(question));
         let own_concepts = query.concepts.len();
         if !hints.topic.is_empty() {
@@ -346,66 +384,62 @@ impl Engine {
                 }
             }
         }
-        if query.is_empty() {
-            // No informative word ("what is it?"): nothing to match, by words or by meaning.
-            return Ok(Results {
-                query,
-                ..Results::default()
-            });
-        }
-        let scope = self.scope(question, hints);
-        let meaning = self.understand(question)?;
-        let asks_for = hints
-            .asks_for
-            .clone()
-            .unwrap_or_else(|| AnswerType::of(question));
-        let question_view = Question {
-            query: &query,
-            meaning: meaning.as_ref(),
-        };
-        // Every retriever proposes; BM25 scores are kept to weigh the words' side.
-        let mut proposed: Vec<usize> = Vec::new();
-        let mut bm25: HashMap<usize, f32> = HashMap::new();
+        (query, own_concepts)
+    }
+
+    /// Every retriever proposes; the passage before is always weighed for a follow-up, and a
+    /// search kept to one document weighs only its passages (all of them, when few).
+    fn propose(
+        &self,
+        question: &Question,
+        prior: Option<usize>,
+        scope: Scope,
+        limit: usize,
+    ) -> Result<Proposed, SearchError> {
+        let mut proposed = Proposed::default();
         for retriever in &self.retrievers {
-            let lexical = retriever.name() == rank::BY_WORDS;
-            let limit = if lexical {
-                WORD_CANDIDATES.max(limit)
-            } else {
-                MEANING_CANDIDATES.max(limit)
+            let by = retriever.evidence();
+            let limit = match by {
+                By::Words => self.tuning.word_candidates.max(limit),
+                By::Meaning => self.tuning.meaning_candidates.max(limit),
             };
-            for c in retriever.candidates(&question_view, limit)? {
-                if lexical {
-                    bm25.insert(c.passage, c.score);
+            for c in retriever.candidates(question, limit)? {
+                // BM25 scores are kept to weigh the words' side.
+                if by == By::Words {
+                    proposed.bm25.insert(c.passage, c.score);
                 }
-                if !proposed.contains(&c.passage) {
-                    proposed.push(c.passage);
-                }
+                proposed.add(c.passage);
             }
         }
-        // The passage before is always weighed for a follow-up, whatever the retrievers say.
-        if let Some(prior) = hints.prior.filter(|&p| p < self.knowledge.passages.len()) {
-            if !proposed.contains(&prior) {
-                proposed.push(prior);
-            }
+        if let Some(prior) = prior.filter(|&p| p < self.knowledge.passages.len()) {
+            proposed.add(prior);
         }
         if let Scope::Document(doc) = scope {
-            proposed.retain(|&id| self.passage_doc(id) == Some(doc));
+            proposed.ids.retain(|&id| self.passage_doc(id) == Some(doc));
             let whole: Vec<usize> = self.knowledge.passage_ids_of(doc).collect();
-            if whole.len() <= WEIGH_WHOLE_DOCUMENT {
+            if whole.len() <= self.tuning.weigh_whole_document {
                 for id in whole {
-                    if !proposed.contains(&id) {
-                        proposed.push(id);
-                    }
+                    proposed.add(id);
                 }
             }
         }
-        let best_bm25 = bm25.values().copied().fold(0.0, f32::max);
-        let mut weights = concept_weights(&query, self.vocabulary.as_ref());
-        for w in weights.iter_mut().skip(own_concepts) {
-            *w *= TOPIC_WEIGHT;
-        }
+        Ok(proposed)
+    }
+
+    /// Scores every candidate on words and meaning, best first; the passage before gets a
+    /// small bonus.
+    fn score(
+        &self,
+        query: &Query,
+        proposed: &Proposed,
+        meaning: Option<&Meaning>,
+        weights: &[f32],
+        prior: Option<usize>,
+    ) -> Vec<Hit> {
+        let best_bm25 = proposed.bm25.values().copied().fold(0.0, f32::max);
         let mut reader = self.reader.clone();
         let mut hits: Vec<Hit> = proposed
+            .ids
             .iter()
             .filter_map(|&id| {
                 let passage = self.knowledge.passages.get(id)?;
@@ -413,7 +447,7 @@ impl Engine {
                     let context = passage.context(&self.knowledge.document(passage).meta);
                     reader.passage_words(passage, &context)
                 });
-                let bm25 = match bm25.get(&id) {
+                let bm25 = match proposed.bm25.get(&id) {
                     Some(s) if best_bm25 > 0.0 => s / best_bm25,
                     _ => 0.0,
                 };
@@ -421,121 +455,20 @@ impl Engine {
                     Evidence {
                         passage_id: id,
                         passage,
-                        matches: find_matches(&query, &words),
+                        matches: find_matches(query, &words, self.tuning.stem_only),
                         bm25,
-                        meaning: meaning.as_ref().map(|m| m.of_passage(id)),
+                        meaning: meaning.map(|m| m.of_passage(id)),
                     },
-                    &weights,
+                    weights,
+                    &self.tuning,
                 ))
             })
             .collect();
-        if let Some(hit) = hits.iter_mut().find(|h| Some(h.passage) == hints.prior) {
-            hit.score += PRIOR_BONUS;
+        if let Some(hit) = hits.iter_mut().find(|h| Some(h.passage) == prior) {
+            hit.score += self.tuning.prior_bonus;
         }
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.passage.cmp(&b.passage)));
-        // The first hit that answers and holds what the question asks for leads, if one of
-        // the best few does: "when" wants a time, "how many troops" a number of troops.
-        // The concepts that stand for each name a follow-up asks about ("China"): a hit must
-        // match one of each (by the word, a synonym or a typo's correction).
-        let named: Vec<Vec<usize>> = hints
-            .must_mention
-            .iter()
-            .map(|name| {
-                let words: Vec<String> = crate::analysis::words(name)
-                    .iter()
-                    .map(|t| t.text.to_lowercase())
-                    .collect();
-                query
-                    .concepts
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| {
-                        crate::analysis::words(&c.surface)
-                            .iter()
-                            .any(|t| words.contains(&t.text.to_lowercase()))
-                    })
-                    .map(|(i, _)| i)
-                    .collect()
-            })
-            .filter(|concepts: &Vec<usize>| !concepts.is_empty())
-            .collect();
-        let holds = |hit: &Hit| {
-            let passage = &self.knowledge.passages[hit.passage];
-            let bytes = rank::window_bytes(passage, &hit.window);
-            asks_for.found_in(&passage.text[bytes], question)
-                && named
-                    .iter()
-                    .all(|concepts| hit.matches.iter().any(|m| concepts.contains(&m.concept)))
-        };
-        // A follow-up ("What did he warn Trump about?") also answers when the excerpt holds
-        // what the message itself asks (its own words), in a passage on the topic, close
-        // enough in meaning: its topic words weigh less, so on the usual rule it would need
-        // more of them than an answer repeats.
-        let follow_up_answers = |h: &Hit| {
-            hints.focus.is_some()
-                && own_concepts > 0
-                && h.signals.semantic.is_none_or(|m| m >= rank::MEANING_FLOOR)
-                && (Some(h.passage) == hints.prior
-                    || rank::window_share(
-                        h,
-                        self.passage(h),
-                        &weights,
-                        own_concepts..weights.len(),
-                    ) > 0.0)
-                && rank::window_share(h, self.passage(h), &weights, 0..own_concepts)
-                    >= rank::MIN_COVERAGE
-        };
-        // A yes-or-no follow-up ("Is she married?") has no kind of thing to check, only
-        // whether what it says holds: an excerpt holding none of its own words, and not
-        // close in meaning on its own, says nothing of it however close it is to the topic.
-        let yes_no = hints
-            .focus
-            .as_deref()
-            .is_some_and(crate::answer_type::is_yes_no);
-        let says_nothing_of = |h: &Hit| {
-            yes_no
-                && own_concepts > 0
-                && h.signals.semantic.is_none_or(|m| m < rank::MEANING_ALONE)
-                && rank::window_share(h, self.passage(h), &weights, 0..own_concepts) <= 0.0
-        };
-        // The metadata passage quotes the title, which says what the whole article is about:
-        // a question that matches only the title's words ("Why is Russia preparing to go it
-        // alone?") asks about that subject, not about the article, unless it speaks of the
-        // article and names it by its title ("Who wrote the piece on the Balkans?").
-        // The question is read for document words only once a hit matches nothing but the
-        // title: most questions never get that far.
-        let only_the_title = |h: &Hit| {
-            self.knowledge
-                .quoted_title(self.passage(h))
-                .is_some_and(|title| {
-                    !h.matches.is_empty()
-                        && h.matches.iter().all(|m| {
-                            m.range
-                                .as_ref()
-                                .is_some_and(|r| title.start <= r.start && r.end <= title.end)
-                        })
-                })
-                && !crate::analysis::speaks_of_a_document(question)
-        };
-        let leader = hits.iter().take(TYPE_CHECKED).position(|h| {
-            (h.answers() || follow_up_answers(h))
-                && holds(h)
-                && !says_nothing_of(h)
-                && !only_the_title(h)
-        });
-        let answered = leader.is_some();
-        if let Some(i) = leader {
-            let hit = hits.remove(i);
-            hits.insert(0, hit);
-        }
-        hits.truncate(limit);
-        Ok(Results {
-            query,
-            hits,
-            answered,
-            asks_for: Some(asks_for),
-            scope,
-        })
+        hits
     }
 
     /// The document a search keeps to: the one given, else the one the message names, else
@@ -574,9 +507,56 @@ impl Retriever for SharedIndex {
         self.0.name()
     }
 
+    fn evidence(&self) -> By {
+        self.0.evidence()
+    }
+
     fn candidates(&self, question: &Question, limit: usize) -> Result<Vec<Candidate>, SearchError> {
         self.0.candidates(question, limit)
     }
+}
+
+/// The candidates of a search, in the order they were first proposed, and the BM25 score
+/// of those proposed by words.
+#[derive(Default)]
+struct Proposed {
+    ids: Vec<usize>,
+    bm25: HashMap<usize, f32>,
+}
+
+impl Proposed {
+    fn add(&mut self, id: usize) {
+        if !self.ids.contains(&id) {
+            self.ids.push(id);
+        }
+    }
+}
+
+/// For each name a follow-up asks about ("China"), the concepts of `query` that stand for
+/// it (by the word, a synonym or a typo's correction); names no concept stands for are left
+/// out.
+fn named_concepts(query: &Query, must_mention: &[String]) -> Vec<Vec<usize>> {
+    must_mention
+        .iter()
+        .map(|name| {
+            let words: Vec<String> = crate::analysis::words(name)
+                .iter()
+                .map(|t| t.text.to_lowercase())
+                .collect();
+            query
+                .concepts
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| {
+                    crate::analysis::words(&c.surface)
+                        .iter()
+                        .any(|t| words.contains(&t.text.to_lowercase()))
+                })
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .filter(|concepts: &Vec<usize>| !concepts.is_empty())
+        .collect()
 }
 
 fn load_synonyms(path: &Path) -> Result<Synonyms, LoadError> {

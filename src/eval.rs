@@ -245,6 +245,7 @@ fn hits_json(
         .iter()
         .map(|h| {
             let passage = engine.passage(h);
+            let policy = &engine.tuning().policy;
             serde_json::json!({
                 "passage": gold_key(set, &passage.text).unwrap_or_else(|| passage.label()),
                 "score": h.score,
@@ -252,8 +253,8 @@ fn hits_json(
                 "semantic": h.signals.semantic,
                 "window_coverage": h.window_coverage,
                 "found": h.found,
-                "by_words": h.answers_by_words(),
-                "answers": h.answers(),
+                "by_words": policy.answers_by_words(h),
+                "answers": policy.answers(h),
             })
         })
         .collect()

@@ -18,20 +18,7 @@ use tantivy::{doc, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 use crate::analysis::{self, Vocabulary};
 use crate::knowledge::Knowledge;
-use crate::rank::{Candidate, Question, Retriever};
-
-#[derive(Debug, thiserror::Error)]
-pub enum SearchError {
-    #[error("search index: {0}")]
-    Index(#[from] tantivy::TantivyError),
-    #[error("search index: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("sentence model: {0}")]
-    Embed(#[from] crate::embed::EmbedError),
-    /// A panic inside the search (a damaged index file read mid-question), caught.
-    #[error("the search failed: {0}")]
-    Panicked(String),
-}
+use crate::retrieve::{By, Candidate, Question, Retriever, SearchError};
 
 /// The tantivy index of the passages.
 #[derive(Clone)]
@@ -241,7 +228,11 @@ impl Vocabulary for PassageIndex {
 
 impl Retriever for PassageIndex {
     fn name(&self) -> &'static str {
-        crate::rank::BY_WORDS
+        "lexical"
+    }
+
+    fn evidence(&self) -> By {
+        By::Words
     }
 
     fn candidates(&self, question: &Question, limit: usize) -> Result<Vec<Candidate>, SearchError> {

@@ -46,6 +46,7 @@ pub mod logs;
 pub mod rank;
 pub mod record;
 pub mod render;
+pub mod retrieve;
 pub mod store;
 pub mod telegram;
 pub mod texts;

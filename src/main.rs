@@ -38,7 +38,7 @@ fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<()> {
         Command::Ask(args) => cli::ask(&cli::engine(&config)?, &config, &args, cli.color),
         Command::Chat(args) => citebot::chat::run(&cli::engine(&config)?, args.json, cli.color),
         Command::Index => cli::index(&cli::engine(&config)?),
-        Command::Eval(args) => cli::eval(&cli::engine(&config)?, &args),
+        Command::Eval(args) => cli::eval(&config, &args),
         Command::Bench(args) => cli::bench(&config, &args, process_start),
         Command::Report(args) => cli::report(&config, &args),
         Command::Webhook {

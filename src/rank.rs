@@ -20,112 +20,130 @@ use std::ops::Range;
 use tantivy::tokenizer::TextAnalyzer;
 
 use crate::analysis::{self, Alternative, Query, StemmerFn, Vocabulary};
-use crate::index::SearchError;
-use crate::knowledge::{Passage, PassageKind};
+use crate::answer_type::AnswerType;
+use crate::knowledge::{Knowledge, Passage, PassageKind};
 
-/// Passages after the first (`--top`, "Next match") need less lexical coverage: the user
-/// asked for more.
-pub const FOLLOW_UP_COVERAGE: f32 = 0.3;
 /// An excerpt of several sentences stays under this many characters.
 pub const MAX_EXCERPT_CHARS: usize = 400;
 
-/// Words only: the share of the question's informative weight a passage must cover.
-pub const MIN_COVERAGE: f32 = 0.5;
-/// Words only: with at least this share of the question's concepts found...
-pub const MOST_WORDS: f32 = 0.75;
-/// ...a passage needs only this share of the informative weight.
-pub const MIN_COVERAGE_MOST_WORDS: f32 = 0.4;
-
-/// The weight of meaning in the fused score; words have the rest.
-pub const MEANING_WEIGHT: f32 = 0.5;
-/// A passage whose best sentence is this close in meaning answers on meaning alone.
-pub const MEANING_ALONE: f32 = 0.62;
-/// Closer than this in meaning, a passage answers when its words cover a part of the question.
-pub const MEANING_WITH_WORDS: f32 = 0.5;
-/// ...that part.
-pub const WORDS_WITH_MEANING: f32 = 0.2;
-/// Below this, a passage whose words cover the question still does not answer: the words
-/// are there, the meaning is another.
-pub const MEANING_FLOOR: f32 = 0.25;
-/// Passages after the first need this much meaning when their words do not qualify them.
-pub const FOLLOW_UP_MEANING: f32 = 0.4;
-
-/// A passage a retriever proposes, with the retriever's own score.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Candidate {
-    pub passage: usize,
-    pub score: f32,
+/// Every weight and threshold of the ranking and of the decision to answer, in one place,
+/// with the values the tune sets chose as its `Default` (docs/retrieval.md gives the figures
+/// that chose them). `citebot eval --tuning FILE` reads a TOML file of any of these fields,
+/// so that a sweep needs no recompiling.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Tuning {
+    /// How many candidates the ranking takes from the retriever by words...
+    pub word_candidates: usize,
+    /// ...and from the retriever by meaning.
+    pub meaning_candidates: usize,
+    /// Past this many passages, a document kept to is searched through the retrievers'
+    /// candidates only; below, every passage of it is weighed (a few dozen cost nothing).
+    pub weigh_whole_document: usize,
+    /// The weight of a match on the stem only, relative to a match on the very word.
+    pub stem_only: f32,
+    /// The words' score: BM25 over the best candidate's...
+    pub bm25_weight: f32,
+    /// ...the share of the question's informative weight the passage covers...
+    pub coverage_weight: f32,
+    /// ...the share its excerpt covers...
+    pub window_weight: f32,
+    /// ...and how close together the question's words stand.
+    pub proximity_weight: f32,
+    /// The weight of meaning in the fused score; words have the rest.
+    pub meaning_weight: f32,
+    /// How much a topic word of a follow-up weighs beside a word of the follow-up itself.
+    pub topic_weight: f32,
+    /// How much the passage that answered the question before is preferred for a follow-up:
+    /// enough to win a near tie, not enough to beat a passage that answers clearly better.
+    pub prior_bonus: f32,
+    /// Whether a passage answers.
+    pub policy: AnswerPolicy,
 }
 
-/// A question as the retrievers see it: its analysed words and, when the meaning layer is
-/// on, how close every sentence of the knowledge is to it.
-#[derive(Debug, Clone, Copy)]
-pub struct Question<'a> {
-    pub query: &'a Query,
-    /// The cosine of the question with each sentence, in the order of the sentence vectors.
-    pub meaning: Option<&'a Meaning>,
-}
-
-/// How close in meaning each sentence of the knowledge is to a question.
-#[derive(Debug, Clone, Default)]
-pub struct Meaning {
-    /// One cosine per sentence, row order.
-    pub similarities: Vec<f32>,
-    /// The rows of passage `i` are `starts[i]..starts[i + 1]`.
-    pub starts: Vec<u32>,
-}
-
-impl Meaning {
-    /// The cosines of passage `p`'s sentences, in order.
-    pub fn of_passage(&self, p: usize) -> &[f32] {
-        match (self.starts.get(p), self.starts.get(p + 1)) {
-            (Some(&a), Some(&b)) => self.similarities.get(a as usize..b as usize).unwrap_or(&[]),
-            _ => &[],
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            word_candidates: 30,
+            meaning_candidates: 10,
+            weigh_whole_document: 200,
+            stem_only: 0.85,
+            bm25_weight: 0.1,
+            coverage_weight: 0.4,
+            window_weight: 0.35,
+            proximity_weight: 0.15,
+            meaning_weight: 0.5,
+            topic_weight: 0.5,
+            prior_bonus: 0.05,
+            policy: AnswerPolicy::default(),
         }
     }
+}
 
-    /// The `limit` passages whose best sentence is closest, best first.
-    pub fn nearest(&self, limit: usize) -> Vec<Candidate> {
-        let mut best: Vec<Candidate> = (0..self.starts.len().saturating_sub(1))
-            .map(|p| Candidate {
-                passage: p,
-                score: self.of_passage(p).iter().copied().fold(f32::MIN, f32::max),
-            })
-            .filter(|c| c.score > f32::MIN)
-            .collect();
-        let limit = limit.min(best.len());
-        if limit == 0 {
-            return Vec::new();
+/// Why a tuning file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TuningError {
+    #[error("{0}: {1}")]
+    Read(std::path::PathBuf, std::io::Error),
+    #[error("{0}: {1}")]
+    Parse(std::path::PathBuf, toml::de::Error),
+}
+
+impl Tuning {
+    /// The defaults, with the fields `path` (TOML) sets.
+    pub fn load(path: &std::path::Path) -> Result<Tuning, TuningError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| TuningError::Read(path.to_path_buf(), e))?;
+        toml::from_str(&text).map_err(|e| TuningError::Parse(path.to_path_buf(), e))
+    }
+}
+
+/// The thresholds that decide whether a ranked passage answers, on words, on meaning, or on
+/// both. The rest of the decision (what the question asks for, a follow-up's own words) is
+/// in [`AnswerPolicy::leader`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnswerPolicy {
+    /// Words only: the share of the question's informative weight a passage must cover.
+    pub min_coverage: f32,
+    /// Words only: with at least this share of the question's concepts found...
+    pub most_words: f32,
+    /// ...a passage needs only this share of the informative weight.
+    pub min_coverage_most_words: f32,
+    /// A passage whose best sentence is this close in meaning answers on meaning alone.
+    pub meaning_alone: f32,
+    /// Closer than this in meaning, a passage answers when its words cover a part of the
+    /// question...
+    pub meaning_with_words: f32,
+    /// ...that part.
+    pub words_with_meaning: f32,
+    /// Below this, a passage whose words cover the question still does not answer: the words
+    /// are there, the meaning is another.
+    pub meaning_floor: f32,
+    /// How many of the best hits may stand in for the first when it lacks what the question
+    /// asks for (a date, a number).
+    pub type_checked: usize,
+    /// Passages after the first (`--top`, "Next match") need less lexical coverage: the user
+    /// asked for more...
+    pub another_coverage: f32,
+    /// ...or this much meaning when their words do not qualify them.
+    pub another_meaning: f32,
+}
+
+impl Default for AnswerPolicy {
+    fn default() -> Self {
+        AnswerPolicy {
+            min_coverage: 0.5,
+            most_words: 0.75,
+            min_coverage_most_words: 0.4,
+            meaning_alone: 0.62,
+            meaning_with_words: 0.5,
+            words_with_meaning: 0.2,
+            meaning_floor: 0.25,
+            type_checked: 3,
+            another_coverage: 0.3,
+            another_meaning: 0.4,
         }
-        best.select_nth_unstable_by(limit - 1, |a, b| b.score.total_cmp(&a.score));
-        best.truncate(limit);
-        best.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.passage.cmp(&b.passage)));
-        best
-    }
-}
-
-/// The name of the retriever by words: its scores are BM25, which the lexical score uses.
-pub const BY_WORDS: &str = "lexical";
-
-/// Anything that can propose candidate passages for a question: the tantivy index by words,
-/// the sentence vectors by meaning, or a remote engine for a corpus that outgrows a machine.
-pub trait Retriever: Send + Sync {
-    /// A short name for logs and benchmarks.
-    fn name(&self) -> &'static str;
-    fn candidates(&self, question: &Question, limit: usize) -> Result<Vec<Candidate>, SearchError>;
-}
-
-/// The retriever by meaning: the passages whose best sentence is nearest to the question.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NearestInMeaning;
-
-impl Retriever for NearestInMeaning {
-    fn name(&self) -> &'static str {
-        "semantic"
-    }
-
-    fn candidates(&self, question: &Question, limit: usize) -> Result<Vec<Candidate>, SearchError> {
-        Ok(question.meaning.map_or_else(Vec::new, |m| m.nearest(limit)))
     }
 }
 
@@ -140,9 +158,6 @@ pub struct Match {
     pub range: Option<Range<usize>>,
     pub position: usize,
 }
-
-/// The weight of a match on the stem only, relative to a match on the very word.
-const STEM_ONLY: f32 = 0.85;
 
 /// A word of a passage as the index saw it: where it is, its stem, and its spelling
 /// (lower-cased and folded, unstemmed).
@@ -215,7 +230,7 @@ impl PassageReader {
 }
 
 /// Finds the query's concepts among a passage's words.
-pub fn find_matches(query: &Query, words: &PassageWords) -> Vec<Match> {
+pub fn find_matches(query: &Query, words: &PassageWords, stem_only: f32) -> Vec<Match> {
     // Which alternatives start with which term.
     let mut starts: HashMap<&str, Vec<(usize, &Alternative)>> = HashMap::new();
     for (ci, concept) in query.concepts.iter().enumerate() {
@@ -250,7 +265,7 @@ pub fn find_matches(query: &Query, words: &PassageWords) -> Vec<Match> {
                     || alt.forms.iter().any(|f| **f == *tok.plain);
                 out.push(Match {
                     concept: ci,
-                    weight: alt.weight * if exact { 1.0 } else { STEM_ONLY },
+                    weight: alt.weight * if exact { 1.0 } else { stem_only },
                     range: in_text.then_some(tok.range.start..end),
                     position: tok.position,
                 });
@@ -309,43 +324,143 @@ pub struct Hit {
     pub on_the_document: bool,
 }
 
-impl Hit {
+impl AnswerPolicy {
     /// Whether the words alone answer: enough of the question's informative weight, or nearly
     /// all of its words and a little less weight. The second way lets a question through when
     /// one paraphrased word ("think", "job") is nowhere in the knowledge, which makes it weigh
     /// as much as a word can; a question about something else entirely ("the weather
     /// tomorrow") finds at most one word in a passage.
-    pub fn answers_by_words(&self) -> bool {
-        self.window_coverage >= MIN_COVERAGE
-            || (self.found >= MOST_WORDS && self.window_coverage >= MIN_COVERAGE_MOST_WORDS)
+    pub fn answers_by_words(&self, hit: &Hit) -> bool {
+        hit.window_coverage >= self.min_coverage
+            || (hit.found >= self.most_words && hit.window_coverage >= self.min_coverage_most_words)
     }
 
     /// Whether the passage answers the question, on both signals (on words alone when the
     /// meaning layer is off). It does not look at what the question asks for: the engine
     /// checks that on the excerpt.
-    pub fn answers(&self) -> bool {
-        match self.signals.semantic {
-            None => self.answers_by_words(),
+    pub fn answers(&self, hit: &Hit) -> bool {
+        match hit.signals.semantic {
+            None => self.answers_by_words(hit),
             Some(meaning) => {
-                meaning >= MEANING_ALONE
-                    || (meaning >= MEANING_WITH_WORDS && self.window_coverage >= WORDS_WITH_MEANING)
-                    || (meaning >= MEANING_FLOOR && self.answers_by_words())
+                meaning >= self.meaning_alone
+                    || (meaning >= self.meaning_with_words
+                        && hit.window_coverage >= self.words_with_meaning)
+                    || (meaning >= self.meaning_floor && self.answers_by_words(hit))
                     // The model relates a question about the document ("Who wrote this
                     // piece?") poorly to what the document says of itself (0.19 to the note
                     // that names its author), so there words may answer alone.
-                    || (self.on_the_document && self.answers_by_words())
+                    || (hit.on_the_document && self.answers_by_words(hit))
             }
         }
     }
 
     /// Whether a passage after the first is worth showing as another match.
-    pub fn is_another_match(&self) -> bool {
-        self.coverage >= FOLLOW_UP_COVERAGE
-            || self
+    pub fn is_another_match(&self, hit: &Hit) -> bool {
+        hit.coverage >= self.another_coverage
+            || hit
                 .signals
                 .semantic
-                .is_some_and(|m| m >= FOLLOW_UP_MEANING)
+                .is_some_and(|m| m >= self.another_meaning)
     }
+}
+
+/// What the decision reads of a question, beside its hits.
+pub struct QuestionFacts<'a> {
+    /// The question as searched (resolved, for a follow-up).
+    pub question: &'a str,
+    /// What it asks for: a time, a number, a person...
+    pub asks_for: &'a AnswerType,
+    /// The informative weight of each concept: the message's own first, then its topic's.
+    pub weights: &'a [f32],
+    /// How many of the concepts are the message's own; the rest are its topic's.
+    pub own_concepts: usize,
+    /// A follow-up: its own words are matched at full weight, its topic's at less.
+    pub follow_up: bool,
+    /// A yes-or-no follow-up ("Is she married?").
+    pub yes_no: bool,
+    /// The passage that answered the question before.
+    pub prior: Option<usize>,
+    /// For each name a follow-up asks about ("And China?"), the concepts that stand for it
+    /// (the word, a synonym, a typo's correction): a hit must match one of each.
+    pub named: Vec<Vec<usize>>,
+}
+
+impl AnswerPolicy {
+    /// Which of the best few `hits` leads, if any answers: the first that answers (or, for a
+    /// follow-up, holds what the message itself asks) and holds what the question asks for.
+    /// `None`: the knowledge does not answer the question.
+    pub fn leader(
+        &self,
+        hits: &[Hit],
+        asked: &QuestionFacts,
+        knowledge: &Knowledge,
+    ) -> Option<usize> {
+        hits.iter().take(self.type_checked).position(|h| {
+            let passage = &knowledge.passages[h.passage];
+            (self.answers(h) || self.follow_up_answers(h, passage, asked))
+                && holds(h, passage, asked)
+                && !self.says_nothing_of(h, passage, asked)
+                && !only_the_title(h, passage, asked, knowledge)
+        })
+    }
+
+    /// A follow-up ("What did he warn Trump about?") also answers when the excerpt holds
+    /// what the message itself asks (its own words), in a passage on the topic, close enough
+    /// in meaning: its topic words weigh less, so on the usual rule it would need more of
+    /// them than an answer repeats.
+    fn follow_up_answers(&self, h: &Hit, passage: &Passage, asked: &QuestionFacts) -> bool {
+        let (weights, own) = (asked.weights, asked.own_concepts);
+        asked.follow_up
+            && own > 0
+            && h.signals.semantic.is_none_or(|m| m >= self.meaning_floor)
+            && (Some(h.passage) == asked.prior
+                || window_share(h, passage, weights, own..weights.len()) > 0.0)
+            && window_share(h, passage, weights, 0..own) >= self.min_coverage
+    }
+
+    /// A yes-or-no follow-up ("Is she married?") has no kind of thing to check, only whether
+    /// what it says holds: an excerpt holding none of its own words, and not close in meaning
+    /// on its own, says nothing of it however close it is to the topic.
+    fn says_nothing_of(&self, h: &Hit, passage: &Passage, asked: &QuestionFacts) -> bool {
+        asked.yes_no
+            && asked.own_concepts > 0
+            && h.signals.semantic.is_none_or(|m| m < self.meaning_alone)
+            && window_share(h, passage, asked.weights, 0..asked.own_concepts) <= 0.0
+    }
+}
+
+/// Whether `h`'s excerpt holds what the question asks for ("when" wants a time, "how many
+/// troops" a number of troops) and mentions each name a follow-up asks about.
+fn holds(h: &Hit, passage: &Passage, asked: &QuestionFacts) -> bool {
+    let bytes = window_bytes(passage, &h.window);
+    asked
+        .asks_for
+        .found_in(&passage.text[bytes], asked.question)
+        && asked
+            .named
+            .iter()
+            .all(|concepts| h.matches.iter().any(|m| concepts.contains(&m.concept)))
+}
+
+/// The metadata passage quotes the title, which says what the whole article is about: a
+/// question that matches only the title's words ("Why is Russia preparing to go it alone?")
+/// asks about that subject, not about the article, unless it speaks of the article and names
+/// it by its title ("Who wrote the piece on the Balkans?"). The question is read for document
+/// words only once a hit matches nothing but the title: most questions never get that far.
+fn only_the_title(
+    h: &Hit,
+    passage: &Passage,
+    asked: &QuestionFacts,
+    knowledge: &Knowledge,
+) -> bool {
+    knowledge.quoted_title(passage).is_some_and(|title| {
+        !h.matches.is_empty()
+            && h.matches.iter().all(|m| {
+                m.range
+                    .as_ref()
+                    .is_some_and(|r| title.start <= r.start && r.end <= title.end)
+            })
+    }) && !analysis::speaks_of_a_document(asked.question)
 }
 
 /// Covered weight: each concept counts once, by the best alternative found.
@@ -389,7 +504,7 @@ pub struct Evidence<'a> {
 }
 
 /// Scores one candidate on words and meaning, and picks its excerpt window.
-pub fn score(evidence: Evidence, weights: &[f32]) -> Hit {
+pub fn score(evidence: Evidence, weights: &[f32], tuning: &Tuning) -> Hit {
     let Evidence {
         passage_id,
         passage,
@@ -432,7 +547,7 @@ pub fn score(evidence: Evidence, weights: &[f32]) -> Hit {
                     .iter()
                     .copied()
                     .fold(0.0, f32::max);
-                (1.0 - MEANING_WEIGHT) * words + MEANING_WEIGHT * near
+                (1.0 - tuning.meaning_weight) * words + tuning.meaning_weight * near
             }
         }
     });
@@ -440,10 +555,13 @@ pub fn score(evidence: Evidence, weights: &[f32]) -> Hit {
     // Whether it answers is decided on up to three sentences however long: the excerpt may
     // then be trimmed around the marked words.
     let answer_covered = best_window(passage, usize::MAX, words_value).1;
-    let lexical = 0.1 * bm25 + 0.4 * coverage + 0.35 * window_covered + 0.15 * proximity;
+    let lexical = tuning.bm25_weight * bm25
+        + tuning.coverage_weight * coverage
+        + tuning.window_weight * window_covered
+        + tuning.proximity_weight * proximity;
     let score = match semantic {
         None => lexical,
-        Some(m) => (1.0 - MEANING_WEIGHT) * lexical + MEANING_WEIGHT * m,
+        Some(m) => (1.0 - tuning.meaning_weight) * lexical + tuning.meaning_weight * m,
     };
     Hit {
         passage: passage_id,
@@ -564,14 +682,15 @@ mod tests {
         };
         let p = passage("The authority of the author. The United States and the states.");
         let words = PassageReader::default().passage_words(&p, "");
-        let found: Vec<(usize, f32, &str)> = find_matches(&query, &words)
+        let stem_only = Tuning::default().stem_only;
+        let found: Vec<(usize, f32, &str)> = find_matches(&query, &words, stem_only)
             .iter()
             .map(|m| (m.concept, m.weight, &p.text[m.range.clone().unwrap()]))
             .collect();
         assert_eq!(
             found,
             [
-                (0, STEM_ONLY, "authority"),
+                (0, stem_only, "authority"),
                 (0, 1.0, "author"),
                 (1, 1.0, "United States")
             ]
@@ -596,13 +715,14 @@ mod tests {
             matches: Vec::new(),
             on_the_document,
         };
-        assert!(hit(true).answers());
-        assert!(!hit(false).answers());
+        let policy = AnswerPolicy::default();
+        assert!(policy.answers(&hit(true)));
+        assert!(!policy.answers(&hit(false)));
         let weak_words = Hit {
             window_coverage: 0.3,
             found: 0.5,
             ..hit(true)
         };
-        assert!(!weak_words.answers());
+        assert!(!policy.answers(&weak_words));
     }
 }

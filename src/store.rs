@@ -24,8 +24,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::index::{PassageIndex, SearchError};
+use crate::index::PassageIndex;
 use crate::knowledge::Knowledge;
+use crate::retrieve::SearchError;
 
 /// Bumped whenever the schema or the analyzer changes what an index holds.
 const FORMAT: u32 = 1;

@@ -6,9 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use citebot::analysis::Synonyms;
-use citebot::index::{PassageIndex, SearchError};
+use citebot::index::PassageIndex;
 use citebot::knowledge::Knowledge;
-use citebot::rank::{Candidate, Question, Retriever};
+use citebot::retrieve::{By, Candidate, Question, Retriever, SearchError};
 use citebot::telegram::{handler_tree, Ctx};
 use citebot::Engine;
 use teloxide::dptree::deps;
@@ -58,7 +58,10 @@ fn quiet_panics_saying(message: &'static str) {
 
 impl Retriever for Panicky {
     fn name(&self) -> &'static str {
-        citebot::rank::BY_WORDS
+        "lexical"
+    }
+    fn evidence(&self) -> By {
+        By::Words
     }
     fn candidates(&self, question: &Question, limit: usize) -> Result<Vec<Candidate>, SearchError> {
         assert!(!question.query.terms().any(|t| t == "boom"), "boom");
