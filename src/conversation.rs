@@ -68,6 +68,45 @@ impl Names {
     fn contains(&self, plain: &str) -> bool {
         self.0.contains(plain)
     }
+
+    /// The names, sorted, to keep beside an index on disk: finding them reads every word of
+    /// the knowledge, which a restart should not do again.
+    pub fn to_lines(&self) -> String {
+        let mut names: Vec<&str> = self.0.iter().map(String::as_str).collect();
+        names.sort_unstable();
+        names.iter().flat_map(|n| [n, "\n"]).collect()
+    }
+
+    /// Names kept by [`Names::to_lines`].
+    pub fn from_lines(lines: &str) -> Names {
+        Names(
+            lines
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect(),
+        )
+    }
+
+    /// A fingerprint of the word lists that decide what a name is: names kept beside an
+    /// index are used again only when the lists they were found with are the same.
+    pub fn rules_fingerprint() -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for list in [analysis::STOP_WORDS, PRONOUNS, QUESTION_STARTS] {
+            for word in list {
+                hasher.update(word.as_bytes());
+                hasher.update([0]);
+            }
+            hasher.update([1]);
+        }
+        hasher
+            .finalize()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
 }
 
 /// A question with this many informative words or fewer, and no name, is a follow-up. Not

@@ -178,6 +178,19 @@ impl Engine {
         knowledge: Knowledge,
         synonyms: Synonyms,
         vocabulary: Arc<dyn Vocabulary + Send + Sync>,
+        retrievers: Vec<Box<dyn Retriever>>,
+        meaning: Option<MeaningLayer>,
+    ) -> Engine {
+        let names = Names::of(&knowledge);
+        Engine::named(knowledge, names, synonyms, vocabulary, retrievers, meaning)
+    }
+
+    /// [`Engine::new`], with the knowledge's names already found.
+    fn named(
+        knowledge: Knowledge,
+        names: Names,
+        synonyms: Synonyms,
+        vocabulary: Arc<dyn Vocabulary + Send + Sync>,
         mut retrievers: Vec<Box<dyn Retriever>>,
         meaning: Option<MeaningLayer>,
     ) -> Engine {
@@ -186,7 +199,7 @@ impl Engine {
         }
         let knowledge_len = knowledge.passages.len();
         Engine {
-            names: Names::of(&knowledge),
+            names,
             catalog: Catalog::of(&knowledge),
             knowledge,
             synonyms,
@@ -218,9 +231,20 @@ impl Engine {
         index: PassageIndex,
         meaning: Option<MeaningLayer>,
     ) -> Engine {
+        let names = Names::of(&knowledge);
+        Engine::indexed(knowledge, names, synonyms, index, meaning)
+    }
+
+    fn indexed(
+        knowledge: Knowledge,
+        names: Names,
+        synonyms: Synonyms,
+        index: PassageIndex,
+        meaning: Option<MeaningLayer>,
+    ) -> Engine {
         let index = Arc::new(index);
         let retriever: Box<dyn Retriever> = Box::new(SharedIndex(Arc::clone(&index)));
-        Engine::new(knowledge, synonyms, index, vec![retriever], meaning)
+        Engine::named(knowledge, names, synonyms, index, vec![retriever], meaning)
     }
 
     /// Loads the knowledge folder and its synonyms, and indexes it: in memory, or under
@@ -235,15 +259,22 @@ impl Engine {
                 .map_err(|e| LoadError::Index(dir.to_path_buf(), e))?,
             None => PassageIndex::in_ram(&knowledge)?,
         };
-        let cache_dir = match &options.index_dir {
-            Some(dir) => Some(crate::store::build_dir(dir, &knowledge)),
-            None => options.cache_dir.clone(),
-        };
+        // With an index on disk, what start-up derives from every passage (sentence vectors,
+        // names) is kept beside it, in the build's folder.
+        let build_dir =
+            (options.index_dir.as_deref()).map(|dir| crate::store::build_dir(dir, &knowledge));
         let meaning = match &options.model_dir {
-            Some(dir) => load_meaning(dir, &knowledge, cache_dir.as_deref())?,
+            Some(dir) => {
+                let cache_dir = build_dir.as_deref().or(options.cache_dir.as_deref());
+                load_meaning(dir, &knowledge, cache_dir)?
+            }
             None => None,
         };
-        Ok(Engine::with_index(knowledge, synonyms, index, meaning))
+        let names = match &build_dir {
+            Some(dir) => kept_names(dir, &knowledge),
+            None => Names::of(&knowledge),
+        };
+        Ok(Engine::indexed(knowledge, names, synonyms, index, meaning))
     }
 
     /// Whether questions are matched by meaning as well as by words.
@@ -559,6 +590,28 @@ fn named_concepts(query: &Query, must_mention: &[String]) -> Vec<Vec<usize>> {
         .collect()
 }
 
+/// The knowledge's names, as kept in the build folder `dir` beside its index, else found
+/// and kept there for the next start (when the folder can be written; a read-only one only
+/// costs the finding). The file is named after the word lists names are found with, so a
+/// change to them finds the names again.
+fn kept_names(dir: &Path, knowledge: &Knowledge) -> Names {
+    let file = dir.join(format!("citebot-names-{}.txt", Names::rules_fingerprint()));
+    if let Ok(lines) = std::fs::read_to_string(&file) {
+        return Names::from_lines(&lines);
+    }
+    let names = Names::of(knowledge);
+    // Written whole under another name, then renamed: a process starting beside this one
+    // reads all of the file or none of it.
+    let partial = file.with_extension(format!("{}.tmp", std::process::id()));
+    let kept =
+        std::fs::write(&partial, names.to_lines()).and_then(|()| std::fs::rename(&partial, &file));
+    if let Err(e) = kept {
+        let _ = std::fs::remove_file(&partial);
+        tracing::debug!(file = %file.display(), error = %e, "the names cannot be kept beside the index");
+    }
+    names
+}
+
 fn load_synonyms(path: &Path) -> Result<Synonyms, LoadError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Synonyms::parse(&text).map_err(|e| LoadError::Synonyms(path.to_path_buf(), e)),
@@ -623,5 +676,35 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b));
         let _ = cache.get(99, &mut read); // Unknown ids are read, not cached.
         assert_eq!(reads, 2);
+    }
+
+    /// A restart with the index on disk reads the names kept beside it instead of reading
+    /// every word of the knowledge again, and gets the same names.
+    #[test]
+    fn names_are_kept_beside_an_index_on_disk() {
+        let knowledge_dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            knowledge_dir.path().join("t.txt"),
+            "+++\ntitle = \"T\"\nurl = \"https://example.org/t\"\n+++\n\
+             Zamir Kabulov met the envoys in Moscow.\n\nThe envoys said Kabulov was right.\n",
+        )
+        .unwrap();
+        let index_dir = tempfile::tempdir().unwrap();
+        let options = Options {
+            index_dir: Some(index_dir.path().to_path_buf()),
+            ..Options::lexical(knowledge_dir.path())
+        };
+        let first = Engine::load(&options).unwrap();
+        let found = Names::of(&first.knowledge).to_lines();
+        assert!(found.contains("kabulov"), "{found}");
+        let build = crate::store::build_dir(index_dir.path(), &first.knowledge);
+        let file = build.join(format!("citebot-names-{}.txt", Names::rules_fingerprint()));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), found);
+        drop(first);
+
+        // What is kept is what is read: a name written there by hand is known after a restart.
+        std::fs::write(&file, format!("{found}envoys\n")).unwrap();
+        let again = Engine::load(&options).unwrap();
+        assert!(again.names.to_lines().contains("envoys"));
     }
 }

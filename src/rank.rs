@@ -725,4 +725,29 @@ mod tests {
         };
         assert!(!policy.answers(&weak_words));
     }
+
+    #[test]
+    fn a_tuning_file_overrides_the_fields_it_names_and_refuses_unknown_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tuning.toml");
+        std::fs::write(
+            &path,
+            "topic_weight = 0.25\n[policy]\nmeaning_alone = 0.7\n",
+        )
+        .unwrap();
+        let tuning = Tuning::load(&path).unwrap();
+        assert_eq!(tuning.topic_weight, 0.25);
+        assert_eq!(tuning.policy.meaning_alone, 0.7);
+        let defaults = Tuning::default();
+        assert_eq!(tuning.word_candidates, defaults.word_candidates);
+        assert_eq!(tuning.policy.min_coverage, defaults.policy.min_coverage);
+
+        std::fs::write(&path, "meaning_alone = 0.7\n").unwrap();
+        let error = Tuning::load(&path).unwrap_err().to_string();
+        assert!(error.contains("unknown field"), "{error}");
+
+        // The defaults, written out, read back the same: a sweep can start from them.
+        let written = toml::to_string(&defaults).unwrap();
+        assert_eq!(toml::from_str::<Tuning>(&written).unwrap(), defaults);
+    }
 }
