@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every eval figure, with the meaning layer on and off, into one folder: the summaries and
 # each question's details (its best passages and their signals). Run it before and after a
-# change that must not move a figure, then `diff -r BEFORE AFTER`: no output, no change.
+# change that must not move a figure, then `scripts/figures-diff.py BEFORE AFTER` ("same":
+# nothing moved; it explains why the last digits of a score are not compared).
 #
 #   scripts/figures.sh OUT_DIR [CITEBOT_BINARY]
 set -euo pipefail
