@@ -142,23 +142,22 @@ pub struct ReportArgs {
     pub json: bool,
 }
 
-/// `7d`, `30d`, `48h`, `2w`: whole days, at least one.
+/// `7d`, `30d`, `48h`, `2w`: whole days, at least one (hours are rounded up to whole days).
 fn parse_days(v: &str) -> Result<u64, String> {
+    use crate::config::{parse_duration, DurationError};
+    const DAY: u64 = 86_400;
     let v = v.trim();
-    let (number, unit) = v.split_at(v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len()));
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("{v:?}: expected a number of days, like 7d"))?;
-    let days = match unit {
-        "" | "d" => Some(n),
-        "w" => n.checked_mul(7),
-        "h" => Some(n.div_ceil(24)),
-        _ => None,
-    };
-    match days {
-        Some(d) if (1..=3650).contains(&d) => Ok(d),
-        _ => Err(format!("{v:?}: expected 1d to 3650d (or h, w)")),
-    }
+    let out_of_range = || format!("{v:?}: expected 1d to 3650d (or h, w)");
+    let duration =
+        parse_duration(v, &[("d", DAY), ("h", 3600), ("w", 7 * DAY)]).map_err(|e| match e {
+            DurationError::NotANumber => format!("{v:?}: expected a number of days, like 7d"),
+            DurationError::Unit => out_of_range(),
+        })?;
+    let days = duration.as_secs().div_ceil(DAY);
+    (1..=3650)
+        .contains(&days)
+        .then_some(days)
+        .ok_or_else(out_of_range)
 }
 
 #[derive(Debug, Args)]
