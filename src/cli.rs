@@ -367,41 +367,12 @@ pub fn report(config: &Config, args: &ReportArgs) -> anyhow::Result<()> {
 
 /// A report as aligned tables, with a sparkline of questions per day.
 pub fn report_text(r: &crate::record::Report) -> String {
-    use comfy_table::{presets::UTF8_FULL_CONDENSED, CellAlignment, Table};
-    // Columns listed in `numeric` are right-aligned; no rows is "none".
-    let table = |header: &[&str], rows: Vec<Vec<String>>, numeric: &[usize]| {
-        if rows.is_empty() {
-            return "none".to_string();
-        }
-        let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED)
-            .set_header(header.to_vec());
-        for row in rows {
-            t.add_row(row);
-        }
-        for &i in numeric {
-            if let Some(column) = t.column_mut(i) {
-                column.set_cell_alignment(CellAlignment::Right);
-            }
-        }
-        t.to_string()
-    };
-    let or_blank = |s: &Option<String>| s.clone().unwrap_or_default();
     let sections = [
         (
             "Each day",
             table(
                 &["day", "questions", "answered"],
-                r.days
-                    .iter()
-                    .map(|d| {
-                        vec![
-                            d.date.clone(),
-                            d.questions.to_string(),
-                            d.answered.to_string(),
-                        ]
-                    })
-                    .collect(),
+                r.days.iter().map(day_row).collect(),
                 &[1, 2],
             ),
         ),
@@ -409,16 +380,7 @@ pub fn report_text(r: &crate::record::Report) -> String {
             "Asked most, not answered",
             table(
                 &["times", "question", "last asked (UTC)"],
-                r.unanswered
-                    .iter()
-                    .map(|u| {
-                        vec![
-                            u.count.to_string(),
-                            u.question.clone(),
-                            u.last_asked.clone(),
-                        ]
-                    })
-                    .collect(),
+                r.unanswered.iter().map(unanswered_row).collect(),
                 &[0],
             ),
         ),
@@ -426,17 +388,7 @@ pub fn report_text(r: &crate::record::Report) -> String {
             "Voted down most",
             table(
                 &["👎", "question", "document", "passage"],
-                r.voted_down
-                    .iter()
-                    .map(|v| {
-                        vec![
-                            v.down.to_string(),
-                            v.question.clone(),
-                            or_blank(&v.document),
-                            or_blank(&v.passage),
-                        ]
-                    })
-                    .collect(),
+                r.voted_down.iter().map(voted_down_row).collect(),
                 &[0],
             ),
         ),
@@ -444,17 +396,7 @@ pub fn report_text(r: &crate::record::Report) -> String {
             "Votes per passage",
             table(
                 &["document", "passage", "👍", "👎"],
-                r.votes
-                    .iter()
-                    .map(|v| {
-                        vec![
-                            or_blank(&v.document),
-                            or_blank(&v.passage),
-                            v.up.to_string(),
-                            v.down.to_string(),
-                        ]
-                    })
-                    .collect(),
+                r.votes.iter().map(passage_votes_row).collect(),
                 &[2, 3],
             ),
         ),
@@ -472,6 +414,70 @@ pub fn report_text(r: &crate::record::Report) -> String {
         s += &format!("\n{title}\n{body}\n");
     }
     s
+}
+
+/// A table of the report, with the columns listed in `numeric` right-aligned; "none" when
+/// there are no rows.
+fn table(header: &[&str], rows: Vec<Vec<String>>, numeric: &[usize]) -> String {
+    use comfy_table::{presets::UTF8_FULL_CONDENSED, CellAlignment, Table};
+    if rows.is_empty() {
+        return "none".to_string();
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_header(header.to_vec());
+    for row in rows {
+        t.add_row(row);
+    }
+    for &i in numeric {
+        if let Some(column) = t.column_mut(i) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    t.to_string()
+}
+
+/// A row of "Each day".
+fn day_row(d: &crate::record::Day) -> Vec<String> {
+    vec![
+        d.date.clone(),
+        d.questions.to_string(),
+        d.answered.to_string(),
+    ]
+}
+
+/// A row of "Asked most, not answered".
+fn unanswered_row(u: &crate::record::Unanswered) -> Vec<String> {
+    vec![
+        u.count.to_string(),
+        u.question.clone(),
+        u.last_asked.clone(),
+    ]
+}
+
+/// A row of "Voted down most".
+fn voted_down_row(v: &crate::record::VotedDown) -> Vec<String> {
+    vec![
+        v.down.to_string(),
+        v.question.clone(),
+        or_blank(&v.document),
+        or_blank(&v.passage),
+    ]
+}
+
+/// A row of "Votes per passage".
+fn passage_votes_row(v: &crate::record::PassageVotes) -> Vec<String> {
+    vec![
+        or_blank(&v.document),
+        or_blank(&v.passage),
+        v.up.to_string(),
+        v.down.to_string(),
+    ]
+}
+
+/// A document or passage of a vote, blank when the answer named none.
+fn or_blank(s: &Option<String>) -> String {
+    s.clone().unwrap_or_default()
 }
 
 /// `citebot index`.
