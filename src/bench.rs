@@ -160,7 +160,7 @@ fn measure_embedding(
 
 /// The value at percentile `p` (0 to 100) of sorted values, by the nearest-rank method:
 /// the smallest value with at least p% of the values at or below it. Zero when empty.
-pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -208,56 +208,10 @@ pub fn run(
     black_box(answer::ask(&engine, &questions[0], 1)?);
     let first_answer = process_start.elapsed();
 
-    let warm_up = Instant::now();
-    for q in questions {
-        if warm_up.elapsed() > WARM_UP {
-            break;
-        }
-        black_box(answer::ask(&engine, q, 1)?);
-    }
-
-    let mut latencies = Vec::with_capacity(MIN_SAMPLES.max(questions.len()));
-    let mut answered = 0;
-    let measured = Instant::now();
-    loop {
-        let i = latencies.len();
-        let q = &questions[i % questions.len()];
-        let t = Instant::now();
-        let reply = black_box(answer::ask(&engine, q, 1)?);
-        latencies.push(t.elapsed());
-        if i < questions.len() && !reply.answers.is_empty() {
-            answered += 1;
-        }
-        let all_asked = latencies.len() >= questions.len();
-        if all_asked && (latencies.len() >= MIN_SAMPLES || measured.elapsed() >= TIME_BUDGET) {
-            break;
-        }
-    }
-    let one_thread = measured.elapsed();
+    warm_up(&engine, questions)?;
+    let (mut latencies, answered, one_thread) = time_one_thread(&engine, questions)?;
     let samples = latencies.len();
-
-    // The same answers again, shared out among one thread per core, all on one engine as the
-    // bot's handlers share it.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let parallel = Instant::now();
-    std::thread::scope(|scope| {
-        let engine = &engine;
-        let workers: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || -> anyhow::Result<()> {
-                    for i in (t..samples).step_by(threads) {
-                        black_box(answer::ask(engine, &questions[i % questions.len()], 1)?);
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        workers.into_iter().try_for_each(|w| {
-            w.join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })
-    })?;
-    let all_threads = parallel.elapsed();
+    let (threads, all_threads) = time_all_threads(&engine, questions, samples)?;
     let peak_rss = proc_status_bytes("VmHWM");
     let embedding = measure_embedding(&engine, questions)?;
     let documents = engine.knowledge.documents.len();
@@ -265,11 +219,9 @@ pub fn run(
 
     let reopen = match &options.index_dir {
         Some(_) => {
+            // As in a restarted replica, the first engine is gone before the second loads.
             drop(engine);
-            let t = Instant::now();
-            let engine = Engine::load(options)?;
-            black_box(answer::ask(&engine, &questions[0], 1)?);
-            Some(t.elapsed())
+            Some(time_reopen(options, &questions[0])?)
         }
         None => None,
     };
@@ -298,6 +250,84 @@ pub fn run(
     })
 }
 
+/// Asks the questions once each, for at most [`WARM_UP`], so that caches, the allocator and
+/// the page cache of an index on disk are warm before anything is timed.
+fn warm_up(engine: &Engine, questions: &[String]) -> anyhow::Result<()> {
+    let warm_up = Instant::now();
+    for q in questions {
+        if warm_up.elapsed() > WARM_UP {
+            break;
+        }
+        black_box(answer::ask(engine, q, 1)?);
+    }
+    Ok(())
+}
+
+/// Times answers one at a time on this thread, going through the questions again and again
+/// until every one was asked and there are [`MIN_SAMPLES`] answers or [`TIME_BUDGET`] is
+/// spent. Returns the latency of each answer in the order asked, how many of the distinct
+/// questions got an answer, and the time it all took.
+fn time_one_thread(
+    engine: &Engine,
+    questions: &[String],
+) -> anyhow::Result<(Vec<Duration>, usize, Duration)> {
+    let mut latencies = Vec::with_capacity(MIN_SAMPLES.max(questions.len()));
+    let mut answered = 0;
+    let measured = Instant::now();
+    loop {
+        let i = latencies.len();
+        let q = &questions[i % questions.len()];
+        let t = Instant::now();
+        let reply = black_box(answer::ask(engine, q, 1)?);
+        latencies.push(t.elapsed());
+        if i < questions.len() && !reply.answers.is_empty() {
+            answered += 1;
+        }
+        let all_asked = latencies.len() >= questions.len();
+        if all_asked && (latencies.len() >= MIN_SAMPLES || measured.elapsed() >= TIME_BUDGET) {
+            break;
+        }
+    }
+    Ok((latencies, answered, measured.elapsed()))
+}
+
+/// Times the same `samples` answers again, shared out among one thread per core, all on one
+/// engine as the bot's handlers share it. Returns the number of threads and the time taken.
+fn time_all_threads(
+    engine: &Engine,
+    questions: &[String],
+    samples: usize,
+) -> anyhow::Result<(usize, Duration)> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let parallel = Instant::now();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || -> anyhow::Result<()> {
+                    for i in (t..samples).step_by(threads) {
+                        black_box(answer::ask(engine, &questions[i % questions.len()], 1)?);
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|w| {
+            w.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    })?;
+    Ok((threads, parallel.elapsed()))
+}
+
+/// Loads the engine again, with its index already built on disk, and answers `question`:
+/// what a restarted replica pays before it can answer.
+fn time_reopen(options: &crate::engine::Options, question: &str) -> anyhow::Result<Duration> {
+    let t = Instant::now();
+    let engine = Engine::load(options)?;
+    black_box(answer::ask(&engine, question, 1)?);
+    Ok(t.elapsed())
+}
+
 /// `1.23 s`, `45.6 ms`, `789 µs`.
 fn human_duration(d: Duration) -> String {
     let s = d.as_secs_f64();
@@ -322,12 +352,31 @@ fn human_bytes(bytes: Option<u64>) -> String {
 impl BenchReport {
     /// The report as a two-column table.
     pub fn render(&self) -> String {
+        let mut rows = self.answering_rows();
+        if let Some(reopen) = self.reopen {
+            rows.push(("reopen + first answer".into(), human_duration(reopen)));
+        }
+        rows.extend(embedding_rows(self.embedding.as_ref()));
+        let width = rows
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0);
+        let mut out = String::new();
+        for (key, value) in rows {
+            let _ = writeln!(out, "{key:<width$}  {value}");
+        }
+        out
+    }
+
+    /// The rows of the corpus, start-up, latency, throughput and memory.
+    fn answering_rows(&self) -> Vec<(String, String)> {
         let index = if self.index_on_disk {
             "on disk"
         } else {
             "in memory"
         };
-        let mut rows: Vec<(String, String)> = vec![
+        vec![
             ("documents".into(), self.documents.to_string()),
             (
                 "passages".into(),
@@ -370,60 +419,51 @@ impl BenchReport {
             ),
             ("memory after load".into(), human_bytes(self.rss_after_load)),
             ("peak memory".into(), human_bytes(self.peak_rss)),
-        ];
-        if let Some(reopen) = self.reopen {
-            rows.push(("reopen + first answer".into(), human_duration(reopen)));
-        }
-        match &self.embedding {
-            None => rows.push(("meaning layer".into(), "off".into())),
-            Some(e) => rows.extend([
-                (
-                    "model weights".into(),
-                    match e.precision {
-                        crate::bert::Precision::Int8 => "8-bit (AVX-512 VNNI)".into(),
-                        crate::bert::Precision::F32 => "f32".into(),
-                    },
-                ),
-                (
-                    "embedding sentences/s".into(),
-                    format!(
-                        "{:.0} ({} sentences, batched)",
-                        e.sentences_per_second, e.sentences_timed
-                    ),
-                ),
-                (
-                    "question embedding p50".into(),
-                    format!(
-                        "{} ({} timed)",
-                        human_duration(e.question_p50),
-                        e.questions_timed
-                    ),
-                ),
-                (
-                    "question embedding p99".into(),
-                    human_duration(e.question_p99),
-                ),
-                (
-                    "sentence vectors".into(),
-                    format!(
-                        "{} ({:.0} bytes a passage)",
-                        human_bytes(Some(e.vector_bytes as u64)),
-                        e.bytes_per_passage
-                    ),
-                ),
-            ]),
-        }
-        let width = rows
-            .iter()
-            .map(|(k, _)| k.chars().count())
-            .max()
-            .unwrap_or(0);
-        let mut out = String::new();
-        for (key, value) in rows {
-            let _ = writeln!(out, "{key:<width$}  {value}");
-        }
-        out
+        ]
     }
+}
+
+/// The rows of the meaning layer's costs, or the one row saying it is off.
+fn embedding_rows(embedding: Option<&EmbeddingFigures>) -> Vec<(String, String)> {
+    let Some(e) = embedding else {
+        return vec![("meaning layer".into(), "off".into())];
+    };
+    vec![
+        (
+            "model weights".into(),
+            match e.precision {
+                crate::bert::Precision::Int8 => "8-bit (AVX-512 VNNI)".into(),
+                crate::bert::Precision::F32 => "f32".into(),
+            },
+        ),
+        (
+            "embedding sentences/s".into(),
+            format!(
+                "{:.0} ({} sentences, batched)",
+                e.sentences_per_second, e.sentences_timed
+            ),
+        ),
+        (
+            "question embedding p50".into(),
+            format!(
+                "{} ({} timed)",
+                human_duration(e.question_p50),
+                e.questions_timed
+            ),
+        ),
+        (
+            "question embedding p99".into(),
+            human_duration(e.question_p99),
+        ),
+        (
+            "sentence vectors".into(),
+            format!(
+                "{} ({:.0} bytes a passage)",
+                human_bytes(Some(e.vector_bytes as u64)),
+                e.bytes_per_passage
+            ),
+        ),
+    ]
 }
 
 #[cfg(test)]
