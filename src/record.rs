@@ -505,7 +505,7 @@ pub struct Recent {
 const REPORT_ROWS: usize = 10;
 
 /// Opens the record for reading; `None`-like error when there is none yet.
-pub fn open_for_reading(path: &Path) -> Result<Connection, RecordError> {
+fn open_for_reading(path: &Path) -> Result<Connection, RecordError> {
     if !path.exists() {
         return Err(RecordError::Missing(path.to_path_buf()));
     }
@@ -702,7 +702,7 @@ fn read<T>(
 }
 
 /// Lower case, single spaces, no end punctuation: "Who is Putin?" is "who is putin".
-pub fn normalise(question: &str) -> String {
+fn normalise(question: &str) -> String {
     question
         .split_whitespace()
         .collect::<Vec<_>>()
