@@ -142,23 +142,22 @@ pub struct ReportArgs {
     pub json: bool,
 }
 
-/// `7d`, `30d`, `48h`, `2w`: whole days, at least one.
+/// `7d`, `30d`, `48h`, `2w`: whole days, at least one (hours are rounded up to whole days).
 fn parse_days(v: &str) -> Result<u64, String> {
+    use crate::config::{parse_duration, DurationError};
+    const DAY: u64 = 86_400;
     let v = v.trim();
-    let (number, unit) = v.split_at(v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len()));
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("{v:?}: expected a number of days, like 7d"))?;
-    let days = match unit {
-        "" | "d" => Some(n),
-        "w" => n.checked_mul(7),
-        "h" => Some(n.div_ceil(24)),
-        _ => None,
-    };
-    match days {
-        Some(d) if (1..=3650).contains(&d) => Ok(d),
-        _ => Err(format!("{v:?}: expected 1d to 3650d (or h, w)")),
-    }
+    let out_of_range = || format!("{v:?}: expected 1d to 3650d (or h, w)");
+    let duration =
+        parse_duration(v, &[("d", DAY), ("h", 3600), ("w", 7 * DAY)]).map_err(|e| match e {
+            DurationError::NotANumber => format!("{v:?}: expected a number of days, like 7d"),
+            DurationError::Unit => out_of_range(),
+        })?;
+    let days = duration.as_secs().div_ceil(DAY);
+    (1..=3650)
+        .contains(&days)
+        .then_some(days)
+        .ok_or_else(out_of_range)
 }
 
 #[derive(Debug, Args)]
@@ -372,41 +371,12 @@ pub fn report(config: &Config, args: &ReportArgs) -> anyhow::Result<()> {
 
 /// A report as aligned tables, with a sparkline of questions per day.
 pub fn report_text(r: &crate::record::Report) -> String {
-    use comfy_table::{presets::UTF8_FULL_CONDENSED, CellAlignment, Table};
-    // Columns listed in `numeric` are right-aligned; no rows is "none".
-    let table = |header: &[&str], rows: Vec<Vec<String>>, numeric: &[usize]| {
-        if rows.is_empty() {
-            return "none".to_string();
-        }
-        let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED)
-            .set_header(header.to_vec());
-        for row in rows {
-            t.add_row(row);
-        }
-        for &i in numeric {
-            if let Some(column) = t.column_mut(i) {
-                column.set_cell_alignment(CellAlignment::Right);
-            }
-        }
-        t.to_string()
-    };
-    let or_blank = |s: &Option<String>| s.clone().unwrap_or_default();
     let sections = [
         (
             "Each day",
             table(
                 &["day", "questions", "answered"],
-                r.days
-                    .iter()
-                    .map(|d| {
-                        vec![
-                            d.date.clone(),
-                            d.questions.to_string(),
-                            d.answered.to_string(),
-                        ]
-                    })
-                    .collect(),
+                r.days.iter().map(day_row).collect(),
                 &[1, 2],
             ),
         ),
@@ -414,16 +384,7 @@ pub fn report_text(r: &crate::record::Report) -> String {
             "Asked most, not answered",
             table(
                 &["times", "question", "last asked (UTC)"],
-                r.unanswered
-                    .iter()
-                    .map(|u| {
-                        vec![
-                            u.count.to_string(),
-                            u.question.clone(),
-                            u.last_asked.clone(),
-                        ]
-                    })
-                    .collect(),
+                r.unanswered.iter().map(unanswered_row).collect(),
                 &[0],
             ),
         ),
@@ -431,17 +392,7 @@ pub fn report_text(r: &crate::record::Report) -> String {
             "Voted down most",
             table(
                 &["👎", "question", "document", "passage"],
-                r.voted_down
-                    .iter()
-                    .map(|v| {
-                        vec![
-                            v.down.to_string(),
-                            v.question.clone(),
-                            or_blank(&v.document),
-                            or_blank(&v.passage),
-                        ]
-                    })
-                    .collect(),
+                r.voted_down.iter().map(voted_down_row).collect(),
                 &[0],
             ),
         ),
@@ -449,17 +400,7 @@ pub fn report_text(r: &crate::record::Report) -> String {
             "Votes per passage",
             table(
                 &["document", "passage", "👍", "👎"],
-                r.votes
-                    .iter()
-                    .map(|v| {
-                        vec![
-                            or_blank(&v.document),
-                            or_blank(&v.passage),
-                            v.up.to_string(),
-                            v.down.to_string(),
-                        ]
-                    })
-                    .collect(),
+                r.votes.iter().map(passage_votes_row).collect(),
                 &[2, 3],
             ),
         ),
@@ -477,6 +418,70 @@ pub fn report_text(r: &crate::record::Report) -> String {
         s += &format!("\n{title}\n{body}\n");
     }
     s
+}
+
+/// A table of the report, with the columns listed in `numeric` right-aligned; "none" when
+/// there are no rows.
+fn table(header: &[&str], rows: Vec<Vec<String>>, numeric: &[usize]) -> String {
+    use comfy_table::{presets::UTF8_FULL_CONDENSED, CellAlignment, Table};
+    if rows.is_empty() {
+        return "none".to_string();
+    }
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_header(header.to_vec());
+    for row in rows {
+        t.add_row(row);
+    }
+    for &i in numeric {
+        if let Some(column) = t.column_mut(i) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    t.to_string()
+}
+
+/// A row of "Each day".
+fn day_row(d: &crate::record::Day) -> Vec<String> {
+    vec![
+        d.date.clone(),
+        d.questions.to_string(),
+        d.answered.to_string(),
+    ]
+}
+
+/// A row of "Asked most, not answered".
+fn unanswered_row(u: &crate::record::Unanswered) -> Vec<String> {
+    vec![
+        u.count.to_string(),
+        u.question.clone(),
+        u.last_asked.clone(),
+    ]
+}
+
+/// A row of "Voted down most".
+fn voted_down_row(v: &crate::record::VotedDown) -> Vec<String> {
+    vec![
+        v.down.to_string(),
+        v.question.clone(),
+        or_blank(&v.document),
+        or_blank(&v.passage),
+    ]
+}
+
+/// A row of "Votes per passage".
+fn passage_votes_row(v: &crate::record::PassageVotes) -> Vec<String> {
+    vec![
+        or_blank(&v.document),
+        or_blank(&v.passage),
+        v.up.to_string(),
+        v.down.to_string(),
+    ]
+}
+
+/// A document or passage of a vote, blank when the answer named none.
+fn or_blank(s: &Option<String>) -> String {
+    s.clone().unwrap_or_default()
 }
 
 /// `citebot index`.

@@ -138,25 +138,195 @@ impl Default for BotSettings {
     }
 }
 
+impl BotSettings {
+    /// Reads the bot's own settings; the first invalid one is the error.
+    fn read(variables: &Variables) -> Result<BotSettings, ConfigError> {
+        Ok(BotSettings {
+            webhook: variables.webhook()?,
+            allowed_chats: variables
+                .list("ALLOWED_CHATS", |e: std::num::ParseIntError| e.to_string())?,
+            admin_ids: variables
+                .list("ADMIN_IDS", |_| {
+                    "expected Telegram user ids, like 123456789,987654321".to_string()
+                })?
+                .unwrap_or_default(),
+            api_url: variables.url("TELOXIDE_API_URL")?,
+            flood_limit: variables.number("FLOOD_LIMIT", 20)? as u32,
+            context_ttl: variables.context_ttl()?,
+        })
+    }
+}
+
+/// The variables settings are read from, and how each kind of setting is read. `get` gives
+/// a variable's value, `None` when it is unset.
+struct Variables<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Variables<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+    }
+
+    /// A folder, `default` when unset.
+    fn path_or(&self, name: &str, default: &str) -> PathBuf {
+        self.get(name)
+            .map_or_else(|| PathBuf::from(default), PathBuf::from)
+    }
+
+    fn url(&self, name: &'static str) -> Result<Option<url::Url>, ConfigError> {
+        self.get(name)
+            .map(|v| url::Url::parse(v.trim()).map_err(|e| invalid(name, &v, e)))
+            .transpose()
+    }
+
+    /// A whole number above 0, `default` when unset.
+    fn number(&self, name: &'static str, default: u64) -> Result<u64, ConfigError> {
+        self.get(name).map_or(Ok(default), |v| {
+            v.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| invalid(name, &v, "expected a whole number above 0"))
+        })
+    }
+
+    /// An `on`/`off` switch, on when unset.
+    fn switch(&self, name: &'static str) -> Result<bool, ConfigError> {
+        match self.get(name).map(|v| v.trim().to_ascii_lowercase()) {
+            None => Ok(true),
+            Some(v) => parse_switch(&v).ok_or_else(|| invalid(name, &v, "expected on or off")),
+        }
+    }
+
+    /// A comma-separated list of ids, `None` when unset; `why` says what is wrong with an id.
+    fn list<T: std::str::FromStr + Eq + std::hash::Hash>(
+        &self,
+        name: &'static str,
+        why: impl Fn(T::Err) -> String,
+    ) -> Result<Option<HashSet<T>>, ConfigError> {
+        self.get(name)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.parse::<T>().map_err(|e| invalid(name, &v, why(e))))
+                    .collect()
+            })
+            .transpose()
+    }
+
+    /// `WEBHOOK_URL`, with where to listen and the secret Telegram is to send back.
+    fn webhook(&self) -> Result<Option<Webhook>, ConfigError> {
+        let Some(url) = self.url("WEBHOOK_URL")? else {
+            return Ok(None);
+        };
+        let listen = self
+            .get("WEBHOOK_LISTEN")
+            .unwrap_or_else(|| "0.0.0.0:8443".into());
+        let listen = listen
+            .trim()
+            .parse()
+            .map_err(|e| invalid("WEBHOOK_LISTEN", &listen, e))?;
+        let secret = self.get("WEBHOOK_SECRET");
+        if let Some(s) = &secret {
+            // Telegram's rule for secret_token: 1-256 of A-Z, a-z, 0-9, _ and -.
+            let ok = s.len() <= 256
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !ok {
+                return Err(invalid(
+                    "WEBHOOK_SECRET",
+                    "<hidden>",
+                    "use 1-256 characters of A-Z, a-z, 0-9, _ and -",
+                ));
+            }
+        }
+        Ok(Some(Webhook {
+            url,
+            listen,
+            secret,
+        }))
+    }
+
+    /// `CONTEXT_TTL`, [`DEFAULT_CONTEXT_TTL`] when unset.
+    fn context_ttl(&self) -> Result<std::time::Duration, ConfigError> {
+        match self.get("CONTEXT_TTL") {
+            None => Ok(DEFAULT_CONTEXT_TTL),
+            Some(v) => parse_duration(&v, CONTEXT_TTL_UNITS).map_err(|_| {
+                invalid(
+                    "CONTEXT_TTL",
+                    &v,
+                    "expected a duration such as 900, 900s, 15m or 1h",
+                )
+            }),
+        }
+    }
+
+    /// `MAX_QUESTION_CHARS`, at most [`MAX_QUESTION_CHARS`].
+    fn max_question_chars(&self) -> Result<usize, ConfigError> {
+        match self.number("MAX_QUESTION_CHARS", MAX_QUESTION_CHARS as u64)? {
+            n if n as usize <= MAX_QUESTION_CHARS => Ok(n as usize),
+            _ => Err(invalid(
+                "MAX_QUESTION_CHARS",
+                &self.get("MAX_QUESTION_CHARS").unwrap_or_default(),
+                format!("at most {MAX_QUESTION_CHARS}: longer questions are never searched whole"),
+            )),
+        }
+    }
+
+    /// `CACHE_DIR`: `off` for none, the embedding layer's default when unset.
+    fn cache_dir(&self) -> Option<PathBuf> {
+        match self.get("CACHE_DIR") {
+            Some(v) if parse_switch(&v.trim().to_ascii_lowercase()) == Some(false) => None,
+            Some(v) => Some(PathBuf::from(v)),
+            None => crate::embed::default_cache_dir(),
+        }
+    }
+}
+
+/// The error for a variable whose value is not valid.
+fn invalid(name: &'static str, value: &str, why: impl fmt::Display) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        value: value.to_string(),
+        why: why.to_string(),
+    }
+}
+
 /// How long a conversation is remembered by default: 15 minutes of silence.
 pub const DEFAULT_CONTEXT_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
-/// `900`, `900s`, `15m`, `1h`: a whole number of seconds, minutes or hours (0 is allowed:
-/// every question then stands alone).
-pub fn parse_duration(v: &str) -> Option<std::time::Duration> {
+/// Why [`parse_duration`] refused a value: callers word each case for their users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DurationError {
+    /// It does not start with a whole number.
+    NotANumber,
+    /// Its unit is not one of those allowed, or the duration is too long to count.
+    Unit,
+}
+
+/// The units of `CONTEXT_TTL`, in seconds: seconds (meant when no unit is written), minutes
+/// and hours.
+const CONTEXT_TTL_UNITS: &[(&str, u64)] = &[("s", 1), ("m", 60), ("h", 3600)];
+
+/// A whole number of one of `units`, such as `900`, `15m` or `7d`. `units` pairs each unit
+/// with its length in seconds; the first is meant when none is written. Space may separate
+/// the number from its unit. One parser for every duration a user writes (`CONTEXT_TTL`,
+/// `citebot report --since`), so that they read alike.
+pub fn parse_duration(
+    v: &str,
+    units: &[(&str, u64)],
+) -> Result<std::time::Duration, DurationError> {
     let v = v.trim();
-    let (number, unit) = match v.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => v.split_at(i),
-        None => (v, "s"),
-    };
-    let n: u64 = number.parse().ok()?;
-    let seconds = match unit.trim() {
-        "s" => n,
-        "m" => n.checked_mul(60)?,
-        "h" => n.checked_mul(3600)?,
-        _ => return None,
-    };
-    Some(std::time::Duration::from_secs(seconds))
+    let (number, unit) = v.split_at(v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len()));
+    let n: u64 = number.parse().map_err(|_| DurationError::NotANumber)?;
+    let seconds_per_unit = match unit.trim() {
+        "" => units.first(),
+        unit => units.iter().find(|(name, _)| *name == unit),
+    }
+    .ok_or(DurationError::Unit)?
+    .1;
+    let seconds = n.checked_mul(seconds_per_unit).ok_or(DurationError::Unit)?;
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 impl Config {
@@ -182,155 +352,34 @@ impl Config {
 
     /// Reads settings through `var` (the environment, or a map in tests).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let invalid =
-            |name: &'static str, value: &str, why: &dyn fmt::Display| ConfigError::Invalid {
-                name,
-                value: value.to_string(),
-                why: why.to_string(),
-            };
-        let parse_url = |name: &'static str| -> Result<Option<url::Url>, ConfigError> {
-            var(name)
-                .map(|v| url::Url::parse(v.trim()).map_err(|e| invalid(name, &v, &e)))
-                .transpose()
-        };
-        let parse_num = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
-            var(name).map_or(Ok(default), |v| {
-                v.trim()
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| invalid(name, &v, &"expected a whole number above 0"))
-            })
-        };
+        let variables = Variables(&var);
         // The bot's own settings stop only the bot: `citebot ask` works whatever
         // FLOOD_LIMIT holds, and `serve` reports the problem (`Config::check_bot`).
-        let bot = || -> Result<BotSettings, ConfigError> {
-            let webhook = match parse_url("WEBHOOK_URL")? {
-                None => None,
-                Some(url) => {
-                    let listen = var("WEBHOOK_LISTEN").unwrap_or_else(|| "0.0.0.0:8443".into());
-                    let listen = listen
-                        .trim()
-                        .parse()
-                        .map_err(|e| invalid("WEBHOOK_LISTEN", &listen, &e))?;
-                    let secret = var("WEBHOOK_SECRET");
-                    if let Some(s) = &secret {
-                        // Telegram's rule for secret_token: 1-256 of A-Z, a-z, 0-9, _ and -.
-                        let ok = s.len() <= 256
-                            && s.bytes()
-                                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-                        if !ok {
-                            return Err(invalid(
-                                "WEBHOOK_SECRET",
-                                "<hidden>",
-                                &"use 1-256 characters of A-Z, a-z, 0-9, _ and -",
-                            ));
-                        }
-                    }
-                    Some(Webhook {
-                        url,
-                        listen,
-                        secret,
-                    })
-                }
-            };
-            let allowed_chats = var("ALLOWED_CHATS")
-                .map(|v| {
-                    v.split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(|s| {
-                            s.parse::<i64>()
-                                .map_err(|e| invalid("ALLOWED_CHATS", &v, &e))
-                        })
-                        .collect::<Result<HashSet<i64>, _>>()
-                })
-                .transpose()?;
-            let admin_ids = var("ADMIN_IDS")
-                .map(|v| {
-                    v.split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(|s| {
-                            s.parse::<u64>().map_err(|_| {
-                                invalid(
-                                    "ADMIN_IDS",
-                                    &v,
-                                    &"expected Telegram user ids, like 123456789,987654321",
-                                )
-                            })
-                        })
-                        .collect::<Result<HashSet<u64>, _>>()
-                })
-                .transpose()?
-                .unwrap_or_default();
-            Ok(BotSettings {
-                admin_ids,
-                api_url: parse_url("TELOXIDE_API_URL")?,
-                webhook,
-                flood_limit: parse_num("FLOOD_LIMIT", 20)? as u32,
-                allowed_chats,
-                context_ttl: match var("CONTEXT_TTL") {
-                    None => DEFAULT_CONTEXT_TTL,
-                    Some(v) => parse_duration(&v).ok_or_else(|| {
-                        invalid(
-                            "CONTEXT_TTL",
-                            &v,
-                            &"expected a duration such as 900, 900s, 15m or 1h",
-                        )
-                    })?,
-                },
-            })
-        };
-        let (bot, bot_problem) = match bot() {
+        let (bot, bot_problem) = match BotSettings::read(&variables) {
             Ok(settings) => (settings, None),
             Err(e) => (BotSettings::default(), Some(e)),
         };
         Ok(Config {
-            knowledge_dir: var("KNOWLEDGE_DIR").map_or_else(|| "knowledge".into(), PathBuf::from),
-            index_dir: var("INDEX_DIR").map(PathBuf::from),
-            token: var("TELOXIDE_TOKEN").map(|t| Token(t.trim().to_string())),
+            knowledge_dir: variables.path_or("KNOWLEDGE_DIR", "knowledge"),
+            index_dir: variables.get("INDEX_DIR").map(PathBuf::from),
+            token: variables
+                .get("TELOXIDE_TOKEN")
+                .map(|t| Token(t.trim().to_string())),
             api_url: bot.api_url,
             webhook: bot.webhook,
             flood_limit: bot.flood_limit,
             bot_problem,
-            max_question_chars: match parse_num("MAX_QUESTION_CHARS", MAX_QUESTION_CHARS as u64)? {
-                n if n as usize <= MAX_QUESTION_CHARS => n as usize,
-                _ => {
-                    return Err(invalid(
-                        "MAX_QUESTION_CHARS",
-                        &var("MAX_QUESTION_CHARS").unwrap_or_default(),
-                        &format!(
-                        "at most {MAX_QUESTION_CHARS}: longer questions are never searched whole"
-                    ),
-                    ))
-                }
-            },
+            max_question_chars: variables.max_question_chars()?,
             context_ttl: bot.context_ttl,
             allowed_chats: bot.allowed_chats,
             admin_ids: bot.admin_ids,
-            data_dir: var("DATA_DIR").map_or_else(|| "data".into(), PathBuf::from),
-            record: match var("RECORD").map(|v| v.trim().to_ascii_lowercase()) {
-                None => true,
-                Some(v) => {
-                    parse_switch(&v).ok_or_else(|| invalid("RECORD", &v, &"expected on or off"))?
-                }
-            },
-            semantic: match var("SEMANTIC").map(|v| v.trim().to_ascii_lowercase()) {
-                None => true,
-                Some(v) => parse_switch(&v)
-                    .ok_or_else(|| invalid("SEMANTIC", &v, &"expected on or off"))?,
-            },
-            embedding_model: var("EMBEDDING_MODEL").map(PathBuf::from),
-            max_document_mb: parse_num(
-                "MAX_DOCUMENT_MB",
-                crate::knowledge::DEFAULT_MAX_DOCUMENT_MB,
-            )?,
-            cache_dir: match var("CACHE_DIR") {
-                Some(v) if parse_switch(&v.trim().to_ascii_lowercase()) == Some(false) => None,
-                Some(v) => Some(PathBuf::from(v)),
-                None => crate::embed::default_cache_dir(),
-            },
+            data_dir: variables.path_or("DATA_DIR", "data"),
+            record: variables.switch("RECORD")?,
+            semantic: variables.switch("SEMANTIC")?,
+            embedding_model: variables.get("EMBEDDING_MODEL").map(PathBuf::from),
+            max_document_mb: variables
+                .number("MAX_DOCUMENT_MB", crate::knowledge::DEFAULT_MAX_DOCUMENT_MB)?,
+            cache_dir: variables.cache_dir(),
         })
     }
 
@@ -498,5 +547,36 @@ mod tests {
         let w = c.webhook.unwrap();
         assert_eq!(w.listen, "0.0.0.0:8443".parse().unwrap());
         assert_eq!(w.secret.as_deref(), Some("s3cret_-"));
+    }
+
+    #[test]
+    fn durations_take_the_units_they_are_given() {
+        let days = [("d", 86_400), ("h", 3600), ("w", 7 * 86_400)];
+        for (v, secs) in [
+            ("7", 7 * 86_400),
+            ("7d", 7 * 86_400),
+            ("48h", 48 * 3600),
+            ("2w", 14 * 86_400),
+        ] {
+            assert_eq!(
+                parse_duration(v, &days).map(|d| d.as_secs()),
+                Ok(secs),
+                "{v}"
+            );
+        }
+        for (v, why) in [
+            ("soon", DurationError::NotANumber),
+            ("d", DurationError::NotANumber),
+            ("-1d", DurationError::NotANumber),
+            ("15m", DurationError::Unit),
+            ("7days", DurationError::Unit),
+            ("18446744073709551615w", DurationError::Unit),
+        ] {
+            assert_eq!(parse_duration(v, &days), Err(why), "{v}");
+        }
+        assert_eq!(
+            parse_duration("1d", CONTEXT_TTL_UNITS),
+            Err(DurationError::Unit)
+        );
     }
 }

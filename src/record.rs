@@ -505,7 +505,7 @@ pub struct Recent {
 const REPORT_ROWS: usize = 10;
 
 /// Opens the record for reading; `None`-like error when there is none yet.
-pub fn open_for_reading(path: &Path) -> Result<Connection, RecordError> {
+fn open_for_reading(path: &Path) -> Result<Connection, RecordError> {
     if !path.exists() {
         return Err(RecordError::Missing(path.to_path_buf()));
     }
@@ -530,88 +530,9 @@ impl Report {
         let today = unix(now).div_euclid(86_400);
         let first_day = today - days as i64 + 1;
         let since = first_day * 86_400;
-
-        let mut per_day: HashMap<i64, (u64, u64)> = HashMap::new();
-        let mut stmt = conn.prepare(
-            "SELECT at / 86400, count(*), count(passage) FROM questions WHERE at >= ?1
-             GROUP BY at / 86400",
-        )?;
-        for row in stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
-            let (day, asked, answered): (i64, u64, u64) = row?;
-            per_day.insert(day, (asked, answered));
-        }
-        let days_list: Vec<Day> = (first_day..=today)
-            .map(|d| {
-                let (questions, answered) = per_day.get(&d).copied().unwrap_or_default();
-                Day {
-                    date: date_of(d * 86_400),
-                    questions,
-                    answered,
-                }
-            })
-            .collect();
+        let days_list = per_day(conn, first_day, today)?;
         let questions: u64 = days_list.iter().map(|d| d.questions).sum();
         let answered: u64 = days_list.iter().map(|d| d.answered).sum();
-
-        // Grouped here rather than in SQL: "Who is Putin?" and "who is putin" are one.
-        let mut groups: HashMap<String, Unanswered> = HashMap::new();
-        let mut stmt = conn.prepare(
-            "SELECT question, at FROM questions
-             WHERE at >= ?1 AND passage IS NULL AND question IS NOT NULL ORDER BY at",
-        )?;
-        for row in stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))? {
-            let (question, at): (String, i64) = row?;
-            let group = groups
-                .entry(normalise(&question))
-                .or_insert_with(|| Unanswered {
-                    question: question.clone(),
-                    count: 0,
-                    last_asked: String::new(),
-                });
-            group.count += 1;
-            group.last_asked = time_of(at);
-        }
-        let mut unanswered: Vec<Unanswered> = groups.into_values().collect();
-        unanswered.sort_by(|a, b| {
-            b.count
-                .cmp(&a.count)
-                .then(b.last_asked.cmp(&a.last_asked))
-                .then(a.question.cmp(&b.question))
-        });
-        unanswered.truncate(REPORT_ROWS);
-
-        let mut stmt = conn.prepare(
-            "SELECT question, document, passage, count(*) AS down FROM votes
-             WHERE at >= ?1 AND up = 0 AND question IS NOT NULL
-             GROUP BY lower(question), document, passage
-             ORDER BY down DESC, max(at) DESC LIMIT ?2",
-        )?;
-        let voted_down = stmt
-            .query_map(params![since, REPORT_ROWS as i64], |r| {
-                Ok(VotedDown {
-                    question: r.get(0)?,
-                    document: r.get(1)?,
-                    passage: r.get(2)?,
-                    down: r.get(3)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-
-        let mut stmt = conn.prepare(
-            "SELECT document, passage, sum(up), sum(1 - up) FROM votes WHERE at >= ?1
-             GROUP BY document, passage ORDER BY count(*) DESC, document, passage LIMIT ?2",
-        )?;
-        let votes = stmt
-            .query_map(params![since, REPORT_ROWS as i64], |r| {
-                Ok(PassageVotes {
-                    document: r.get(0)?,
-                    passage: r.get(1)?,
-                    up: r.get(2)?,
-                    down: r.get(3)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-
         Ok(Report {
             since,
             days_covered: days,
@@ -623,9 +544,9 @@ impl Report {
                 ((questions - answered) as f64 / questions as f64 * 1e4).round() / 1e4
             },
             days: days_list,
-            unanswered,
-            voted_down,
-            votes,
+            unanswered: most_unanswered(conn, since)?,
+            voted_down: most_voted_down(conn, since)?,
+            votes: votes_per_passage(conn, since)?,
         })
     }
 
@@ -641,6 +562,99 @@ impl Report {
             })
             .collect()
     }
+}
+
+/// Questions asked and answered each day from `first_day` to `today` (day numbers since
+/// 1970-01-01), days with no question included.
+fn per_day(conn: &Connection, first_day: i64, today: i64) -> rusqlite::Result<Vec<Day>> {
+    let mut counts: HashMap<i64, (u64, u64)> = HashMap::new();
+    let mut stmt = conn.prepare(
+        "SELECT at / 86400, count(*), count(passage) FROM questions WHERE at >= ?1
+         GROUP BY at / 86400",
+    )?;
+    for row in stmt.query_map([first_day * 86_400], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })? {
+        let (day, asked, answered): (i64, u64, u64) = row?;
+        counts.insert(day, (asked, answered));
+    }
+    Ok((first_day..=today)
+        .map(|d| {
+            let (questions, answered) = counts.get(&d).copied().unwrap_or_default();
+            Day {
+                date: date_of(d * 86_400),
+                questions,
+                answered,
+            }
+        })
+        .collect())
+}
+
+/// The unanswered questions asked most since `since`, most asked first.
+fn most_unanswered(conn: &Connection, since: i64) -> rusqlite::Result<Vec<Unanswered>> {
+    // Grouped here rather than in SQL: "Who is Putin?" and "who is putin" are one.
+    let mut groups: HashMap<String, Unanswered> = HashMap::new();
+    let mut stmt = conn.prepare(
+        "SELECT question, at FROM questions
+         WHERE at >= ?1 AND passage IS NULL AND question IS NOT NULL ORDER BY at",
+    )?;
+    for row in stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))? {
+        let (question, at): (String, i64) = row?;
+        let group = groups
+            .entry(normalise(&question))
+            .or_insert_with(|| Unanswered {
+                question: question.clone(),
+                count: 0,
+                last_asked: String::new(),
+            });
+        group.count += 1;
+        group.last_asked = time_of(at);
+    }
+    let mut unanswered: Vec<Unanswered> = groups.into_values().collect();
+    unanswered.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then(b.last_asked.cmp(&a.last_asked))
+            .then(a.question.cmp(&b.question))
+    });
+    unanswered.truncate(REPORT_ROWS);
+    Ok(unanswered)
+}
+
+/// The answers voted down most since `since`.
+fn most_voted_down(conn: &Connection, since: i64) -> rusqlite::Result<Vec<VotedDown>> {
+    let mut stmt = conn.prepare(
+        "SELECT question, document, passage, count(*) AS down FROM votes
+         WHERE at >= ?1 AND up = 0 AND question IS NOT NULL
+         GROUP BY lower(question), document, passage
+         ORDER BY down DESC, max(at) DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![since, REPORT_ROWS as i64], |r| {
+        Ok(VotedDown {
+            question: r.get(0)?,
+            document: r.get(1)?,
+            passage: r.get(2)?,
+            down: r.get(3)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// The votes on each passage since `since`, most voted first.
+fn votes_per_passage(conn: &Connection, since: i64) -> rusqlite::Result<Vec<PassageVotes>> {
+    let mut stmt = conn.prepare(
+        "SELECT document, passage, sum(up), sum(1 - up) FROM votes WHERE at >= ?1
+         GROUP BY document, passage ORDER BY count(*) DESC, document, passage LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![since, REPORT_ROWS as i64], |r| {
+        Ok(PassageVotes {
+            document: r.get(0)?,
+            passage: r.get(1)?,
+            up: r.get(2)?,
+            down: r.get(3)?,
+        })
+    })?;
+    rows.collect()
 }
 
 /// The last `n` unanswered questions, newest first.
@@ -688,7 +702,7 @@ fn read<T>(
 }
 
 /// Lower case, single spaces, no end punctuation: "Who is Putin?" is "who is putin".
-pub fn normalise(question: &str) -> String {
+fn normalise(question: &str) -> String {
     question
         .split_whitespace()
         .collect::<Vec<_>>()
