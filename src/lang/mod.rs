@@ -25,7 +25,6 @@ pub fn english() -> &'static Language {
 }
 
 /// Everything language-specific about reading a question and the text that answers it.
-#[derive(Debug)]
 pub struct Language {
     /// A short code (ISO 639-1): "en".
     pub code: &'static str,
@@ -53,6 +52,16 @@ pub struct Language {
     pub questions: QuestionWords,
     /// What, in the sentences of an answer, holds what a question asks for.
     pub answers: AnswerWords,
+}
+
+/// By its code only: its lists run to tens of thousands of words, and whoever prints an
+/// engine or a catalog wants to know which language, not every word of it.
+impl std::fmt::Debug for Language {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Language")
+            .field("code", &self.code)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Language {
