@@ -42,6 +42,7 @@ pub mod engine;
 pub mod eval;
 pub mod index;
 pub mod knowledge;
+pub mod lang;
 pub mod logs;
 pub mod rank;
 pub mod record;
