@@ -23,8 +23,18 @@
 //! answer must still hold it: context adds words to search with, never a reason to answer
 //! what the document does not say.
 //!
-//! Everything here is pure: the bot keeps one context per chat (per user in groups), the
-//! terminal chat one for its session, and both call the same functions.
+//! Everything in this file is pure. [`turn`] takes one message through it: read in its
+//! context, answered, remembered; the bot, the terminal chat and eval all call it. The bot
+//! keeps one context per chat (per user in groups) in a [`ConversationStore`] ([`store`]),
+//! the terminal chat one for its session. A reply to an answer carries its own context,
+//! read back from the answer by the rendering that wrote it (`render::context_of_answer`)
+//! and built here with [`Context::of_answer`].
+
+pub mod store;
+pub mod turn;
+
+pub use store::{ConversationStore, MemoryStore};
+pub use turn::{turn, Limits, Turn};
 
 use std::collections::HashSet;
 
@@ -313,33 +323,46 @@ impl Understood {
     }
 }
 
+/// What an answer showed, read back from it for a message that replies to it (see
+/// `render::context_of_answer`, beside the rendering that writes it).
+#[derive(Debug, Clone, Copy)]
+pub struct ShownAnswer<'a> {
+    /// The question as understood, when the answer showed it (a follow-up's answer does).
+    pub understood: Option<&'a str>,
+    /// The words the answer marks: the question's words.
+    pub marked: &'a [String],
+    /// The excerpt it quotes.
+    pub excerpt: &'a str,
+    /// The passage that excerpt is from, if the knowledge still holds it.
+    pub passage: Option<usize>,
+}
+
 impl Context {
     /// The context an earlier answer carries, for a message that replies to it: the
-    /// question it answered as shown in its first line (a follow-up's answer shows it), else
+    /// question it answered as it showed it understood (a follow-up's answer shows it), else
     /// the words marked in it (the question's words), and the passage its excerpt is from.
     ///
     /// An answer to a first question does not say what was asked. When the words it marks
     /// name no one and its excerpt names someone, that person leads the topic, as after a
     /// question who: after "Who is Russia's special envoy?", "he" in a reply can only be the
     /// Zamir Kabulov the answer names.
-    pub fn from_answer(text: &str, marked: &[String], knowledge: &Knowledge) -> Option<Context> {
-        let passage = passage_quoted(text, knowledge);
-        let (question, topic) = match understood_line(text) {
+    pub fn of_answer(shown: ShownAnswer) -> Option<Context> {
+        let (question, topic) = match shown.understood {
             Some(q) => (q.to_string(), topic(q)),
             None => {
-                let question = dedup(marked.to_vec()).join(" ");
-                let topic = led_by_the_person_answering(topic(&question), excerpt(text), &question);
+                let question = dedup(shown.marked.to_vec()).join(" ");
+                let topic = led_by_the_person_answering(topic(&question), shown.excerpt, &question);
                 (question, topic)
             }
         };
-        if question.trim().is_empty() && passage.is_none() {
+        if question.trim().is_empty() && shown.passage.is_none() {
             return None;
         }
         Some(Context {
             topic,
             asks_for: AnswerType::of(&question),
             question,
-            passage,
+            passage: shown.passage,
         })
     }
 }
@@ -353,47 +376,6 @@ fn led_by_the_person_answering(topic: Vec<String>, excerpt: &str, question: &str
     let mut topic = dedup(std::iter::once(person).chain(topic).collect());
     topic.truncate(TOPIC_WORDS);
     topic
-}
-
-/// The excerpt an answer's text quotes: what comes before its citation line ("— Title, …").
-fn excerpt(text: &str) -> &str {
-    let end = text
-        .match_indices('\n')
-        .find(|&(i, _)| text[i + 1..].starts_with('—'))
-        .map_or(text.len(), |(i, _)| i);
-    &text[..end]
-}
-
-/// The mark that starts the line of an answer saying how a follow-up was understood.
-pub const UNDERSTOOD_MARK: &str = "↪ ";
-
-/// The question a follow-up's answer says it answered: its first line after
-/// [`UNDERSTOOD_MARK`].
-pub fn understood_line(text: &str) -> Option<&str> {
-    let first = text.lines().next()?;
-    let question = first
-        .trim()
-        .strip_prefix(UNDERSTOOD_MARK.trim_end())?
-        .trim();
-    (!question.is_empty()).then_some(question)
-}
-
-/// The passage an answer's text quotes: the first passage holding one of its pieces (an
-/// excerpt is cut with `…`) of at least 20 characters.
-fn passage_quoted(text: &str, knowledge: &Knowledge) -> Option<usize> {
-    let mut pieces: Vec<&str> = text
-        .lines()
-        .flat_map(|l| l.split('…'))
-        .map(str::trim)
-        .filter(|p| p.chars().count() >= 20)
-        .collect();
-    pieces.sort_by_key(|p| std::cmp::Reverse(p.len()));
-    pieces.iter().find_map(|piece| {
-        knowledge
-            .passages
-            .iter()
-            .position(|p| p.text.contains(piece))
-    })
 }
 
 /// The words a conversation is read with (pronouns, "what about", "tell me more", ...):
@@ -1105,47 +1087,5 @@ mod tests {
         // Words whose parts are words too ("Mi-17s") once made names overlap.
         let q = "Why did the Pentagon stop buying Mi-17s, according to Moscow?";
         assert_eq!(topic(q)[..2], ["Pentagon", "Mi-17s"]);
-    }
-
-    #[test]
-    fn an_answer_names_its_question_and_passage() {
-        let knowledge =
-            Knowledge::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"))
-                .unwrap();
-        let (id, passage) = knowledge
-            .passages
-            .iter()
-            .enumerate()
-            .find(|(_, p)| p.text.contains("Lavrov"))
-            .unwrap();
-        let sentence = &passage.text[passage.sentences[0].clone()];
-        let text = format!("↪ Who is he? (about Sergey Lavrov)\n…{sentence}…\n— citation");
-        let c = Context::from_answer(&text, &[], &knowledge).unwrap();
-        assert_eq!(c.question, "Who is he? (about Sergey Lavrov)");
-        assert_eq!(c.passage, Some(id));
-        let c = Context::from_answer(sentence, &["Lavrov".into()], &knowledge).unwrap();
-        assert_eq!(c.question, "Lavrov");
-        assert_eq!(c.passage, Some(id));
-        assert_eq!(Context::from_answer("hi", &[], &knowledge), None);
-    }
-
-    #[test]
-    fn a_reply_to_an_answer_that_names_someone_the_question_did_not_is_about_that_person() {
-        let knowledge = Knowledge::default();
-        let answer = "“In January 2017, Zamir Kabulov, the Special Representative to the Russian \
-                      President for Afghanistan, said that…”\n\
-                      — Russia's Afghanistan Strategy, Julia Gurganus, Foreign Affairs, ¶4";
-        // What the bot marks in its answer to "Who is Russia's special envoy for Afghanistan?".
-        let marked = ["Special".into(), "Russian".into(), "Afghanistan".into()];
-        let c = Context::from_answer(answer, &marked, &knowledge).unwrap();
-        assert_eq!(c.topic[0], "Zamir Kabulov");
-        // The question named him: nothing changes.
-        let c = Context::from_answer(answer, &["Kabulov".into()], &knowledge).unwrap();
-        assert_eq!(c.topic, ["Kabulov"]);
-        // The author in the citation answers nothing.
-        let answer = "“Moscow was underwhelmed by the new U.S. strategy.”\n\
-                      — Russia's Afghanistan Strategy, Julia Gurganus, Foreign Affairs, ¶5";
-        let c = Context::from_answer(answer, &["strategy".into()], &knowledge).unwrap();
-        assert_eq!(c.topic, ["strategy"]);
     }
 }
