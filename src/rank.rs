@@ -85,8 +85,9 @@ impl Default for Tuning {
 pub enum TuningError {
     #[error("{0}: {1}")]
     Read(std::path::PathBuf, std::io::Error),
-    #[error("{0}: {1}")]
-    Parse(std::path::PathBuf, toml::de::Error),
+    /// Where (the line) and what, on one line: toml's own message quotes the file.
+    #[error("{0}: line {1}: {2}")]
+    Parse(std::path::PathBuf, usize, String),
 }
 
 impl Tuning {
@@ -94,7 +95,14 @@ impl Tuning {
     pub fn load(path: &std::path::Path) -> Result<Tuning, TuningError> {
         let text =
             std::fs::read_to_string(path).map_err(|e| TuningError::Read(path.to_path_buf(), e))?;
-        toml::from_str(&text).map_err(|e| TuningError::Parse(path.to_path_buf(), e))
+        toml::from_str(&text).map_err(|e| {
+            let at = e.span().map_or(0, |span| span.start);
+            let line = text
+                .get(..at)
+                .map_or(0, |before| before.matches('\n').count())
+                + 1;
+            TuningError::Parse(path.to_path_buf(), line, e.message().to_string())
+        })
     }
 }
 

@@ -170,6 +170,43 @@ fn eval_scores_the_public_set() {
     assert!(out.contains("rejected:      1.000 (4/4"));
 }
 
+/// `--tuning` ranks and decides with other thresholds, without recompiling: thresholds no
+/// passage can reach answer nothing; a misspelt field is one line that names it.
+#[test]
+fn eval_takes_its_tuning_from_a_file() {
+    let data = root().join("tests/data");
+    let dir = tempfile::tempdir().unwrap();
+    let eval = |tuning: &Path| {
+        run(citebot()
+            .args(["--semantic", "off", "eval"])
+            .arg(data.join("questions.jsonl"))
+            .arg("--gold")
+            .arg(data.join("passages.json"))
+            .arg("--tuning")
+            .arg(tuning))
+    };
+    let unreachable = dir.path().join("unreachable.toml");
+    std::fs::write(
+        &unreachable,
+        "[policy]\nmin_coverage = 2.0\nmost_words = 2.0\n",
+    )
+    .unwrap();
+    let (out, err, code) = eval(&unreachable);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("hit@1:         0.000 (0/31)"), "{out}");
+    assert!(out.contains("rejected:      1.000 (4/4"), "{out}");
+
+    let misspelt = dir.path().join("misspelt.toml");
+    std::fs::write(&misspelt, "[policy]\nmeaning_alonne = 0.7\n").unwrap();
+    let (_, err, code) = eval(&misspelt);
+    assert_eq!(code, 1);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("misspelt.toml: line 2: ") && err.contains("meaning_alonne"),
+        "{err}"
+    );
+}
+
 #[test]
 fn bad_knowledge_is_one_line_and_a_failure() {
     let empty = tempfile::tempdir().unwrap();
