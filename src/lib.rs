@@ -8,14 +8,18 @@
 //! passages --index--> tantivy index (RAM, or on disk under INDEX_DIR)    index, store
 //! sentences --embed--> a vector per sentence (cached on disk)            embed, bert
 //! question --names--> the one document it asks about, of several         documents
-//! question --analyse--> Query { weighted concepts } + question vector    analysis, embed
-//! Query --retrieve--> candidates, by words and by meaning                index, rank
-//! candidates --rank + fuse--> Results { hits, answered }                 rank, engine
+//! question --analyse--> Query { weighted concepts } + question vector    analysis, lang, embed
+//! Query --propose--> candidates, by words and by meaning                 retrieve, index
+//! candidates --score, decide--> Results { hits, answered }               engine, rank
 //! question --asks for--> a number, date, person, place, reason?          answer_type
 //! Hit --explain--> Answer { excerpt, marks, citation }                   answer
 //! Answer --render--> plain text | Telegram HTML (≤ 4096 UTF-16 units)    render
 //! update --handle--> reply, buttons, inline results                      telegram
 //! ```
+//!
+//! The words of a language (stop words, question words, month names...) are data in
+//! `lang`; every retriever speaks `retrieve`'s types; every weight and threshold is a field
+//! of `rank::Tuning`. docs/architecture.md says where each kind of change goes.
 //!
 //! A conversation reads each message in the context of the last question before it goes
 //! down that path (`conversation`): "What did he call a dead end?" is searched with what
