@@ -33,7 +33,7 @@ pub struct Language {
     /// Function and question words, lower case, ASCII-folded: they carry no topic.
     pub stop_words: Words,
     /// The language's words, lower case: a word among them is spelt as meant, no typo.
-    pub dictionary: Words,
+    pub dictionary: Dictionary,
     /// Words by which a question refers to the document itself ("this article").
     pub document_words: Words,
     /// Words that say "a document" without saying which (nor can a URL's "www").
@@ -249,6 +249,36 @@ impl From<Vec<String>> for Words {
     fn from(list: Vec<String>) -> Words {
         let set = list.iter().cloned().collect();
         Words { list, set }
+    }
+}
+
+/// A long list of words (tens of thousands), borrowed from its data file and indexed the
+/// first time a word is looked up: building it with the rest of the language cost a sixth of
+/// a `citebot ask`'s instructions, and most questions never ask (only a word that may be a
+/// typo does).
+pub struct Dictionary {
+    text: &'static str,
+    set: std::sync::OnceLock<HashSet<&'static str>>,
+}
+
+impl Dictionary {
+    /// One word a line, as [`Words::parse`] reads it.
+    pub const fn new(text: &'static str) -> Dictionary {
+        Dictionary {
+            text,
+            set: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn contains(&self, word: &str) -> bool {
+        self.set
+            .get_or_init(|| data_lines(self.text).collect())
+            .contains(word)
+    }
+
+    /// In the file's order.
+    pub fn iter(&self) -> impl Iterator<Item = &'static str> {
+        data_lines(self.text)
     }
 }
 

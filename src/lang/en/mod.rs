@@ -3,7 +3,9 @@
 
 use std::sync::LazyLock;
 
-use super::{AnswerWords, ConversationWords, Language, Phrases, QuestionWords, Stemming, Words};
+use super::{
+    AnswerWords, ConversationWords, Dictionary, Language, Phrases, QuestionWords, Stemming, Words,
+};
 
 pub(super) static ENGLISH: LazyLock<Language> = LazyLock::new(english);
 
@@ -14,7 +16,7 @@ fn english() -> Language {
         code: "en",
         stemming: Stemming::English,
         stop_words: Words::parse(include_str!("stop_words.txt")),
-        dictionary: Words::parse(include_str!("words.txt")),
+        dictionary: Dictionary::new(include_str!("words.txt")),
         generic_document_words: Words::parse(include_str!("generic_document_words.txt")),
         abbreviations: Words::parse(include_str!("abbreviations.txt")),
         boilerplate: Words::parse(include_str!("boilerplate.txt")),
@@ -69,7 +71,8 @@ mod tests {
     fn every_list_is_read() {
         let en = english();
         assert_eq!(en.stop_words.len(), 325);
-        assert_eq!(en.dictionary.len(), 21_719);
+        assert_eq!(en.dictionary.iter().count(), 21_719);
+        assert!(en.is_word("withdrawal") && !en.is_word("withdrawl"));
         assert_eq!(en.months.len(), 12);
         assert_eq!(en.month(1), Some("January"));
         assert!(en.is_month("may") && !en.is_month("May"));
