@@ -86,6 +86,23 @@ impl<'a> Line<'a> {
 /// credits, pull quotes, paywall text and navigation are dropped.
 pub fn passages(doc: usize, meta: &Metadata, body: &str) -> Vec<Passage> {
     let lines: Vec<Line> = body.lines().map(Line::new).collect();
+    let sorted = sort_lines(&lines, meta.author.as_deref());
+    let body_paragraphs = without_pull_quotes(&sorted.paragraphs);
+    number_passages(doc, meta, &body_paragraphs, &sorted.captions, &sorted.notes)
+}
+
+/// The lines of a body that may become passages, by kind, each in reading order. Pull quotes
+/// are still among the paragraphs: telling them apart needs all the paragraphs.
+struct SortedLines<'a> {
+    paragraphs: Vec<&'a str>,
+    captions: Vec<&'a str>,
+    notes: Vec<&'a str>,
+}
+
+/// Reads the lines in order, keeping prose paragraphs, captions (once each, their credits
+/// dropped) and the author's note (the note about `author`), and dropping headings, paywall
+/// prompts with the lists that follow them, and anything that is not prose.
+fn sort_lines<'a>(lines: &[Line<'a>], author: Option<&str>) -> SortedLines<'a> {
     let mut paragraphs: Vec<&str> = Vec::new();
     let mut captions: Vec<&str> = Vec::new();
     let mut notes: Vec<&str> = Vec::new();
@@ -114,7 +131,7 @@ pub fn passages(doc: usize, meta: &Metadata, body: &str) -> Vec<Passage> {
             }
             continue;
         }
-        if line.is_author_note(meta.author.as_deref()) {
+        if line.is_author_note(author) {
             notes.push(line.text);
             continue;
         }
@@ -132,32 +149,43 @@ pub fn passages(doc: usize, meta: &Metadata, body: &str) -> Vec<Passage> {
         in_boilerplate = false;
         paragraphs.push(line.text);
     }
+    SortedLines {
+        paragraphs,
+        captions,
+        notes,
+    }
+}
 
-    // A pull quote is a short line repeated from a body paragraph: the paragraph cites it.
-    // It is one sentence of a few words; short ones ("Yes.") would match anywhere.
-    let shaped_like_a_quote = |p: &str| {
-        p.split_whitespace().take(5).count() >= 5 && p.len() <= 300 && sentences(p).len() == 1
+/// A pull quote is a short line repeated from a body paragraph: the paragraph cites it.
+/// It is one sentence of a few words; short ones ("Yes.") would match anywhere.
+fn shaped_like_a_quote(p: &str) -> bool {
+    p.split_whitespace().take(5).count() >= 5 && p.len() <= 300 && sentences(p).len() == 1
+}
+
+/// Whether paragraph `i` stands alone between two paragraphs of several sentences, as a
+/// pull quote that is not word for word does.
+fn sandwiched(paragraphs: &[&str], i: usize) -> bool {
+    let long = |j: Option<usize>| {
+        j.and_then(|j| paragraphs.get(j))
+            .is_some_and(|p| sentences(p).len() >= 2)
     };
+    long(i.checked_sub(1)) && long(Some(i + 1))
+}
+
+/// The paragraphs less the pull quotes: lines shaped like a quote whose words all stand in
+/// another paragraph, or, sandwiched between long paragraphs, mostly stand in one.
+fn without_pull_quotes<'a>(paragraphs: &[&'a str]) -> Vec<&'a str> {
     let candidates: Vec<bool> = paragraphs.iter().map(|p| shaped_like_a_quote(p)).collect();
     // Most documents have no line of that shape: then no paragraph needs hashing.
-    let shingles = candidates
-        .contains(&true)
-        .then(|| Shingles::of(&paragraphs));
+    let shingles = candidates.contains(&true).then(|| Shingles::of(paragraphs));
     // A pull quote that is not word for word ("Moscow has built ties with the Taliban's
     // leaders") is known by its shape: one short sentence alone between two paragraphs of
     // several sentences, most of whose words one other paragraph has.
-    let sandwiched = |i: usize| {
-        let long = |j: Option<usize>| {
-            j.and_then(|j| paragraphs.get(j))
-                .is_some_and(|p| sentences(p).len() >= 2)
-        };
-        long(i.checked_sub(1)) && long(Some(i + 1))
-    };
     let loose: Vec<usize> = (0..paragraphs.len())
-        .filter(|&i| candidates[i] && sandwiched(i))
+        .filter(|&i| candidates[i] && sandwiched(paragraphs, i))
         .collect();
-    let words = (!loose.is_empty()).then(|| ParagraphWords::of(&paragraphs));
-    let body_paragraphs: Vec<&str> = paragraphs
+    let words = (!loose.is_empty()).then(|| ParagraphWords::of(paragraphs));
+    paragraphs
         .iter()
         .enumerate()
         .filter(|&(i, p)| {
@@ -170,14 +198,23 @@ pub fn passages(doc: usize, meta: &Metadata, body: &str) -> Vec<Passage> {
             !pull_quote
         })
         .map(|(_, p)| *p)
-        .collect();
+        .collect()
+}
 
-    // Each kind is numbered on its own, in reading order: ¶1..¶N, caption 1..M.
+/// The passages of each kind, numbered on its own in reading order (¶1..¶N, caption 1..M),
+/// then, if there is any, the passage about the document.
+fn number_passages(
+    doc: usize,
+    meta: &Metadata,
+    body_paragraphs: &[&str],
+    captions: &[&str],
+    notes: &[&str],
+) -> Vec<Passage> {
     let mut out = Vec::new();
     for (kind, texts) in [
-        (PassageKind::Paragraph, &body_paragraphs),
-        (PassageKind::Caption, &captions),
-        (PassageKind::AuthorNote, &notes),
+        (PassageKind::Paragraph, body_paragraphs),
+        (PassageKind::Caption, captions),
+        (PassageKind::AuthorNote, notes),
     ] {
         for (n, text) in texts.iter().enumerate() {
             out.push(Passage::new(doc, kind, n as u32 + 1, text.to_string()));
