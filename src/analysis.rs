@@ -517,22 +517,33 @@ impl Analyzer {
     ) -> Query {
         let (question, truncated) = truncate_chars(question, MAX_QUESTION_CHARS);
         let units = self.units(question);
-
-        // Words of a known multi-word phrase ("took part") are no typos, whatever the index
-        // holds.
-        let mut in_phrase = vec![false; units.len()];
-        for i in 0..units.len() {
-            for len in 2..=synonyms.longest.min(units.len() - i) {
-                let phrase: Vec<String> =
-                    units[i..i + len].iter().map(|u| u.stem.clone()).collect();
-                if synonyms.get(&phrase).is_some() {
-                    in_phrase[i..i + len].iter_mut().for_each(|x| *x = true);
-                }
-            }
+        let in_phrase = in_synonym_phrases(&units, synonyms);
+        // Typos after the phrases, whose words are no typos, and before the synonyms, so
+        // that a corrected word can still find its synonyms.
+        let corrected = self.typo_fixes(&units, &in_phrase, synonyms, vocab);
+        let mut concepts = self.concepts(&units, &corrected, synonyms);
+        // "this article" names the document, not a topic: asked with a topic ("Who wrote this
+        // article?"), it would pull the answer toward the passage made of the metadata.
+        if concepts.iter().any(|c| !self.is_document_word(c)) {
+            concepts.retain(|c| !self.is_document_word(c));
         }
-        // Then typos, so that a corrected word can still find its synonyms.
+        Query {
+            concepts,
+            truncated,
+        }
+    }
+
+    /// For each unit, the indexed word it was mistyped for, if it is a typo. A word is no
+    /// typo when it is in a synonym phrase, a stop word, in the index or a synonym itself.
+    fn typo_fixes(
+        &self,
+        units: &[Unit],
+        in_phrase: &[bool],
+        synonyms: &Synonyms,
+        vocab: &dyn Vocabulary,
+    ) -> Vec<Option<String>> {
         let mut corrected: Vec<Option<String>> = Vec::with_capacity(units.len());
-        for (u, in_phrase) in units.iter().zip(&in_phrase) {
+        for (u, in_phrase) in units.iter().zip(in_phrase) {
             let fix = if *in_phrase
                 || self.lang.is_stop_word(&u.plain)
                 || vocab.doc_freq(&u.stem) > 0
@@ -549,6 +560,18 @@ impl Analyzer {
             };
             corrected.push(fix);
         }
+        corrected
+    }
+
+    /// The question's concepts in order: at each unit, the longest phrase with synonyms that
+    /// starts there, else the unit alone (its typo corrected); stop words and concepts
+    /// already asked are left out.
+    fn concepts(
+        &self,
+        units: &[Unit],
+        corrected: &[Option<String>],
+        synonyms: &Synonyms,
+    ) -> Vec<Concept> {
         let stem_at = |i: usize| {
             corrected[i]
                 .clone()
@@ -558,17 +581,9 @@ impl Analyzer {
         let mut concepts = Vec::new();
         let mut i = 0;
         while i < units.len() {
-            // The longest synonym phrase starting here, if any.
-            let mut matched = None;
-            for len in (1..=synonyms.longest.min(units.len() - i)).rev() {
-                let phrase: Vec<String> = (i..i + len).map(stem_at).collect();
-                if let Some(alts) = synonyms.get(&phrase) {
-                    matched = Some((len, phrase, alts));
-                    break;
-                }
-            }
+            let matched = longest_synonym_phrase(synonyms, units.len(), i, &stem_at);
             let (len, own) = match &matched {
-                Some((len, phrase, _)) => (*len, phrase.clone()),
+                Some(phrase) => (phrase.len, phrase.stems.clone()),
                 None => (1, vec![stem_at(i)]),
             };
             let span = &units[i..i + len];
@@ -580,42 +595,12 @@ impl Analyzer {
                 .iter()
                 .any(|c: &Concept| c.alternatives[0].terms == own);
             if !stop && !duplicate {
-                let own_form: String = span.iter().map(|u| u.plain.as_str()).collect();
-                let mut alternatives = vec![Alternative {
-                    terms: own,
-                    weight: if typo { TYPO_WEIGHT } else { 1.0 },
-                    source: if typo { Source::Typo } else { Source::Own },
-                    forms: if typo { Vec::new() } else { vec![own_form] },
-                }];
-                for alt in matched.iter().flat_map(|(_, _, alts)| alts.iter()) {
-                    alternatives.push(Alternative {
-                        terms: alt.clone(),
-                        weight: SYNONYM_WEIGHT,
-                        source: Source::Synonym,
-                        forms: synonyms.forms(alt),
-                    });
-                }
-                let surface = span
-                    .iter()
-                    .map(|u| u.surface.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                concepts.push(Concept {
-                    surface,
-                    alternatives,
-                });
+                let alts = matched.as_ref().map_or(&[][..], |phrase| phrase.synonyms);
+                concepts.push(concept(span, own, typo, alts, synonyms));
             }
             i += len;
         }
-        // "this article" names the document, not a topic: asked with a topic ("Who wrote this
-        // article?"), it would pull the answer toward the passage made of the metadata.
-        if concepts.iter().any(|c| !self.is_document_word(c)) {
-            concepts.retain(|c| !self.is_document_word(c));
-        }
-        Query {
-            concepts,
-            truncated,
-        }
+        concepts
     }
 
     fn is_document_word(&self, c: &Concept) -> bool {
@@ -649,6 +634,85 @@ impl Analyzer {
             });
         }
         units
+    }
+}
+
+/// Which units are in a known multi-word phrase ("took part"): those are no typos, whatever
+/// the index holds.
+fn in_synonym_phrases(units: &[Unit], synonyms: &Synonyms) -> Vec<bool> {
+    let mut in_phrase = vec![false; units.len()];
+    for i in 0..units.len() {
+        for len in 2..=synonyms.longest.min(units.len() - i) {
+            let phrase: Vec<String> = units[i..i + len].iter().map(|u| u.stem.clone()).collect();
+            if synonyms.get(&phrase).is_some() {
+                in_phrase[i..i + len].iter_mut().for_each(|x| *x = true);
+            }
+        }
+    }
+    in_phrase
+}
+
+/// A phrase of the question that has synonyms.
+struct SynonymPhrase<'s> {
+    /// Its length in units.
+    len: usize,
+    stems: Vec<String>,
+    synonyms: &'s [Vec<String>],
+}
+
+/// The longest phrase with synonyms among the `count` units' stems (`stem_at`) that starts at
+/// unit `i`.
+fn longest_synonym_phrase<'s>(
+    synonyms: &'s Synonyms,
+    count: usize,
+    i: usize,
+    stem_at: &impl Fn(usize) -> String,
+) -> Option<SynonymPhrase<'s>> {
+    for len in (1..=synonyms.longest.min(count - i)).rev() {
+        let phrase: Vec<String> = (i..i + len).map(stem_at).collect();
+        if let Some(alts) = synonyms.get(&phrase) {
+            return Some(SynonymPhrase {
+                len,
+                stems: phrase,
+                synonyms: alts,
+            });
+        }
+    }
+    None
+}
+
+/// The concept of the units `span`: its own terms `own` first (a corrected typo weighs less
+/// and has no form as typed), then its synonyms `alts`.
+fn concept(
+    span: &[Unit],
+    own: Vec<String>,
+    typo: bool,
+    alts: &[Vec<String>],
+    synonyms: &Synonyms,
+) -> Concept {
+    let own_form: String = span.iter().map(|u| u.plain.as_str()).collect();
+    let mut alternatives = vec![Alternative {
+        terms: own,
+        weight: if typo { TYPO_WEIGHT } else { 1.0 },
+        source: if typo { Source::Typo } else { Source::Own },
+        forms: if typo { Vec::new() } else { vec![own_form] },
+    }];
+    for alt in alts {
+        alternatives.push(Alternative {
+            terms: alt.clone(),
+            weight: SYNONYM_WEIGHT,
+            source: Source::Synonym,
+            forms: synonyms.forms(alt),
+        });
+    }
+    let surface = span
+        .iter()
+        .map(|u| u.surface.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Concept {
+        surface,
+        alternatives,
     }
 }
 

@@ -13,6 +13,8 @@
 
 use std::collections::HashSet;
 
+use tantivy::tokenizer::Token;
+
 use crate::analysis::{self, StemmerFn};
 use crate::lang::{self, KindWords, Language, Words};
 
@@ -127,10 +129,6 @@ impl AnswerType {
         let tokens = analysis::words(sentences);
         let lower: Vec<String> = tokens.iter().map(|t| t.text.to_lowercase()).collect();
         let a = &lang.answers;
-        let is_year =
-            |w: &str| w.len() == 4 && w.parse::<u32>().is_ok_and(|y| (1000..=2100).contains(&y));
-        let is_number =
-            |w: &str| w.chars().any(|c| c.is_ascii_digit()) || a.number_words.contains(w);
         let capitalised = |i: usize| {
             tokens[i]
                 .text
@@ -159,31 +157,8 @@ impl AnswerType {
         match self {
             AnswerType::Any => true,
             AnswerType::Number { counted } => {
-                let counted_stems: Vec<String> = if counted.iter().any(|c| a.measures.contains(c)) {
-                    Vec::new()
-                } else {
-                    counted.iter().map(|c| stemmer.stem(c)).collect()
-                };
-                // The digits of a model name ("Mi-35") count nothing.
-                let in_name = |i: usize| {
-                    let before = &sentences[..tokens[i].offset_from];
-                    before.ends_with('-') || tokens[i].text.chars().any(char::is_alphabetic)
-                };
-                (0..lower.len()).any(|i| {
-                    if !is_number(&lower[i])
-                        || is_year(&lower[i])
-                        || (in_name(i) && !a.number_words.contains(&lower[i]))
-                    {
-                        return false;
-                    }
-                    // The number counts the thing asked about: it stands a few words before it
-                    // ("three rounds of talks", "25 percent of Afghan heroin").
-                    counted_stems.is_empty()
-                        || stems[i + 1..]
-                            .iter()
-                            .take(4)
-                            .any(|w| counted_stems.contains(w))
-                })
+                let counted_stems = counted_stems(lang, &mut stemmer, counted);
+                holds_a_count(lang, sentences, &tokens, &lower, &stems, &counted_stems)
             }
             AnswerType::Date => lower
                 .iter()
@@ -202,6 +177,56 @@ impl AnswerType {
             }
         }
     }
+}
+
+/// Whether `w` is a year (four digits, 1000 to 2100): it dates, it counts nothing.
+fn is_year(w: &str) -> bool {
+    w.len() == 4 && w.parse::<u32>().is_ok_and(|y| (1000..=2100).contains(&y))
+}
+
+/// The stems of what a number must count (`counted`, as the question names it). None when
+/// it is a unit rather than a thing ("how many years"): then any number answers.
+fn counted_stems(lang: &Language, stemmer: &mut StemmerFn, counted: &[String]) -> Vec<String> {
+    if counted.iter().any(|c| lang.answers.measures.contains(c)) {
+        Vec::new()
+    } else {
+        counted.iter().map(|c| stemmer.stem(c)).collect()
+    }
+}
+
+/// Whether `sentences` (their `tokens`, lower-cased `lower` and stemmed `stems`) hold a
+/// number, not a year nor part of a name, that counts what `counted_stems` name (anything,
+/// when there are none).
+fn holds_a_count(
+    lang: &Language,
+    sentences: &str,
+    tokens: &[Token],
+    lower: &[String],
+    stems: &[String],
+    counted_stems: &[String],
+) -> bool {
+    let a = &lang.answers;
+    let is_number = |w: &str| w.chars().any(|c| c.is_ascii_digit()) || a.number_words.contains(w);
+    // The digits of a model name ("Mi-35") count nothing.
+    let in_name = |i: usize| {
+        let before = &sentences[..tokens[i].offset_from];
+        before.ends_with('-') || tokens[i].text.chars().any(char::is_alphabetic)
+    };
+    (0..lower.len()).any(|i| {
+        if !is_number(&lower[i])
+            || is_year(&lower[i])
+            || (in_name(i) && !a.number_words.contains(&lower[i]))
+        {
+            return false;
+        }
+        // The number counts the thing asked about: it stands a few words before it
+        // ("three rounds of talks", "25 percent of Afghan heroin").
+        counted_stems.is_empty()
+            || stems[i + 1..]
+                .iter()
+                .take(4)
+                .any(|w| counted_stems.contains(w))
+    })
 }
 
 /// Whether `question` asks yes or no ("Is she married?", "And did it work?"): there is no

@@ -477,7 +477,32 @@ pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) 
         return Understood::standalone(message);
     }
 
-    let with_topic = || Understood {
+    if lexicon().more.is(&plain) {
+        return more_of_the_same(message, context);
+    }
+    // "Tell me more about the cultural centre": a question about that, in this topic.
+    if lexicon().more_about.opens(&plain) {
+        return in_the_topic(message, context, known);
+    }
+
+    let lead = lexicon().leads.first_opening(&plain).map_or(0, |l| l.len());
+    let rest = &words[lead..];
+    if is_ellipsis(lead, rest) {
+        return read_ellipsis(message, context, known, rest);
+    }
+
+    let points_back = points_back(rest);
+    let bare = too_short_to_stand_alone(message, rest, known);
+    if points_back || bare {
+        return in_the_topic(message, context, known);
+    }
+    Understood::standalone(message)
+}
+
+/// `message` asked in the context's topic: its own words at full weight, the topic's beside
+/// them, the last answer's passage preferred a little.
+fn in_the_topic(message: &str, context: &Context, known: &Names) -> Understood {
+    Understood {
         typed: message.to_string(),
         question: with_topic(message, &context.topic),
         reading: Reading::WithTopic,
@@ -487,95 +512,107 @@ pub fn understand_with(message: &str, context: Option<&Context>, known: &Names) 
         topic: context.topic.clone(),
         must_mention: own_names(message, known),
         document: None,
-    };
-
-    if lexicon().more.is(&plain) {
-        return Understood {
-            typed: message.to_string(),
-            question: context.question.clone(),
-            reading: Reading::More,
-            asks_for: Some(context.asks_for.clone()),
-            prior: context.passage,
-            focus: None,
-            topic: Vec::new(),
-            must_mention: Vec::new(),
-            document: None,
-        };
     }
-    // "Tell me more about the cultural centre": a question about that, in this topic.
-    if lexicon().more_about.opens(&plain) {
-        return with_topic();
-    }
+}
 
-    let lead = lexicon().leads.first_opening(&plain).map_or(0, |l| l.len());
-    let rest = &words[lead..];
-    let is_ellipsis = lead > 0
+/// "Tell me more": the last question again, asking for the same kind of answer, from near
+/// the last answer's passage.
+fn more_of_the_same(message: &str, context: &Context) -> Understood {
+    Understood {
+        typed: message.to_string(),
+        question: context.question.clone(),
+        reading: Reading::More,
+        asks_for: Some(context.asks_for.clone()),
+        prior: context.passage,
+        focus: None,
+        topic: Vec::new(),
+        must_mention: Vec::new(),
+        document: None,
+    }
+}
+
+/// Whether a message opened by a lead of `lead` words ("and", "what about") is an ellipsis:
+/// what follows the lead is no question of its own ("And why did they leave?" is one).
+fn is_ellipsis(lead: usize, rest: &[Word]) -> bool {
+    lead > 0
         && rest
             .first()
-            .is_none_or(|w| !lexicon().question_starts.contains(&w.plain));
-    if is_ellipsis {
-        let asks_for = match AnswerType::of(message) {
-            AnswerType::Any => context.asks_for.clone(),
-            own => own,
-        };
-        // What the ellipsis asks about: its words, less an adverb, which says how, not what.
-        let asked: Vec<&Word> = rest
-            .iter()
-            .filter(|w| w.is_content() && !w.is_adverb())
-            .collect();
-        // "And in Egypt?" swaps Egypt in; "what about the afghan officers" asks about the
-        // officers, with Afghanistan as the topic.
-        let new_names = names(message, known);
-        let only_names = asked.iter().all(|w| {
-            new_names
-                .iter()
-                .any(|r| r.start <= w.range.start && w.range.end <= r.end)
-        });
-        let new_name = new_names.into_iter().next().filter(|_| only_names);
-        let old_name = names(&context.question, known).into_iter().last();
-        if let (Some(new), Some(old)) = (new_name, old_name) {
-            let question = format!(
-                "{}{}{}",
-                &context.question[..old.start],
-                &message[new.clone()],
-                &context.question[old.end..]
-            );
-            return Understood {
-                typed: message.to_string(),
-                question,
-                reading: Reading::Substituted,
-                asks_for: Some(asks_for),
-                prior: None,
-                focus: None,
-                topic: Vec::new(),
-                must_mention: own_names(message, known),
-                document: None,
-            };
-        }
-        // "And his spokesperson?": whatever the ellipsis names, the answer must hold.
-        let named: Vec<String> = asked
-            .iter()
-            .map(|w| message[w.range.clone()].to_string())
-            .collect();
-        return Understood {
-            asks_for: Some(asks_for),
-            must_mention: named,
-            document: None,
-            ..with_topic()
-        };
-    }
+            .is_none_or(|w| !lexicon().question_starts.contains(&w.plain))
+}
 
-    let points_back = points_back(rest);
-    let own_words = rest.iter().filter(|w| w.is_content()).count();
-    // "Which model?", "Why?": too few words of its own to stand alone.
-    // A question about the document itself ("What's the title of this article?") stands
-    // alone however short.
-    let about_the_document = rest.iter().any(|w| of_the_document(&w.plain));
-    let bare = own_words <= BARE_WORDS && names(message, known).is_empty() && !about_the_document;
-    if points_back || bare {
-        return with_topic();
+/// Reads an ellipsis, `rest` being its words after the lead: the last question with a name
+/// swapped, or a question in the topic whose answer must hold what the ellipsis names.
+fn read_ellipsis(message: &str, context: &Context, known: &Names, rest: &[Word]) -> Understood {
+    let asks_for = match AnswerType::of(message) {
+        AnswerType::Any => context.asks_for.clone(),
+        own => own,
+    };
+    // What the ellipsis asks about: its words, less an adverb, which says how, not what.
+    let asked: Vec<&Word> = rest
+        .iter()
+        .filter(|w| w.is_content() && !w.is_adverb())
+        .collect();
+    if let Some(question) = with_the_name_swapped(message, context, known, &asked) {
+        return Understood {
+            typed: message.to_string(),
+            question,
+            reading: Reading::Substituted,
+            asks_for: Some(asks_for),
+            prior: None,
+            focus: None,
+            topic: Vec::new(),
+            must_mention: own_names(message, known),
+            document: None,
+        };
     }
-    Understood::standalone(message)
+    // "And his spokesperson?": whatever the ellipsis names, the answer must hold.
+    let named: Vec<String> = asked
+        .iter()
+        .map(|w| message[w.range.clone()].to_string())
+        .collect();
+    Understood {
+        asks_for: Some(asks_for),
+        must_mention: named,
+        document: None,
+        ..in_the_topic(message, context, known)
+    }
+}
+
+/// "And in Egypt?" swaps Egypt in for the last name of the last question; "what about the
+/// afghan officers" asks about the officers, with Afghanistan as the topic: a name is
+/// swapped only when the words `asked` are all names.
+fn with_the_name_swapped(
+    message: &str,
+    context: &Context,
+    known: &Names,
+    asked: &[&Word],
+) -> Option<String> {
+    let new_names = names(message, known);
+    let only_names = asked.iter().all(|w| {
+        new_names
+            .iter()
+            .any(|r| r.start <= w.range.start && w.range.end <= r.end)
+    });
+    let new_name = new_names.into_iter().next().filter(|_| only_names);
+    let old_name = names(&context.question, known).into_iter().last();
+    let (Some(new), Some(old)) = (new_name, old_name) else {
+        return None;
+    };
+    Some(format!(
+        "{}{}{}",
+        &context.question[..old.start],
+        &message[new.clone()],
+        &context.question[old.end..]
+    ))
+}
+
+/// "Which model?", "Why?": too few words of its own (`rest`, after any lead) to stand alone.
+/// A question about the document itself ("What's the title of this article?") stands alone
+/// however short.
+fn too_short_to_stand_alone(message: &str, rest: &[Word], known: &Names) -> bool {
+    let own_words = rest.iter().filter(|w| w.is_content()).count();
+    let about_the_document = rest.iter().any(|w| of_the_document(&w.plain));
+    own_words <= BARE_WORDS && names(message, known).is_empty() && !about_the_document
 }
 
 /// "How many?" after "Which helicopters?" counts helicopters: a bare count takes the
