@@ -262,7 +262,8 @@ pub struct Dictionary {
 }
 
 impl Dictionary {
-    /// One word a line, as [`Words::parse`] reads it.
+    /// One word a line, nothing else: no comments, no blank lines (a dictionary is long, and
+    /// read as it is).
     pub const fn new(text: &'static str) -> Dictionary {
         Dictionary {
             text,
@@ -272,13 +273,13 @@ impl Dictionary {
 
     pub fn contains(&self, word: &str) -> bool {
         self.set
-            .get_or_init(|| data_lines(self.text).collect())
+            .get_or_init(|| self.text.lines().collect())
             .contains(word)
     }
 
     /// In the file's order.
     pub fn iter(&self) -> impl Iterator<Item = &'static str> {
-        data_lines(self.text)
+        self.text.lines()
     }
 }
 
