@@ -10,9 +10,11 @@
 use std::collections::{HashMap, HashSet};
 
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, Stemmer,
-    TextAnalyzer, Token, TokenStream, Tokenizer,
+    AsciiFoldingFilter, LowerCaser, RawTokenizer, RemoveLongFilter, Stemmer, TextAnalyzer, Token,
+    TokenStream, Tokenizer,
 };
+
+use crate::lang::{self, Language};
 
 /// The name under which the index analyzer is registered with tantivy.
 pub const ANALYZER: &str = "citebot";
@@ -193,13 +195,19 @@ fn push_run(text: &str, start: usize, end: usize, position: &mut usize, out: &mu
     }
 }
 
-/// The analyzer of the index: words, lower case, ASCII folding, English stemming.
+/// The analyzer of the index: words, lower case, ASCII folding, English stemming (the
+/// knowledge is English until documents carry their language to the index).
 pub fn index_analyzer() -> TextAnalyzer {
+    index_analyzer_in(lang::english())
+}
+
+/// The analyzer of an index of text in `lang`: words, lower case, ASCII folding, stemming.
+pub fn index_analyzer_in(lang: &Language) -> TextAnalyzer {
     TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(64))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .filter(Stemmer::new(Language::English))
+        .filter(Stemmer::new(lang.stemming))
         .build()
 }
 
@@ -226,17 +234,23 @@ pub fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
 #[derive(Clone)]
 pub struct StemmerFn(TextAnalyzer);
 
+/// English: for code that holds no [`Language`] yet (ranking).
 impl Default for StemmerFn {
     fn default() -> Self {
-        StemmerFn(
-            TextAnalyzer::builder(RawTokenizer::default())
-                .filter(Stemmer::new(Language::English))
-                .build(),
-        )
+        StemmerFn::new(lang::english())
     }
 }
 
 impl StemmerFn {
+    /// The stemmer of `lang`.
+    pub fn new(lang: &Language) -> StemmerFn {
+        StemmerFn(
+            TextAnalyzer::builder(RawTokenizer::default())
+                .filter(Stemmer::new(lang.stemming))
+                .build(),
+        )
+    }
+
     pub fn stem(&mut self, word: &str) -> String {
         let mut stream = self.0.token_stream(word);
         if stream.advance() {
@@ -247,368 +261,20 @@ impl StemmerFn {
     }
 }
 
-/// English function words and question words: they carry no topic. Lucene's list has only 33;
-/// questions need the question words, auxiliaries and pronouns too. "us" is missing on purpose:
-/// in questions about politics it is far more often the U.S. than the pronoun. Contractions
-/// lose their apostrophe ("it'll" → "itll") and are listed so, except those that make
-/// another word ("he'll", "she'll", "we'd", "I'll").
-pub const STOP_WORDS: &[&str] = &[
-    "a",
-    "about",
-    "above",
-    "abt",
-    "actually",
-    "after",
-    "again",
-    "against",
-    "ah",
-    "aint",
-    "all",
-    "also",
-    "am",
-    "an",
-    "and",
-    "any",
-    "anyway",
-    "anyways",
-    "are",
-    "aren",
-    "arent",
-    "as",
-    "at",
-    "basically",
-    "be",
-    "because",
-    "been",
-    "before",
-    "being",
-    "below",
-    "between",
-    "both",
-    "bout",
-    "btw",
-    "but",
-    "by",
-    "can",
-    "cant",
-    "cos",
-    "could",
-    "couldnt",
-    "couldve",
-    "coz",
-    "cuz",
-    "d",
-    "describe",
-    "did",
-    "didnt",
-    "do",
-    "does",
-    "doesnt",
-    "doing",
-    "dont",
-    "down",
-    "dunno",
-    "during",
-    "each",
-    "either",
-    "else",
-    "ever",
-    "explain",
-    "few",
-    "for",
-    "from",
-    "further",
-    "fyi",
-    "get",
-    "gimme",
-    "gonna",
-    "got",
-    "gotta",
-    "had",
-    "hadnt",
-    "happen",
-    "happened",
-    "happening",
-    "happens",
-    "has",
-    "hasnt",
-    "have",
-    "havent",
-    "having",
-    "he",
-    "hed",
-    "hell",
-    "hello",
-    "her",
-    "here",
-    "hers",
-    "herself",
-    "hes",
-    "hey",
-    "hi",
-    "him",
-    "himself",
-    "his",
-    "hm",
-    "hmm",
-    "honestly",
-    "how",
-    "howd",
-    "howll",
-    "howre",
-    "hows",
-    "i",
-    "id",
-    "idk",
-    "if",
-    "ill",
-    "im",
-    "imho",
-    "imo",
-    "in",
-    "into",
-    "is",
-    "isnt",
-    "it",
-    "itd",
-    "itll",
-    "its",
-    "itself",
-    "itve",
-    "ive",
-    "just",
-    "kind",
-    "kinda",
-    "kinds",
-    "kk",
-    "know",
-    "lemme",
-    "let",
-    "lets",
-    "like",
-    "literally",
-    "ll",
-    "lol",
-    "m",
-    "may",
-    "me",
-    "mean",
-    "means",
-    "meant",
-    "might",
-    "mightnt",
-    "mightve",
-    "more",
-    "most",
-    "much",
-    "must",
-    "mustnt",
-    "mustve",
-    "my",
-    "myself",
-    "neednt",
-    "ngl",
-    "no",
-    "nope",
-    "nor",
-    "not",
-    "now",
-    "o",
-    "of",
-    "off",
-    "oh",
-    "ok",
-    "okay",
-    "on",
-    "once",
-    "only",
-    "or",
-    "other",
-    "ought",
-    "our",
-    "ours",
-    "ourselves",
-    "out",
-    "over",
-    "own",
-    "please",
-    "pls",
-    "plz",
-    "q",
-    "r",
-    "re",
-    "really",
-    "rn",
-    "s",
-    "said",
-    "same",
-    "say",
-    "says",
-    "seriously",
-    "shall",
-    "shan",
-    "shant",
-    "she",
-    "shed",
-    "shell",
-    "shes",
-    "should",
-    "shouldnt",
-    "shouldve",
-    "smth",
-    "so",
-    "some",
-    "sort",
-    "sorta",
-    "sorts",
-    "sth",
-    "stuff",
-    "such",
-    "t",
-    "tbh",
-    "tell",
-    "than",
-    "thank",
-    "thanks",
-    "that",
-    "thatd",
-    "thatll",
-    "thats",
-    "thatve",
-    "the",
-    "their",
-    "theirs",
-    "them",
-    "themselves",
-    "then",
-    "there",
-    "thered",
-    "therell",
-    "theres",
-    "thereve",
-    "these",
-    "they",
-    "theyd",
-    "theyll",
-    "theyre",
-    "theyve",
-    "thing",
-    "things",
-    "this",
-    "tho",
-    "those",
-    "through",
-    "thru",
-    "thx",
-    "to",
-    "too",
-    "totally",
-    "ty",
-    "u",
-    "uh",
-    "um",
-    "umm",
-    "under",
-    "until",
-    "up",
-    "upon",
-    "ur",
-    "ve",
-    "very",
-    "w",
-    "wanna",
-    "was",
-    "wasnt",
-    "wat",
-    "we",
-    "wed",
-    "well",
-    "were",
-    "werent",
-    "weve",
-    "what",
-    "whatd",
-    "whatll",
-    "whatre",
-    "whats",
-    "whatve",
-    "when",
-    "whend",
-    "whenll",
-    "whens",
-    "where",
-    "whered",
-    "wherell",
-    "wheres",
-    "whereve",
-    "whether",
-    "which",
-    "while",
-    "who",
-    "whod",
-    "wholl",
-    "whom",
-    "whos",
-    "whose",
-    "whove",
-    "why",
-    "whyd",
-    "whyre",
-    "whys",
-    "will",
-    "with",
-    "wont",
-    "would",
-    "wouldnt",
-    "wouldve",
-    "wow",
-    "wut",
-    "ya",
-    "yall",
-    "yeah",
-    "yep",
-    "yes",
-    "yo",
-    "you",
-    "youd",
-    "youll",
-    "your",
-    "youre",
-    "yours",
-    "yourself",
-    "yourselves",
-    "youve",
-];
-
+/// Whether `plain` (lower case, folded) is an English stop word. For code that holds no
+/// [`Language`] yet (the synthetic corpus of `bench`); the rest asks its own.
 pub fn is_stop_word(plain: &str) -> bool {
-    STOP_WORDS.binary_search(&plain).is_ok()
-}
-
-/// English words, one a line, sorted: the 21,719 whole words of the embedding model's
-/// WordPiece vocabulary (BERT, uncased), two letters or more.
-const ENGLISH_WORDS: &str = include_str!("english_words.txt");
-
-/// Whether `plain` (lower case) is an English word: typo correction is for words that are no
-/// words ("withdrawl", "Kabulv").
-pub fn is_english_word(plain: &str) -> bool {
-    static WORDS: std::sync::LazyLock<HashSet<&'static str>> =
-        std::sync::LazyLock::new(|| ENGLISH_WORDS.lines().collect());
-    WORDS.contains(plain)
-}
-
-/// Words by which a question refers to the document itself.
-pub const DOCUMENT_WORDS: &[&str] = &["article", "document", "essay", "paper", "piece", "text"];
-
-fn is_document_word(c: &Concept) -> bool {
-    DOCUMENT_WORDS.contains(&c.surface.to_lowercase().as_str())
+    lang::english().is_stop_word(plain)
 }
 
 /// Whether `question` speaks of a document itself ("Who wrote the piece on the Balkans?"),
-/// however it then names which one.
+/// however it then names which one: by the English document words, until ranking holds a
+/// [`Language`].
 pub fn speaks_of_a_document(question: &str) -> bool {
+    let lang = lang::english();
     words(question)
         .iter()
-        .any(|t| DOCUMENT_WORDS.contains(&t.text.to_lowercase().as_str()))
+        .any(|t| lang.document_words.contains(&t.text.to_lowercase()))
 }
 
 /// Where an alternative of a concept comes from.
@@ -692,9 +358,10 @@ pub struct SynonymError {
 }
 
 impl Synonyms {
+    /// Parses a synonyms file of English knowledge (its phrases stemmed as English).
     pub fn parse(text: &str) -> Result<Synonyms, SynonymError> {
         let mut plain = plain_analyzer();
-        let mut stemmer = StemmerFn::default();
+        let mut stemmer = StemmerFn::new(lang::english());
         let mut phrase = |s: &str| -> Vec<String> {
             tokens(&mut plain, s)
                 .into_iter()
@@ -799,26 +466,23 @@ struct Unit {
 /// Analyses a question into concepts. Pure given the vocabulary: the same question and index
 /// give the same query.
 pub struct Analyzer {
+    lang: &'static Language,
     plain: TextAnalyzer,
     stemmer: StemmerFn,
     stop_stems: std::sync::Arc<HashSet<String>>,
 }
 
+/// English.
 impl Default for Analyzer {
     fn default() -> Self {
-        let mut stemmer = StemmerFn::default();
-        let stop_stems = std::sync::Arc::new(STOP_WORDS.iter().map(|w| stemmer.stem(w)).collect());
-        Analyzer {
-            plain: plain_analyzer(),
-            stemmer,
-            stop_stems,
-        }
+        Analyzer::new(lang::english())
     }
 }
 
 impl Clone for Analyzer {
     fn clone(&self) -> Self {
         Analyzer {
+            lang: self.lang,
             plain: self.plain.clone(),
             stemmer: self.stemmer.clone(),
             stop_stems: self.stop_stems.clone(),
@@ -827,6 +491,24 @@ impl Clone for Analyzer {
 }
 
 impl Analyzer {
+    /// An analyzer of questions in `lang`.
+    pub fn new(lang: &'static Language) -> Analyzer {
+        let mut stemmer = StemmerFn::new(lang);
+        let stop_stems =
+            std::sync::Arc::new(lang.stop_words.iter().map(|w| stemmer.stem(w)).collect());
+        Analyzer {
+            lang,
+            plain: plain_analyzer(),
+            stemmer,
+            stop_stems,
+        }
+    }
+
+    /// The language it reads.
+    pub fn language(&self) -> &'static Language {
+        self.lang
+    }
+
     pub fn analyse(
         &mut self,
         question: &str,
@@ -852,7 +534,7 @@ impl Analyzer {
         let mut corrected: Vec<Option<String>> = Vec::with_capacity(units.len());
         for (u, in_phrase) in units.iter().zip(&in_phrase) {
             let fix = if *in_phrase
-                || is_stop_word(&u.plain)
+                || self.lang.is_stop_word(&u.plain)
                 || vocab.doc_freq(&u.stem) > 0
                 || synonyms.get(std::slice::from_ref(&u.stem)).is_some()
             {
@@ -863,7 +545,7 @@ impl Analyzer {
                     // An English word is spelt as meant: "raining" is not "training", "snow"
                     // is not "now". It may still be another form of an indexed word, which
                     // differs in its ending ("rebuilt", "rebuild").
-                    .filter(|fix| !is_english_word(&u.plain) || another_form(&u.stem, fix))
+                    .filter(|fix| !self.lang.is_word(&u.plain) || another_form(&u.stem, fix))
             };
             corrected.push(fix);
         }
@@ -892,7 +574,7 @@ impl Analyzer {
             let span = &units[i..i + len];
             let typo = len == 1 && corrected[i].is_some();
             // A typo corrected into a stop word ("abut" → "about") was a stop word all along.
-            let stop = span.iter().all(|u| is_stop_word(&u.plain))
+            let stop = span.iter().all(|u| self.lang.is_stop_word(&u.plain))
                 || (typo && self.stop_stems.contains(&own[0]));
             let duplicate = concepts
                 .iter()
@@ -927,13 +609,17 @@ impl Analyzer {
         }
         // "this article" names the document, not a topic: asked with a topic ("Who wrote this
         // article?"), it would pull the answer toward the passage made of the metadata.
-        if concepts.iter().any(|c| !is_document_word(c)) {
-            concepts.retain(|c| !is_document_word(c));
+        if concepts.iter().any(|c| !self.is_document_word(c)) {
+            concepts.retain(|c| !self.is_document_word(c));
         }
         Query {
             concepts,
             truncated,
         }
+    }
+
+    fn is_document_word(&self, c: &Concept) -> bool {
+        self.lang.document_words.contains(&c.surface.to_lowercase())
     }
 
     /// The question's words; a hyphenated compound stands once for all its parts.
@@ -1062,14 +748,6 @@ mod tests {
             let squashed: String = slice.chars().filter(|c| c.is_alphanumeric()).collect();
             assert_eq!(squashed, tok.text, "{slice:?}");
         }
-    }
-
-    #[test]
-    fn stop_words_are_sorted_for_binary_search() {
-        let mut sorted = STOP_WORDS.to_vec();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(sorted, STOP_WORDS);
     }
 
     struct Vocab(Vec<(&'static str, u64)>);
@@ -1202,29 +880,9 @@ mod tests {
         let q = analyse("raining rebuilt", "");
         assert_eq!(own_terms(&q), ["rain", "rebuild"]);
         assert_eq!(q.concepts[1].alternatives[0].source, Source::Typo);
+        let is_english_word = |w: &str| lang::english().is_word(w);
         assert!(is_english_word("raining") && is_english_word("snow"));
         assert!(!is_english_word("withdrawl") && !is_english_word("kabulv"));
-    }
-
-    #[test]
-    fn the_english_words_are_the_models_whole_words() {
-        // The list is derived from the model's tokenizer; this keeps the two in step.
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/models/all-minilm-l6-v2/tokenizer.json"
-        );
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let mut whole: Vec<&str> = json["model"]["vocab"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .filter(|w| w.len() >= 2 && w.bytes().all(|b| b.is_ascii_lowercase()))
-            .collect();
-        whole.sort_unstable();
-        let listed: Vec<&str> = ENGLISH_WORDS.lines().collect();
-        assert_eq!(listed, whole);
     }
 
     #[test]

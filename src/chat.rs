@@ -16,7 +16,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use anyhow::Context as _;
 
 use crate::answer::{self, Reply};
-use crate::conversation::{understand_with, Context, Understood};
+use crate::conversation::{self, Context, Limits, Understood};
 use crate::engine::Engine;
 use crate::render::{self, Style};
 use crate::texts;
@@ -44,24 +44,21 @@ struct Shown {
 /// One conversation in the terminal.
 pub struct Session<'a> {
     engine: &'a Engine,
+    /// The longest question read whole (`MAX_QUESTION_CHARS`), and one answer at a time.
+    limits: Limits,
     context: Option<Context>,
     shown: Option<Shown>,
 }
 
-/// The chat's commands and what they do, for `/help`.
-pub const COMMANDS: &[(&str, &str)] = &[
-    ("more", "the next match"),
-    ("full", "the full paragraph of the last answer"),
-    ("new", "start a new conversation: forget the last question"),
-    ("about", "the documents I answer from"),
-    ("help", "this message"),
-    ("quit", "leave (Ctrl-D too)"),
-];
-
 impl<'a> Session<'a> {
-    pub fn new(engine: &'a Engine) -> Session<'a> {
+    /// A new conversation, whose questions are cut to `max_question_chars` characters.
+    pub fn new(engine: &'a Engine, max_question_chars: usize) -> Session<'a> {
         Session {
             engine,
+            limits: Limits {
+                question_chars: max_question_chars,
+                answers: 1,
+            },
             context: None,
             shown: None,
         }
@@ -89,7 +86,7 @@ impl<'a> Session<'a> {
                 Ok(Said::Text(texts::NEW_CONVERSATION.into()))
             }
             Some("help") => {
-                let list: Vec<(String, String)> = COMMANDS
+                let list: Vec<(String, String)> = texts::terminal::COMMANDS
                     .iter()
                     .map(|(n, d)| (n.to_string(), d.to_string()))
                     .collect();
@@ -120,15 +117,12 @@ impl<'a> Session<'a> {
             },
             Some(_) => Ok(Said::Text(texts::UNKNOWN_COMMAND.into())),
             None => {
-                let (question, _) =
-                    crate::analysis::truncate_chars(message, crate::analysis::MAX_QUESTION_CHARS);
-                let understood =
-                    understand_with(question, self.context.as_ref(), &self.engine.names);
-                let reply = answer::reply(self.engine, &understood, 1)?;
-                self.context = understood
-                    .remember(self.context.as_ref(), reply.answers.first().map(Into::into));
+                let turn =
+                    conversation::turn(self.engine, message, self.context.as_ref(), self.limits)?;
+                self.context = turn.context;
+                let reply = turn.reply;
                 self.shown = Some(Shown {
-                    understood,
+                    understood: turn.understood,
                     rank: 1,
                     reply: reply.clone(),
                 });
@@ -178,26 +172,31 @@ impl<'a> Session<'a> {
         };
         let mut shown = reply.clone();
         shown.answers = shown.answers.into_iter().skip(rank - 1).take(1).collect();
-        let mut value = crate::cli::reply_json(&shown, self.engine);
+        let mut value = render::reply_json(&shown, self.engine);
         value["understood_as"] = reply.understood_as.clone().into();
         Some(value)
     }
 }
 
-/// `citebot chat`: interactive on a terminal, one message per line otherwise; `color` says
-/// how matched words look.
-pub fn run(engine: &Engine, json: bool, color: crate::cli::Color) -> anyhow::Result<()> {
+/// `citebot chat`: interactive on a terminal, one message per line otherwise; `style` says
+/// how matched words look, and questions are cut to `max_question_chars` characters.
+pub fn run(
+    engine: &Engine,
+    json: bool,
+    style: Style,
+    max_question_chars: usize,
+) -> anyhow::Result<()> {
+    let session = Session::new(engine, max_question_chars);
     if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() && !json {
-        interactive(engine, color.style())
+        interactive(session, style)
     } else {
-        lines(engine, json, color.style())
+        lines(session, json, style)
     }
 }
 
-fn interactive(engine: &Engine, style: Style) -> anyhow::Result<()> {
+fn interactive(mut session: Session, style: Style) -> anyhow::Result<()> {
     use rustyline::error::ReadlineError;
     let mut editor = rustyline::DefaultEditor::new().context("opening the terminal")?;
-    let mut session = Session::new(engine);
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}\n", texts::terminal::WELCOME)?;
     loop {
@@ -224,8 +223,7 @@ fn interactive(engine: &Engine, style: Style) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn lines(engine: &Engine, json: bool, style: Style) -> anyhow::Result<()> {
-    let mut session = Session::new(engine);
+fn lines(mut session: Session, json: bool, style: Style) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     for line in std::io::stdin().lock().lines() {
         let line = line.context("reading messages from standard input")?;
@@ -276,7 +274,7 @@ mod tests {
     #[test]
     fn a_session_follows_up_pages_shows_whole_and_starts_afresh() {
         let engine = engine();
-        let mut s = Session::new(&engine);
+        let mut s = Session::new(&engine, crate::analysis::MAX_QUESTION_CHARS);
         let first = s.say("Who is Zamir Kabulov?").unwrap();
         assert_eq!(label(&first).as_deref(), Some("¶4"));
         let follow = s.say("What did he warn about?").unwrap();
@@ -327,7 +325,7 @@ mod tests {
     #[test]
     fn commands_before_any_answer_and_odd_input_get_a_clear_answer() {
         let engine = engine();
-        let mut s = Session::new(&engine);
+        let mut s = Session::new(&engine, crate::analysis::MAX_QUESTION_CHARS);
         for message in [
             "/more",
             "/full",

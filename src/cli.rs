@@ -237,7 +237,7 @@ pub fn ask(engine: &Engine, config: &Config, args: &AskArgs, color: Color) -> an
         let question = args.question.join(" ");
         let reply = ask_cut(engine, &question, doc, limit, top)?;
         if args.json {
-            writeln!(out, "{}", reply_json(&reply, engine))?;
+            writeln!(out, "{}", render::reply_json(&reply, engine))?;
         } else {
             writeln!(
                 out,
@@ -250,7 +250,7 @@ pub fn ask(engine: &Engine, config: &Config, args: &AskArgs, color: Color) -> an
     if std::io::stdin().is_terminal() {
         // Nobody types JSON lines by hand: a person gets the chat.
         drop(out);
-        return crate::chat::run(engine, args.json, color);
+        return crate::chat::run(engine, args.json, color.style(), limit);
     }
     let mut stdin = std::io::stdin().lock();
     let mut line = Vec::new();
@@ -266,7 +266,7 @@ pub fn ask(engine: &Engine, config: &Config, args: &AskArgs, color: Color) -> an
         }
         number += 1;
         let value = match batch_line(engine, &line, doc, limit, top) {
-            Ok(Some(reply)) => reply_json(&reply, engine),
+            Ok(Some(reply)) => render::reply_json(&reply, engine),
             Ok(None) => continue,
             Err(why) => json!({ "line": number, "error": why }),
         };
@@ -320,51 +320,6 @@ fn document_by_id(engine: &Engine, id: &str) -> anyhow::Result<usize> {
             ids.join(", ")
         )
     })
-}
-
-/// A reply as the JSON object `ask --json` prints: `others` are the ids of the documents
-/// that may answer too, when the question did not say which document it is about.
-pub fn reply_json(reply: &Reply, engine: &Engine) -> serde_json::Value {
-    let answers: Vec<_> = reply
-        .answers
-        .iter()
-        .map(|a| {
-            json!({
-                "rank": a.rank,
-                "doc": a.doc,
-                "title": a.citation.title,
-                "passage": a.citation.label,
-                "kind": a.kind.as_str(),
-                "score": round4(a.score),
-                "signals": {
-                    "lexical": round4(a.signals.lexical),
-                    "semantic": a.signals.semantic.map(round4),
-                },
-                "text": a.full.text,
-                "excerpt": a.excerpt.text,
-                "highlights": a.excerpt.marked_words(),
-                "citation": format!("{}, {}", a.citation.title, a.citation.details()),
-                "url": a.citation.url,
-            })
-        })
-        .collect();
-    let others: Vec<&str> = reply
-        .others
-        .iter()
-        .filter_map(|&d| engine.knowledge.documents.get(d))
-        .map(|d| d.id.as_str())
-        .collect();
-    json!({
-        "question": reply.question,
-        "truncated": reply.truncated,
-        "answers": answers,
-        "others": others,
-    })
-}
-
-/// Scores to 4 digits: enough to compare, no float noise.
-fn round4(x: f32) -> f64 {
-    (f64::from(x) * 10_000.0).round() / 10_000.0
 }
 
 /// `citebot report`.

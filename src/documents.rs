@@ -8,34 +8,9 @@
 //! the end of a compound ("bee" / "Honeybees"). Words every document's names share, and
 //! words that name no document ("the article", "the piece"), decide nothing.
 
-use crate::analysis::{is_stop_word, plain_analyzer, tokens, StemmerFn};
+use crate::analysis::{plain_analyzer, tokens, StemmerFn};
 use crate::knowledge::{Document, Knowledge};
-
-/// Words that say "a document" without saying which.
-const GENERIC: &[&str] = &[
-    "article",
-    "articles",
-    "author",
-    "book",
-    "chapter",
-    "document",
-    "essay",
-    "html",
-    "http",
-    "https",
-    "paper",
-    "piece",
-    "post",
-    "publication",
-    "published",
-    "report",
-    "story",
-    "text",
-    "www",
-    "com",
-    "org",
-    "net",
-];
+use crate::lang::{self, Language};
 
 /// The shortest question word that may be the end of a compound ("bee" in "honeybees").
 const MIN_COMPOUND_END: usize = 3;
@@ -43,9 +18,21 @@ const MIN_COMPOUND_END: usize = 3;
 const MIN_PREFIX: usize = 5;
 
 /// The words that name each document, stemmed, for matching questions against.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Catalog {
     names: Vec<Vec<Word>>,
+    /// The language of the documents' names and of the questions.
+    lang: &'static Language,
+}
+
+/// No documents, in English.
+impl Default for Catalog {
+    fn default() -> Catalog {
+        Catalog {
+            names: Vec::new(),
+            lang: lang::english(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -55,14 +42,16 @@ struct Word {
 }
 
 impl Catalog {
-    pub fn of(knowledge: &Knowledge) -> Catalog {
-        let mut stemmer = StemmerFn::default();
+    /// The names of `knowledge`'s documents, read as `lang`.
+    pub fn of(knowledge: &Knowledge, lang: &'static Language) -> Catalog {
+        let mut stemmer = StemmerFn::new(lang);
         Catalog {
+            lang,
             names: knowledge
                 .documents
                 .iter()
                 .map(|d| {
-                    let mut words = informative_words(&naming_text(d), &mut stemmer);
+                    let mut words = informative_words(lang, &naming_text(d), &mut stemmer);
                     words.sort_by(|a, b| a.plain.cmp(&b.plain));
                     words.dedup_by(|a, b| a.plain == b.plain);
                     words
@@ -77,8 +66,8 @@ impl Catalog {
         if self.names.len() < 2 {
             return None;
         }
-        let mut stemmer = StemmerFn::default();
-        let asked = informative_words(question, &mut stemmer);
+        let mut stemmer = StemmerFn::new(self.lang);
+        let asked = informative_words(self.lang, question, &mut stemmer);
         let mut scores = vec![0usize; self.names.len()];
         for word in &asked {
             let naming: Vec<usize> = (0..self.names.len())
@@ -132,7 +121,7 @@ fn naming_text(d: &Document) -> String {
 
 /// Lower-cased, folded words of `text` that may name something: no stop words, no generic
 /// words for a document, no numbers, at least three letters.
-fn informative_words(text: &str, stemmer: &mut StemmerFn) -> Vec<Word> {
+fn informative_words(lang: &Language, text: &str, stemmer: &mut StemmerFn) -> Vec<Word> {
     let mut analyzer = plain_analyzer();
     tokens(&mut analyzer, text)
         .into_iter()
@@ -147,8 +136,8 @@ fn informative_words(text: &str, stemmer: &mut StemmerFn) -> Vec<Word> {
         .filter(|w| {
             w.chars().count() >= 3
                 && w.chars().all(char::is_alphabetic)
-                && !is_stop_word(w)
-                && !GENERIC.contains(&w.as_str())
+                && !lang.is_stop_word(w)
+                && !lang.generic_document_words.contains(w)
         })
         .map(|plain| Word {
             stem: stemmer.stem(&plain),
@@ -196,7 +185,7 @@ mod tests {
 
     #[test]
     fn a_document_is_named_by_stems_prefixes_and_compound_ends() {
-        let catalog = Catalog::of(&library());
+        let catalog = Catalog::of(&library(), lang::english());
         for (question, doc) in [
             ("When was the bee article published?", Some(1)),
             ("Who wrote the piece on the Balkans?", Some(2)),
@@ -221,6 +210,9 @@ mod tests {
     fn one_document_is_never_chosen_between() {
         let mut k = library();
         k.documents.truncate(1);
-        assert_eq!(Catalog::of(&k).named_in("the Russia article"), None);
+        assert_eq!(
+            Catalog::of(&k, lang::english()).named_in("the Russia article"),
+            None
+        );
     }
 }

@@ -18,6 +18,7 @@ use crate::documents::Catalog;
 use crate::embed::{self, Model, SentenceVectors};
 use crate::index::PassageIndex;
 use crate::knowledge::{Knowledge, KnowledgeError, Passage, SYNONYMS_FILE};
+use crate::lang::{self, Language};
 use crate::rank::{
     self, concept_weights, find_matches, Evidence, Hit, PassageReader, PassageWords, QuestionFacts,
     Tuning,
@@ -120,6 +121,8 @@ pub struct Engine {
     pub names: Names,
     /// The words that name each document, for questions that say which one they are about.
     pub catalog: Catalog,
+    /// The language of the knowledge and of the questions.
+    lang: &'static Language,
     vocabulary: Arc<dyn Vocabulary + Send + Sync>,
     retrievers: Vec<Box<dyn Retriever>>,
     meaning: Option<MeaningLayer>,
@@ -198,15 +201,18 @@ impl Engine {
             retrievers.push(Box::new(NearestInMeaning));
         }
         let knowledge_len = knowledge.passages.len();
+        // The knowledge is English until its documents name their language.
+        let lang = lang::english();
         Engine {
             names,
-            catalog: Catalog::of(&knowledge),
+            catalog: Catalog::of(&knowledge, lang),
+            lang,
             knowledge,
             synonyms,
             vocabulary,
             retrievers,
             meaning,
-            analyzer: Analyzer::default(),
+            analyzer: Analyzer::new(lang),
             reader: PassageReader::default(),
             words: WordCache::new(knowledge_len),
             tuning: Tuning::default(),
@@ -287,6 +293,11 @@ impl Engine {
         self.meaning.as_ref()
     }
 
+    /// The language it reads questions and knowledge in.
+    pub fn language(&self) -> &'static Language {
+        self.lang
+    }
+
     pub fn analyse(&self, question: &str) -> Query {
         self.analyzer
             .clone()
@@ -358,7 +369,7 @@ impl Engine {
         let asks_for = hints
             .asks_for
             .clone()
-            .unwrap_or_else(|| AnswerType::of(question));
+            .unwrap_or_else(|| AnswerType::of_in(self.lang, question));
         let asked = Question {
             query: &query,
             meaning: meaning.as_ref(),
@@ -378,7 +389,7 @@ impl Engine {
             yes_no: hints
                 .focus
                 .as_deref()
-                .is_some_and(crate::answer_type::is_yes_no),
+                .is_some_and(|focus| crate::answer_type::is_yes_no(self.lang, focus)),
             prior: hints.prior,
             named: named_concepts(&query, &hints.must_mention),
         };

@@ -14,6 +14,7 @@ use anyhow::{bail, Context};
 use serde::Deserialize;
 
 use crate::answer;
+use crate::conversation::{self, Limits, Understood};
 use crate::engine::Engine;
 use crate::knowledge::normalize;
 
@@ -260,13 +261,19 @@ fn hits_json(
         .collect()
 }
 
+/// How eval takes a conversation's turns: a question is read whole up to the search's own
+/// limit, as the bot reads it by default, and three answers are scored (hit@3).
+const TURN_LIMITS: Limits = Limits {
+    question_chars: crate::analysis::MAX_QUESTION_CHARS,
+    answers: 3,
+};
+
 /// `--details` for conversations: each turn as understood in context, and its best hits.
 pub fn conversation_details(
     engine: &Engine,
     conversations: &[Conversation],
     gold: &HashMap<String, String>,
 ) -> anyhow::Result<Vec<serde_json::Value>> {
-    use crate::conversation::understand_with;
     let set = QuestionSet {
         questions: Vec::new(),
         gold: gold.clone(),
@@ -274,20 +281,20 @@ pub fn conversation_details(
     let mut out = Vec::new();
     for c in conversations {
         let mut context = None;
-        for turn in &c.turns {
-            let understood = understand_with(&turn.q, context.as_ref(), &engine.names);
-            let reply = answer::reply(engine, &understood, 3)?;
+        for question in &c.turns {
+            let turn = conversation::turn(engine, &question.q, context.as_ref(), TURN_LIMITS)?;
+            let understood = &turn.understood;
             let results = engine.search_with(&understood.question, &understood.hints(), 5)?;
             out.push(serde_json::json!({
                 "conversation": c.id,
-                "q": turn.q,
+                "q": question.q,
                 "understood_as": understood.understood_as(),
-                "gold": turn.gold,
+                "gold": question.gold,
                 "asks_for": results.asks_for.as_ref().map(|t| format!("{t:?}")),
                 "answered": results.answered,
                 "hits": hits_json(engine, &set, &results),
             }));
-            context = understood.remember(context.as_ref(), reply.answers.first().map(Into::into));
+            context = turn.context;
         }
     }
     Ok(out)
@@ -368,7 +375,6 @@ pub fn evaluate_conversations(
     gold: &HashMap<String, String>,
     with_context: bool,
 ) -> anyhow::Result<ConversationReport> {
-    use crate::conversation::{understand_with, Understood};
     let set = QuestionSet {
         questions: Vec::new(),
         gold: gold.clone(),
@@ -376,24 +382,27 @@ pub fn evaluate_conversations(
     let mut report = ConversationReport::default();
     for c in conversations {
         let mut context = None;
-        for (i, turn) in c.turns.iter().enumerate() {
-            let understood = if with_context {
-                understand_with(&turn.q, context.as_ref(), &engine.names)
+        for (i, question) in c.turns.iter().enumerate() {
+            let (understood, reply) = if with_context {
+                let turn = conversation::turn(engine, &question.q, context.as_ref(), TURN_LIMITS)?;
+                context = turn.context;
+                (turn.understood, turn.reply)
             } else {
-                Understood::standalone(&turn.q)
+                // The baseline follow-ups are measured against: each message on its own.
+                let understood = Understood::standalone(&question.q);
+                let reply = answer::reply(engine, &understood, TURN_LIMITS.answers)?;
+                (understood, reply)
             };
-            let reply = answer::reply(engine, &understood, 3)?;
-            context = understood.remember(context.as_ref(), reply.answers.first().map(Into::into));
             let shown = match understood.understood_as() {
-                Some(r) => format!("#{} {:?} (as {r:?})", c.id, turn.q),
-                None => format!("#{} {:?}", c.id, turn.q),
+                Some(r) => format!("#{} {:?} (as {r:?})", c.id, question.q),
+                None => format!("#{} {:?}", c.id, question.q),
             };
             let part = if i == 0 {
                 &mut report.first
             } else {
                 &mut report.follow_ups
             };
-            score_reply(&set, part, &shown, &turn.gold, &reply);
+            score_reply(&set, part, &shown, &question.gold, &reply);
         }
     }
     Ok(report)

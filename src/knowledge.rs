@@ -15,6 +15,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+// Documents are English until their header names a language: their dates, abbreviations,
+// paywall prompts and stop words are English ones.
+use crate::lang;
+
 /// The file in the knowledge folder that holds synonyms rather than a document.
 pub const SYNONYMS_FILE: &str = "synonyms.txt";
 
@@ -79,26 +83,12 @@ impl Metadata {
 }
 
 fn human_date(iso: &str) -> Option<String> {
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
     let mut parts = iso.split('-');
     let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() || y.len() != 4 {
         return None;
     }
-    let month = MONTHS.get(m.parse::<usize>().ok()?.checked_sub(1)?)?;
+    let month = lang::english().month(m.parse::<usize>().ok()?)?;
     let day: u32 = d.parse().ok().filter(|d| (1..=31).contains(d))?;
     y.parse::<u32>().ok()?;
     Some(format!("{day} {month} {y}"))
@@ -446,21 +436,12 @@ impl<'a> Line<'a> {
 
     /// Subscription and paywall prompts, as news sites phrase them.
     fn is_boilerplate(&self) -> bool {
-        const MARKERS: [&str; 11] = [
-            "subscribe",
-            "subscription",
-            "free article",
-            "free articles",
-            "paywall",
-            "unlimited access",
-            "sign in",
-            "log in",
-            "already a subscriber",
-            "newsletter",
-            "cookies",
-        ];
         let lower = self.text.to_lowercase();
-        self.words() <= 30 && MARKERS.iter().any(|m| lower.contains(m))
+        self.words() <= 30
+            && lang::english()
+                .boilerplate
+                .iter()
+                .any(|m| lower.contains(m))
     }
 
     /// The author's note starts with the author's name: "JULIA GURGANUS is a ...".
@@ -690,7 +671,7 @@ impl ParagraphWords {
 fn informative_words(text: &str) -> Vec<String> {
     normalize(text)
         .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 3 && !crate::analysis::is_stop_word(w))
+        .filter(|w| w.chars().count() >= 3 && !lang::english().is_stop_word(w))
         .map(|w| w.chars().take(WORD_PREFIX).collect())
         .collect()
 }
@@ -755,12 +736,6 @@ fn same_text(a: &str, b: &str) -> bool {
     a.len() > 20 && normalize(a) == normalize(b)
 }
 
-/// Words that end with a period without ending the sentence.
-const ABBREVIATIONS: [&str; 18] = [
-    "mr", "mrs", "ms", "dr", "prof", "st", "gen", "col", "lt", "sen", "rep", "gov", "no", "vs",
-    "jr", "sr", "inc", "etc",
-];
-
 /// Byte ranges of the sentences of `text`. A sentence ends at `.`, `!`, `?` or `…` (with any
 /// closing quotes) followed by white space and a capital, digit or opening quote; initials and
 /// abbreviations such as "U.S." and "Gen." do not end one.
@@ -819,7 +794,7 @@ fn is_abbreviation(text: &str, dot: usize) -> bool {
     let initials = letters
         .iter()
         .all(|l| l.chars().count() == 1 && l.chars().all(char::is_alphabetic));
-    initials || ABBREVIATIONS.contains(&word.to_lowercase().as_str())
+    initials || lang::english().abbreviations.contains(&word.to_lowercase())
 }
 
 impl fmt::Display for PassageKind {

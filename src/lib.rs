@@ -19,8 +19,10 @@
 //!
 //! A conversation reads each message in the context of the last question before it goes
 //! down that path (`conversation`): "What did he call a dead end?" is searched with what
-//! the last question was about. The bot (`telegram`) and the terminal chat (`chat`) share it,
-//! and every text they show (`texts`).
+//! the last question was about. The bot (`telegram`), the terminal chat (`chat`) and `eval`
+//! take each message as one `conversation::turn`, and the bot keeps conversations in a
+//! `conversation::ConversationStore`. Every text they show is in `texts`, written as
+//! Telegram HTML (`html` escapes it and reads it back as plain text).
 //!
 //! Around that path: `config` (settings from the environment, the redacted token), `logs`
 //! (tracing, with message text kept out), `cli`
@@ -40,8 +42,10 @@ pub mod documents;
 pub mod embed;
 pub mod engine;
 pub mod eval;
+pub mod html;
 pub mod index;
 pub mod knowledge;
+pub mod lang;
 pub mod logs;
 pub mod rank;
 pub mod record;

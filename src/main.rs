@@ -38,7 +38,12 @@ fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => citebot::telegram::serve(config),
         Command::Ask(args) => cli::ask(&cli::engine(&config)?, &config, &args, cli.color),
-        Command::Chat(args) => citebot::chat::run(&cli::engine(&config)?, args.json, cli.color),
+        Command::Chat(args) => citebot::chat::run(
+            &cli::engine(&config)?,
+            args.json,
+            cli.color.style(),
+            config.max_question_chars,
+        ),
         Command::Index => cli::index(&cli::engine(&config)?),
         Command::Eval(args) => cli::eval(&config, &args),
         Command::Bench(args) => cli::bench(&config, &args, process_start),

@@ -1,4 +1,5 @@
-//! One answer, two renderings: plain text for the terminal and Telegram HTML for the bot.
+//! One answer, three renderings: plain text for the terminal, Telegram HTML for the bot, and
+//! the JSON of `ask --json` and `chat --json`.
 //!
 //! Telegram's HTML parse mode accepts a handful of tags and needs `&`, `<` and `>` escaped
 //! everywhere else; a message holds at most 4096 UTF-16 code units. Every piece of user or
@@ -8,67 +9,14 @@
 use std::ops::Range;
 
 use crate::answer::{Answer, Citation, Marked, Reply};
+use crate::conversation::{Context, ShownAnswer};
 use crate::engine::Engine;
+use crate::html::{escape, html_to_plain};
+use crate::knowledge::Knowledge;
 use crate::texts;
 
 /// Telegram's limit for one message, in UTF-16 code units.
 pub const MAX_MESSAGE_UTF16: usize = 4096;
-
-/// Escapes text for Telegram HTML (also safe inside a double-quoted attribute).
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Telegram HTML back to plain text: tags dropped, entities decoded. For resending a message
-/// Telegram refused to parse.
-pub fn html_to_plain(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(i) = rest.find(['<', '&']) {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        if rest.starts_with('<') {
-            match rest.find('>') {
-                Some(end) => rest = &rest[end + 1..],
-                None => {
-                    out.push_str(rest);
-                    rest = "";
-                }
-            }
-        } else {
-            let entity = [
-                ("&amp;", '&'),
-                ("&lt;", '<'),
-                ("&gt;", '>'),
-                ("&quot;", '"'),
-            ]
-            .into_iter()
-            .find(|(e, _)| rest.starts_with(e));
-            match entity {
-                Some((e, c)) => {
-                    out.push(c);
-                    rest = &rest[e.len()..];
-                }
-                None => {
-                    out.push('&');
-                    rest = &rest[1..];
-                }
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
 
 /// Telegram HTML as a terminal shows it: bold and italics (ANSI escapes, or `*` and
 /// nothing with [`Style::Stars`]), a quote in curly quotes, a link's address after its
@@ -384,6 +332,102 @@ pub fn full_html(a: &Answer) -> Vec<String> {
     quote_messages(&a.full, &citation_html(&a.citation))
 }
 
+/// The context of an answer the bot sent, read back for a message that replies to it: from
+/// its text as the reader's client has it (the HTML of [`reply_html`] without its tags) and
+/// the words it marks in bold. Read here, beside the rendering that writes what it reads:
+/// the line [`texts::understood`] puts first, the quoted excerpt, the citation line.
+pub fn context_of_answer(text: &str, marked: &[String], knowledge: &Knowledge) -> Option<Context> {
+    Context::of_answer(ShownAnswer {
+        understood: understood_line(text),
+        marked,
+        excerpt: excerpt(text),
+        passage: passage_quoted(text, knowledge),
+    })
+}
+
+/// The excerpt an answer's text quotes: what comes before its citation line ("— Title, …").
+fn excerpt(text: &str) -> &str {
+    let end = text
+        .match_indices('\n')
+        .find(|&(i, _)| text[i + 1..].starts_with('—'))
+        .map_or(text.len(), |(i, _)| i);
+    &text[..end]
+}
+
+/// The question a follow-up's answer says it answered: its first line after
+/// [`texts::UNDERSTOOD_MARK`].
+pub fn understood_line(text: &str) -> Option<&str> {
+    let first = text.lines().next()?;
+    let question = first
+        .trim()
+        .strip_prefix(texts::UNDERSTOOD_MARK.trim_end())?
+        .trim();
+    (!question.is_empty()).then_some(question)
+}
+
+/// The passage an answer's text quotes: the first passage holding one of its pieces (an
+/// excerpt is cut with `…`) of at least 20 characters.
+pub fn passage_quoted(text: &str, knowledge: &Knowledge) -> Option<usize> {
+    let mut pieces: Vec<&str> = text
+        .lines()
+        .flat_map(|l| l.split('…'))
+        .map(str::trim)
+        .filter(|p| p.chars().count() >= 20)
+        .collect();
+    pieces.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    pieces.iter().find_map(|piece| {
+        knowledge
+            .passages
+            .iter()
+            .position(|p| p.text.contains(piece))
+    })
+}
+
+/// A reply as the JSON object `ask --json` prints: `others` are the ids of the documents
+/// that may answer too, when the question did not say which document it is about.
+pub fn reply_json(reply: &Reply, engine: &Engine) -> serde_json::Value {
+    let answers: Vec<_> = reply
+        .answers
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "rank": a.rank,
+                "doc": a.doc,
+                "title": a.citation.title,
+                "passage": a.citation.label,
+                "kind": a.kind.as_str(),
+                "score": round4(a.score),
+                "signals": {
+                    "lexical": round4(a.signals.lexical),
+                    "semantic": a.signals.semantic.map(round4),
+                },
+                "text": a.full.text,
+                "excerpt": a.excerpt.text,
+                "highlights": a.excerpt.marked_words(),
+                "citation": format!("{}, {}", a.citation.title, a.citation.details()),
+                "url": a.citation.url,
+            })
+        })
+        .collect();
+    let others: Vec<&str> = reply
+        .others
+        .iter()
+        .filter_map(|&d| engine.knowledge.documents.get(d))
+        .map(|d| d.id.as_str())
+        .collect();
+    serde_json::json!({
+        "question": reply.question,
+        "truncated": reply.truncated,
+        "answers": answers,
+        "others": others,
+    })
+}
+
+/// Scores to 4 digits: enough to compare, no float noise.
+fn round4(x: f32) -> f64 {
+    (f64::from(x) * 10_000.0).round() / 10_000.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,13 +479,6 @@ mod tests {
             html_to_terminal(html, Style::Stars),
             "“he said ‘it will *collapse*.’”\n— T <https://x/>"
         );
-    }
-
-    #[test]
-    fn html_back_to_plain() {
-        let html = "<blockquote>a &lt;b&gt; &amp; <b>c</b></blockquote>\n— <a href=\"u?x=1&amp;y\">T</a> &copy;";
-        assert_eq!(html_to_plain(html), "a <b> & c\n— T &copy;");
-        assert_eq!(html_to_plain("broken <b"), "broken <b");
     }
 
     #[test]
@@ -518,6 +555,95 @@ mod tests {
         for r in pieces {
             let html = marked_html(&marked, r);
             assert!(html.starts_with("<b>") && html.ends_with("</b>"), "{html}");
+        }
+    }
+
+    #[test]
+    fn an_answer_names_its_question_and_passage() {
+        let knowledge =
+            Knowledge::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"))
+                .unwrap();
+        let (id, passage) = knowledge
+            .passages
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.text.contains("Lavrov"))
+            .unwrap();
+        let sentence = &passage.text[passage.sentences[0].clone()];
+        let text = format!("↪ Who is he? (about Sergey Lavrov)\n…{sentence}…\n— citation");
+        let c = context_of_answer(&text, &[], &knowledge).unwrap();
+        assert_eq!(c.question, "Who is he? (about Sergey Lavrov)");
+        assert_eq!(c.passage, Some(id));
+        let c = context_of_answer(sentence, &["Lavrov".into()], &knowledge).unwrap();
+        assert_eq!(c.question, "Lavrov");
+        assert_eq!(c.passage, Some(id));
+        assert_eq!(context_of_answer("hi", &[], &knowledge), None);
+    }
+
+    #[test]
+    fn a_reply_to_an_answer_that_names_someone_the_question_did_not_is_about_that_person() {
+        let knowledge = Knowledge::default();
+        let answer = "“In January 2017, Zamir Kabulov, the Special Representative to the Russian \
+                      President for Afghanistan, said that…”\n\
+                      — Russia's Afghanistan Strategy, Julia Gurganus, Foreign Affairs, ¶4";
+        // What the bot marks in its answer to "Who is Russia's special envoy for Afghanistan?".
+        let marked = ["Special".into(), "Russian".into(), "Afghanistan".into()];
+        let c = context_of_answer(answer, &marked, &knowledge).unwrap();
+        assert_eq!(c.topic[0], "Zamir Kabulov");
+        // The question named him: nothing changes.
+        let c = context_of_answer(answer, &["Kabulov".into()], &knowledge).unwrap();
+        assert_eq!(c.topic, ["Kabulov"]);
+        // The author in the citation answers nothing.
+        let answer = "“Moscow was underwhelmed by the new U.S. strategy.”\n\
+                      — Russia's Afghanistan Strategy, Julia Gurganus, Foreign Affairs, ¶5";
+        let c = context_of_answer(answer, &["strategy".into()], &knowledge).unwrap();
+        assert_eq!(c.topic, ["strategy"]);
+    }
+
+    /// The words an answer's HTML marks in bold, as a Telegram client hands them over.
+    fn bold_words(html: &str) -> Vec<String> {
+        html.split("<b>")
+            .skip(1)
+            .filter_map(|s| s.split_once("</b>"))
+            .map(|(bold, _)| html_to_plain(bold))
+            .collect()
+    }
+
+    #[test]
+    fn an_answer_rendered_reads_back_as_the_context_it_leaves() {
+        use crate::conversation::{turn, Limits};
+        let engine = Engine::load(&crate::Options::new(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
+        ))
+        .unwrap();
+        let limits = Limits {
+            question_chars: crate::analysis::MAX_QUESTION_CHARS,
+            answers: 1,
+        };
+        let first = turn(&engine, "Who is Zamir Kabulov?", None, limits).unwrap();
+        let second = turn(
+            &engine,
+            "What did he warn about?",
+            first.context.as_ref(),
+            limits,
+        )
+        .unwrap();
+        for (turn, follow_up) in [(&first, false), (&second, true)] {
+            let html = reply_html(&turn.reply, 1, &engine, None, None, texts::Offer::Buttons);
+            let html = html.join("\n");
+            let text = html_to_plain(&html);
+            let back = context_of_answer(&text, &bold_words(&html), &engine.knowledge).unwrap();
+            let remembered = turn.context.clone().unwrap();
+            assert_eq!(back.passage, remembered.passage, "{text}");
+            assert!(back.passage.is_some());
+            for word in &remembered.topic {
+                assert!(back.topic.contains(word), "{word}: {:?}", back.topic);
+            }
+            if follow_up {
+                // A follow-up's answer shows the question as understood: it reads back whole.
+                assert_eq!(back.question, remembered.question);
+                assert_eq!(back.asks_for, remembered.asks_for);
+            }
         }
     }
 }

@@ -2,13 +2,13 @@
 //! and the terminal chat's, which are the same texts without tags.
 //!
 //! Texts are Telegram HTML (`&`, `<`, `>` escaped; `<b>`, `<i>`, `<code>`, `<a>`); the
-//! terminal shows them through [`crate::render::html_to_plain`]. A second language would be a
+//! terminal shows them through [`crate::html::html_to_plain`]. A second language would be a
 //! second set of these functions, chosen by the user's `language_code`.
 
 use crate::answer::Reply;
-use crate::conversation::{SmallTalk, UNDERSTOOD_MARK};
+use crate::conversation::SmallTalk;
 use crate::engine::Engine;
-use crate::render::escape;
+use crate::html::escape;
 
 /// How to use the commands, for /help and the terminal chat's `/help`: the list comes from
 /// the command enum, so it never disagrees with the menu Telegram shows.
@@ -35,6 +35,22 @@ pub fn help(commands: &[(String, String)]) -> String {
          You can also type @ and my name in any chat to quote the article there.",
         minutes = crate::config::DEFAULT_CONTEXT_TTL.as_secs() / 60,
     )
+}
+
+/// What a command does, for the menu Telegram clients show and for /help (names as the
+/// command enums spell them, without the slash).
+pub fn command_description(name: &str) -> &'static str {
+    match name {
+        "ask" => "Ask a question about the article",
+        "new" => "Start a new conversation: forget the last question",
+        "help" => "How to ask, and what the buttons do",
+        "about" => "The documents I answer from",
+        "start" => "Start over",
+        "stats" => "Admin: questions and answers of the last 7 days",
+        "unanswered" => "Admin: the last 10 questions nothing answered",
+        "reload" => "Admin: re-read knowledge/ and swap it in",
+        _ => "",
+    }
 }
 
 /// The first message, above the example questions.
@@ -203,8 +219,12 @@ pub fn no_answer(reply: &Reply, engine: &Engine, chat: bool) -> String {
     )
 }
 
+/// The mark that starts the line of an answer saying how a follow-up was understood.
+pub const UNDERSTOOD_MARK: &str = "↪ ";
+
 /// Above an answer to a follow-up: the question as citebot understood it. Its first line is
-/// read back when a button under the answer is pressed or the answer is replied to.
+/// read back (by the rendering, which writes it) when a button under the answer is pressed
+/// or the answer is replied to.
 pub fn understood(question: &str) -> String {
     // At most 600 characters shown (MAX_QUESTION_CHARS is 1,000, and escaping may make each
     // one 6): the line then always fits in a message.
@@ -332,8 +352,6 @@ pub const RECORD_OFF: &str = "Nothing is recorded (RECORD=off), so there is noth
 pub const RECORD_EMPTY: &str = "Nothing is recorded yet: ask me a question first.";
 
 pub const NO_MORE_MATCHES: &str = "No more matches for this question.";
-pub const NOTHING_TO_SAY_MORE_ABOUT: &str =
-    "There is no earlier answer to say more about. Ask me a question first.";
 pub const NEW_CONVERSATION: &str =
     "Starting afresh: your next question is read on its own, not as a follow-up.";
 pub const ONLY_TEXT: &str =
@@ -362,8 +380,33 @@ pub mod toast {
     pub const THANKS_DOWN: &str = "Thanks — noted. Try rephrasing, or Next match.";
 }
 
+/// The labels of the buttons under an answer.
+pub mod button {
+    pub const FULL: &str = "Full paragraph";
+    pub const NEXT: &str = "Next match";
+
+    /// A vote button, up or down, ticked when it is the vote cast.
+    pub fn vote(up: bool, ticked: bool) -> String {
+        format!(
+            "{}{}",
+            if up { "👍" } else { "👎" },
+            if ticked { " ✓" } else { "" }
+        )
+    }
+}
+
 /// The terminal chat's own lines.
 pub mod terminal {
+    /// The chat's commands and what they do, for its `/help`.
+    pub const COMMANDS: &[(&str, &str)] = &[
+        ("more", "the next match"),
+        ("full", "the full paragraph of the last answer"),
+        ("new", "start a new conversation: forget the last question"),
+        ("about", "the documents I answer from"),
+        ("help", "this message"),
+        ("quit", "leave (Ctrl-D too)"),
+    ];
+
     pub const WELCOME: &str = "Ask a question about the article; follow-ups are read in context. /help lists the commands, /quit (or Ctrl-D) leaves.";
     pub const CHOICES: &str = "[/more: next match · /full: full paragraph · /new: new topic]";
     pub const NOTHING_SHOWN: &str = "Ask a question first: there is no answer to act on yet.";

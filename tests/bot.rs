@@ -500,13 +500,13 @@ fn as_telegram_shows(mut message: Message) -> Message {
             let mut plain = String::new();
             for (i, part) in text.text.split("<b>").enumerate() {
                 match (i, part.split_once("</b>")) {
-                    (0, _) | (_, None) => plain.push_str(&citebot::render::html_to_plain(part)),
+                    (0, _) | (_, None) => plain.push_str(&citebot::html::html_to_plain(part)),
                     (_, Some((bold, rest))) => {
-                        let bold = citebot::render::html_to_plain(bold);
+                        let bold = citebot::html::html_to_plain(bold);
                         let offset = plain.encode_utf16().count();
                         entities.push(MessageEntity::bold(offset, bold.encode_utf16().count()));
                         plain.push_str(&bold);
-                        plain.push_str(&citebot::render::html_to_plain(rest));
+                        plain.push_str(&citebot::html::html_to_plain(rest));
                     }
                 }
             }
@@ -610,10 +610,26 @@ async fn a_reply_to_an_answer_naming_someone_is_about_that_person() {
     assert!(answer.contains("¶4"), "{answer}");
 }
 
+/// A clock the test moves by hand, so that a TTL passes without waiting for it.
+struct TestClock(std::sync::Mutex<std::time::SystemTime>);
+
+impl citebot::conversation::store::Clock for TestClock {
+    fn now(&self) -> std::time::SystemTime {
+        *self.0.lock().unwrap()
+    }
+}
+
 #[tokio::test]
 async fn context_expires_after_its_ttl() {
+    let clock = Arc::new(TestClock(std::sync::Mutex::new(
+        std::time::SystemTime::now(),
+    )));
     let mut ctx = Ctx::new(ctx().engine());
-    ctx.contexts = citebot::telegram::Contexts::new(std::time::Duration::from_millis(200), 100);
+    ctx.conversations = Arc::new(citebot::conversation::MemoryStore::with_clock(
+        std::time::Duration::from_secs(900),
+        100,
+        clock.clone(),
+    ));
     let mut bot = MockBot::new(
         MockMessageText::new().text("Who is Zamir Kabulov?"),
         handler_tree(),
@@ -626,7 +642,7 @@ async fn context_expires_after_its_ttl() {
         first_line(&bot).starts_with("↪"),
         "within the TTL: a follow-up"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    *clock.0.lock().unwrap() += std::time::Duration::from_secs(900);
     bot.update(MockMessageText::new().text("What did he warn about?"));
     bot.dispatch().await;
     assert!(
@@ -648,7 +664,7 @@ async fn new_forgets_the_conversation() {
     assert!(!first_line(&bot).starts_with("↪"), "{}", first_line(&bot));
     let help = citebot::texts::help(&citebot::telegram::commands::list());
     assert!(help.contains("/new — "), "listed in /help");
-    let menu: Vec<String> = citebot::telegram::handlers::commands()
+    let menu: Vec<String> = citebot::telegram::commands::menu()
         .into_iter()
         .map(|c| c.command)
         .collect();

@@ -139,7 +139,7 @@ proptest! {
                 prop_assert!(false, "{}: {}", e, m);
             }
         }
-        prop_assert_eq!(render::html_to_plain(&render::escape(&text)), text);
+        prop_assert_eq!(citebot::html::html_to_plain(&citebot::html::escape(&text)), text);
     }
 
     /// Any message, in the context of any earlier one, is understood, answered and shown

@@ -1,4 +1,5 @@
-//! The callback data of the answer buttons: small, self-contained, at most 64 bytes.
+//! The buttons under an answer and under the greeting: their labels (from
+//! [`crate::texts`]) and their callback data, small, self-contained, at most 64 bytes.
 //!
 //! The bot keeps no state between updates, so that several replicas behind a load balancer
 //! can serve the same bot. A button therefore says everything needed to act on it: what to
@@ -7,6 +8,12 @@
 //! of a document's metadata), and the document it is asked of, when the reader chose one.
 
 use std::fmt;
+
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+use crate::answer::Reply;
+use crate::engine::Engine;
+use crate::texts;
 
 /// Telegram's limit for callback data.
 pub const MAX_CALLBACK_DATA: usize = 64;
@@ -132,6 +139,73 @@ impl Button {
             document,
         })
     }
+}
+
+/// The buttons under the answer at `rank`: the full paragraph, the next match, the votes
+/// (the one cast, if any, ticked: the other changes it), and under the best answer, one
+/// per other document that may answer. Each acts on the question at `origin`, asked of
+/// `document` when the reader chose one.
+pub fn answer_keyboard(
+    engine: &Engine,
+    reply: &Reply,
+    rank: usize,
+    origin: Origin,
+    document: Option<usize>,
+    voted: Option<bool>,
+) -> InlineKeyboardMarkup {
+    let button = |label: &str, action| {
+        let data = Button::new(action, origin)
+            .of_document(document)
+            .encode()
+            .unwrap_or_default();
+        InlineKeyboardButton::callback(label, data)
+    };
+    let mut rows = vec![vec![
+        button(texts::button::FULL, Action::Full { rank }),
+        button(texts::button::NEXT, Action::Next { rank }),
+    ]];
+    let vote = |up: bool| {
+        let label = texts::button::vote(up, voted == Some(up));
+        button(&label, Action::Vote { rank, up })
+    };
+    rows.push(vec![vote(true), vote(false)]);
+    if rank == 1 {
+        for &doc in reply.others.iter().take(texts::MAX_OFFERED) {
+            let data = Button::new(Action::Ask, origin)
+                .of_document(Some(doc))
+                .encode()
+                .unwrap_or_default();
+            rows.push(vec![InlineKeyboardButton::callback(
+                texts::ask_in_button(engine, doc),
+                data,
+            )]);
+        }
+    }
+    InlineKeyboardMarkup::new(rows)
+}
+
+/// Under the greeting: a button per example question of the documents' metadata (six at
+/// most).
+pub fn examples_keyboard(engine: &Engine) -> InlineKeyboardMarkup {
+    let rows = engine
+        .knowledge
+        .documents
+        .iter()
+        .enumerate()
+        .flat_map(|(doc, d)| {
+            d.meta
+                .examples
+                .iter()
+                .enumerate()
+                .map(move |(index, q)| (doc, index, q))
+        })
+        .take(6)
+        .filter_map(|(doc, index, q)| {
+            let data = Button::new(Action::Ask, Origin::Example { doc, index }).encode()?;
+            Some(vec![InlineKeyboardButton::callback(q.clone(), data)])
+        })
+        .collect::<Vec<_>>();
+    InlineKeyboardMarkup::new(rows)
 }
 
 #[cfg(test)]

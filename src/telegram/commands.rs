@@ -1,22 +1,28 @@
-//! The bot's commands. Each enum is the one list of its kind: it parses a message's command,
-//! fills the menu Telegram clients show (`setMyCommands`), and lists the commands in /help.
-//! [`Admin`] commands are for the user ids in `ADMIN_IDS`: only their menus show them, and
-//! for anyone else they are unknown commands.
+//! The bot's commands. Each enum is the one list of its kind: it parses a message's command
+//! with its payload (teloxide's `BotCommands`), routes it in the handler tree
+//! ([`filter_command`]), and names the commands of the menu Telegram clients show
+//! (`setMyCommands`) and of /help. What each command does is said in
+//! [`crate::texts::command_description`], with every other text a user sees. [`Admin`]
+//! commands are for the user ids in `ADMIN_IDS`: only their menus show them, and for anyone
+//! else they are unknown commands.
 
-use teloxide::utils::command::BotCommands;
+use teloxide::dispatching::DpHandlerDescription;
+use teloxide::prelude::*;
+use teloxide::types::{BotCommand, Me};
+use teloxide::utils::command::{BotCommands, ParseError};
 
-#[derive(BotCommands, Debug, Clone, Copy, PartialEq, Eq)]
+use crate::texts;
+
+// No doc comments on the variants: teloxide would take them for the descriptions, which
+// are texts.
+#[derive(BotCommands, Debug, Clone, PartialEq, Eq)]
 #[command(rename_rule = "lowercase")]
 pub enum Command {
-    #[command(description = "Ask a question about the article")]
-    Ask,
-    #[command(description = "Start a new conversation: forget the last question")]
+    // The question after the command, trimmed: empty when there is none.
+    Ask(String),
     New,
-    #[command(description = "How to ask, and what the buttons do")]
     Help,
-    #[command(description = "The documents I answer from")]
     About,
-    #[command(description = "Start over")]
     Start,
 }
 
@@ -24,60 +30,99 @@ pub enum Command {
 #[derive(BotCommands, Debug, Clone, Copy, PartialEq, Eq)]
 #[command(rename_rule = "lowercase")]
 pub enum Admin {
-    #[command(description = "Admin: questions and answers of the last 7 days")]
     Stats,
-    #[command(description = "Admin: the last 10 questions nothing answered")]
     Unanswered,
-    #[command(description = "Admin: re-read knowledge/ and swap it in")]
     Reload,
 }
 
-/// A message that starts with a command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Parsed<'a> {
-    /// One of ours, and the text after it.
-    Ours(Command, &'a str),
-    /// An admin command (whoever sent it: the handler checks).
-    Admin(Admin),
-    /// Addressed to another bot (`/help@OtherBot`).
-    OtherBot,
-    /// A command we do not know.
-    Unknown,
-}
-
-/// Reads the command `text` starts with, if any. Telegram clients send `/Ask@Bot`, `/ask\n…`
-/// or `/ask  …`; the name is matched case-insensitively and the rest trimmed.
-pub fn parse<'a>(text: &'a str, username: &str) -> Option<Parsed<'a>> {
+/// A command as Telegram clients send it (`/Ask@Bot`, `/ask\n…`, `/ask  …`) in the form
+/// teloxide's parser reads: the name lower-cased, one space before what follows, which is
+/// trimmed. `None` when `text` does not start with a command.
+fn normalised(text: &str) -> Option<String> {
     let text = text.strip_prefix('/')?;
     let (head, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
     let name = head.split('@').next().unwrap_or_default();
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return None;
     }
-    let head = format!("/{}", head.to_ascii_lowercase());
-    Some(match Command::parse(&head, username) {
-        Ok(command) => Parsed::Ours(command, rest.trim()),
-        Err(teloxide::utils::command::ParseError::WrongBotName(_)) => Parsed::OtherBot,
-        Err(_) => match Admin::parse(&head, username) {
-            Ok(admin) => Parsed::Admin(admin),
-            Err(_) => Parsed::Unknown,
-        },
+    let head = head.to_ascii_lowercase();
+    Some(match rest.trim() {
+        "" => format!("/{head}"),
+        rest => format!("/{head} {rest}"),
     })
 }
 
-/// The admin commands and their descriptions, for the admins' menu.
-pub fn admin_list() -> Vec<(String, String)> {
-    Admin::bot_commands()
+/// `text`'s command as one of `C`'s, when `text` starts with a command. The name is matched
+/// case-insensitively; a command addressed to another bot is `ParseError::WrongBotName`.
+pub fn parse<C: BotCommands>(text: &str, username: &str) -> Option<Result<C, ParseError>> {
+    Some(C::parse(&normalised(text)?, username))
+}
+
+/// Whether `text` starts with a command, ours or not.
+pub fn is_command(text: &str) -> bool {
+    normalised(text).is_some()
+}
+
+/// Whether `text` is a command addressed to another bot (`/help@OtherBot`).
+pub fn for_another_bot(text: &str, username: &str) -> bool {
+    matches!(
+        parse::<Command>(text, username),
+        Some(Err(ParseError::WrongBotName(_)))
+    )
+}
+
+/// The bot's username (every bot has one; an empty name only makes commands addressed to
+/// it unknown, where `Me::username` would panic).
+pub fn username(me: &Me) -> &str {
+    me.user.username.as_deref().unwrap_or_default()
+}
+
+/// teloxide's `filter_command`, reading commands as Telegram clients send them (see
+/// [`parse`]): the message's command `C` goes on to the handlers below, or the message goes
+/// by.
+pub fn filter_command<C, Output>() -> Handler<'static, Output, DpHandlerDescription>
+where
+    C: BotCommands + Send + Sync + 'static,
+    Output: Send + Sync + 'static,
+{
+    dptree::filter_map(|msg: Message, me: Me| {
+        let text = msg.text().or(msg.caption())?;
+        parse::<C>(text, username(&me))?.ok()
+    })
+}
+
+/// The commands of `C` and what they do, names without the slash.
+fn described<C: BotCommands>() -> Vec<(String, String)> {
+    C::bot_commands()
         .into_iter()
-        .map(|c| (c.command.trim_start_matches('/').to_string(), c.description))
+        .map(|c| {
+            let name = c.command.trim_start_matches('/').to_string();
+            let description = texts::command_description(&name).to_string();
+            (name, description)
+        })
         .collect()
 }
 
 /// The commands and their descriptions, for /help.
 pub fn list() -> Vec<(String, String)> {
-    Command::bot_commands()
+    described::<Command>()
+}
+
+/// The commands, as Telegram clients list them (names without the slash, as the Bot API
+/// documents them).
+pub fn menu() -> Vec<BotCommand> {
+    to_menu(described::<Command>())
+}
+
+/// The admin commands, for the menu of the admins only.
+pub fn admin_menu() -> Vec<BotCommand> {
+    to_menu(described::<Admin>())
+}
+
+fn to_menu(commands: Vec<(String, String)>) -> Vec<BotCommand> {
+    commands
         .into_iter()
-        .map(|c| (c.command.trim_start_matches('/').to_string(), c.description))
+        .map(|(name, description)| BotCommand::new(name, description))
         .collect()
 }
 
@@ -85,24 +130,36 @@ pub fn list() -> Vec<(String, String)> {
 mod tests {
     use super::*;
 
+    /// How a message's command reads, whichever enum has it.
+    #[derive(Debug, PartialEq)]
+    enum Parsed {
+        Ours(Command),
+        Admin(Admin),
+        OtherBot,
+        Unknown,
+    }
+
+    fn classify(text: &str) -> Option<Parsed> {
+        Some(match parse::<Command>(text, "citebot")? {
+            Ok(command) => Parsed::Ours(command),
+            Err(ParseError::WrongBotName(_)) => Parsed::OtherBot,
+            Err(_) => match parse::<Admin>(text, "citebot")? {
+                Ok(admin) => Parsed::Admin(admin),
+                Err(_) => Parsed::Unknown,
+            },
+        })
+    }
+
     #[test]
     fn commands_parse() {
+        let ask = |q: &str| Some(Parsed::Ours(Command::Ask(q.to_string())));
         let cases = [
-            ("/start", Some(Parsed::Ours(Command::Start, ""))),
-            (
-                "/start deep-link",
-                Some(Parsed::Ours(Command::Start, "deep-link")),
-            ),
-            (
-                "/ASK@CiteBot  Who is Atmar? ",
-                Some(Parsed::Ours(Command::Ask, "Who is Atmar?")),
-            ),
-            (
-                "/ask\nWho is Atmar?",
-                Some(Parsed::Ours(Command::Ask, "Who is Atmar?")),
-            ),
-            ("/ask", Some(Parsed::Ours(Command::Ask, ""))),
-            ("/new", Some(Parsed::Ours(Command::New, ""))),
+            ("/start", Some(Parsed::Ours(Command::Start))),
+            ("/start deep-link", Some(Parsed::Ours(Command::Start))),
+            ("/ASK@CiteBot  Who is Atmar? ", ask("Who is Atmar?")),
+            ("/ask\nWho is Atmar?", ask("Who is Atmar?")),
+            ("/ask", ask("")),
+            ("/new", Some(Parsed::Ours(Command::New))),
             ("/help@OtherBot", Some(Parsed::OtherBot)),
             ("/frobnicate", Some(Parsed::Unknown)),
             ("/stats", Some(Parsed::Admin(Admin::Stats))),
@@ -113,13 +170,22 @@ mod tests {
             ("not a command", None),
         ];
         for (text, want) in cases {
-            assert_eq!(parse(text, "citebot"), want, "{text:?}");
+            assert_eq!(classify(text), want, "{text:?}");
         }
+        assert!(for_another_bot("/stats@OtherBot", "citebot"));
+        assert!(!for_another_bot("/stats@CiteBot", "citebot"));
     }
 
     #[test]
-    fn the_menu_lists_every_command() {
+    fn the_menu_lists_every_command_with_what_it_does() {
         let names: Vec<String> = list().into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, ["ask", "new", "help", "about", "start"]);
+        for (name, description) in described::<Command>()
+            .into_iter()
+            .chain(described::<Admin>())
+        {
+            assert!(!description.is_empty(), "/{name} has a description");
+        }
+        assert_eq!(admin_menu().len(), 3);
     }
 }

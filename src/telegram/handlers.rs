@@ -14,16 +14,14 @@
 //! - Everything else: a short hint where a reply makes sense, silence where it does not.
 //!
 //! The tree takes a plain `Bot` and shares its state through dptree dependencies, so the
-//! tests can run it under `teloxide_tests::MockBot`. Search runs on the blocking pool, where
-//! a panic is caught and becomes an apology to that one user.
+//! tests can run it under `teloxide_tests::MockBot`. A question is one
+//! [`conversation::turn`], taken on the blocking pool with the conversation store's calls,
+//! where a panic is caught and becomes an apology to that one user.
 
-use std::collections::HashSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
-
-use arc_swap::ArcSwap;
+use std::time::{Instant, SystemTime};
 
 use teloxide::dispatching::UpdateHandler;
 use teloxide::payloads::{
@@ -31,156 +29,211 @@ use teloxide::payloads::{
 };
 use teloxide::prelude::*;
 use teloxide::types::{
-    BotCommand, ChatAction, InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResult,
-    InlineQueryResultArticle, InputMessageContent, InputMessageContentText, Me, MessageEntityKind,
-    MessageId, ParseMode,
+    ChatAction, InlineQueryResult, InlineQueryResultArticle, InputMessageContent,
+    InputMessageContentText, Me, MessageEntityKind, MessageId, ParseMode,
 };
 
-use super::buttons::{Action, Button, Origin};
-use super::commands::{self, Admin, Command, Parsed};
-use super::contexts::{Contexts, Key, MAX_CONVERSATIONS};
-use super::flood::{FloodGate, Sender, Verdict};
+use super::buttons::{self, Action, Button, Origin};
+use super::commands::{self, Admin, Command};
+use super::ctx::Ctx;
+use super::flood::{Sender, Verdict};
 use super::send::{self, no_preview, Outgoing};
 use crate::answer::{self, Reply};
-use crate::conversation::{self, understand_with, Context, Understood};
-use crate::engine::{Engine, Options};
-use crate::record::{self, Asked, RecordError, Recorder, Report, Voted};
+use crate::conversation::store::Key;
+use crate::conversation::{self, understand_with, Context, Limits, Turn, Understood};
+use crate::engine::Engine;
+use crate::record::{self, Asked, RecordError, Report, Voted};
 use crate::render;
 use crate::texts::{self, toast, Offer};
 
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
-
-/// What the handlers share: the engine, the conversations, the record and the bot's policies.
-pub struct Ctx {
-    /// Swapped whole by a reload; each update loads it once and uses that one throughout.
-    engine: ArcSwap<Engine>,
-    pub flood: FloodGate,
-    /// Longer questions are cut to this many characters (the reply says so).
-    pub max_question_chars: usize,
-    pub allowed_chats: Option<HashSet<i64>>,
-    /// Each chat's (each group member's) last question, for follow-ups.
-    pub contexts: Contexts,
-    /// Spaces messages to Telegram's limits.
-    pub pacer: send::Pacer,
-    /// The highest update id that reached the handlers (0: none yet): what a forced stop
-    /// confirms to Telegram, so those updates are not delivered again after a restart.
-    pub last_update: AtomicU32,
-    /// What readers asked and how they voted.
-    pub record: Recorder,
-    /// `ADMIN_IDS`: who may use the [`Admin`] commands.
-    pub admins: HashSet<u64>,
-    /// What /reload and SIGHUP load the engine from; `None`: the engine cannot be reloaded.
-    pub reload_from: Option<Options>,
-    /// One reload at a time.
-    reloading: tokio::sync::Mutex<()>,
-}
-
-impl Ctx {
-    pub fn new(engine: Arc<Engine>) -> Ctx {
-        Ctx {
-            engine: ArcSwap::new(engine),
-            flood: FloodGate::new(20, Duration::from_secs(60)),
-            max_question_chars: crate::analysis::MAX_QUESTION_CHARS,
-            allowed_chats: None,
-            contexts: Contexts::new(crate::config::DEFAULT_CONTEXT_TTL, MAX_CONVERSATIONS),
-            pacer: send::Pacer::telegram(),
-            last_update: AtomicU32::new(0),
-            record: Recorder::off(),
-            admins: HashSet::new(),
-            reload_from: None,
-            reloading: tokio::sync::Mutex::new(()),
-        }
-    }
-
-    /// The engine now (a reload may swap another in for the next update).
-    pub fn engine(&self) -> Arc<Engine> {
-        self.engine.load_full()
-    }
-
-    /// Re-reads the knowledge and swaps the new engine in when it is ready; the old one
-    /// answers meanwhile, and stays when the new one cannot be loaded. Returns what to tell
-    /// whoever asked (HTML).
-    pub async fn reload(&self) -> String {
-        let Some(options) = self.reload_from.clone() else {
-            return texts::RELOAD_UNAVAILABLE.to_string();
-        };
-        let Ok(_one_at_a_time) = self.reloading.try_lock() else {
-            return texts::RELOAD_BUSY.to_string();
-        };
-        let started = Instant::now();
-        let loaded = tokio::task::spawn_blocking(move || Engine::load(&options)).await;
-        match loaded {
-            Ok(Ok(new)) => {
-                let changes = self.engine().knowledge.changes_to(&new.knowledge);
-                self.engine.store(Arc::new(new));
-                // Conversations point at passages by number: those of the old knowledge.
-                self.contexts.clear();
-                tracing::info!(
-                    documents = changes.documents,
-                    passages = changes.passages,
-                    added = changes.added.len(),
-                    removed = changes.removed.len(),
-                    ms = started.elapsed().as_millis() as u64,
-                    "knowledge reloaded"
-                );
-                texts::reloaded(&changes)
-            }
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "reload failed; the old knowledge stays");
-                texts::reload_failed(&e.to_string())
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "reload panicked; the old knowledge stays");
-                texts::reload_failed("the reload crashed (see the log)")
-            }
-        }
-    }
-
-    fn is_admin(&self, user: Option<&teloxide::types::User>) -> bool {
-        user.is_some_and(|u| self.admins.contains(&u.id.0))
-    }
-
-    fn allowed(&self, chat: ChatId) -> bool {
-        self.allowed_chats
-            .as_ref()
-            .is_none_or(|set| set.contains(&chat.0))
-    }
-}
-
-/// The commands, as Telegram clients list them (names without the slash, as the Bot API
-/// documents them).
-pub fn commands() -> Vec<BotCommand> {
-    commands::list()
-        .into_iter()
-        .map(|(name, description)| BotCommand::new(name, description))
-        .collect()
-}
-
-/// The admin commands, for the menu of the admins only.
-pub fn admin_commands() -> Vec<BotCommand> {
-    commands::admin_list()
-        .into_iter()
-        .map(|(name, description)| BotCommand::new(name, description))
-        .collect()
-}
+type HandlerResult = Result<(), HandlerError>;
 
 pub fn handler_tree() -> UpdateHandler<HandlerError> {
     dptree::entry()
         .inspect(|update: Update, ctx: Arc<Ctx>| {
             ctx.last_update.fetch_max(update.id.0, Ordering::SeqCst);
         })
-        .branch(Update::filter_message().endpoint(on_message))
+        .branch(messages())
         .branch(Update::filter_callback_query().endpoint(on_callback))
         .branch(Update::filter_inline_query().endpoint(on_inline))
         // Edited messages, channel posts, member updates...: nothing to say.
         .endpoint(|| async { Ok(()) })
 }
 
+/// Messages, told apart in this order: a group's migration, a message without words, one
+/// not addressed to the bot, one from a chat it does not answer in, a command, text.
+fn messages() -> UpdateHandler<HandlerError> {
+    let wordless = |msg: Message| msg.text().or(msg.caption()).is_none();
+    let not_addressed = |msg: Message, me: Me| !addressed(&msg, &me);
+    let not_allowed = |msg: Message, ctx: Arc<Ctx>| !ctx.allowed(msg.chat.id);
+    let by_an_admin = |msg: Message, ctx: Arc<Ctx>| ctx.is_admin(msg.from.as_ref());
+    let a_command = |msg: Message| {
+        msg.text()
+            .or(msg.caption())
+            .is_some_and(commands::is_command)
+    };
+    Update::filter_message()
+        .branch(
+            dptree::filter_map(|msg: Message| msg.migrate_to_chat_id().copied())
+                .endpoint(on_migration),
+        )
+        .branch(dptree::filter(wordless).endpoint(on_wordless))
+        .branch(dptree::filter(not_addressed).endpoint(|| async { Ok(()) }))
+        .branch(dptree::filter(not_allowed).endpoint(on_chat_not_allowed))
+        .branch(
+            commands::filter_command::<Command, _>()
+                .branch(dptree::case![Command::Start].endpoint(on_start))
+                .branch(dptree::case![Command::Help].endpoint(on_help))
+                .branch(dptree::case![Command::About].endpoint(on_about))
+                .branch(dptree::case![Command::New].endpoint(on_new))
+                .branch(dptree::case![Command::Ask(question)].endpoint(on_ask)),
+        )
+        .branch(
+            commands::filter_command::<Admin, _>()
+                .filter(by_an_admin)
+                .endpoint(on_admin),
+        )
+        // For anyone else an admin command is as unknown as any other.
+        .branch(dptree::filter(a_command).endpoint(on_unknown_command))
+        .endpoint(on_text)
+}
+
+/// Whether a message is for the bot: anything in a private chat; in a group `/ask`, a
+/// mention, or a reply to the bot. A command for another bot never is.
+fn addressed(msg: &Message, me: &Me) -> bool {
+    let Some(text) = msg.text().or(msg.caption()) else {
+        return false;
+    };
+    let username = commands::username(me);
+    if commands::for_another_bot(text, username) {
+        return false;
+    }
+    msg.chat.is_private()
+        || matches!(
+            commands::parse::<Command>(text, username),
+            Some(Ok(Command::Ask(_)))
+        )
+        || text
+            .to_lowercase()
+            .contains(&format!("@{}", username.to_lowercase()))
+        || msg
+            .reply_to_message()
+            .and_then(|m| m.from.as_ref())
+            .is_some_and(|u| u.id == me.id)
+}
+
+/// Sends `html` in reply to `msg`.
+async fn say(bot: &Bot, ctx: &Ctx, msg: &Message, html: &str) -> HandlerResult {
+    let out = Outgoing::new(msg.chat.id, html.to_string()).reply_to(msg.id);
+    send::send(bot, &ctx.pacer, out).await?;
+    Ok(())
+}
+
+async fn on_migration(msg: Message, to: ChatId) -> HandlerResult {
+    tracing::info!(
+        from = msg.chat.id.0,
+        to = to.0,
+        "group migrated to a supergroup"
+    );
+    Ok(())
+}
+
+/// A sticker, a photo without words, a voice note, a service message: a hint in a private
+/// chat when a person sent something, else silence.
+async fn on_wordless(bot: Bot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
+    let is_content = msg.from.as_ref().is_some_and(|u| !u.is_bot)
+        && (msg.sticker().is_some()
+            || msg.photo().is_some()
+            || msg.voice().is_some()
+            || msg.video().is_some()
+            || msg.document().is_some()
+            || msg.audio().is_some()
+            || msg.animation().is_some()
+            || msg.video_note().is_some()
+            || msg.location().is_some()
+            || msg.contact().is_some()
+            || msg.poll().is_some()
+            || msg.dice().is_some());
+    if msg.chat.is_private() && is_content {
+        say(&bot, &ctx, &msg, texts::ONLY_TEXT).await?;
+    }
+    Ok(())
+}
+
+async fn on_chat_not_allowed(bot: Bot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
+    tracing::info!(chat = msg.chat.id.0, "chat not in ALLOWED_CHATS: refused");
+    say(&bot, &ctx, &msg, texts::NOT_THIS_CHAT).await
+}
+
+async fn on_start(bot: Bot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
+    let engine = ctx.engine();
+    let greeting = Outgoing::new(msg.chat.id, texts::greeting(&engine))
+        .keyboard(buttons::examples_keyboard(&engine));
+    send::send(&bot, &ctx.pacer, greeting).await?;
+    Ok(())
+}
+
+async fn on_help(bot: Bot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
+    say(&bot, &ctx, &msg, &texts::help(&commands::list())).await
+}
+
+async fn on_about(bot: Bot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
+    say(&bot, &ctx, &msg, &texts::about(&ctx.engine())).await
+}
+
+/// /new: the conversation is forgotten, and the next question read on its own.
+async fn on_new(bot: Bot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
+    let key = conversation_key(&msg);
+    let store = Arc::clone(&ctx);
+    if let Err(e) = tokio::task::spawn_blocking(move || store.remember(key, None)).await {
+        tracing::error!(error = %e, "forgetting the conversation panicked");
+    }
+    say(&bot, &ctx, &msg, texts::NEW_CONVERSATION).await
+}
+
+async fn on_ask(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>, question: String) -> HandlerResult {
+    if question.is_empty() {
+        return say(&bot, &ctx, &msg, texts::ASK_NEEDS_A_QUESTION).await;
+    }
+    ask(&bot, &msg, &me, &ctx, &question).await
+}
+
+/// Text that is no command: a question, once a mention of the bot is taken out of it.
+async fn on_text(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> HandlerResult {
+    let text = msg.text().or(msg.caption()).unwrap_or_default();
+    let question = strip_mention(text, commands::username(&me));
+    if question.is_empty() {
+        return say(&bot, &ctx, &msg, texts::YES).await;
+    }
+    ask(&bot, &msg, &me, &ctx, &question).await
+}
+
+async fn on_admin(bot: Bot, msg: Message, ctx: Arc<Ctx>, admin: Admin) -> HandlerResult {
+    let html = match admin {
+        Admin::Stats => stats(&ctx).await,
+        Admin::Unanswered => unanswered(&ctx).await,
+        Admin::Reload => {
+            let _ = bot.send_chat_action(msg.chat.id, ChatAction::Typing).await;
+            ctx.reload().await
+        }
+    };
+    say(&bot, &ctx, &msg, &html).await
+}
+
+async fn on_unknown_command(bot: Bot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
+    if msg.chat.is_private() {
+        say(&bot, &ctx, &msg, texts::UNKNOWN_COMMAND).await?;
+    }
+    Ok(())
+}
+
 /// The question in a message the bot was asked, whatever way it was asked.
 pub fn question_of(text: &str, me: &Me) -> String {
-    match commands::parse(text, me.username()) {
-        Some(Parsed::Ours(Command::Ask, rest)) => rest.to_string(),
-        _ => strip_mention(text, me.username()),
+    let username = commands::username(me);
+    match commands::parse::<Command>(text, username) {
+        Some(Ok(Command::Ask(question))) => question,
+        _ => strip_mention(text, username),
     }
 }
 
@@ -204,9 +257,15 @@ fn strip_mention(text: &str, username: &str) -> String {
 
 /// Whose conversation a message belongs to: the private chat's, or its sender's in a group.
 fn conversation_key(msg: &Message) -> Key {
+    // User ids are positive and the ids of the chats a message is sent as are negative:
+    // the two never name the same sender.
+    let sender = match Sender::of(msg) {
+        Sender::User(user) => user.0 as i64,
+        Sender::Chat(chat) => chat.0,
+    };
     Key {
-        chat: msg.chat.id,
-        sender: (!msg.chat.is_private()).then(|| Sender::of(msg)),
+        chat: msg.chat.id.0,
+        sender: (!msg.chat.is_private()).then_some(sender),
     }
 }
 
@@ -224,147 +283,74 @@ fn replied_context(msg: &Message, me: &Me, engine: &Engine) -> Option<Context> {
         .filter(|e| matches!(e.kind(), MessageEntityKind::Bold))
         .map(|e| e.text().to_string())
         .collect();
-    Context::from_answer(text, &marked, &engine.knowledge)
+    render::context_of_answer(text, &marked, &engine.knowledge)
 }
 
-async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> Result<(), HandlerError> {
-    if let Some(to) = msg.migrate_to_chat_id() {
-        tracing::info!(
-            from = msg.chat.id.0,
-            to = to.0,
-            "group migrated to a supergroup"
-        );
-        return Ok(());
+/// Answers a question asked in `msg`, within its sender's flood limit: read in the context
+/// of the answer it replies to, or else of the conversation's last question, and remembered
+/// for the next.
+async fn ask(bot: &Bot, msg: &Message, me: &Me, ctx: &Arc<Ctx>, question: &str) -> HandlerResult {
+    match ctx.flood.check(Sender::of(msg), Instant::now()) {
+        Verdict::Pass => {}
+        Verdict::Notice => return say(bot, ctx, msg, texts::TOO_FAST).await,
+        Verdict::Silent => return Ok(()),
     }
-    let private = msg.chat.is_private();
+    let _ = bot.send_chat_action(msg.chat.id, ChatAction::Typing).await;
     let engine = ctx.engine();
-    let reply = |html: &str| Outgoing::new(msg.chat.id, html.to_string()).reply_to(msg.id);
-    // A photo's caption is a question like a message's text, `/ask` included.
-    let Some(text) = msg.text().or(msg.caption()) else {
-        // A sticker, a photo without words, a voice note, a service message.
-        let is_content = msg.from.as_ref().is_some_and(|u| !u.is_bot)
-            && (msg.sticker().is_some()
-                || msg.photo().is_some()
-                || msg.voice().is_some()
-                || msg.video().is_some()
-                || msg.document().is_some()
-                || msg.audio().is_some()
-                || msg.animation().is_some()
-                || msg.video_note().is_some()
-                || msg.location().is_some()
-                || msg.contact().is_some()
-                || msg.poll().is_some()
-                || msg.dice().is_some());
-        if private && is_content {
-            send::send(&bot, &ctx.pacer, reply(texts::ONLY_TEXT)).await?;
-        }
-        return Ok(());
+    let started = Instant::now();
+    let replied = replied_context(msg, me, &engine);
+    let key = conversation_key(msg);
+    let Some(turn) = take_turn(ctx, &engine, key, question, replied).await else {
+        return say(bot, ctx, msg, texts::SORRY).await;
     };
+    let request = Request {
+        engine,
+        chat: msg.chat.id,
+        reply_to: Some(msg.id),
+        understood: turn.understood,
+        rank: 1,
+        origin: Origin::Reply,
+        user: msg.from.as_ref().map(|u| u.id.0),
+        chat_kind: chat_kind(msg),
+        truncated: turn.truncated,
+    };
+    show(bot, ctx, request, &turn.reply, started).await
+}
 
-    let command = commands::parse(text, me.username());
-    if command == Some(Parsed::OtherBot) {
-        return Ok(());
+/// One turn of the conversation at `key`, off the async threads (the store's calls may
+/// block, and the search does): the message read in `replied`, the context of the answer it
+/// replies to, or else in the store's, and what follows remembered there. `None` when the
+/// search failed or panicked (logged).
+async fn take_turn(
+    ctx: &Arc<Ctx>,
+    engine: &Arc<Engine>,
+    key: Key,
+    message: &str,
+    replied: Option<Context>,
+) -> Option<Turn> {
+    let (ctx, engine, message) = (Arc::clone(ctx), Arc::clone(engine), message.to_string());
+    let taken = tokio::task::spawn_blocking(move || {
+        let context = replied.or_else(|| ctx.context(key));
+        let limits = Limits {
+            question_chars: ctx.max_question_chars,
+            answers: 1,
+        };
+        let turn = conversation::turn(&engine, &message, context.as_ref(), limits)?;
+        ctx.remember(key, turn.context.clone());
+        Ok::<_, crate::retrieve::SearchError>(turn)
+    })
+    .await;
+    match taken {
+        Ok(Ok(turn)) => Some(turn),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "search failed");
+            None
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "search panicked");
+            None
+        }
     }
-    let addressed = private
-        || matches!(command, Some(Parsed::Ours(Command::Ask, _)))
-        || text
-            .to_lowercase()
-            .contains(&format!("@{}", me.username().to_lowercase()))
-        || msg
-            .reply_to_message()
-            .and_then(|m| m.from.as_ref())
-            .is_some_and(|u| u.id == me.id);
-    if !addressed {
-        return Ok(());
-    }
-    if !ctx.allowed(msg.chat.id) {
-        tracing::info!(chat = msg.chat.id.0, "chat not in ALLOWED_CHATS: refused");
-        send::send(&bot, &ctx.pacer, reply(texts::NOT_THIS_CHAT)).await?;
-        return Ok(());
-    }
-
-    match command {
-        Some(Parsed::Ours(Command::Start, _)) => {
-            send::send(
-                &bot,
-                &ctx.pacer,
-                Outgoing::new(msg.chat.id, texts::greeting(&engine))
-                    .keyboard(examples_keyboard(&engine)),
-            )
-            .await?;
-        }
-        Some(Parsed::Ours(Command::Help, _)) => {
-            send::send(&bot, &ctx.pacer, reply(&texts::help(&commands::list()))).await?;
-        }
-        Some(Parsed::Ours(Command::About, _)) => {
-            send::send(&bot, &ctx.pacer, reply(&texts::about(&engine))).await?;
-        }
-        Some(Parsed::Ours(Command::New, _)) => {
-            ctx.contexts
-                .set(conversation_key(&msg), None, Instant::now());
-            send::send(&bot, &ctx.pacer, reply(texts::NEW_CONVERSATION)).await?;
-        }
-        Some(Parsed::Ours(Command::Ask, "")) => {
-            send::send(&bot, &ctx.pacer, reply(texts::ASK_NEEDS_A_QUESTION)).await?;
-        }
-        Some(Parsed::Ours(Command::Ask, _)) | None => {
-            let question = question_of(text, &me);
-            if question.is_empty() {
-                send::send(&bot, &ctx.pacer, reply(texts::YES)).await?;
-                return Ok(());
-            }
-            match ctx.flood.check(Sender::of(&msg), Instant::now()) {
-                Verdict::Pass => {}
-                Verdict::Notice => {
-                    send::send(&bot, &ctx.pacer, reply(texts::TOO_FAST)).await?;
-                    return Ok(());
-                }
-                Verdict::Silent => return Ok(()),
-            }
-            let _ = bot.send_chat_action(msg.chat.id, ChatAction::Typing).await;
-            let (question, truncated) =
-                crate::analysis::truncate_chars(&question, ctx.max_question_chars);
-            // A reply to an answer is about that answer; otherwise the chat's last question.
-            let key = conversation_key(&msg);
-            let context = replied_context(&msg, &me, &engine)
-                .or_else(|| ctx.contexts.get(key, Instant::now()));
-            let understood = understand_with(question, context.as_ref(), &engine.names);
-            answer(
-                &bot,
-                &ctx,
-                Request {
-                    engine: Arc::clone(&engine),
-                    chat: msg.chat.id,
-                    reply_to: Some(msg.id),
-                    understood,
-                    rank: 1,
-                    origin: Origin::Reply,
-                    user: msg.from.as_ref().map(|u| u.id.0),
-                    chat_kind: chat_kind(&msg),
-                    truncated,
-                    conversation: Some((key, context)),
-                },
-            )
-            .await?;
-        }
-        Some(Parsed::Admin(admin)) if ctx.is_admin(msg.from.as_ref()) => {
-            let html = match admin {
-                Admin::Stats => stats(&ctx).await,
-                Admin::Unanswered => unanswered(&ctx).await,
-                Admin::Reload => {
-                    let _ = bot.send_chat_action(msg.chat.id, ChatAction::Typing).await;
-                    ctx.reload().await
-                }
-            };
-            send::send(&bot, &ctx.pacer, reply(&html)).await?;
-        }
-        // For anyone else an admin command is as unknown as any other.
-        Some(_) if private => {
-            send::send(&bot, &ctx.pacer, reply(texts::UNKNOWN_COMMAND)).await?;
-        }
-        Some(_) => {}
-    }
-    Ok(())
 }
 
 /// /stats: the record's last 7 days.
@@ -438,7 +424,7 @@ async fn search(engine: &Arc<Engine>, understood: &Understood, top: usize) -> Op
     }
 }
 
-/// One answer to send: for which question, at which rank, where, and under which buttons.
+/// One answer to show: for which question, at which rank, where, and under which buttons.
 struct Request {
     /// The engine the question was read with: the same one answers it, even if a reload
     /// swaps another in meanwhile (the question's context holds its passage numbers).
@@ -456,13 +442,34 @@ struct Request {
     chat_kind: &'static str,
     /// The question was cut to the length limit.
     truncated: bool,
-    /// The conversation the question moves on, and its context before it (a button press
-    /// does not move a conversation).
-    conversation: Option<(Key, Option<Context>)>,
 }
 
-/// Answers a request with the answer at its rank, and its buttons.
-async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> Result<(), HandlerError> {
+/// Answers a request made with a button (a press does not move a conversation): the answer
+/// at its rank, or an apology when the search fails.
+async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> HandlerResult {
+    let started = Instant::now();
+    let Some(reply) = search(&request.engine, &request.understood, request.rank).await else {
+        let sorry = Outgoing {
+            chat: request.chat,
+            html: texts::SORRY.into(),
+            reply_to: request.reply_to,
+            keyboard: None,
+        };
+        send::send(bot, &ctx.pacer, sorry).await?;
+        return Ok(());
+    };
+    show(bot, ctx, request, &reply, started).await
+}
+
+/// Shows the answer at the request's rank of `reply`, with its buttons; a question (not a
+/// press of "Next match" nor a "thanks") goes on the record.
+async fn show(
+    bot: &Bot,
+    ctx: &Ctx,
+    request: Request,
+    reply: &Reply,
+    started: Instant,
+) -> HandlerResult {
     let Request {
         engine,
         chat,
@@ -473,29 +480,8 @@ async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> Result<(), HandlerErr
         user,
         chat_kind,
         truncated,
-        conversation,
     } = request;
-    let started = Instant::now();
-    let Some(reply) = search(&engine, &understood, rank).await else {
-        send::send(
-            bot,
-            &ctx.pacer,
-            Outgoing {
-                chat,
-                html: texts::SORRY.into(),
-                reply_to,
-                keyboard: None,
-            },
-        )
-        .await?;
-        return Ok(());
-    };
-    if let Some((key, before)) = conversation {
-        let after = understood.remember(before.as_ref(), reply.answers.first().map(Into::into));
-        ctx.contexts.set(key, after, Instant::now());
-    }
     let answer = reply.answers.get(rank - 1);
-    // A question, not a press of "Next match" nor a "thanks", goes on the record.
     if rank == 1 && !matches!(understood.reading, conversation::Reading::SmallTalk(_)) {
         ctx.record.question(Asked {
             at: SystemTime::now(),
@@ -519,87 +505,17 @@ async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> Result<(), HandlerErr
     );
     let example = matches!(origin, Origin::Example { .. }).then_some(understood.typed.as_str());
     let cut_at = (truncated || reply.truncated).then_some(ctx.max_question_chars);
-    let messages = render::reply_html(&reply, rank, &engine, example, cut_at, Offer::Buttons);
+    let messages = render::reply_html(reply, rank, &engine, example, cut_at, Offer::Buttons);
     let origin = if reply.understood_as.is_some() {
         Origin::Understood
     } else {
         origin
     };
-    let keyboard =
-        answer.map(|a| answer_keyboard(&engine, &reply, a.rank, origin, understood.document, None));
+    let keyboard = answer.map(|a| {
+        buttons::answer_keyboard(&engine, reply, a.rank, origin, understood.document, None)
+    });
     send::send_all(bot, &ctx.pacer, chat, messages, reply_to, keyboard).await?;
     Ok(())
-}
-
-/// The buttons under the answer at `rank`: the full paragraph, the next match, the votes
-/// (the one cast, if any, ticked: the other changes it), and under the best answer, one
-/// per other document that may answer. Each acts on the question at `origin`, asked of
-/// `document` when the reader chose one.
-fn answer_keyboard(
-    engine: &Engine,
-    reply: &Reply,
-    rank: usize,
-    origin: Origin,
-    document: Option<usize>,
-    voted: Option<bool>,
-) -> InlineKeyboardMarkup {
-    let button = |label: &str, action| {
-        let data = Button::new(action, origin)
-            .of_document(document)
-            .encode()
-            .unwrap_or_default();
-        InlineKeyboardButton::callback(label, data)
-    };
-    let mut rows = vec![vec![
-        button("Full paragraph", Action::Full { rank }),
-        button("Next match", Action::Next { rank }),
-    ]];
-    let tick = |up: bool| if voted == Some(up) { " ✓" } else { "" };
-    rows.push(vec![
-        button(
-            &format!("👍{}", tick(true)),
-            Action::Vote { rank, up: true },
-        ),
-        button(
-            &format!("👎{}", tick(false)),
-            Action::Vote { rank, up: false },
-        ),
-    ]);
-    if rank == 1 {
-        for &doc in reply.others.iter().take(texts::MAX_OFFERED) {
-            let data = Button::new(Action::Ask, origin)
-                .of_document(Some(doc))
-                .encode()
-                .unwrap_or_default();
-            rows.push(vec![InlineKeyboardButton::callback(
-                texts::ask_in_button(engine, doc),
-                data,
-            )]);
-        }
-    }
-    InlineKeyboardMarkup::new(rows)
-}
-
-fn examples_keyboard(engine: &Engine) -> InlineKeyboardMarkup {
-    let rows = engine
-        .knowledge
-        .documents
-        .iter()
-        .enumerate()
-        .flat_map(|(doc, d)| {
-            d.meta
-                .examples
-                .iter()
-                .enumerate()
-                .map(move |(index, q)| (doc, index, q))
-        })
-        .take(6)
-        .filter_map(|(doc, index, q)| {
-            let data = Button::new(Action::Ask, Origin::Example { doc, index }).encode()?;
-            Some(vec![InlineKeyboardButton::callback(q.clone(), data)])
-        })
-        .collect::<Vec<_>>();
-    InlineKeyboardMarkup::new(rows)
 }
 
 /// The question behind a button: an example, the message the answer replies to, or the
@@ -625,136 +541,155 @@ fn question_behind(
             .map(|t| understand_with(&question_of(t, me), None, &engine.names)),
         Origin::Understood => {
             let text = message.text()?;
-            let line = conversation::understood_line(text)?;
-            let prior = Context::from_answer(text, &[], &engine.knowledge).and_then(|c| c.passage);
+            let line = render::understood_line(text)?;
+            let prior = render::passage_quoted(text, &engine.knowledge);
             Some(Understood::resolved(line, prior))
         }
     };
     understood.filter(|u| !u.question.trim().is_empty())
 }
 
-async fn on_callback(
-    bot: Bot,
-    q: CallbackQuery,
-    me: Me,
-    ctx: Arc<Ctx>,
-) -> Result<(), HandlerError> {
+/// Answers a button press with a toast (every press gets one, or the user's client spins).
+async fn ack(bot: &Bot, q: &CallbackQuery, text: &str) -> HandlerResult {
+    bot.answer_callback_query(q.id.clone())
+        .text(truncate_for_toast(text))
+        .await?;
+    Ok(())
+}
+
+async fn on_callback(bot: Bot, q: CallbackQuery, me: Me, ctx: Arc<Ctx>) -> HandlerResult {
     let button = q.data.as_deref().and_then(Button::decode);
-    let message = q.regular_message();
-    // Every press gets an answer, or the user's client spins.
-    let ack = |text: &str| {
-        bot.answer_callback_query(q.id.clone())
-            .text(truncate_for_toast(text))
-    };
-    let (Some(button), Some(message)) = (button, message) else {
-        ack(toast::BUTTON_TOO_OLD).await?;
-        return Ok(());
+    let (Some(button), Some(message)) = (button, q.regular_message()) else {
+        return ack(&bot, &q, toast::BUTTON_TOO_OLD).await;
     };
     let chat = message.chat.id;
     if !ctx.allowed(chat) {
-        ack(toast::NOT_THIS_CHAT).await?;
-        return Ok(());
+        return ack(&bot, &q, toast::NOT_THIS_CHAT).await;
     }
     let engine = ctx.engine();
     let Some(mut understood) = question_behind(button.origin, message, &me, &engine) else {
-        ack(toast::QUESTION_GONE).await?;
-        return Ok(());
+        return ack(&bot, &q, toast::QUESTION_GONE).await;
     };
     understood.document = button.document;
-    let reply_to = message.reply_to_message().map(|m| m.id);
-    let request = |reply_to, rank| Request {
-        engine: Arc::clone(&engine),
+    let request = Request {
+        engine,
         chat,
-        reply_to,
-        understood: understood.clone(),
-        rank,
+        reply_to: message.reply_to_message().map(|m| m.id),
+        understood,
+        rank: 1,
         origin: button.origin,
         user: Some(q.from.id.0),
         chat_kind: chat_kind(message),
         truncated: false,
-        conversation: None,
     };
     match button.action {
         Action::Ask => {
-            ack(toast::LOOKING).await?;
+            ack(&bot, &q, toast::LOOKING).await?;
             // An example stands alone; the same question asked of another document replies
             // to the question, as its first answer did.
             let reply_to = match button.origin {
                 Origin::Example { .. } => None,
-                _ => reply_to,
+                _ => request.reply_to,
             };
-            answer(&bot, &ctx, request(reply_to, 1)).await?;
+            answer(
+                &bot,
+                &ctx,
+                Request {
+                    reply_to,
+                    ..request
+                },
+            )
+            .await
         }
         Action::Next { rank } => {
-            ack(toast::NEXT).await?;
-            answer(&bot, &ctx, request(reply_to, rank + 1)).await?;
+            ack(&bot, &q, toast::NEXT).await?;
+            let rank = rank + 1;
+            answer(&bot, &ctx, Request { rank, ..request }).await
         }
-        Action::Full { rank } => {
-            let reply = search(&engine, &understood, rank).await;
-            match reply.as_ref().and_then(|r| r.answers.get(rank - 1)) {
-                Some(a) => {
-                    ack(toast::FULL).await?;
-                    send::send_all(
-                        &bot,
-                        &ctx.pacer,
-                        chat,
-                        render::full_html(a),
-                        Some(message.id),
-                        None,
-                    )
-                    .await?;
-                }
-                None => {
-                    ack(toast::ANSWER_GONE).await?;
-                }
-            }
-        }
-        Action::Vote { rank, up } => {
-            let Some(reply) = search(&engine, &understood, rank).await else {
-                ack(toast::ANSWER_GONE).await?;
-                return Ok(());
-            };
-            let answer = reply.answers.get(rank - 1);
-            let passage = answer.map(|a| a.citation.label.clone());
-            ctx.record.vote(Voted {
-                at: SystemTime::now(),
-                chat: chat.0,
-                message: message.id.0,
-                rank,
-                user: q.from.id.0,
-                up,
-                answer: answer.map(|a| (a.doc.clone(), a.citation.label.clone())),
-                question: understood.question.clone(),
-            });
-            tracing::info!(
-                vote = if up { "up" } else { "down" },
-                rank,
-                passage = passage.as_deref().unwrap_or("unknown"),
-                "feedback"
-            );
-            ack(if up {
-                toast::THANKS_UP
-            } else {
-                toast::THANKS_DOWN
-            })
-            .await?;
-            // One vote per user per answer: the vote cast is ticked; the other changes it.
-            let keyboard = answer_keyboard(
-                &engine,
-                &reply,
-                rank,
-                button.origin,
-                button.document,
-                Some(up),
-            );
-            if let Err(e) = bot
-                .edit_message_reply_markup(chat, message.id)
-                .reply_markup(keyboard)
-                .await
-            {
-                tracing::debug!(error = %e, "could not tick the vote");
-            }
-        }
+        Action::Full { rank } => full_paragraph(&bot, &ctx, &q, message, &request, rank).await,
+        Action::Vote { rank, up } => vote(&bot, &ctx, &q, message, &request, rank, up).await,
+    }
+}
+
+/// "Full paragraph": the whole passage of the answer at `rank`, in reply to that answer.
+async fn full_paragraph(
+    bot: &Bot,
+    ctx: &Ctx,
+    q: &CallbackQuery,
+    message: &Message,
+    request: &Request,
+    rank: usize,
+) -> HandlerResult {
+    let reply = search(&request.engine, &request.understood, rank).await;
+    let Some(a) = reply.as_ref().and_then(|r| r.answers.get(rank - 1)) else {
+        return ack(bot, q, toast::ANSWER_GONE).await;
+    };
+    ack(bot, q, toast::FULL).await?;
+    let messages = render::full_html(a);
+    send::send_all(
+        bot,
+        &ctx.pacer,
+        request.chat,
+        messages,
+        Some(message.id),
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+/// A vote on the answer at `rank`: recorded, thanked for, and ticked under the answer (one
+/// vote per user per answer: the other button changes it).
+async fn vote(
+    bot: &Bot,
+    ctx: &Ctx,
+    q: &CallbackQuery,
+    message: &Message,
+    request: &Request,
+    rank: usize,
+    up: bool,
+) -> HandlerResult {
+    let Some(reply) = search(&request.engine, &request.understood, rank).await else {
+        return ack(bot, q, toast::ANSWER_GONE).await;
+    };
+    let answer = reply.answers.get(rank - 1);
+    let passage = answer.map(|a| a.citation.label.clone());
+    ctx.record.vote(Voted {
+        at: SystemTime::now(),
+        chat: request.chat.0,
+        message: message.id.0,
+        rank,
+        user: q.from.id.0,
+        up,
+        answer: answer.map(|a| (a.doc.clone(), a.citation.label.clone())),
+        question: request.understood.question.clone(),
+    });
+    tracing::info!(
+        vote = if up { "up" } else { "down" },
+        rank,
+        passage = passage.as_deref().unwrap_or("unknown"),
+        "feedback"
+    );
+    let thanks = if up {
+        toast::THANKS_UP
+    } else {
+        toast::THANKS_DOWN
+    };
+    ack(bot, q, thanks).await?;
+    let keyboard = buttons::answer_keyboard(
+        &request.engine,
+        &reply,
+        rank,
+        request.origin,
+        request.understood.document,
+        Some(up),
+    );
+    if let Err(e) = bot
+        .edit_message_reply_markup(request.chat, message.id)
+        .reply_markup(keyboard)
+        .await
+    {
+        tracing::debug!(error = %e, "could not tick the vote");
     }
     Ok(())
 }
@@ -807,7 +742,6 @@ async fn on_inline(bot: Bot, q: InlineQuery, ctx: Arc<Ctx>) -> Result<(), Handle
     Ok(())
 }
 
-#[cfg(test)]
 #[cfg(test)]
 mod tests {
     use super::*;

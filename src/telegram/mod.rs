@@ -14,7 +14,7 @@
 
 pub mod buttons;
 pub mod commands;
-pub mod contexts;
+pub mod ctx;
 pub mod flood;
 pub mod handlers;
 pub mod send;
@@ -32,9 +32,9 @@ use teloxide::{ApiError, RequestError};
 
 use crate::config::Config;
 use crate::engine::Engine;
-pub use contexts::Contexts;
+pub use ctx::Ctx;
 pub use flood::FloodGate;
-pub use handlers::{handler_tree, Ctx};
+pub use handlers::handler_tree;
 
 /// `citebot serve`: runs the bot until SIGINT or SIGTERM.
 pub fn serve(config: Config) -> anyhow::Result<()> {
@@ -51,19 +51,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         if let Some(url) = &config.api_url {
             bot = bot.set_api_url(url.clone());
         }
-        let mut ctx = Ctx::new(Arc::new(engine));
-        ctx.record = if config.record {
-            crate::record::Recorder::start(&config.data_dir)
-        } else {
-            crate::record::Recorder::off()
-        };
-        ctx.admins = config.admin_ids.clone();
-        ctx.reload_from = Some(config.engine_options());
-        ctx.flood = FloodGate::new(config.flood_limit, Duration::from_secs(60));
-        ctx.max_question_chars = config.max_question_chars;
-        ctx.contexts = Contexts::new(config.context_ttl, contexts::MAX_CONVERSATIONS);
-        ctx.allowed_chats = config.allowed_chats.clone();
-        let ctx = Arc::new(ctx);
+        let ctx = Arc::new(Ctx::from_config(Arc::new(engine), &config));
         let reloads = tokio::spawn(reload_on_sighup(Arc::clone(&ctx)));
         let result = run(bot, Arc::clone(&ctx), &config, shutdown_signal()).await;
         reloads.abort();
@@ -162,16 +150,16 @@ pub async fn run(
 /// them.
 async fn register_commands(bot: &Bot, ctx: &Ctx) {
     use teloxide::types::{BotCommandScope, Recipient};
-    if let Err(e) = bot.set_my_commands(handlers::commands()).await {
+    if let Err(e) = bot.set_my_commands(commands::menu()).await {
         tracing::warn!(error = %e, "could not register the command list");
     }
     for &admin in &ctx.admins {
         let scope = BotCommandScope::Chat {
             chat_id: Recipient::Id(ChatId(admin as i64)),
         };
-        let commands = handlers::commands()
+        let commands = commands::menu()
             .into_iter()
-            .chain(handlers::admin_commands())
+            .chain(commands::admin_menu())
             .collect::<Vec<_>>();
         // An admin who never opened a chat with the bot has no chat to scope: say so, go on.
         if let Err(e) = bot.set_my_commands(commands).scope(scope).await {
@@ -192,7 +180,7 @@ pub async fn reload_on_sighup(ctx: Arc<Ctx>) {
         while hangups.recv().await.is_some() {
             tracing::info!("SIGHUP received: reloading the knowledge");
             let said = ctx.reload().await;
-            tracing::info!(result = %crate::render::html_to_plain(&said), "reload done");
+            tracing::info!(result = %crate::html::html_to_plain(&said), "reload done");
         }
     }
     #[cfg(not(unix))]

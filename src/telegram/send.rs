@@ -217,7 +217,7 @@ pub async fn send(
             }
             RequestError::Api(ApiError::CantParseEntities(why)) if !plain => {
                 tracing::error!(%why, "Telegram refused our HTML; sending as plain text");
-                out.html = crate::render::html_to_plain(&out.html);
+                out.html = crate::html::html_to_plain(&out.html);
                 plain = true;
             }
             e if is_unreachable_chat(e) => {

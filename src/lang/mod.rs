@@ -1,0 +1,348 @@
+//! The languages citebot reads: everything that differs between them, as one [`Language`]
+//! value per language, built once from data files.
+//!
+//! Reading a question leans on its language everywhere: which words carry no topic, how words
+//! are stemmed, which words point back to the last answer ("he", "that"), which say what is
+//! asked ("when", "how many"), which in an answer would hold it (month names, "because"). The
+//! code that reads (analysis, conversation, answer types, documents, knowledge) holds no word
+//! of any language: it asks a `&Language`. The words live as plain data files under a folder
+//! per language (`en/`), one word or phrase a line with `#` comments, or a small TOML file
+//! where a rule needs structure, compiled in with `include_str!`. Adding a language is adding
+//! its folder and a constructor beside [`english`].
+//!
+//! This module is a leaf: it knows no other module of the crate.
+
+mod en;
+
+use std::collections::{HashMap, HashSet};
+
+/// Which of tantivy's stemmers stems a language's words.
+pub use tantivy::tokenizer::Language as Stemming;
+
+/// English, the language of the knowledge and of questions until others are added.
+pub fn english() -> &'static Language {
+    &en::ENGLISH
+}
+
+/// Everything language-specific about reading a question and the text that answers it.
+pub struct Language {
+    /// A short code (ISO 639-1): "en".
+    pub code: &'static str,
+    /// The stemmer of the index and the questions.
+    pub stemming: Stemming,
+    /// Function and question words, lower case, ASCII-folded: they carry no topic.
+    pub stop_words: Words,
+    /// The language's words, lower case: a word among them is spelt as meant, no typo.
+    pub dictionary: Words,
+    /// Words by which a question refers to the document itself ("this article").
+    pub document_words: Words,
+    /// Words that say "a document" without saying which (nor can a URL's "www").
+    pub generic_document_words: Words,
+    /// Words ending with a period that does not end the sentence ("Gen.", "Mr."), lower case.
+    pub abbreviations: Words,
+    /// Subscription and paywall prompts (lower case), found anywhere in a short line.
+    pub boilerplate: Words,
+    /// The months in order, as written in a date ("January").
+    pub months: Vec<String>,
+    /// The same, lower case, for telling a month from a name.
+    months_lower: HashSet<String>,
+    /// How a message points back to the last answer, or asks nothing.
+    pub conversation: ConversationWords,
+    /// How a question says what it asks for.
+    pub questions: QuestionWords,
+    /// What, in the sentences of an answer, holds what a question asks for.
+    pub answers: AnswerWords,
+}
+
+/// By its code only: its lists run to tens of thousands of words, and whoever prints an
+/// engine or a catalog wants to know which language, not every word of it.
+impl std::fmt::Debug for Language {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Language")
+            .field("code", &self.code)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Language {
+    /// Whether `plain` (lower case, folded) is a stop word.
+    pub fn is_stop_word(&self, plain: &str) -> bool {
+        self.stop_words.contains(plain)
+    }
+
+    /// Whether `plain` (lower case) is a word of the language: typo correction is for words
+    /// that are no words ("withdrawl", "Kabulv").
+    pub fn is_word(&self, plain: &str) -> bool {
+        self.dictionary.contains(plain)
+    }
+
+    /// Whether `lower` (lower case) is a month's name.
+    pub fn is_month(&self, lower: &str) -> bool {
+        self.months_lower.contains(lower)
+    }
+
+    /// The name of month `number` (1 to 12), as written in a date.
+    pub fn month(&self, number: usize) -> Option<&str> {
+        self.months.get(number.checked_sub(1)?).map(String::as_str)
+    }
+}
+
+/// The words conversation.rs reads a follow-up with.
+#[derive(Debug)]
+pub struct ConversationWords {
+    /// Personal and possessive pronouns: a question holding one points back.
+    pub pronouns: Words,
+    /// "this", "that": they point back, except to the document itself.
+    pub demonstratives: Words,
+    /// After a demonstrative, words that make it name the document ("this article", "this
+    /// author"): the document words and these.
+    pub document_mentions: Words,
+    /// Question words and the verbs a yes/no question starts with: an ellipsis has none.
+    pub question_starts: Words,
+    /// What opens an ellipsis ("and", "what about"), the first that matches winning.
+    pub leads: Phrases,
+    /// What announces a new topic ("different question"), the first that matches winning.
+    pub switches: Phrases,
+    /// Words around such an announcement ("ok", "totally").
+    pub switch_fillers: Words,
+    /// Whole messages that ask for more of the last answer ("tell me more").
+    pub more: Phrases,
+    /// Openings that ask for more about something ("tell me more about").
+    pub more_about: Phrases,
+    /// Small talk: a message made only of these asks nothing.
+    pub greetings: Words,
+    pub thanks: Words,
+    pub acknowledgements: Words,
+    pub small_talk_fillers: Words,
+    /// Words that point back to a place ("there"), unless an existential verb follows.
+    pub place_pronouns: Words,
+    pub existential_verbs: Words,
+    /// Endings of adverbs of manner ("-ly"), and the nouns that end so all the same.
+    pub adverb_endings: Words,
+    pub nouns_in_ly: Words,
+}
+
+/// The words answer_type.rs reads a question with; `en/questions.toml` says what each does.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionWords {
+    pub framing: Words,
+    pub yes_no_starts: Words,
+    /// A contraction opening a question, and the words it stands for ("whats" → "what is").
+    #[serde(deserialize_with = "phrase_map")]
+    pub contractions: HashMap<String, Vec<String>>,
+    pub which: WhichWords,
+    pub number: NumberWords,
+    pub date: KindWords,
+    pub person: KindWords,
+    pub place: KindWords,
+    pub reason: ReasonWords,
+    pub statement: StatementWords,
+}
+
+/// "Which/what NOUN" questions.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhichWords {
+    pub words: Words,
+    pub leads: Words,
+    pub verbs: Words,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NumberWords {
+    pub how_many: Phrases,
+    pub noun_ends: Words,
+    pub which_nouns: Words,
+}
+
+/// How a question asks for one kind of thing: by its first word, a phrase anywhere, its last
+/// word, or the noun after "which".
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindWords {
+    pub first: Words,
+    #[serde(default)]
+    pub phrases: Phrases,
+    #[serde(default)]
+    pub last: Words,
+    pub which_nouns: Words,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonWords {
+    pub first: Words,
+    pub phrases: Phrases,
+    /// Phrases that ask why only in a question of three words at most ("What for?").
+    pub short_phrases: Phrases,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementWords {
+    pub first: Words,
+    pub verbs: Words,
+    pub about_the_text: Words,
+}
+
+/// The words answer_type.rs looks for in the sentences that would answer.
+#[derive(Debug)]
+pub struct AnswerWords {
+    pub number_words: Words,
+    /// Counted words that are units ("years"): any number answers "how many years".
+    pub measures: Words,
+    pub time_words: Words,
+    pub role_words: Words,
+    pub place_words: Words,
+    pub reason_words: Words,
+    pub reported_speech: Words,
+}
+
+/// Words (or phrases read whole) from a data file, in the file's order, looked up by
+/// membership.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(from = "Vec<String>")]
+pub struct Words {
+    list: Vec<String>,
+    set: HashSet<String>,
+}
+
+impl Words {
+    /// One entry a line; `#` starts a comment, blank lines are skipped.
+    pub fn parse(text: &str) -> Words {
+        data_lines(text)
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+            .into()
+    }
+
+    pub fn contains(&self, word: &str) -> bool {
+        self.set.contains(word)
+    }
+
+    /// In the file's order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.list.iter().map(String::as_str)
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// These words and `more`'s, in this order.
+    pub fn and(&self, more: &Words) -> Words {
+        self.iter()
+            .chain(more.iter())
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+            .into()
+    }
+}
+
+impl From<Vec<String>> for Words {
+    fn from(list: Vec<String>) -> Words {
+        let set = list.iter().cloned().collect();
+        Words { list, set }
+    }
+}
+
+/// Phrases of one or more words, in the file's order (where the first match wins, the order
+/// is the priority).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(from = "Vec<String>")]
+pub struct Phrases(Vec<Vec<String>>);
+
+impl Phrases {
+    /// One phrase a line, its words separated by spaces; `#` starts a comment.
+    pub fn parse(text: &str) -> Phrases {
+        data_lines(text)
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+            .into()
+    }
+
+    /// The first phrase `words` start with.
+    pub fn first_opening(&self, words: &[&str]) -> Option<&[String]> {
+        self.iter().find(|p| opens(words, p))
+    }
+
+    /// Whether `words` start with one of the phrases.
+    pub fn opens(&self, words: &[&str]) -> bool {
+        self.first_opening(words).is_some()
+    }
+
+    /// Whether `words` are, whole, one of the phrases.
+    pub fn is(&self, words: &[&str]) -> bool {
+        self.iter()
+            .any(|p| p.len() == words.len() && opens(words, p))
+    }
+
+    /// Whether one of the phrases stands anywhere in `words`.
+    pub fn within(&self, words: &[&str]) -> bool {
+        (0..words.len()).any(|i| self.opens(&words[i..]))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &[String]> {
+        self.0.iter().map(Vec::as_slice)
+    }
+}
+
+impl From<Vec<String>> for Phrases {
+    fn from(lines: Vec<String>) -> Phrases {
+        Phrases(lines.iter().map(|l| words_of(l)).collect())
+    }
+}
+
+/// Whether `words` start with `phrase`.
+fn opens(words: &[&str], phrase: &[String]) -> bool {
+    words.len() >= phrase.len() && phrase.iter().zip(words).all(|(p, w)| p == w)
+}
+
+fn words_of(phrase: &str) -> Vec<String> {
+    phrase.split_whitespace().map(str::to_string).collect()
+}
+
+/// A TOML table of phrases by word: `whats = "what is"`.
+fn phrase_map<'de, D>(de: D) -> Result<HashMap<String, Vec<String>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let map: HashMap<String, String> = serde::Deserialize::deserialize(de)?;
+    Ok(map.into_iter().map(|(k, v)| (k, words_of(&v))).collect())
+}
+
+/// The entries of a data file: trimmed lines, comments and blank lines left out.
+fn data_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_files_skip_comments_and_keep_their_order() {
+        let words = Words::parse("# a comment\nzebra\n\n  apple  # trailing\n");
+        assert_eq!(words.iter().collect::<Vec<_>>(), ["zebra", "apple"]);
+        assert!(words.contains("apple") && !words.contains("# a comment"));
+        let phrases = Phrases::parse("what about\nwhat\n");
+        assert_eq!(
+            phrases
+                .first_opening(&["what", "about", "egypt"])
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(phrases.is(&["what"]) && !phrases.is(&["what", "else"]));
+        assert!(phrases.within(&["and", "what", "about"]));
+        assert!(!phrases.opens(&["and", "what"]));
+    }
+}

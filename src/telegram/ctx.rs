@@ -1,0 +1,169 @@
+//! What the handlers share ([`Ctx`]): the engine, the conversations, the record and the
+//! bot's policies, built from the configuration in one place ([`Ctx::from_config`]).
+
+use std::collections::HashSet;
+use std::sync::atomic::AtomicU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use teloxide::types::{ChatId, User};
+
+use super::flood::FloodGate;
+use super::send;
+use crate::config::Config;
+use crate::conversation::store::{self, ConversationStore, Key, MemoryStore};
+use crate::conversation::Context;
+use crate::engine::{Engine, Options};
+use crate::record::Recorder;
+use crate::texts;
+
+/// What the handlers share: the engine, the conversations, the record and the bot's policies.
+pub struct Ctx {
+    /// Swapped whole by a reload; each update loads it once and uses that one throughout.
+    engine: ArcSwap<Engine>,
+    pub flood: FloodGate,
+    /// Longer questions are cut to this many characters (the reply says so).
+    pub max_question_chars: usize,
+    pub allowed_chats: Option<HashSet<i64>>,
+    /// Each chat's (each group member's) last question, for follow-ups.
+    pub conversations: Arc<dyn ConversationStore>,
+    /// Spaces messages to Telegram's limits.
+    pub pacer: send::Pacer,
+    /// The highest update id that reached the handlers (0: none yet): what a forced stop
+    /// confirms to Telegram, so those updates are not delivered again after a restart.
+    pub last_update: AtomicU32,
+    /// What readers asked and how they voted.
+    pub record: Recorder,
+    /// `ADMIN_IDS`: who may use the admin commands.
+    pub admins: HashSet<u64>,
+    /// What /reload and SIGHUP load the engine from; `None`: the engine cannot be reloaded.
+    pub reload_from: Option<Options>,
+    /// One reload at a time.
+    reloading: tokio::sync::Mutex<()>,
+}
+
+impl Ctx {
+    /// The bot's defaults around `engine`: nothing recorded, no admins, no reload, every
+    /// chat answered.
+    pub fn new(engine: Arc<Engine>) -> Ctx {
+        Ctx {
+            engine: ArcSwap::new(engine),
+            flood: FloodGate::new(20, Duration::from_secs(60)),
+            max_question_chars: crate::analysis::MAX_QUESTION_CHARS,
+            allowed_chats: None,
+            conversations: Arc::new(MemoryStore::new(
+                crate::config::DEFAULT_CONTEXT_TTL,
+                store::MAX_CONVERSATIONS,
+            )),
+            pacer: send::Pacer::telegram(),
+            last_update: AtomicU32::new(0),
+            record: Recorder::off(),
+            admins: HashSet::new(),
+            reload_from: None,
+            reloading: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// What `citebot serve` runs with: `engine`, and every setting of `config` the bot reads.
+    pub fn from_config(engine: Arc<Engine>, config: &Config) -> Ctx {
+        Ctx {
+            flood: FloodGate::new(config.flood_limit, Duration::from_secs(60)),
+            max_question_chars: config.max_question_chars,
+            allowed_chats: config.allowed_chats.clone(),
+            conversations: Arc::new(MemoryStore::new(
+                config.context_ttl,
+                store::MAX_CONVERSATIONS,
+            )),
+            record: if config.record {
+                Recorder::start(&config.data_dir)
+            } else {
+                Recorder::off()
+            },
+            admins: config.admin_ids.clone(),
+            reload_from: Some(config.engine_options()),
+            ..Ctx::new(engine)
+        }
+    }
+
+    /// The engine now (a reload may swap another in for the next update).
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine.load_full()
+    }
+
+    /// Re-reads the knowledge and swaps the new engine in when it is ready; the old one
+    /// answers meanwhile, and stays when the new one cannot be loaded. Returns what to tell
+    /// whoever asked (HTML).
+    pub async fn reload(&self) -> String {
+        let Some(options) = self.reload_from.clone() else {
+            return texts::RELOAD_UNAVAILABLE.to_string();
+        };
+        let Ok(_one_at_a_time) = self.reloading.try_lock() else {
+            return texts::RELOAD_BUSY.to_string();
+        };
+        let started = Instant::now();
+        let loaded = tokio::task::spawn_blocking(move || Engine::load(&options)).await;
+        match loaded {
+            Ok(Ok(new)) => {
+                let changes = self.engine().knowledge.changes_to(&new.knowledge);
+                self.engine.store(Arc::new(new));
+                // Conversations point at passages by number: those of the old knowledge.
+                let conversations = Arc::clone(&self.conversations);
+                match tokio::task::spawn_blocking(move || conversations.clear()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "could not forget the conversations"),
+                    Err(e) => tracing::error!(error = %e, "forgetting the conversations panicked"),
+                }
+                tracing::info!(
+                    documents = changes.documents,
+                    passages = changes.passages,
+                    added = changes.added.len(),
+                    removed = changes.removed.len(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "knowledge reloaded"
+                );
+                texts::reloaded(&changes)
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "reload failed; the old knowledge stays");
+                texts::reload_failed(&e.to_string())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reload panicked; the old knowledge stays");
+                texts::reload_failed("the reload crashed (see the log)")
+            }
+        }
+    }
+
+    /// Whether `user` may use the admin commands.
+    pub fn is_admin(&self, user: Option<&User>) -> bool {
+        user.is_some_and(|u| self.admins.contains(&u.id.0))
+    }
+
+    /// Whether the bot answers in `chat` (`ALLOWED_CHATS`).
+    pub fn allowed(&self, chat: ChatId) -> bool {
+        self.allowed_chats
+            .as_ref()
+            .is_none_or(|set| set.contains(&chat.0))
+    }
+
+    /// The conversation's context, if the store has one. A store that fails is logged and
+    /// the message read on its own: a question is still answered.
+    pub fn context(&self, key: Key) -> Option<Context> {
+        self.conversations.get(key).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "could not read the conversation; reading the message on its own");
+            None
+        })
+    }
+
+    /// Remembers the conversation's context after a question (`None`: forgets it).
+    pub fn remember(&self, key: Key, context: Option<Context>) {
+        let stored = match context {
+            Some(context) => self.conversations.put(key, context),
+            None => self.conversations.remove(key),
+        };
+        if let Err(e) = stored {
+            tracing::warn!(error = %e, "could not store the conversation");
+        }
+    }
+}
