@@ -9,7 +9,10 @@
 //! thread, not by splitting one.
 //!
 //! Batch work (embedding every sentence of the knowledge) is shared out over one pool of
-//! `THREADS` threads ([`pool`]): each thread embeds whole batches, one after another.
+//! `THREADS` threads ([`pool`]): each thread embeds whole batches, one after another. The bot
+//! answers on the same pool, a question per thread: a burst of questions waits in its queue
+//! rather than starting a thread each and crowding the cores, and the async threads that
+//! receive updates and send replies are never the ones computing.
 
 use std::sync::OnceLock;
 

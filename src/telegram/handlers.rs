@@ -335,7 +335,11 @@ async fn take_turn(
             question_chars: ctx.max_question_chars,
             answers: 1,
         };
-        let turn = conversation::turn(&engine, &message, context.as_ref(), limits)?;
+        // The store may wait on a network; the turn is work for a core: it runs on one of
+        // the THREADS workers, so a burst of questions queues there instead of crowding the
+        // cores with a thread each (see `threads`).
+        let turn = crate::threads::pool()
+            .install(|| conversation::turn(&engine, &message, context.as_ref(), limits))?;
         ctx.remember(key, turn.context.clone());
         Ok::<_, crate::retrieve::SearchError>(turn)
     })
