@@ -153,9 +153,9 @@ impl Model {
         Ok(model)
     }
 
-    /// The vector of one text (a question).
+    /// The vector of one text (a question), computed on the calling thread (see `threads`).
     pub fn embed_one(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
-        Ok(self.embed_batch(&[text])?.pop().unwrap_or_default())
+        crate::threads::here(|| Ok(self.embed_batch(&[text])?.pop().unwrap_or_default()))
     }
 
     /// Unit vectors of `texts`, in order, embedded in batches of similar lengths.

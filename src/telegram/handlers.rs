@@ -328,6 +328,11 @@ async fn take_turn(
     message: &str,
     replied: Option<Context>,
 ) -> Option<Turn> {
+    // At most THREADS turns compute at once; the others wait here, an idle async task
+    // each, so a burst cannot crowd the cores nor hold up the dispatcher or a shutdown.
+    let Ok(_turn_permit) = ctx.answering.acquire().await else {
+        return None; // Closed: the bot is stopping.
+    };
     let (ctx, engine, message) = (Arc::clone(ctx), Arc::clone(engine), message.to_string());
     let taken = tokio::task::spawn_blocking(move || {
         let context = replied.or_else(|| ctx.context(key));
@@ -335,11 +340,7 @@ async fn take_turn(
             question_chars: ctx.max_question_chars,
             answers: 1,
         };
-        // The store may wait on a network; the turn is work for a core: it runs on one of
-        // the THREADS workers, so a burst of questions queues there instead of crowding the
-        // cores with a thread each (see `threads`).
-        let turn = crate::threads::pool()
-            .install(|| conversation::turn(&engine, &message, context.as_ref(), limits))?;
+        let turn = conversation::turn(&engine, &message, context.as_ref(), limits)?;
         ctx.remember(key, turn.context.clone());
         Ok::<_, crate::retrieve::SearchError>(turn)
     })
