@@ -19,6 +19,68 @@ pub use synthetic::{
     PSEUDO_WORDS,
 };
 
+/// Processes that keep a core busy beside a measurement, as a database, a build or another
+/// bot would on a shared server: each is this program spinning (`citebot spin`), and all stop
+/// when this value is dropped, or when this process dies (a spinner watches its parent).
+pub struct Busy(Vec<std::process::Child>);
+
+impl Busy {
+    /// Starts `n` spinners.
+    pub fn start(n: usize) -> anyhow::Result<Busy> {
+        let program = std::env::current_exe().context("finding this program to spin")?;
+        let mut busy = Busy(Vec::with_capacity(n));
+        for _ in 0..n {
+            let child = std::process::Command::new(&program)
+                .arg(SPIN)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .with_context(|| format!("starting {} {SPIN}", program.display()))?;
+            busy.0.push(child);
+        }
+        Ok(busy)
+    }
+
+    /// How many are spinning.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The hidden subcommand a [`Busy`] process runs.
+pub const SPIN: &str = "spin";
+
+/// Keeps one core busy until the process that started it is gone.
+pub fn spin() {
+    let parent = std::os::unix::process::parent_id();
+    let mut x = 0u64;
+    loop {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_millis(100) {
+            for _ in 0..10_000 {
+                x = black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+        }
+        // Orphans are adopted by another process: ours is gone, and so is the reason to spin.
+        if std::os::unix::process::parent_id() != parent {
+            return;
+        }
+    }
+}
+
 /// The public eval questions about the article (`tests/data/questions.jsonl`), built into the
 /// binary so that `bench` runs anywhere.
 pub fn default_questions() -> anyhow::Result<Vec<String>> {
@@ -80,8 +142,12 @@ pub struct BenchReport {
     pub p99: Duration,
     pub max: Duration,
     pub qps_one_thread: f64,
+    /// Questions answered at once, each on its own thread, all on one engine.
     pub threads: usize,
     pub qps_all_threads: f64,
+    /// The latency each of those answers saw.
+    pub concurrent_p50: Duration,
+    pub concurrent_p99: Duration,
     /// Resident memory once the engine is loaded, and at its peak from loading through
     /// answering on every core, in bytes (Linux only).
     pub rss_after_load: Option<u64>,
@@ -91,6 +157,8 @@ pub struct BenchReport {
     pub reopen: Option<Duration>,
     /// The meaning layer's costs, when it is on.
     pub embedding: Option<EmbeddingFigures>,
+    /// Processes that kept a core busy beside the measurement ([`Busy`]).
+    pub busy: usize,
 }
 
 /// What the meaning layer costs.
@@ -196,6 +264,7 @@ pub fn run(
     options: &crate::engine::Options,
     questions: &[String],
     process_start: Instant,
+    concurrency: usize,
 ) -> anyhow::Result<BenchReport> {
     if questions.is_empty() {
         bail!("no questions to benchmark with");
@@ -211,7 +280,9 @@ pub fn run(
     warm_up(&engine, questions)?;
     let (mut latencies, answered, one_thread) = time_one_thread(&engine, questions)?;
     let samples = latencies.len();
-    let (threads, all_threads) = time_all_threads(&engine, questions, samples)?;
+    let threads = concurrency.max(1);
+    let (all_threads, mut concurrent) = time_all_threads(&engine, questions, samples, threads)?;
+    concurrent.sort_unstable();
     let peak_rss = proc_status_bytes("VmHWM");
     let embedding = measure_embedding(&engine, questions)?;
     let documents = engine.knowledge.documents.len();
@@ -243,10 +314,13 @@ pub fn run(
         qps_one_thread: samples as f64 / one_thread.as_secs_f64(),
         threads,
         qps_all_threads: samples as f64 / all_threads.as_secs_f64(),
+        concurrent_p50: percentile(&concurrent, 50.0),
+        concurrent_p99: percentile(&concurrent, 99.0),
         rss_after_load,
         peak_rss,
         reopen,
         embedding,
+        busy: 0,
     })
 }
 
@@ -291,32 +365,39 @@ fn time_one_thread(
     Ok((latencies, answered, measured.elapsed()))
 }
 
-/// Times the same `samples` answers again, shared out among one thread per core, all on one
-/// engine as the bot's handlers share it. Returns the number of threads and the time taken.
+/// Times the same `samples` answers again, shared out among `threads` threads answering at
+/// once, all on one engine as the bot's workers share it. Returns the time taken and the
+/// latency of each answer.
 fn time_all_threads(
     engine: &Engine,
     questions: &[String],
     samples: usize,
-) -> anyhow::Result<(usize, Duration)> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    threads: usize,
+) -> anyhow::Result<(Duration, Vec<Duration>)> {
     let parallel = Instant::now();
-    std::thread::scope(|scope| {
+    let latencies = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|t| {
-                scope.spawn(move || -> anyhow::Result<()> {
+                scope.spawn(move || -> anyhow::Result<Vec<Duration>> {
+                    let mut latencies = Vec::new();
                     for i in (t..samples).step_by(threads) {
+                        let asked = Instant::now();
                         black_box(answer::ask(engine, &questions[i % questions.len()], 1)?);
+                        latencies.push(asked.elapsed());
                     }
-                    Ok(())
+                    Ok(latencies)
                 })
             })
             .collect();
-        workers.into_iter().try_for_each(|w| {
-            w.join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        workers.into_iter().try_fold(Vec::new(), |mut all, w| {
+            let latencies = w
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            all.extend(latencies);
+            anyhow::Ok(all)
         })
     })?;
-    Ok((threads, parallel.elapsed()))
+    Ok((parallel.elapsed(), latencies))
 }
 
 /// Loads the engine again, with its index already built on disk, and answers `question`:
@@ -353,6 +434,9 @@ impl BenchReport {
     /// The report as a two-column table.
     pub fn render(&self) -> String {
         let mut rows = self.answering_rows();
+        if self.busy > 0 {
+            rows.insert(0, ("busy processes beside".into(), self.busy.to_string()));
+        }
         if let Some(reopen) = self.reopen {
             rows.push(("reopen + first answer".into(), human_duration(reopen)));
         }
@@ -410,12 +494,20 @@ impl BenchReport {
                 format!("{:.0}", self.qps_one_thread),
             ),
             (
+                format!("questions/s, {} at once", self.threads),
                 format!(
-                    "questions/s, {} thread{}",
-                    self.threads,
-                    if self.threads == 1 { "" } else { "s" }
+                    "{:.0} ({:.2}x one at a time)",
+                    self.qps_all_threads,
+                    self.qps_all_threads / self.qps_one_thread.max(f64::MIN_POSITIVE)
                 ),
-                format!("{:.0}", self.qps_all_threads),
+            ),
+            (
+                format!("latency p50, {} at once", self.threads),
+                human_duration(self.concurrent_p50),
+            ),
+            (
+                format!("latency p99, {} at once", self.threads),
+                human_duration(self.concurrent_p99),
             ),
             ("memory after load".into(), human_bytes(self.rss_after_load)),
             ("peak memory".into(), human_bytes(self.peak_rss)),
@@ -515,7 +607,7 @@ mod tests {
             index_dir: Some(index.path().to_path_buf()),
             ..crate::Options::new(dir)
         };
-        let report = run(&options, &questions, Instant::now()).unwrap();
+        let report = run(&options, &questions, Instant::now(), 2).unwrap();
         assert_eq!((report.documents, report.passages), (1, 17));
         assert!(report.samples >= questions.len());
         assert!(report.p50 <= report.p95 && report.p95 <= report.p99 && report.p99 <= report.max);

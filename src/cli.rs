@@ -62,6 +62,9 @@ pub enum Command {
         #[command(subcommand)]
         action: WebhookAction,
     },
+    /// Keep a core busy until the parent process is gone (what `bench --busy` runs).
+    #[command(hide = true)]
+    Spin,
 }
 
 /// `--color`.
@@ -110,6 +113,14 @@ pub struct BenchArgs {
     /// Seed of the synthetic corpus and of the questions drawn from it.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Run N processes that keep a core busy each beside the measurement (started and
+    /// stopped by the bench), as on a server shared with a database or a build.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub busy: usize,
+    /// Answer K questions at once (each on its own thread, one engine), and print the
+    /// questions per second and the latency each saw. Default: the cores.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: Option<u16>,
 }
 
 #[derive(Debug, Args)]
@@ -547,6 +558,11 @@ pub fn bench(
     process_start: std::time::Instant,
 ) -> anyhow::Result<()> {
     use crate::bench;
+    let concurrency = args
+        .concurrency
+        .map_or_else(crate::threads::cores, usize::from);
+    // Started before the engine loads: everything the bench measures is measured beside them.
+    let busy = bench::Busy::start(args.busy)?;
     let report = match (&args.synthetic, &args.write) {
         (Some(n), Some(dir)) => {
             let info = bench::write_synthetic_in(dir, *n, args.documents, args.seed)?;
@@ -567,16 +583,26 @@ pub fn bench(
                 knowledge_dir: dir.clone(),
                 ..config.engine_options()
             };
-            bench::run(&options, &questions, std::time::Instant::now())?
+            bench::run(&options, &questions, std::time::Instant::now(), concurrency)?
         }
         _ => {
             let questions = match &args.questions {
                 Some(file) => bench::read_questions(file)?,
                 None => bench::default_questions()?,
             };
-            bench::run(&config.engine_options(), &questions, process_start)?
+            bench::run(
+                &config.engine_options(),
+                &questions,
+                process_start,
+                concurrency,
+            )?
         }
     };
+    let report = bench::BenchReport {
+        busy: busy.len(),
+        ..report
+    };
+    drop(busy);
     print!("{}", report.render());
     Ok(())
 }

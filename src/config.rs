@@ -113,6 +113,9 @@ pub struct Config {
     pub record: bool,
     /// `ADMIN_IDS`: the Telegram user ids that may use /stats, /unanswered and /reload.
     pub admin_ids: HashSet<u64>,
+    /// `THREADS`: the worker threads that embed the knowledge and answer the bot's questions
+    /// (each question on one of them); the cores by default, never more.
+    pub threads: usize,
 }
 
 /// The settings only the bot reads.
@@ -380,6 +383,7 @@ impl Config {
             max_document_mb: variables
                 .number("MAX_DOCUMENT_MB", crate::knowledge::DEFAULT_MAX_DOCUMENT_MB)?,
             cache_dir: variables.cache_dir(),
+            threads: variables.number("THREADS", crate::threads::cores() as u64)? as usize,
         })
     }
 

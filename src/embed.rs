@@ -9,7 +9,7 @@
 //!
 //! The model ships with the project (`models/all-minilm-l6-v2/`, see its README); nothing is
 //! downloaded at run time. Every sentence of every passage is embedded once, in batches of
-//! similar lengths (candle spreads each batch's matrix products over all cores), and the
+//! similar lengths (each thread of the shared pool embeds whole batches: see `threads`), and the
 //! vectors are cached on disk under a key made of the model's fingerprint and the sentences'
 //! text, so a second `citebot ask` reads them instead of computing them.
 
@@ -153,9 +153,9 @@ impl Model {
         Ok(model)
     }
 
-    /// The vector of one text (a question).
+    /// The vector of one text (a question), computed on the calling thread (see `threads`).
     pub fn embed_one(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
-        Ok(self.embed_batch(&[text])?.pop().unwrap_or_default())
+        crate::threads::here(|| Ok(self.embed_batch(&[text])?.pop().unwrap_or_default()))
     }
 
     /// Unit vectors of `texts`, in order, embedded in batches of similar lengths.
@@ -164,28 +164,40 @@ impl Model {
         texts: &[&str],
         progress: &indicatif::ProgressBar,
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        use rayon::prelude::*;
         // Sorting by length keeps the padding, and so the wasted work, small.
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| texts[i].len());
+        // Each thread of the shared pool embeds whole batches (see `threads`).
+        let batches: Vec<Vec<Vec<f32>>> = crate::threads::pool().install(|| {
+            order
+                .par_chunks(BATCH)
+                .map(|chunk| {
+                    let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+                    let vectors = self.embed_batch(&batch);
+                    progress.inc(chunk.len() as u64);
+                    vectors
+                })
+                .collect::<Result<_, _>>()
+        })?;
         let mut out = vec![Vec::new(); texts.len()];
-        for chunk in order.chunks(BATCH) {
-            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
-            for (&i, v) in chunk.iter().zip(self.embed_batch(&batch)?) {
+        for (chunk, vectors) in order.chunks(BATCH).zip(batches) {
+            for (&i, v) in chunk.iter().zip(vectors) {
                 out[i] = v;
             }
-            progress.inc(chunk.len() as u64);
         }
         Ok(out)
     }
 
     fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        if texts.is_empty() {
-            return Ok(Vec::new());
+        let encodings = match texts {
+            [] => return Ok(Vec::new()),
+            // One text (a question) is tokenized on this thread: a batch of one would be
+            // handed to rayon's global pool and back.
+            [one] => self.tokenizer.encode(*one, true).map(|e| vec![e]),
+            many => self.tokenizer.encode_batch(many.to_vec(), true),
         }
-        let encodings = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| EmbedError::Tokenize(e.to_string()))?;
+        .map_err(|e| EmbedError::Tokenize(e.to_string()))?;
         let len = encodings.first().map_or(0, |e| e.get_ids().len());
         let flat = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| -> Vec<u32> {
             encodings

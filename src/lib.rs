@@ -58,6 +58,7 @@ pub mod retrieve;
 pub mod store;
 pub mod telegram;
 pub mod texts;
+pub mod threads;
 
 pub use answer::{ask, Answer, Reply};
 pub use engine::{Engine, Options};

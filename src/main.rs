@@ -33,6 +33,8 @@ fn main() -> ExitCode {
 fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<()> {
     let mut config = Config::from_env()?;
     cli.apply(&mut config);
+    // Before any other thread starts: it sets what the model's thread pools read.
+    citebot::threads::configure(config.threads);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => citebot::telegram::serve(config),
         Command::Ask(args) => cli::ask(&cli::engine(&config)?, &config, &args, cli.color),
@@ -49,6 +51,10 @@ fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<()> {
         Command::Webhook {
             action: cli::WebhookAction::Delete,
         } => citebot::telegram::delete_webhook(&config),
+        Command::Spin => {
+            citebot::bench::spin();
+            Ok(())
+        }
     }
 }
 

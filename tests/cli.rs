@@ -537,3 +537,42 @@ fn report_shows_the_record_as_tables_and_json() {
     assert_ne!(code, 0);
     assert!(err.contains("expected a number of days"), "{err}");
 }
+
+/// `bench --busy 1 --concurrency 3`: one spinning process beside the measurement, three
+/// questions answered at once; the spinner is gone once the bench is.
+#[test]
+fn bench_runs_beside_busy_processes_and_answers_several_at_once() {
+    let (out, err, code) = run(citebot().args([
+        "--semantic",
+        "off",
+        "bench",
+        "--busy",
+        "1",
+        "--concurrency",
+        "3",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let row = |name: &str| {
+        out.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name:?} in {out}"))
+            .to_string()
+    };
+    assert!(row("busy processes beside").ends_with(" 1"), "{out}");
+    assert!(
+        row("questions/s, 3 at once").contains("x one at a time"),
+        "{out}"
+    );
+    row("latency p99, 3 at once");
+    let spinners = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|p| std::fs::read(p.path().join("cmdline")).ok())
+        .filter(|cmdline| {
+            let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+            args.first().is_some_and(|a| a.ends_with(b"citebot"))
+                && args.get(1) == Some(&&b"spin"[..])
+        })
+        .count();
+    assert_eq!(spinners, 0, "a spinning process outlived the bench");
+}

@@ -561,6 +561,34 @@ async fn sigterm_during_a_long_retry_after_exits_within_3_s() {
     .await;
 }
 
+/// The signal lands during a burst of questions (1,000 from 200 chats, more than the
+/// answering threads can take at once): the ones waiting for a thread are let go, and the bot
+/// still stops within 3 s.
+#[tokio::test]
+async fn sigterm_during_a_burst_of_questions_exits_within_3_s() {
+    const QUESTIONS: [&str; 4] = [
+        KABULOV,
+        "Who is Khalifa Haftar?",
+        "Why does Moscow talk to the Taliban?",
+        "What did Russia get from Egypt?",
+    ];
+    let api = FakeApi::start().await;
+    for i in 0..1_000 {
+        api.push_text(
+            10_000 + (i % 200),
+            1 + i / 200,
+            QUESTIONS[i as usize % QUESTIONS.len()],
+        );
+    }
+    stops_within_3_s(
+        api,
+        |_, _| None,
+        |api| api.calls("sendMessage").len() >= 20,
+        "the first 20 answers of the burst",
+    )
+    .await;
+}
+
 /// The signal lands while the dispatcher is busy with chatter from 3,000 groups, ten times.
 #[tokio::test]
 async fn sigterm_under_a_burst_of_group_chatter_always_exits() {

@@ -41,6 +41,8 @@ pub struct Ctx {
     pub reload_from: Option<Options>,
     /// One reload at a time.
     reloading: tokio::sync::Mutex<()>,
+    /// Questions answered at once, at most: `THREADS` (see `threads`).
+    pub answering: tokio::sync::Semaphore,
 }
 
 impl Ctx {
@@ -62,6 +64,7 @@ impl Ctx {
             admins: HashSet::new(),
             reload_from: None,
             reloading: tokio::sync::Mutex::new(()),
+            answering: tokio::sync::Semaphore::new(crate::threads::cores()),
         }
     }
 
@@ -82,6 +85,9 @@ impl Ctx {
             },
             admins: config.admin_ids.clone(),
             reload_from: Some(config.engine_options()),
+            answering: tokio::sync::Semaphore::new(
+                config.threads.clamp(1, crate::threads::cores()),
+            ),
             ..Ctx::new(engine)
         }
     }

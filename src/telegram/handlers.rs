@@ -328,6 +328,11 @@ async fn take_turn(
     message: &str,
     replied: Option<Context>,
 ) -> Option<Turn> {
+    // At most THREADS turns compute at once; the others wait here, an idle async task
+    // each, so a burst cannot crowd the cores nor hold up the dispatcher or a shutdown.
+    let Ok(_turn_permit) = ctx.answering.acquire().await else {
+        return None; // Closed: the bot is stopping.
+    };
     let (ctx, engine, message) = (Arc::clone(ctx), Arc::clone(engine), message.to_string());
     let taken = tokio::task::spawn_blocking(move || {
         let context = replied.or_else(|| ctx.context(key));
