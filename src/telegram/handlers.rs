@@ -328,25 +328,33 @@ async fn take_turn(
     message: &str,
     replied: Option<Context>,
 ) -> Option<Turn> {
-    // At most THREADS turns compute at once; the others wait here, an idle async task
-    // each, so a burst cannot crowd the cores nor hold up the dispatcher or a shutdown.
-    let Ok(_turn_permit) = ctx.answering.acquire().await else {
-        return None; // Closed: the bot is stopping.
-    };
-    let (ctx, engine, message) = (Arc::clone(ctx), Arc::clone(engine), message.to_string());
-    let taken = tokio::task::spawn_blocking(move || {
-        let context = replied.or_else(|| ctx.context(key));
+    let (shared, engine, message) = (Arc::clone(ctx), Arc::clone(engine), message.to_string());
+    compute(ctx, move || {
+        let context = replied.or_else(|| shared.context(key));
         let limits = Limits {
-            question_chars: ctx.max_question_chars,
+            question_chars: shared.max_question_chars,
             answers: 1,
         };
         let turn = conversation::turn(&engine, &message, context.as_ref(), limits)?;
-        ctx.remember(key, turn.context.clone());
-        Ok::<_, crate::retrieve::SearchError>(turn)
+        shared.remember(key, turn.context.clone());
+        Ok(turn)
     })
-    .await;
-    match taken {
-        Ok(Ok(turn)) => Some(turn),
+    .await
+}
+
+/// Runs `work` (a search, a turn) off the async threads, at most `THREADS` at once: the
+/// others wait here, an idle async task each, so a burst can neither crowd the cores nor
+/// hold up the dispatcher or a shutdown. A failure or a panic inside is logged, and `None`
+/// tells the caller to apologise.
+async fn compute<T: Send + 'static>(
+    ctx: &Ctx,
+    work: impl FnOnce() -> Result<T, crate::retrieve::SearchError> + Send + 'static,
+) -> Option<T> {
+    let Ok(_permit) = ctx.answering.acquire().await else {
+        return None; // Closed: the bot is stopping.
+    };
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(done)) => Some(done),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "search failed");
             None
@@ -411,22 +419,15 @@ fn chat_kind(msg: &Message) -> &'static str {
     }
 }
 
-/// Runs the search off the async threads; a panic inside it is caught and logged, and the
-/// user gets an apology instead of silence.
-async fn search(engine: &Arc<Engine>, understood: &Understood, top: usize) -> Option<Reply> {
-    let engine = Arc::clone(engine);
-    let understood = understood.clone();
-    match tokio::task::spawn_blocking(move || answer::reply(&engine, &understood, top)).await {
-        Ok(Ok(reply)) => Some(reply),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "search failed");
-            None
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "search panicked");
-            None
-        }
-    }
+/// The reply to `understood` with `top` answers, computed as [`compute`] does.
+async fn search(
+    ctx: &Ctx,
+    engine: &Arc<Engine>,
+    understood: &Understood,
+    top: usize,
+) -> Option<Reply> {
+    let (engine, understood) = (Arc::clone(engine), understood.clone());
+    compute(ctx, move || answer::reply(&engine, &understood, top)).await
 }
 
 /// One answer to show: for which question, at which rank, where, and under which buttons.
@@ -453,7 +454,7 @@ struct Request {
 /// at its rank, or an apology when the search fails.
 async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> HandlerResult {
     let started = Instant::now();
-    let Some(reply) = search(&request.engine, &request.understood, request.rank).await else {
+    let Some(reply) = search(ctx, &request.engine, &request.understood, request.rank).await else {
         let sorry = Outgoing {
             chat: request.chat,
             html: texts::SORRY.into(),
@@ -625,7 +626,7 @@ async fn full_paragraph(
     request: &Request,
     rank: usize,
 ) -> HandlerResult {
-    let reply = search(&request.engine, &request.understood, rank).await;
+    let reply = search(ctx, &request.engine, &request.understood, rank).await;
     let Some(a) = reply.as_ref().and_then(|r| r.answers.get(rank - 1)) else {
         return ack(bot, q, toast::ANSWER_GONE).await;
     };
@@ -654,7 +655,7 @@ async fn vote(
     rank: usize,
     up: bool,
 ) -> HandlerResult {
-    let Some(reply) = search(&request.engine, &request.understood, rank).await else {
+    let Some(reply) = search(ctx, &request.engine, &request.understood, rank).await else {
         return ack(bot, q, toast::ANSWER_GONE).await;
     };
     let answer = reply.answers.get(rank - 1);
@@ -735,7 +736,7 @@ async fn on_inline(bot: Bot, q: InlineQuery, ctx: Arc<Ctx>) -> Result<(), Handle
         Vec::new()
     } else {
         let (query, _) = crate::analysis::truncate_chars(&q.query, ctx.max_question_chars);
-        match search(&ctx.engine(), &Understood::standalone(query), 5).await {
+        match search(&ctx, &ctx.engine(), &Understood::standalone(query), 5).await {
             Some(reply) => inline_results(&reply),
             None => Vec::new(),
         }
