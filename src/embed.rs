@@ -109,10 +109,10 @@ impl Model {
     }
 
     /// [`Model::load`] in a given precision. A folder with `model.gguf` holds
-    /// multilingual-e5-small, whose weights are 4-bit whatever `precision` says.
+    /// multilingual-e5-small (its 4-bit weights widened to 8 bits or to f32 in memory).
     pub fn load_in(dir: &Path, precision: Precision) -> Result<Model, EmbedError> {
         if dir.join(crate::e5::WEIGHTS).exists() {
-            return Model::load_e5(dir);
+            return Model::load_e5(dir, precision);
         }
         let read = |name: &str| {
             let path = dir.join(name);
@@ -162,7 +162,7 @@ impl Model {
     }
 
     /// multilingual-e5-small from `model.gguf`, `tokenizer.json` and `config.json` in `dir`.
-    fn load_e5(dir: &Path) -> Result<Model, EmbedError> {
+    fn load_e5(dir: &Path, precision: Precision) -> Result<Model, EmbedError> {
         let read = |name: &str| {
             let path = dir.join(name);
             std::fs::read(&path).map_err(|e| EmbedError::File(path, e))
@@ -176,7 +176,7 @@ impl Model {
             hash.update(part);
         }
         drop(weights);
-        hash.update(b"e5 Q4_0");
+        hash.update(format!("e5 {precision:?}").as_bytes());
         let fingerprint = format!("{:x}", hash.finalize());
 
         let config: crate::e5::Config = serde_json::from_slice(&config_bytes)
@@ -195,14 +195,13 @@ impl Model {
                 ..TruncationParams::default()
             }))
             .map_err(|e| EmbedError::Tokenizer(dir.join("tokenizer.json"), e.to_string()))?;
-        let network = crate::e5::E5::load(dir, &config)?;
+        let network = crate::e5::E5::load(dir, &config, precision)?;
         Ok(Model {
             dim: config.hidden_size,
             network: Network::E5 { network, config },
             tokenizer,
             device: Device::Cpu,
-            // Integer products, as with 8 bits: 4-bit weights by 8-bit activations.
-            precision: Precision::Int8,
+            precision,
             fingerprint,
             dir: dir.to_path_buf(),
         })
