@@ -453,7 +453,12 @@ sha256sum models/multilingual-e5-small/*
 The tokenizer does what e5.c's does, not exactly what XLM-R's published tokenizer does (e5.c
 does not strip leading or trailing spaces, nor compose characters across code points). It is
 tested against ids from the package's own C tokenizer (`tests/data/e5/`, made by
-`scripts/e5-reference.sh`), and the network against the package's C forward pass.
+`scripts/e5-reference/make.py`), and the network against the package's C forward pass.
+
+citebot keeps the word table 4-bit and dequantizes only the rows a batch needs; it widens
+each layer's six matrices when it loads them, without changing a weight, to 8-bit blocks
+on a CPU with AVX-512 VNNI (candle's fast kernel takes those), else to f32. The files on
+disk are not changed.
 """.encode()
 
 
