@@ -22,7 +22,9 @@
 //! e5 wants a prefix: `query: ` before a question, `passage: ` before a passage or sentence
 //! (the folder's `config.json` says which); the sentence vector is the mean of the real
 //! tokens' last hidden states, at unit length. Both are done by [`crate::embed::Model`],
-//! which loads this network when a model folder holds `model.gguf`.
+//! which loads this network when a model folder holds `model.gguf`; it cuts a text at 512
+//! tokens, the positions the model has (e5.c averages 510-token windows instead: a sentence
+//! never comes near).
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
