@@ -7,6 +7,10 @@
 //! candle (the network, with 8-bit weights where the CPU multiplies those fast, is in
 //! `bert`): mean pooling over the tokens, then unit length, so that a dot product is a cosine.
 //!
+//! multilingual-e5-small (`models/multilingual-e5-small/`, run by `e5`) is the other kind: a
+//! folder holding `model.gguf` is loaded as one, with its prefixes (a question through
+//! [`Model::embed_one`] is a query, sentences through [`Model::embed`] are passages).
+//!
 //! The model ships with the project (`models/all-minilm-l6-v2/`, see its README); nothing is
 //! downloaded at run time. Every sentence of every passage is embedded once, in batches of
 //! similar lengths (each thread of the shared pool embeds whole batches: see `threads`), and the
@@ -55,7 +59,7 @@ pub enum EmbedError {
 
 /// The sentence model: BERT weights and their tokenizer.
 pub struct Model {
-    bert: Bert,
+    network: Network,
     tokenizer: Tokenizer,
     device: Device,
     /// How many numbers a vector has (384 for all-MiniLM-L6-v2).
@@ -67,6 +71,24 @@ pub struct Model {
     pub fingerprint: String,
     /// Where it was loaded from, for messages.
     pub dir: PathBuf,
+}
+
+/// The kinds of sentence model a folder may hold.
+enum Network {
+    /// A BERT in safetensors (all-MiniLM-L6-v2): texts are embedded as they are.
+    Bert(Bert),
+    /// multilingual-e5-small in GGUF: a prefix before every text, by its role.
+    E5 {
+        network: crate::e5::E5,
+        config: crate::e5::Config,
+    },
+}
+
+/// What a text is to the model: e5 embeds a question and a passage each with its prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Query,
+    Passage,
 }
 
 impl std::fmt::Debug for Model {
@@ -86,8 +108,12 @@ impl Model {
         Model::load_in(dir, Precision::best())
     }
 
-    /// [`Model::load`] in a given precision.
+    /// [`Model::load`] in a given precision. A folder with `model.gguf` holds
+    /// multilingual-e5-small (its 4-bit weights widened to 8 bits or to f32 in memory).
     pub fn load_in(dir: &Path, precision: Precision) -> Result<Model, EmbedError> {
+        if dir.join(crate::e5::WEIGHTS).exists() {
+            return Model::load_e5(dir, precision);
+        }
         let read = |name: &str| {
             let path = dir.join(name);
             std::fs::read(&path).map_err(|e| EmbedError::File(path, e))
@@ -125,10 +151,56 @@ impl Model {
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)?;
         let bert = Bert::load(vb, &config, precision)?;
         Ok(Model {
-            bert,
+            network: Network::Bert(bert),
             tokenizer,
             device,
             dim: config.hidden_size,
+            precision,
+            fingerprint,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// multilingual-e5-small from `model.gguf`, `tokenizer.json` and `config.json` in `dir`.
+    fn load_e5(dir: &Path, precision: Precision) -> Result<Model, EmbedError> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| EmbedError::File(path, e))
+        };
+        let config_bytes = read("config.json")?;
+        let tokenizer_bytes = read("tokenizer.json")?;
+        let weights = read(crate::e5::WEIGHTS)?;
+        let mut hash = Sha256::new();
+        for part in [&config_bytes, &tokenizer_bytes, &weights] {
+            hash.update((part.len() as u64).to_le_bytes());
+            hash.update(part);
+        }
+        drop(weights);
+        hash.update(format!("e5 {precision:?}").as_bytes());
+        let fingerprint = format!("{:x}", hash.finalize());
+
+        let config: crate::e5::Config = serde_json::from_slice(&config_bytes)
+            .map_err(|e| EmbedError::Config(dir.join("config.json"), e))?;
+        let mut tokenizer = Tokenizer::from_bytes(&tokenizer_bytes)
+            .map_err(|e| EmbedError::Tokenizer(dir.join("tokenizer.json"), e.to_string()))?;
+        tokenizer.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            pad_id: config.pad_token_id,
+            pad_token: "<pad>".into(),
+            ..PaddingParams::default()
+        }));
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: config.max_position_embeddings,
+                ..TruncationParams::default()
+            }))
+            .map_err(|e| EmbedError::Tokenizer(dir.join("tokenizer.json"), e.to_string()))?;
+        let network = crate::e5::E5::load(dir, &config, precision)?;
+        Ok(Model {
+            dim: config.hidden_size,
+            network: Network::E5 { network, config },
+            tokenizer,
+            device: Device::Cpu,
             precision,
             fingerprint,
             dir: dir.to_path_buf(),
@@ -155,7 +227,12 @@ impl Model {
 
     /// The vector of one text (a question), computed on the calling thread (see `threads`).
     pub fn embed_one(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
-        crate::threads::here(|| Ok(self.embed_batch(&[text])?.pop().unwrap_or_default()))
+        crate::threads::here(|| {
+            Ok(self
+                .embed_batch_as(&[text], Role::Query)?
+                .pop()
+                .unwrap_or_default())
+        })
     }
 
     /// Unit vectors of `texts`, in order, embedded in batches of similar lengths.
@@ -189,13 +266,31 @@ impl Model {
         Ok(out)
     }
 
+    /// Sentences: passages to a model that tells them apart.
     fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let encodings = match texts {
-            [] => return Ok(Vec::new()),
-            // One text (a question) is tokenized on this thread: a batch of one would be
-            // handed to rayon's global pool and back.
-            [one] => self.tokenizer.encode(*one, true).map(|e| vec![e]),
-            many => self.tokenizer.encode_batch(many.to_vec(), true),
+        self.embed_batch_as(texts, Role::Passage)
+    }
+
+    fn embed_batch_as(&self, texts: &[&str], role: Role) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let inputs: Vec<String> = match &self.network {
+            Network::Bert(_) => texts.iter().map(|t| t.to_string()).collect(),
+            Network::E5 { config, .. } => {
+                let prefix = match role {
+                    Role::Query => &config.query_prefix,
+                    Role::Passage => &config.passage_prefix,
+                };
+                texts.iter().map(|t| format!("{prefix}{t}")).collect()
+            }
+        };
+        // One text (a question) is tokenized on this thread: a batch of one would be handed
+        // to rayon's global pool and back.
+        let encodings = if let [one] = inputs.as_slice() {
+            self.tokenizer.encode(one.as_str(), true).map(|e| vec![e])
+        } else {
+            self.tokenizer.encode_batch(inputs, true)
         }
         .map_err(|e| EmbedError::Tokenize(e.to_string()))?;
         let len = encodings.first().map_or(0, |e| e.get_ids().len());
@@ -208,7 +303,10 @@ impl Model {
         let shape = (texts.len(), len);
         let ids = Tensor::from_vec(flat(&|e| e.get_ids()), shape, &self.device)?;
         let mask = Tensor::from_vec(flat(&|e| e.get_attention_mask()), shape, &self.device)?;
-        let hidden = self.bert.forward(&ids, &mask)?;
+        let hidden = match &self.network {
+            Network::Bert(bert) => bert.forward(&ids, &mask)?,
+            Network::E5 { network, .. } => network.forward(&ids, &mask)?,
+        };
         // Mean pooling over the real tokens (not the padding), then unit length.
         let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
         let summed = hidden.broadcast_mul(&mask)?.sum(1)?;

@@ -43,6 +43,7 @@ pub mod cli;
 pub mod config;
 pub mod conversation;
 pub mod documents;
+pub mod e5;
 pub mod embed;
 pub mod engine;
 pub mod eval;
