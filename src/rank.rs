@@ -332,6 +332,27 @@ pub struct Hit {
     pub on_the_document: bool,
 }
 
+/// What the decision reads of a question, beside its hits.
+pub struct QuestionFacts<'a> {
+    /// The question as searched (resolved, for a follow-up).
+    pub question: &'a str,
+    /// What it asks for: a time, a number, a person...
+    pub asks_for: &'a AnswerType,
+    /// The informative weight of each concept: the message's own first, then its topic's.
+    pub weights: &'a [f32],
+    /// How many of the concepts are the message's own; the rest are its topic's.
+    pub own_concepts: usize,
+    /// A follow-up: its own words are matched at full weight, its topic's at less.
+    pub follow_up: bool,
+    /// A yes-or-no follow-up ("Is she married?").
+    pub yes_no: bool,
+    /// The passage that answered the question before.
+    pub prior: Option<usize>,
+    /// For each name a follow-up asks about ("And China?"), the concepts that stand for it
+    /// (the word, a synonym, a typo's correction): a hit must match one of each.
+    pub named: Vec<Vec<usize>>,
+}
+
 impl AnswerPolicy {
     /// Whether the words alone answer: enough of the question's informative weight, or nearly
     /// all of its words and a little less weight. The second way lets a question through when
@@ -370,30 +391,7 @@ impl AnswerPolicy {
                 .semantic
                 .is_some_and(|m| m >= self.another_meaning)
     }
-}
 
-/// What the decision reads of a question, beside its hits.
-pub struct QuestionFacts<'a> {
-    /// The question as searched (resolved, for a follow-up).
-    pub question: &'a str,
-    /// What it asks for: a time, a number, a person...
-    pub asks_for: &'a AnswerType,
-    /// The informative weight of each concept: the message's own first, then its topic's.
-    pub weights: &'a [f32],
-    /// How many of the concepts are the message's own; the rest are its topic's.
-    pub own_concepts: usize,
-    /// A follow-up: its own words are matched at full weight, its topic's at less.
-    pub follow_up: bool,
-    /// A yes-or-no follow-up ("Is she married?").
-    pub yes_no: bool,
-    /// The passage that answered the question before.
-    pub prior: Option<usize>,
-    /// For each name a follow-up asks about ("And China?"), the concepts that stand for it
-    /// (the word, a synonym, a typo's correction): a hit must match one of each.
-    pub named: Vec<Vec<usize>>,
-}
-
-impl AnswerPolicy {
     /// Which of the best few `hits` leads, if any answers: the first that answers (or, for a
     /// follow-up, holds what the message itself asks) and holds what the question asks for.
     /// `None`: the knowledge does not answer the question.
