@@ -77,6 +77,24 @@ fn build(threads: usize) -> rayon::ThreadPool {
 mod tests {
     use super::*;
 
+    /// Without `here`, rayon hands these items to its global pool's threads.
+    #[test]
+    fn parallel_work_asked_for_here_stays_on_this_thread() {
+        use rayon::prelude::*;
+        std::thread::spawn(|| {
+            let me = std::thread::current().id();
+            let ran_on: Vec<_> = here(|| {
+                (0..1_000)
+                    .into_par_iter()
+                    .map(|_| std::thread::current().id())
+                    .collect()
+            });
+            assert!(ran_on.iter().all(|&id| id == me));
+        })
+        .join()
+        .unwrap();
+    }
+
     #[test]
     fn the_pool_has_a_thread_per_core_at_most() {
         let threads = pool().current_num_threads();
