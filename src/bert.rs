@@ -198,25 +198,38 @@ impl Bert {
     }
 }
 
+/// Multi-head self-attention: `qkv` holds each token's query, key and value side by side,
+/// `(batch, tokens, 3 * hidden)`; `mask` is added to the scores (a large negative number on
+/// padding). Returns each token's context, `(batch, tokens, hidden)`. Every BERT-shaped
+/// network here attends this way (`e5`'s too).
+pub(crate) fn self_attention(
+    qkv: &Tensor,
+    mask: &Tensor,
+    heads: usize,
+    head_size: usize,
+) -> Result<Tensor> {
+    let (batch, len, width) = qkv.dims3()?;
+    let hidden = width / 3;
+    // (batch, tokens, 3 * hidden) -> three of (batch, heads, tokens, head size).
+    let split = |i: usize| -> Result<Tensor> {
+        qkv.narrow(D::Minus1, i * hidden, hidden)?
+            .reshape((batch, len, heads, head_size))?
+            .transpose(1, 2)?
+            .contiguous()
+    };
+    let (q, k, v) = (split(0)?, split(1)?, split(2)?);
+    let scores = (q.matmul(&k.t()?)? / (head_size as f64).sqrt())?;
+    let probs = candle_nn::ops::softmax_last_dim(&scores.broadcast_add(mask)?)?;
+    probs
+        .matmul(&v)?
+        .transpose(1, 2)?
+        .contiguous()?
+        .reshape((batch, len, hidden))
+}
+
 impl Layer {
     fn forward(&self, x: &Tensor, mask: &Tensor, act: HiddenAct) -> Result<Tensor> {
-        let (batch, len, hidden) = x.dims3()?;
-        // (batch, tokens, 3 * hidden) -> three of (batch, heads, tokens, head size).
-        let qkv = self.qkv.forward(x)?;
-        let split = |i: usize| -> Result<Tensor> {
-            qkv.narrow(D::Minus1, i * hidden, hidden)?
-                .reshape((batch, len, self.heads, self.head_size))?
-                .transpose(1, 2)?
-                .contiguous()
-        };
-        let (q, k, v) = (split(0)?, split(1)?, split(2)?);
-        let scores = (q.matmul(&k.t()?)? / (self.head_size as f64).sqrt())?;
-        let probs = candle_nn::ops::softmax_last_dim(&scores.broadcast_add(mask)?)?;
-        let context = probs
-            .matmul(&v)?
-            .transpose(1, 2)?
-            .contiguous()?
-            .reshape((batch, len, hidden))?;
+        let context = self_attention(&self.qkv.forward(x)?, mask, self.heads, self.head_size)?;
         let x = self
             .attention_norm
             .forward(&(self.attention_out.forward(&context)? + x)?)?;

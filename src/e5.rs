@@ -21,7 +21,7 @@
 //!
 //! e5 wants a prefix: `query: ` before a question, `passage: ` before a passage or sentence
 //! (the folder's `config.json` says which); the sentence vector is the mean of the real
-//! tokens' last hidden states, at unit length. Both are done by [`crate::embed::Model`],
+//! tokens' last hidden states, at unit length. Both are done by `embed::Model`,
 //! which loads this network when a model folder holds `model.gguf`; it cuts a text at 512
 //! tokens, the positions the model has (e5.c averages 510-token windows instead: a sentence
 //! never comes near).
@@ -35,7 +35,7 @@ use candle_core::quantized::{gguf_file, GgmlDType, QMatMul};
 use candle_core::{bail, DType, Device, Module, Result, Tensor, D};
 use candle_nn::LayerNorm;
 
-use crate::bert::Precision;
+use crate::bert::{self_attention, Precision};
 
 /// The weights' file in a model folder: its presence is what makes a folder an e5 model.
 pub const WEIGHTS: &str = "model.gguf";
@@ -363,22 +363,7 @@ impl E5 {
 
 impl Layer {
     fn forward(&self, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
-        let (batch, len, hidden) = x.dims3()?;
-        let qkv = self.qkv.forward(x)?;
-        let split = |i: usize| -> Result<Tensor> {
-            qkv.narrow(D::Minus1, i * hidden, hidden)?
-                .reshape((batch, len, self.heads, self.head_size))?
-                .transpose(1, 2)?
-                .contiguous()
-        };
-        let (q, k, v) = (split(0)?, split(1)?, split(2)?);
-        let scores = (q.matmul(&k.t()?)? / (self.head_size as f64).sqrt())?;
-        let probs = candle_nn::ops::softmax_last_dim(&scores.broadcast_add(mask)?)?;
-        let context = probs
-            .matmul(&v)?
-            .transpose(1, 2)?
-            .contiguous()?
-            .reshape((batch, len, hidden))?;
+        let context = self_attention(&self.qkv.forward(x)?, mask, self.heads, self.head_size)?;
         let x = self
             .attention_norm
             .forward(&(self.attention_out.forward(&context)? + x)?)?;
