@@ -62,8 +62,9 @@ impl Precision {
     }
 }
 
-/// `x W^T + b`.
-enum Linear {
+/// `x W^T + b`, the weights held in the precision that multiplies fastest (`e5` builds its
+/// own from 4-bit blocks).
+pub(crate) enum Linear {
     Int8 {
         weight: QMatMul,
         bias: Tensor,
@@ -76,7 +77,7 @@ enum Linear {
 }
 
 /// The row length candle's tiled 8-bit kernel needs a multiple of.
-const TILE_K: usize = 256;
+pub(crate) const TILE_K: usize = 256;
 
 impl Linear {
     fn new(weight: Tensor, bias: Tensor, precision: Precision) -> Result<Linear> {
@@ -100,7 +101,7 @@ impl Linear {
         )
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self {
             Linear::F32(linear) => linear.forward(x),
             Linear::Int8 { weight, bias, pad } => {

@@ -32,10 +32,10 @@ use std::path::Path;
 
 use candle_core::quantized::ggml_file::qtensor_from_ggml;
 use candle_core::quantized::{gguf_file, GgmlDType, QMatMul};
-use candle_core::{bail, DType, Device, Module, Result, Tensor, D};
+use candle_core::{bail, DType, Device, Module, Result, Tensor};
 use candle_nn::LayerNorm;
 
-use crate::bert::{self_attention, Precision};
+use crate::bert::{self_attention, Linear, Precision, TILE_K};
 
 /// The weights' file in a model folder: its presence is what makes a folder an e5 model.
 pub const WEIGHTS: &str = "model.gguf";
@@ -88,22 +88,6 @@ struct Layer {
     head_size: usize,
 }
 
-/// `x W^T + b`, `W` held as [`Precision`] says.
-enum Linear {
-    /// The 4-bit weights widened, losslessly, to Q8_0 blocks (the same scale, `q - 8` as a
-    /// byte), rows padded with zero blocks to a multiple of 256: candle's tiled AVX-512 VNNI
-    /// kernel then multiplies them. Multiplied as Q4_0 (candle has no tiled kernel for it on
-    /// x86) a question took 112 ms (release build, two busy cores), so, 7.5 ms; the weights
-    /// take 30 MB instead of 12.
-    Int8 {
-        weight: QMatMul,
-        bias: Tensor,
-        pad: usize,
-    },
-    /// The 4-bit weights' exact values in f32, multiplied by gemm, where that is faster.
-    F32(candle_nn::Linear),
-}
-
 /// Q4_0: 32 weights in 18 bytes (an f16 scale, 16 bytes of nibbles).
 const Q4_0_BLOCK: usize = 32;
 const Q4_0_BYTES: usize = 18;
@@ -133,9 +117,6 @@ impl Words {
     }
 }
 
-/// The row length candle's tiled 8-bit kernel needs a multiple of.
-const TILE_K: usize = 256;
-
 /// Q4_0 blocks of a `(rows, columns)` matrix as Q8_0 blocks of the same values, each row
 /// followed by `pad` zero columns. A Q4_0 block is an f16 scale and 16 bytes whose low
 /// nibbles are weights 0-15 and high nibbles 16-31, each `(q - 8) * scale`; a Q8_0 block is
@@ -155,18 +136,6 @@ fn q4_0_to_q8_0(raw: &[u8], rows: usize, columns: usize, pad: usize) -> Vec<u8> 
         out.resize(out.len() + pad_blocks * Q8_0_BYTES, 0);
     }
     out
-}
-
-impl Linear {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        match self {
-            Linear::F32(linear) => linear.forward(x),
-            Linear::Int8 { weight, bias, pad } => {
-                let x = x.pad_with_zeros(D::Minus1, 0, *pad)?;
-                weight.forward(&x)?.broadcast_add(bias)
-            }
-        }
-    }
 }
 
 /// The GGUF file open for reading tensors by name.
@@ -228,6 +197,11 @@ impl Gguf {
         let rows = outputs * parts.len();
         let bias = Tensor::cat(&biases, 0)?;
         Ok(match self.precision {
+            // The 4-bit weights widened, losslessly, to Q8_0 blocks (the same scale, `q - 8`
+            // as a byte), rows padded with zero blocks to a multiple of 256: candle's tiled
+            // AVX-512 VNNI kernel then multiplies them. Multiplied as Q4_0 (candle has no
+            // tiled kernel for it on x86) a question took 112 ms (release build, two busy
+            // cores), so, 7.5 ms; the weights take 30 MB instead of 12.
             Precision::Int8 => {
                 let pad = inputs.next_multiple_of(TILE_K) - inputs;
                 let raw = q4_0_to_q8_0(&raw, rows, inputs, pad);
@@ -243,6 +217,7 @@ impl Gguf {
                     pad,
                 }
             }
+            // The 4-bit weights' exact values in f32, multiplied by gemm, where that is faster.
             Precision::F32 => {
                 let weight =
                     qtensor_from_ggml(GgmlDType::Q4_0, &raw, vec![rows, inputs], &self.device)?
