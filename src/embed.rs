@@ -71,6 +71,58 @@ pub struct Model {
     pub fingerprint: String,
     /// Where it was loaded from, for messages.
     pub dir: PathBuf,
+    /// Where its cosines live, for the thresholds to read them on one scale.
+    pub scale: SimilarityScale,
+}
+
+/// Where a model's cosines live. The ranking's weights and the answer policy's thresholds
+/// read meaning on one scale, whatever the model: all-MiniLM-L6-v2's cosines spread from
+/// about 0 (unrelated) to 1, multilingual-e5-small's sit in a narrow band (an off-topic
+/// question about 0.77, a close paraphrase about 0.92). A model's `config.json` may say where
+/// its band lies (`"similarity_scale": {"unrelated": 0.757, "same": 0.924}`, measured on the
+/// tune parts of the question sets: see the model's README); a cosine is then stretched
+/// linearly so that `unrelated` reads 0 and `same` reads 1. Without it, cosines are as they are.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimilarityScale {
+    pub unrelated: f32,
+    pub same: f32,
+}
+
+impl Default for SimilarityScale {
+    fn default() -> Self {
+        SimilarityScale {
+            unrelated: 0.0,
+            same: 1.0,
+        }
+    }
+}
+
+impl SimilarityScale {
+    /// `cosine` on the common scale.
+    pub fn apply(&self, cosine: f32) -> f32 {
+        (cosine - self.unrelated) / (self.same - self.unrelated)
+    }
+
+    /// The scale a model's `config.json` declares, or the identity.
+    fn of_config(config: &[u8], path: &Path) -> Result<SimilarityScale, EmbedError> {
+        #[derive(serde::Deserialize)]
+        struct Declared {
+            similarity_scale: Option<SimilarityScale>,
+        }
+        let declared: Declared =
+            serde_json::from_slice(config).map_err(|e| EmbedError::Config(path.into(), e))?;
+        match declared.similarity_scale {
+            Some(s) if s.same > s.unrelated => Ok(s),
+            Some(_) => Err(EmbedError::Config(
+                path.into(),
+                <serde_json::Error as serde::de::Error>::custom(
+                    "similarity_scale: `same` must be above `unrelated`",
+                ),
+            )),
+            None => Ok(SimilarityScale::default()),
+        }
+    }
 }
 
 /// The kinds of sentence model a folder may hold.
@@ -150,7 +202,9 @@ impl Model {
         // Computed in f32 whatever the file holds: f16 arithmetic is slower on CPUs.
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)?;
         let bert = Bert::load(vb, &config, precision)?;
+        let scale = SimilarityScale::of_config(&config_bytes, &dir.join("config.json"))?;
         Ok(Model {
+            scale,
             network: Network::Bert(bert),
             tokenizer,
             device,
@@ -196,7 +250,9 @@ impl Model {
             }))
             .map_err(|e| EmbedError::Tokenizer(dir.join("tokenizer.json"), e.to_string()))?;
         let network = crate::e5::E5::load(dir, &config, precision)?;
+        let scale = SimilarityScale::of_config(&config_bytes, &dir.join("config.json"))?;
         Ok(Model {
+            scale,
             dim: config.hidden_size,
             network: Network::E5 { network, config },
             tokenizer,

@@ -315,8 +315,11 @@ impl Engine {
             .model
             .embed_one(question)
             .map_err(SearchError::Embed)?;
+        let scale = layer.model.scale;
+        let mut similarities = layer.vectors.similarities(&vector);
+        similarities.iter_mut().for_each(|c| *c = scale.apply(*c));
         Ok(Some(Meaning {
-            similarities: layer.vectors.similarities(&vector),
+            similarities,
             starts: layer.vectors.starts().to_vec(),
         }))
     }

@@ -24,6 +24,73 @@ pub fn english() -> &'static Language {
     &en::ENGLISH
 }
 
+/// A language citebot speaks, by its ISO 639-1 code: what a question is asked in, what a
+/// document is written in, what a reply is worded in.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    En,
+    Ru,
+}
+
+impl Lang {
+    /// Every language, in the order menus list them.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ru];
+
+    /// "en", "ru".
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ru => "ru",
+        }
+    }
+
+    /// The language of an IETF tag as Telegram gives it (`language_code`: "ru", "en-US",
+    /// "pt-br"), or of a document's header; `None` for one citebot does not speak.
+    pub fn from_code(tag: &str) -> Option<Lang> {
+        let primary = tag.split(['-', '_']).next().unwrap_or("");
+        Lang::ALL
+            .into_iter()
+            .find(|l| l.code().eq_ignore_ascii_case(primary))
+    }
+
+    /// The language `text` is written in, told by its letters' script: Cyrillic is Russian,
+    /// Latin is English, whichever has more letters wins (a Russian question may name
+    /// "Kabulov" in Latin letters, and an English one "Путин" in Cyrillic). `None` when it
+    /// has no letters of either ("?", "👍", "2018"): the caller falls back on what it knows
+    /// of the user. Two languages with two scripts need no statistics; a third that shares
+    /// a script (Ukrainian, German) would (a crate such as whatlang).
+    pub fn detect(text: &str) -> Option<Lang> {
+        let (mut cyrillic, mut latin) = (0usize, 0usize);
+        for c in text.chars().filter(|c| c.is_alphabetic()) {
+            if is_cyrillic(c) {
+                cyrillic += 1;
+            } else if c.is_ascii_alphabetic() || ('\u{c0}'..='\u{24f}').contains(&c) {
+                latin += 1;
+            }
+        }
+        match (cyrillic, latin) {
+            (0, 0) => None,
+            (c, l) if c > l => Some(Lang::Ru),
+            _ => Some(Lang::En),
+        }
+    }
+}
+
+impl std::fmt::Display for Lang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Whether `c` is a Cyrillic letter (the basic block and its supplement).
+pub fn is_cyrillic(c: char) -> bool {
+    ('\u{400}'..='\u{52f}').contains(&c)
+}
+
 /// Everything language-specific about reading a question and the text that answers it.
 pub struct Language {
     /// A short code (ISO 639-1): "en".
@@ -358,6 +425,23 @@ fn data_lines(text: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_language_is_told_by_its_script_and_a_tag_by_its_primary_part() {
+        assert_eq!(Lang::detect("кто такой Кабулов"), Some(Lang::Ru));
+        assert_eq!(Lang::detect("что сказал Kabulov?"), Some(Lang::Ru));
+        assert_eq!(Lang::detect("Who is Kabulov?"), Some(Lang::En));
+        assert_eq!(Lang::detect("what did Путин say"), Some(Lang::En));
+        assert_eq!(Lang::detect("Ёлки"), Some(Lang::Ru));
+        for nothing in ["", "?", "👍👍", "2018", "¶4 — …"] {
+            assert_eq!(Lang::detect(nothing), None, "{nothing:?}");
+        }
+        assert_eq!(Lang::from_code("ru"), Some(Lang::Ru));
+        assert_eq!(Lang::from_code("RU-ru"), Some(Lang::Ru));
+        assert_eq!(Lang::from_code("en-US"), Some(Lang::En));
+        assert_eq!(Lang::from_code("pt-br"), None);
+        assert_eq!(Lang::from_code(""), None);
+    }
 
     #[test]
     fn data_files_skip_comments_and_keep_their_order() {
