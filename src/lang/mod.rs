@@ -86,6 +86,56 @@ impl std::fmt::Display for Lang {
     }
 }
 
+/// A Russian word in Latin letters, as names are written across the two scripts (BGN/PCGN,
+/// simplified: "Кабулов" → "kabulov", "Мазари-Шариф" → "mazari-sharif"), so that a
+/// question in Russian finds the names of an English text; `None` when `word` has no
+/// Cyrillic letter. Lower case.
+pub fn transliterate(word: &str) -> Option<String> {
+    if !word.chars().any(is_cyrillic) {
+        return None;
+    }
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars().flat_map(char::to_lowercase) {
+        let latin = match c {
+            'а' => "a",
+            'б' => "b",
+            'в' => "v",
+            'г' => "g",
+            'д' => "d",
+            'е' | 'ё' | 'э' => "e",
+            'ж' => "zh",
+            'з' => "z",
+            'и' => "i",
+            'й' | 'ы' => "y",
+            'к' => "k",
+            'л' => "l",
+            'м' => "m",
+            'н' => "n",
+            'о' => "o",
+            'п' => "p",
+            'р' => "r",
+            'с' => "s",
+            'т' => "t",
+            'у' => "u",
+            'ф' => "f",
+            'х' => "kh",
+            'ц' => "ts",
+            'ч' => "ch",
+            'ш' => "sh",
+            'щ' => "shch",
+            'ъ' | 'ь' => "",
+            'ю' => "yu",
+            'я' => "ya",
+            other => {
+                out.push(other);
+                continue;
+            }
+        };
+        out.push_str(latin);
+    }
+    Some(out)
+}
+
 /// Whether `c` is a Cyrillic letter (the basic block and its supplement).
 pub fn is_cyrillic(c: char) -> bool {
     ('\u{400}'..='\u{52f}').contains(&c)
@@ -441,6 +491,18 @@ mod tests {
         assert_eq!(Lang::from_code("en-US"), Some(Lang::En));
         assert_eq!(Lang::from_code("pt-br"), None);
         assert_eq!(Lang::from_code(""), None);
+    }
+
+    #[test]
+    fn russian_words_are_written_in_latin_letters_as_names_are() {
+        assert_eq!(transliterate("Кабулов").as_deref(), Some("kabulov"));
+        assert_eq!(
+            transliterate("Мазари-Шариф").as_deref(),
+            Some("mazari-sharif")
+        );
+        assert_eq!(transliterate("Щукин").as_deref(), Some("shchukin"));
+        assert_eq!(transliterate("ми17").as_deref(), Some("mi17"));
+        assert_eq!(transliterate("Kabulov"), None);
     }
 
     #[test]
