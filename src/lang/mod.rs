@@ -6,13 +6,15 @@
 //! asked ("when", "how many"), which in an answer would hold it (month names, "because"). The
 //! code that reads (analysis, conversation, answer types, documents, knowledge) holds no word
 //! of any language: it asks a `&Language`. The words live as plain data files under a folder
-//! per language (`en/`), one word or phrase a line with `#` comments, or a small TOML file
-//! where a rule needs structure, compiled in with `include_str!`. Adding a language is adding
-//! its folder and a constructor beside [`english`].
+//! per language (`en/`, `ru/`), one word or phrase a line with `#` comments, or a small TOML
+//! file where a rule needs structure, compiled in with `include_str!`. Adding a language is
+//! adding its folder (the same files as `en/`, its own words in them), a constructor beside
+//! [`english`] and [`russian`], and its arm in [`Lang::language`].
 //!
 //! This module is a leaf: it knows no other module of the crate.
 
 mod en;
+mod ru;
 
 use std::collections::{HashMap, HashSet};
 
@@ -22,6 +24,11 @@ pub use tantivy::tokenizer::Language as Stemming;
 /// English, the language of the knowledge and of questions until others are added.
 pub fn english() -> &'static Language {
     &en::ENGLISH
+}
+
+/// Russian: questions and documents written in Cyrillic.
+pub fn russian() -> &'static Language {
+    &ru::RUSSIAN
 }
 
 /// A language citebot speaks, by its ISO 639-1 code: what a question is asked in, what a
@@ -45,6 +52,14 @@ impl Lang {
         match self {
             Lang::En => "en",
             Lang::Ru => "ru",
+        }
+    }
+
+    /// Everything citebot knows of the language's words.
+    pub fn language(self) -> &'static Language {
+        match self {
+            Lang::En => english(),
+            Lang::Ru => russian(),
         }
     }
 
