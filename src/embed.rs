@@ -60,7 +60,6 @@ pub enum EmbedError {
 /// The sentence model: BERT weights and their tokenizer.
 pub struct Model {
     network: Network,
-    tokenizer: Tokenizer,
     device: Device,
     /// How many numbers a vector has (384 for all-MiniLM-L6-v2).
     pub dim: usize,
@@ -76,11 +75,12 @@ pub struct Model {
 /// The kinds of sentence model a folder may hold.
 enum Network {
     /// A BERT in safetensors (all-MiniLM-L6-v2): texts are embedded as they are.
-    Bert(Bert),
+    Bert { bert: Bert, tokenizer: Tokenizer },
     /// multilingual-e5-small in GGUF: a prefix before every text, by its role.
     E5 {
         network: crate::e5::E5,
         config: crate::e5::Config,
+        tokenizer: crate::e5::Tokenizer,
     },
 }
 
@@ -160,8 +160,7 @@ impl Model {
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)?;
         let bert = Bert::load(vb, &config, precision)?;
         Ok(Model {
-            network: Network::Bert(bert),
-            tokenizer,
+            network: Network::Bert { bert, tokenizer },
             device,
             dim: config.hidden_size,
             precision,
@@ -170,14 +169,14 @@ impl Model {
         })
     }
 
-    /// multilingual-e5-small from `model.gguf`, `tokenizer.json` and `config.json` in `dir`.
+    /// multilingual-e5-small from `model.gguf`, `tokenizer.bin` and `config.json` in `dir`.
     fn load_e5(dir: &Path, precision: Precision) -> Result<Model, EmbedError> {
         let read = |name: &str| {
             let path = dir.join(name);
             std::fs::read(&path).map_err(|e| EmbedError::File(path, e))
         };
         let config_bytes = read("config.json")?;
-        let tokenizer_bytes = read("tokenizer.json")?;
+        let tokenizer_bytes = read(crate::e5::TOKENIZER)?;
         let weights = read(crate::e5::WEIGHTS)?;
         let mut hash = Sha256::new();
         for part in [&config_bytes, &tokenizer_bytes, &weights] {
@@ -190,25 +189,17 @@ impl Model {
 
         let config: crate::e5::Config = serde_json::from_slice(&config_bytes)
             .map_err(|e| EmbedError::Config(dir.join("config.json"), e))?;
-        let mut tokenizer = Tokenizer::from_bytes(&tokenizer_bytes)
-            .map_err(|e| EmbedError::Tokenizer(dir.join("tokenizer.json"), e.to_string()))?;
-        tokenizer.with_padding(Some(PaddingParams {
-            strategy: PaddingStrategy::BatchLongest,
-            pad_id: config.pad_token_id,
-            pad_token: "<pad>".into(),
-            ..PaddingParams::default()
-        }));
-        tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: config.max_position_embeddings,
-                ..TruncationParams::default()
-            }))
-            .map_err(|e| EmbedError::Tokenizer(dir.join("tokenizer.json"), e.to_string()))?;
+        let tokenizer =
+            crate::e5::Tokenizer::from_bytes(&tokenizer_bytes, config.max_position_embeddings)
+                .map_err(|e| EmbedError::Tokenizer(dir.join(crate::e5::TOKENIZER), e))?;
         let network = crate::e5::E5::load(dir, &config, precision)?;
         Ok(Model {
             dim: config.hidden_size,
-            network: Network::E5 { network, config },
-            tokenizer,
+            network: Network::E5 {
+                network,
+                config,
+                tokenizer,
+            },
             device: Device::Cpu,
             precision,
             fingerprint,
@@ -284,35 +275,34 @@ impl Model {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let inputs: Vec<String> = match &self.network {
-            Network::Bert(_) => texts.iter().map(|t| t.to_string()).collect(),
-            Network::E5 { config, .. } => {
+        let (bert, tokenizer) = match &self.network {
+            Network::Bert { bert, tokenizer } => (bert, tokenizer),
+            Network::E5 {
+                network,
+                config,
+                tokenizer,
+            } => {
                 let prefix = match role {
                     Role::Query => &config.query_prefix,
                     Role::Passage => &config.passage_prefix,
                 };
-                texts.iter().map(|t| format!("{prefix}{t}")).collect()
+                let ids = texts
+                    .iter()
+                    .map(|t| tokenizer.encode(&format!("{prefix}{t}")))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(EmbedError::Tokenize)?;
+                let ids: Vec<&[u32]> = ids.iter().map(|t| t.as_slice()).collect();
+                return Ok(network.embed(&ids)?);
             }
         };
         // One text (a question) is tokenized on this thread: a batch of one would be handed
         // to rayon's global pool and back.
-        let encodings = if let [one] = inputs.as_slice() {
-            self.tokenizer.encode(one.as_str(), true).map(|e| vec![e])
+        let encodings = if let [one] = texts {
+            tokenizer.encode(*one, true).map(|e| vec![e])
         } else {
-            self.tokenizer.encode_batch(inputs, true)
+            tokenizer.encode_batch(texts.to_vec(), true)
         }
         .map_err(|e| EmbedError::Tokenize(e.to_string()))?;
-        if let Network::E5 { network, .. } = &self.network {
-            // Each text's real tokens, unpadded: the network pads them itself if it must.
-            let ids: Vec<&[u32]> = encodings
-                .iter()
-                .map(|e| {
-                    let n = e.get_attention_mask().iter().filter(|&&m| m != 0).count();
-                    &e.get_ids()[..n]
-                })
-                .collect();
-            return Ok(network.embed(&ids)?);
-        }
         let len = encodings.first().map_or(0, |e| e.get_ids().len());
         let flat = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| -> Vec<u32> {
             encodings
@@ -323,10 +313,7 @@ impl Model {
         let shape = (texts.len(), len);
         let ids = Tensor::from_vec(flat(&|e| e.get_ids()), shape, &self.device)?;
         let mask = Tensor::from_vec(flat(&|e| e.get_attention_mask()), shape, &self.device)?;
-        let hidden = match &self.network {
-            Network::Bert(bert) => bert.forward(&ids, &mask)?,
-            Network::E5 { .. } => unreachable!("e5 embeds above"),
-        };
+        let hidden = bert.forward(&ids, &mask)?;
         // Mean pooling over the real tokens (not the padding), then unit length.
         let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
         let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
