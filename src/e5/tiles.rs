@@ -64,13 +64,11 @@ impl Matrix {
             for d in 0..depths {
                 let tile =
                     &mut tiles[(group * depths + d) * TILE_ROWS * DEPTH..][..TILE_ROWS * DEPTH];
-                for r in 0..TILE_ROWS {
-                    for c in 0..TILE_ROWS {
-                        for p in 0..2 {
-                            let w =
-                                weight[(group * TILE_ROWS + c) * inputs + d * DEPTH + 2 * r + p];
-                            tile[r * DEPTH + c * 2 + p] = bf16(w);
-                        }
+                // Each output's 32 weights are read in a row and spread over the tile's rows.
+                for c in 0..TILE_ROWS {
+                    let w = &weight[(group * TILE_ROWS + c) * inputs + d * DEPTH..][..DEPTH];
+                    for (i, &v) in w.iter().enumerate() {
+                        tile[(i / 2) * DEPTH + c * 2 + i % 2] = bf16(v);
                     }
                 }
             }
@@ -317,7 +315,7 @@ fn exp(x: f32) -> f32 {
         .mul_add(r, 8.333_452e-3)
         .mul_add(r, 4.166_579_6e-2)
         .mul_add(r, 1.666_666_5e-1)
-        .mul_add(r, 5.000_000_1e-1);
+        .mul_add(r, 0.5);
     let e = (p * r).mul_add(r, r) + 1.0;
     e * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }

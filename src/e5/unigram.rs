@@ -311,7 +311,7 @@ mod tests {
             let mut tokenizer = tokenizers::Tokenizer::new(
                 Unigram::from(vocab, Some(t.unknown as usize), false).unwrap(),
             );
-            tokenizer.with_normalizer(Some(Sequence::new(vec![
+            let _ = tokenizer.with_normalizer(Some(Sequence::new(vec![
                 Precompiled::from(charsmap).unwrap().into(),
                 Replace::new(
                     tokenizers::normalizers::replace::ReplacePattern::Regex(" {2,}".into()),
@@ -320,8 +320,12 @@ mod tests {
                 .unwrap()
                 .into(),
             ])));
-            tokenizer.with_pre_tokenizer(Some(Metaspace::new('▁', PrependScheme::Always, false)));
-            tokenizer.with_post_processor(Some(
+            let _ = tokenizer.with_pre_tokenizer(Some(Metaspace::new(
+                '▁',
+                PrependScheme::Always,
+                false,
+            )));
+            let _ = tokenizer.with_post_processor(Some(
                 TemplateProcessing::builder()
                     .try_single("<s> $A </s>")
                     .unwrap()
