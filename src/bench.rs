@@ -526,6 +526,7 @@ fn embedding_rows(embedding: Option<&EmbeddingFigures>) -> Vec<(String, String)>
             match e.precision {
                 crate::bert::Precision::Int8 => "8-bit (AVX-512 VNNI)".into(),
                 crate::bert::Precision::F32 => "f32".into(),
+                crate::bert::Precision::Bf16 => "bf16 (AMX tiles)".into(),
             },
         ),
         (
