@@ -27,7 +27,8 @@ and writes, standard library only and deterministically:
   collapsed to one, a leading "▁" unless the text starts with a space, every space replaced
   by "▁", then the Unigram model over the whole string with the original ids and scores;
   `<s> ... </s>` around.
-- `config.json`: the network's sizes, the special ids, the e5 prefixes and the pooling.
+- `config.json`: the network's sizes, the special ids, the e5 prefixes and the pooling, and
+  where its cosines live (`similarity_scale`, measured by citebot, not from the package).
 - `LICENSE`, `LICENSE.packaging`, `README.md` (with the sha256 of every other file).
 """
 
@@ -348,6 +349,11 @@ def config_json(m: dict) -> bytes:
         "normalize": True,
         "query_prefix": "query: ",
         "passage_prefix": "passage: ",
+        # Where e5's cosines live, measured by citebot on the tune parts of its question
+        # sets (README: "The sentence models"): the band is stretched to read as 0 to 1, a
+        # question and a sentence in one language, and in two.
+        "similarity_scale": {"unrelated": 0.757, "same": 0.924},
+        "similarity_scale_across_languages": {"unrelated": 0.76, "same": 0.86},
     }
     return (json.dumps(config, indent=2, ensure_ascii=False) + "\n").encode()
 
@@ -404,7 +410,7 @@ mean of the tokens' last hidden states, at unit length. citebot runs it in pure 
 |---|---|
 | `model.gguf` | the weights in GGUF v3 under Hugging Face's BertModel names: the word embeddings (250,037 x 384) and each layer's six matrices 4-bit (GGML Q4_0, as shipped), position and type embeddings, biases and layer norms f32. The position table's row 0 is XLM-R's position 2 (padding_idx + 1). |
 | `tokenizer.bin` | the tokenizer (`src/e5/unigram.rs`): the original pieces, ids and scores, the pieces' ids in byte order (the lookup table, read as it lies), and the package's per-character normalisation table (4,837 characters) as a SentencePiece precompiled charsmap; a text is normalised, spaces collapsed, metaspace, then Unigram; `<s> ... </s>` around |
-| `config.json` | the network's sizes, the special ids, the prefixes and the pooling |
+| `config.json` | the network's sizes, the special ids, the prefixes, the pooling, and where its cosines live (measured by citebot on its tune questions) |
 | `LICENSE` | the model's licence, MIT |
 | `LICENSE.packaging` | the licence (MIT) of the PyPI package the files were taken from |
 

@@ -1,21 +1,23 @@
 //! Meaning: the sentence model, and a vector for every sentence of the knowledge.
 //!
 //! Words alone miss a question asked in other words ("Why is Moscow on speaking terms with the
-//! Taliban?" shares one word with the paragraph that answers it). A sentence-transformer maps
-//! a question and a sentence with the same meaning to nearby vectors whatever words they use.
-//! The model is all-MiniLM-L6-v2 (a 6-layer BERT, 384 dimensions), run in pure Rust with
-//! candle (the network, with 8-bit weights where the CPU multiplies those fast, is in
-//! `bert`): mean pooling over the tokens, then unit length, so that a dot product is a cosine.
+//! Taliban?" shares one word with the paragraph that answers it), or in another language
+//! ("почему Россия говорит с талибами"). A sentence model maps a question and a sentence with
+//! the same meaning to nearby vectors whatever words, or language, they use: mean pooling
+//! over the tokens, then unit length, so that a dot product is a cosine.
 //!
-//! multilingual-e5-small (`models/multilingual-e5-small/`, run by `e5`) is the other kind: a
-//! folder holding `model.gguf` is loaded as one, with its prefixes (a question through
-//! [`Model::embed_one`] is a query, sentences through [`Model::embed`] are passages).
+//! Two models ship with the project (`models/`, each with its README); nothing is downloaded
+//! at run time. The default, multilingual-e5-small (run by `e5`), puts English, Russian and
+//! ninety more languages in one space; a folder holding `model.gguf` is loaded as one, with
+//! its prefixes (a question through [`Model::embed_one`] is a query, sentences through
+//! [`Model::embed`] are passages). all-MiniLM-L6-v2 (run by `bert`, English only) is the
+//! other, chosen with `EMBEDDING_MODEL`. Their cosines live in different bands, which each
+//! model's config declares ([`SimilarityScale`]).
 //!
-//! The model ships with the project (`models/all-minilm-l6-v2/`, see its README); nothing is
-//! downloaded at run time. Every sentence of every passage is embedded once, in batches of
-//! similar lengths (each thread of the shared pool embeds whole batches: see `threads`), and the
-//! vectors are cached on disk under a key made of the model's fingerprint and the sentences'
-//! text, so a second `citebot ask` reads them instead of computing them.
+//! Every sentence of every passage is embedded once, in batches of similar lengths (each
+//! thread of the shared pool embeds whole batches: see `threads`), and the vectors are cached
+//! on disk under a key made of the model's fingerprint and the sentences' text, so a second
+//! `citebot ask` reads them instead of computing them.
 
 use std::io::Write;
 use std::ops::Range;
@@ -33,7 +35,7 @@ use crate::bert::{Bert, Precision};
 use crate::knowledge::Knowledge;
 
 /// The model folder that ships with citebot, relative to the working directory.
-pub const DEFAULT_MODEL_DIR: &str = "models/all-minilm-l6-v2";
+pub const DEFAULT_MODEL_DIR: &str = "models/multilingual-e5-small";
 /// Longer sentences are cut: the model was trained on at most 256 word pieces.
 const MAX_TOKENS: usize = 256;
 /// Sentences embedded together. Larger batches pad more and gain nothing on two cores.
