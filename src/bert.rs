@@ -258,7 +258,7 @@ mod tests {
     /// weights: the hidden state of every real token points the same way, padding or not.
     #[test]
     fn both_precisions_keep_the_reference_networks_states() {
-        let dir = crate::embed::default_model_dir();
+        let dir = crate::embed::shipped(crate::embed::ENGLISH_MODEL_DIR);
         let config: Config =
             serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
         let weights = std::fs::read(dir.join("model.safetensors")).unwrap();

@@ -34,8 +34,10 @@ use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 use crate::bert::{Bert, Precision};
 use crate::knowledge::Knowledge;
 
-/// The model folder that ships with citebot, relative to the working directory.
-pub const DEFAULT_MODEL_DIR: &str = "models/multilingual-e5-small";
+/// The English model that ships with citebot, relative to the working directory.
+pub const ENGLISH_MODEL_DIR: &str = "models/all-minilm-l6-v2";
+/// The multilingual model that ships with citebot.
+pub const MULTILINGUAL_MODEL_DIR: &str = "models/multilingual-e5-small";
 /// Longer sentences are cut: the model was trained on at most 256 word pieces.
 const MAX_TOKENS: usize = 256;
 /// Sentences embedded together. Larger batches pad more and gain nothing on two cores.
@@ -324,6 +326,15 @@ impl Model {
         Ok(model)
     }
 
+    /// Whether it matches a question in `question` to text in `passage`: all-MiniLM-L6-v2
+    /// knows English only; e5 knows both, and either across the other.
+    pub fn serves(&self, question: Lang, passage: Lang) -> bool {
+        match self.network {
+            Network::Bert { .. } => question == Lang::En && passage == Lang::En,
+            Network::E5 { .. } => true,
+        }
+    }
+
     /// The vector of one text (a question), computed on the calling thread (see `threads`).
     pub fn embed_one(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
         crate::threads::here(|| {
@@ -544,6 +555,16 @@ impl SentenceVectors {
         &self.starts
     }
 
+    /// The cosine of `query` with sentence `row`.
+    pub fn similarity(&self, row: usize, query: &[f32]) -> f32 {
+        match self.data.get(row * self.dim..(row + 1) * self.dim) {
+            Some(vector) if query.len() == self.dim => {
+                vector.iter().zip(query).map(|(a, b)| a * b).sum()
+            }
+            _ => 0.0,
+        }
+    }
+
     /// The cosine of `query` with every sentence, in row order.
     pub fn similarities(&self, query: &[f32]) -> Vec<f32> {
         if query.len() != self.dim {
@@ -644,15 +665,22 @@ fn progress_bar(len: usize) -> indicatif::ProgressBar {
     bar
 }
 
-/// The model folder: `EMBEDDING_MODEL` when set, else the one that ships with citebot, found
-/// from the working directory or, for a binary run from elsewhere, from the source tree it
-/// was built in.
-pub fn default_model_dir() -> PathBuf {
-    let here = PathBuf::from(DEFAULT_MODEL_DIR);
+/// The models citebot matches meaning with when `EMBEDDING_MODEL` does not name one, in
+/// order of preference: all-MiniLM-L6-v2 for an English question about English text (it
+/// refuses what the article does not answer better than e5: docs/retrieval.md), then
+/// multilingual-e5-small for every other pair of languages.
+pub fn default_model_dirs() -> Vec<PathBuf> {
+    vec![shipped(ENGLISH_MODEL_DIR), shipped(MULTILINGUAL_MODEL_DIR)]
+}
+
+/// A model folder that ships with citebot, found from the working directory or, for a
+/// binary run from elsewhere, from the source tree it was built in.
+pub fn shipped(folder: &str) -> PathBuf {
+    let here = PathBuf::from(folder);
     if here.join("config.json").exists() {
         return here;
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_MODEL_DIR)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(folder)
 }
 
 /// The folder for cached vectors when no `INDEX_DIR` holds them: `$XDG_CACHE_HOME/citebot`,
@@ -670,7 +698,7 @@ mod tests {
     use super::*;
 
     fn model() -> Arc<Model> {
-        Model::shared(&default_model_dir()).expect("the model that ships with citebot loads")
+        Model::shared(&shipped(ENGLISH_MODEL_DIR)).expect("the model that ships with citebot loads")
     }
 
     fn cos(a: &[f32], b: &[f32]) -> f32 {
@@ -731,7 +759,7 @@ mod tests {
     /// read in the other (a disk shared by two machines, or a model folder copied).
     #[test]
     fn each_precision_has_its_own_fingerprint() {
-        let dir = default_model_dir();
+        let dir = shipped(ENGLISH_MODEL_DIR);
         let int8 = Model::load_in(&dir, Precision::Int8).unwrap();
         let f32 = Model::load_in(&dir, Precision::F32).unwrap();
         assert_ne!(int8.fingerprint, f32.fingerprint);
