@@ -142,6 +142,13 @@ impl Tokenizer {
         Ok(tokenizer)
     }
 
+    /// The vocabulary's pieces, by id.
+    pub fn pieces(&self) -> impl Iterator<Item = &str> {
+        self.starts
+            .windows(2)
+            .map(|w| std::str::from_utf8(&self.bytes[w[0] as usize..w[1] as usize]).unwrap_or(""))
+    }
+
     /// How many pieces the vocabulary has.
     pub fn len(&self) -> usize {
         self.scores.len()
@@ -282,6 +289,25 @@ mod tests {
 
     fn folder() -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("models/multilingual-e5-small")
+    }
+
+    /// The Russian dictionary of typo correction (`src/lang/ru/words.txt`) is derived from
+    /// this vocabulary by scripts/russian-words.py: the pieces that are "▁" and two or more
+    /// lower-case Cyrillic letters, ё written е. This keeps the two in step.
+    #[test]
+    fn the_russian_dictionary_is_the_vocabularys_whole_words() {
+        let mut whole: Vec<String> = ours()
+            .pieces()
+            .filter_map(|piece| piece.strip_prefix('▁'))
+            .filter(|w| {
+                w.chars().count() >= 2 && w.chars().all(|c| ('а'..='я').contains(&c) || c == 'ё')
+            })
+            .map(|w| w.replace('ё', "е"))
+            .collect();
+        whole.sort_unstable();
+        whole.dedup();
+        let listed: Vec<&str> = crate::lang::russian().dictionary.iter().collect();
+        assert_eq!(listed, whole);
     }
 
     fn ours() -> &'static Tokenizer {
