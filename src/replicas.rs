@@ -117,7 +117,9 @@ impl Health {
 /// The replicas' shared state in Redis.
 pub struct Shared {
     client: redis::Client,
-    conn: ConnectionManager,
+    /// Made afresh after a failure: a manager whose connection broke does not always make
+    /// another by itself (redis 1.8 keeps a connection that answers "broken pipe").
+    conn: Mutex<ConnectionManager>,
     /// `citebot:<namespace>:`.
     prefix: String,
     /// The record's secret, for the keyed hashes of ids.
@@ -136,24 +138,30 @@ impl Shared {
             // The URL may hold a password: name the problem, not the value.
             anyhow::anyhow!("REDIS_URL is not a Redis URL ({:?})", e.kind())
         })?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(OP_TIMEOUT))
-            .set_response_timeout(Some(OP_TIMEOUT))
-            .set_number_of_retries(1)
-            .set_min_delay(Duration::from_millis(50))
-            .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)
-            .map_err(|e| anyhow::anyhow!("cannot set up the Redis client: {e}"))?;
+        let conn =
+            manager(&client).map_err(|e| anyhow::anyhow!("cannot set up the Redis client: {e}"))?;
         let mut id = [0u8; 8];
         let _ = getrandom::fill(&mut id);
         Ok(Shared {
             client,
-            conn,
+            conn: Mutex::new(conn),
             prefix: format!("citebot:{namespace}:"),
             secret,
             health: Health::default(),
             replica: id.iter().map(|b| format!("{b:02x}")).collect(),
         })
+    }
+
+    /// A handle on the connection (cheap: the manager is shared).
+    fn conn(&self) -> ConnectionManager {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces the connection after a failure, so the next try connects afresh.
+    fn renew(&self) {
+        if let Ok(fresh) = manager(&self.client) {
+            *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = fresh;
+        }
     }
 
     /// Whether Redis answered the last call (false during an outage).
@@ -194,11 +202,13 @@ impl Shared {
             }
             Ok(Err(e)) => {
                 self.health.failed(what, &e.to_string());
+                self.renew();
                 None
             }
             Err(_) => {
                 self.health
                     .failed(what, &format!("no answer within {} ms", limit.as_millis()));
+                self.renew();
                 None
             }
         }
@@ -207,7 +217,7 @@ impl Shared {
     /// The conversation's context: `Some(None)` when Redis has none, `None` when Redis
     /// could not be asked.
     pub async fn get_context(&self, key: Key) -> Option<Option<Context>> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         let k = self.conversation_key(key);
         let raw: Option<String> = self
             .run("read a conversation", OP_TIMEOUT, conn.get(&k))
@@ -221,7 +231,7 @@ impl Shared {
         let Ok(json) = serde_json::to_string(context) else {
             return false;
         };
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         let k = self.conversation_key(key);
         if ttl.as_secs() == 0 {
             // Nothing is remembered: make sure nothing older is either.
@@ -241,7 +251,7 @@ impl Shared {
 
     /// Forgets the conversation; false when Redis could not be asked.
     pub async fn remove_context(&self, key: Key) -> bool {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         let k = self.conversation_key(key);
         self.run::<()>("forget a conversation", OP_TIMEOUT, conn.del(&k))
             .await
@@ -250,7 +260,7 @@ impl Shared {
 
     /// Forgets every conversation of this namespace (after a reload).
     pub async fn clear_contexts(&self) -> bool {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         let pattern = self.key("conversation", "*");
         let clear = async move {
             let mut cursor: u64 = 0;
@@ -283,7 +293,7 @@ impl Shared {
     pub async fn count_question(&self, sender: &str) -> Option<u64> {
         let minute = unix_now() / 60;
         let k = self.key("flood", &format!("{sender}:{minute}"));
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         let mut pipe = redis::pipe();
         pipe.atomic()
             .incr(&k, 1)
@@ -299,7 +309,7 @@ impl Shared {
     /// the replicas (and also when Redis cannot be asked: better twice than never).
     pub async fn first_delivery(&self, id: u32) -> bool {
         let k = self.key("update", &keyed_hash(&self.secret, "update", i64::from(id)));
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         let mut set = redis::cmd("SET");
         set.arg(&k).arg(1).arg("NX").arg("EX").arg(SEEN_FOR_SECS);
         self.run(
@@ -323,7 +333,7 @@ impl Shared {
     /// Tells the other replicas to reload the knowledge; how many listened (`None`: Redis
     /// could not be asked, and they will not reload).
     pub async fn publish_reload(&self) -> Option<usize> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         let channel = self.reload_channel();
         self.run(
             "ask the other replicas to reload",
@@ -378,7 +388,7 @@ impl Shared {
     pub async fn check_secret(&self) {
         let probe = keyed_hash(&self.secret, "probe", 0);
         let k = self.key("secret", "probe");
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         let check = async move {
             let _: bool = conn.set_nx(&k, &probe).await?;
             let theirs: Option<String> = conn.get(&k).await?;
@@ -392,6 +402,18 @@ impl Shared {
             None => {}
         }
     }
+}
+
+/// A connection manager that connects on first use, each try bounded by [`OP_TIMEOUT`].
+/// Must be called inside the tokio runtime.
+fn manager(client: &redis::Client) -> redis::RedisResult<ConnectionManager> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(OP_TIMEOUT))
+        .set_response_timeout(Some(OP_TIMEOUT))
+        .set_number_of_retries(1)
+        .set_min_delay(Duration::from_millis(50))
+        .set_max_delay(Duration::from_millis(500));
+    ConnectionManager::new_lazy_with_config(client.clone(), config)
 }
 
 fn unix_now() -> i64 {

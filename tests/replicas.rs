@@ -564,3 +564,271 @@ async fn a_replica_killed_mid_conversation_loses_neither_the_conversation_nor_th
     .await
     .expect("within the time limit");
 }
+
+impl Replica {
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits until the replica's log holds `text`.
+    async fn logged(&self, text: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        while !self.stderr().contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "no {text:?} in the log:\n{}",
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_on_one_replica_reloads_every_replica() {
+    tokio::time::timeout(LIMIT, async {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let knowledge = tempfile::tempdir().unwrap();
+        for file in ["russias-afghanistan-strategy.txt", "synonyms.txt"] {
+            std::fs::copy(
+                root.join("knowledge").join(file),
+                knowledge.path().join(file),
+            )
+            .unwrap();
+        }
+        let redis = servers::redis_url();
+        let db = tokio::task::spawn_blocking(|| servers::fresh_database("reload"))
+            .await
+            .unwrap();
+        let deployment = Deployment::new("reload", redis, db)
+            .await
+            .with("KNOWLEDGE_DIR", knowledge.path().to_str().unwrap());
+        let (a, b) = (deployment.replica(), deployment.replica());
+        a.ready().await;
+        b.ready().await;
+        b.logged("listening for reloads", Duration::from_secs(10))
+            .await;
+        std::fs::copy(
+            root.join("tests/data/library/honeybees-in-winter.txt"),
+            knowledge.path().join("honeybees-in-winter.txt"),
+        )
+        .unwrap();
+        a.signal("HUP");
+        a.logged("knowledge reloaded", Duration::from_secs(30))
+            .await;
+        b.logged(
+            "another replica reloaded the knowledge",
+            Duration::from_secs(30),
+        )
+        .await;
+        b.logged("knowledge reloaded", Duration::from_secs(30))
+            .await;
+        assert!(b.stderr().contains("added=1"), "{}", b.stderr());
+        assert!(
+            !a.stderr().contains("another replica reloaded"),
+            "a replica does not reload twice for its own reload"
+        );
+        b.say(1, 77, "How do bees keep warm in winter?").await;
+        let said = deployment.wait_for(77, 1).await;
+        assert!(said[0].contains("shivering"), "{said:?}");
+    })
+    .await
+    .expect("within the time limit");
+}
+
+/// Delivers `n` questions, `chats` chats asking in turn, to the replicas in turn, `at_once`
+/// deliveries in flight; update ids from `first`.
+async fn burst(replicas: &[&Replica], first: i64, n: i64, chats: i64, chat0: i64, at_once: usize) {
+    let questions = [
+        "Who is Zamir Kabulov?",
+        "What did Kabulov say about a US withdrawal?",
+        "Why does Russia work with the Taliban?",
+        "What did he warn about?",
+    ];
+    let mut pending = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let update = first + i;
+        let chat = chat0 + i % chats;
+        let replica = replicas[(update as usize) % replicas.len()];
+        let body = json!({
+            "update_id": update,
+            "message": fake::text_message(chat, update, questions[(i / chats) as usize % 4]),
+        })
+        .to_string();
+        let addr = replica.addr;
+        pending.spawn(async move {
+            let fake = Replica::post_to(addr, &body).await;
+            assert_eq!(fake.unwrap(), 200);
+        });
+        while pending.len() >= at_once {
+            pending.join_next().await.unwrap().unwrap();
+        }
+    }
+    while let Some(done) = pending.join_next().await {
+        done.unwrap();
+    }
+}
+
+impl Replica {
+    async fn post_to(addr: SocketAddr, body: &str) -> io::Result<u16> {
+        let mut stream = TcpStream::connect(addr).await?;
+        let request = format!(
+            "POST /hook HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             X-Telegram-Bot-Api-Secret-Token: s3cret\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await?;
+        let response = String::from_utf8_lossy(&response);
+        response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| io::Error::other(format!("not HTTP: {response:?}")))
+    }
+}
+
+/// Waits until the record in `db` holds `want` questions.
+async fn recorded(db: &str, want: u64, within: Duration) {
+    let location = Location::Postgres(ServerUrl::new(db));
+    let deadline = Instant::now() + within;
+    loop {
+        let at = location.clone();
+        let totals = tokio::task::spawn_blocking(move || citebot::record::totals(&at))
+            .await
+            .unwrap();
+        let n = totals.as_ref().map_or(0, |t| t.0);
+        if n == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{totals:?}: not {want} questions recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_then_postgres_stopped_during_a_burst_answers_go_on_and_recording_resumes() {
+    tokio::time::timeout(LIMIT * 2, async {
+        let own = tokio::task::spawn_blocking(servers::OwnServers::start)
+            .await
+            .unwrap();
+        let admin = own.database_url.clone();
+        let db = tokio::task::spawn_blocking(move || servers::fresh_database_on(&admin, "outage"))
+            .await
+            .unwrap();
+        let deployment = Deployment::new("outage", own.redis_url.clone(), db.clone()).await;
+        let (a, b) = (deployment.replica(), deployment.replica());
+        a.ready().await;
+        b.ready().await;
+        let both = [&a, &b];
+        let (chats, chat0) = (10, 5000);
+        let answered = |deployment: &Deployment| {
+            (chat0..chat0 + chats)
+                .map(|c| deployment.sent_to(c).len())
+                .sum::<usize>()
+        };
+        let wait_answers = async |want: usize| {
+            deployment
+                .api
+                .wait_for(Duration::from_secs(60), &format!("{want} answers"), |_| {
+                    answered(&deployment) >= want
+                })
+                .await;
+        };
+        burst(&both, 1, 20, chats, chat0, 4).await;
+        wait_answers(20).await;
+
+        own.set("down", "redis");
+        let started = Instant::now();
+        burst(&both, 21, 20, chats, chat0, 4).await;
+        wait_answers(40).await;
+        let without_redis = started.elapsed();
+
+        own.set("down", "postgres");
+        burst(&both, 41, 20, chats, chat0, 4).await;
+        wait_answers(60).await;
+        // Long enough for each writer to try and log.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+
+        own.set("up", "redis");
+        own.set("up", "postgres");
+        // Past the replicas' pause before they try Redis again.
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        burst(&both, 61, 20, chats, chat0, 4).await;
+        wait_answers(80).await;
+        recorded(&db, 80, Duration::from_secs(30)).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(answered(&deployment), 80, "each question answered once");
+
+        let logs = a.stderr() + &b.stderr();
+        for said in [
+            "Redis unreachable",
+            "Redis is back",
+            "cannot write the record",
+            "the record is written again",
+        ] {
+            assert!(logs.contains(said), "no {said:?} in the logs:\n{logs}");
+        }
+        // The outage is logged once a minute, not once a question.
+        assert!(
+            logs.matches("Redis unreachable: this replica").count() <= 2,
+            "{logs}"
+        );
+        assert!(
+            without_redis < Duration::from_secs(20),
+            "{without_redis:?} for 20 answers without Redis"
+        );
+    })
+    .await
+    .expect("within the time limit");
+}
+
+/// 2,000 questions from 500 chats over two replicas: each answered once, recorded once.
+/// About a minute (Telegram's pace of 30 messages a second per replica); .ci/run runs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn two_thousand_questions_from_500_chats_are_answered_and_recorded_once_each() {
+    tokio::time::timeout(Duration::from_secs(300), async {
+        let redis = servers::redis_url();
+        let db = tokio::task::spawn_blocking(|| servers::fresh_database("load"))
+            .await
+            .unwrap();
+        let deployment = Deployment::new("load", redis, db.clone()).await;
+        let (a, b) = (deployment.replica(), deployment.replica());
+        a.ready().await;
+        b.ready().await;
+        let (chats, chat0) = (500, 100_000);
+        let started = Instant::now();
+        burst(&[&a, &b], 1, 2000, chats, chat0, 32).await;
+        deployment
+            .api
+            .wait_for(Duration::from_secs(240), "2,000 answers", |api| {
+                api.count_done("sendMessage") >= 2000
+            })
+            .await;
+        let took = started.elapsed();
+        recorded(&db, 2000, Duration::from_secs(30)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        for chat in chat0..chat0 + chats {
+            assert_eq!(deployment.sent_to(chat).len(), 4, "chat {chat}");
+        }
+        let location = Location::Postgres(ServerUrl::new(db));
+        let totals = tokio::task::spawn_blocking(move || citebot::record::totals(&location))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(totals, (2000, 0, 500));
+        eprintln!("2,000 questions over two replicas in {took:?}");
+    })
+    .await
+    .expect("within the time limit");
+}
