@@ -411,15 +411,22 @@ fn load_or_make_key(dir: &Path) -> std::io::Result<Vec<u8>> {
     }
     std::fs::create_dir_all(dir)?;
     let key = random_key();
+    // Written whole under a name of this process's own, then linked into place: replicas
+    // starting at once on one DATA_DIR never read a key half written.
+    let draft = dir.join(format!("{KEY_FILE}.{}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(&path) {
-        Ok(mut file) => {
-            std::io::Write::write_all(&mut file, &key)?;
-            Ok(key)
-        }
+    {
+        let mut file = options.open(&draft)?;
+        std::io::Write::write_all(&mut file, &key)?;
+        file.sync_all()?;
+    }
+    let linked = std::fs::hard_link(&draft, &path);
+    let _ = std::fs::remove_file(&draft);
+    match linked {
+        Ok(()) => Ok(key),
         // Another process made it first: use theirs.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read(&path),
         Err(e) => Err(e),

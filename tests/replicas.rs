@@ -257,6 +257,12 @@ fn the_record_in_postgres_reads_back_as_in_sqlite() {
 /// Every test is bounded: a hang fails the test instead of the CI job.
 const LIMIT: Duration = Duration::from_secs(120);
 
+/// The binary under test: cargo's, or `CITEBOT_TEST_BIN` (a copy set aside, where several
+/// people build into one target folder and one build may replace another's binary).
+fn binary() -> String {
+    std::env::var("CITEBOT_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_citebot").into())
+}
+
 /// One `citebot serve` in webhook mode; killed when dropped.
 struct Replica {
     child: Child,
@@ -307,7 +313,7 @@ impl Deployment {
             .unwrap()
             .port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_citebot"));
+        let mut cmd = Command::new(binary());
         cmd.current_dir(std::env::temp_dir());
         for var in [
             "INDEX_DIR",
@@ -391,13 +397,17 @@ impl Replica {
         self.stderr.lock().unwrap().clone()
     }
 
-    /// Waits until the replica takes webhook posts.
+    /// Waits until the replica takes webhook posts, its Redis connection made.
     async fn ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(self.addr).await.is_err() {
+        while TcpStream::connect(self.addr).await.is_err()
+            || !self.stderr().contains("shared through Redis")
+        {
             assert!(
                 Instant::now() < deadline,
-                "the replica did not start:\n{}",
+                "the replica did not start, or started without Redis (is {} this branch's \
+                 build? another build into the same target folder replaces it):\n{}",
+                binary(),
                 self.stderr()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -470,7 +480,9 @@ async fn two_replicas_follow_one_conversation_share_new_the_gate_and_each_update
         assert_eq!(
             first_line(&said[1]),
             "↪ <i>What did he warn about? (about Zamir Kabulov)</i>",
-            "{said:?}"
+            "{said:?}\n{}\n{}",
+            replicas[0].stderr(),
+            replicas[1].stderr()
         );
         deliver(chat, "What did he say about a withdrawal?").await;
         let said = deployment.wait_for(chat, 3).await;
@@ -547,7 +559,9 @@ async fn a_replica_killed_mid_conversation_loses_neither_the_conversation_nor_th
         assert_eq!(
             first_line(&said[2]),
             "↪ <i>What did he warn about? (about Zamir Kabulov)</i>",
-            "{said:?}"
+            "{said:?}\n{}\n{}",
+            a.stderr(),
+            b.stderr()
         );
         let location = Location::Postgres(ServerUrl::new(db));
         let recorded = move || citebot::record::totals(&location).map(|t| t.0).unwrap_or(0);
