@@ -540,12 +540,14 @@ async fn a_replica_killed_mid_conversation_loses_neither_the_conversation_nor_th
         let db = tokio::task::spawn_blocking(|| servers::fresh_database("kill"))
             .await
             .unwrap();
-        let deployment = Deployment::new("kill", redis, db.clone()).await;
+        let chat = 4004;
+        let deployment = Deployment::new("kill", redis, db.clone())
+            .await
+            .with("ADMIN_IDS", &chat.to_string());
         let mut a = deployment.replica();
         let b = deployment.replica();
         a.ready().await;
         b.ready().await;
-        let chat = 4004;
         a.say(1, chat, "Who is Zamir Kabulov?").await;
         deployment.wait_for(chat, 1).await;
         a.say(2, chat, "What did he say about a withdrawal?").await;
@@ -574,6 +576,20 @@ async fn a_replica_killed_mid_conversation_loses_neither_the_conversation_nor_th
             assert!(Instant::now() < deadline, "{n} questions recorded, not 3");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+
+        // Both replicas' questions in /stats, and in `citebot report` run anywhere.
+        b.say(4, chat, "/stats").await;
+        let said = deployment.wait_for(chat, 4).await;
+        assert!(said[3].contains("3 questions, 3 answered"), "{}", said[3]);
+        let report = Command::new(binary())
+            .current_dir(std::env::temp_dir())
+            .env("DATABASE_URL", &db)
+            .args(["report", "--json"])
+            .output()
+            .unwrap();
+        assert!(report.status.success(), "{report:?}");
+        let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+        assert_eq!(report["questions"], 3, "{report}");
     })
     .await
     .expect("within the time limit");
