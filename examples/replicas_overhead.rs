@@ -53,9 +53,10 @@ fn asked(i: usize) -> Asked {
         chat_kind: "private",
         chat: i as i64,
         user: Some(i as u64),
-        answer: (i % 5 != 0).then(|| ("russias-afghanistan-strategy".into(), "¶4".into())),
+        answer: (!i.is_multiple_of(5))
+            .then(|| ("russias-afghanistan-strategy".into(), "¶4".into())),
         latency: Duration::from_millis(5),
-        context: i % 3 == 0,
+        context: i.is_multiple_of(3),
         question: "What did Kabulov say about a US withdrawal?".into(),
     }
 }

@@ -539,7 +539,9 @@ fn write_loop(location: &Location, events: Receiver<Event>, closing: &AtomicBool
                 failing_since.get_or_insert_with(Instant::now);
                 let give_up = closing.load(Ordering::SeqCst);
                 if give_up {
-                    lost += batch.len();
+                    // Stopping, and the database is away: what waits is lost, without a try
+                    // each (a connection attempt may take seconds; the stop may not).
+                    lost += batch.len() + events.try_iter().count();
                     batch.clear();
                 }
                 if last_logged.is_none_or(|t| t.elapsed() >= LOG_EVERY) {

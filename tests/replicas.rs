@@ -565,7 +565,7 @@ async fn a_replica_killed_mid_conversation_loses_neither_the_conversation_nor_th
             a.stderr(),
             b.stderr()
         );
-        let location = Location::Postgres(ServerUrl::new(db));
+        let location = Location::Postgres(ServerUrl::new(db.clone()));
         let recorded = move || citebot::record::totals(&location).map(|t| t.0).unwrap_or(0);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {

@@ -9,7 +9,7 @@
 //! why each has its own text rather than one string with placeholders rewritten.
 //!
 //! The schema is versioned in a table `citebot_schema`; replicas starting together take an
-//! advisory lock so that each migration runs once. Connections are made with a 2 s
+//! advisory lock so that each migration runs once. Connections are made with a 1 s
 //! timeout and statements cut off after 5 s: nothing here is on an answer's path.
 
 use std::collections::HashMap;
@@ -57,7 +57,7 @@ const MIGRATION_LOCK: i64 = 0x00c1_7eb0_7000_0001;
 fn connect(url: &ServerUrl) -> Result<Client, ::postgres::Error> {
     let mut config: ::postgres::Config = url.expose().parse()?;
     config
-        .connect_timeout(Duration::from_secs(2))
+        .connect_timeout(Duration::from_secs(1))
         .application_name("citebot")
         .options("-c statement_timeout=5000");
     config.connect(NoTls)
