@@ -22,6 +22,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::lang::Lang;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::Config;
@@ -71,6 +72,88 @@ pub struct Model {
     pub fingerprint: String,
     /// Where it was loaded from, for messages.
     pub dir: PathBuf,
+    /// Where its cosines live, for the thresholds to read them on one scale.
+    pub scale: Scales,
+}
+
+/// Where a model's cosines live, for a question and a sentence in one language, and across
+/// two: a multilingual model puts a question and its answer in two languages further apart
+/// (e5: an answerable Russian question about an English paragraph scores about 0.83 where
+/// the same in English scores 0.87), so one threshold would refuse every foreign question or
+/// answer every native one.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Scales {
+    pub same_language: SimilarityScale,
+    pub across_languages: SimilarityScale,
+}
+
+impl Scales {
+    /// The scale for a question and a sentence in these languages.
+    pub fn between(&self, question: Lang, sentence: Lang) -> SimilarityScale {
+        if question == sentence {
+            self.same_language
+        } else {
+            self.across_languages
+        }
+    }
+}
+
+/// Where a model's cosines live. The ranking's weights and the answer policy's thresholds
+/// read meaning on one scale, whatever the model: all-MiniLM-L6-v2's cosines spread from
+/// about 0 (unrelated) to 1, multilingual-e5-small's sit in a narrow band (an off-topic
+/// question about 0.77, a close paraphrase about 0.92). A model's `config.json` may say where
+/// its band lies (`"similarity_scale": {"unrelated": 0.757, "same": 0.924}`, measured on the
+/// tune parts of the question sets: see the model's README); a cosine is then stretched
+/// linearly so that `unrelated` reads 0 and `same` reads 1. Without it, cosines are as they are.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimilarityScale {
+    pub unrelated: f32,
+    pub same: f32,
+}
+
+impl Default for SimilarityScale {
+    fn default() -> Self {
+        SimilarityScale {
+            unrelated: 0.0,
+            same: 1.0,
+        }
+    }
+}
+
+impl SimilarityScale {
+    /// `cosine` on the common scale.
+    pub fn apply(&self, cosine: f32) -> f32 {
+        (cosine - self.unrelated) / (self.same - self.unrelated)
+    }
+
+    /// The scales a model's `config.json` declares (`similarity_scale`, and
+    /// `similarity_scale_across_languages`, which defaults to the first), or the identity.
+    fn of_config(config: &[u8], path: &Path) -> Result<Scales, EmbedError> {
+        #[derive(serde::Deserialize)]
+        struct Declared {
+            similarity_scale: Option<SimilarityScale>,
+            similarity_scale_across_languages: Option<SimilarityScale>,
+        }
+        let declared: Declared =
+            serde_json::from_slice(config).map_err(|e| EmbedError::Config(path.into(), e))?;
+        let same = declared.similarity_scale.unwrap_or_default();
+        let across = declared.similarity_scale_across_languages.unwrap_or(same);
+        for (name, s) in [
+            ("similarity_scale", same),
+            ("similarity_scale_across_languages", across),
+        ] {
+            if s.same <= s.unrelated {
+                let why = format!("{name}: `same` must be above `unrelated`");
+                let error = <serde_json::Error as serde::de::Error>::custom(why);
+                return Err(EmbedError::Config(path.into(), error));
+            }
+        }
+        Ok(Scales {
+            same_language: same,
+            across_languages: across,
+        })
+    }
 }
 
 /// The kinds of sentence model a folder may hold.
@@ -150,7 +233,9 @@ impl Model {
         // Computed in f32 whatever the file holds: f16 arithmetic is slower on CPUs.
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)?;
         let bert = Bert::load(vb, &config, precision)?;
+        let scale = SimilarityScale::of_config(&config_bytes, &dir.join("config.json"))?;
         Ok(Model {
+            scale,
             network: Network::Bert(bert),
             tokenizer,
             device,
@@ -196,7 +281,9 @@ impl Model {
             }))
             .map_err(|e| EmbedError::Tokenizer(dir.join("tokenizer.json"), e.to_string()))?;
         let network = crate::e5::E5::load(dir, &config, precision)?;
+        let scale = SimilarityScale::of_config(&config_bytes, &dir.join("config.json"))?;
         Ok(Model {
+            scale,
             dim: config.hidden_size,
             network: Network::E5 { network, config },
             tokenizer,

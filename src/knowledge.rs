@@ -66,6 +66,9 @@ pub struct Metadata {
     /// Questions the bot offers as buttons when a user starts it.
     #[serde(default)]
     pub examples: Vec<String>,
+    /// The language it is written in (`language = "ru"`); without it, told from its text.
+    #[serde(default)]
+    pub language: Option<crate::lang::Lang>,
 }
 
 impl Metadata {
@@ -116,6 +119,8 @@ pub struct Document {
     pub id: String,
     pub path: PathBuf,
     pub meta: Metadata,
+    /// The language of its text: as its header says, else told from its text.
+    pub language: crate::lang::Lang,
 }
 
 /// What part of a document a passage is.
@@ -263,10 +268,15 @@ impl Knowledge {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| format!("doc{doc}"));
+        let language = meta
+            .language
+            .or_else(|| crate::lang::Lang::detect(body))
+            .unwrap_or_default();
         self.documents.push(Document {
             id,
             path: path.to_path_buf(),
             meta,
+            language,
         });
         self.passages.extend(cut);
         Ok(())

@@ -9,6 +9,7 @@
 use super::{understand_with, Context, Understood};
 use crate::answer::{self, Reply};
 use crate::engine::Engine;
+use crate::lang::Lang;
 use crate::retrieve::SearchError;
 
 /// How much of a message a turn reads, and how many answers it explains.
@@ -31,6 +32,9 @@ pub struct Turn {
     pub context: Option<Context>,
     /// The message was cut to [`Limits::question_chars`] before it was read.
     pub truncated: bool,
+    /// The language the message is written in (`None`: it has no letters, "?" or "👍"): the
+    /// reply is worded in it.
+    pub language: Option<Lang>,
 }
 
 /// Reads `message` in `context` (none: a first message, or the last one was forgotten),
@@ -50,6 +54,7 @@ pub fn turn(
         reply,
         context,
         truncated,
+        language: Lang::detect(message),
     })
 }
 

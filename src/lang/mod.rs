@@ -6,13 +6,15 @@
 //! asked ("when", "how many"), which in an answer would hold it (month names, "because"). The
 //! code that reads (analysis, conversation, answer types, documents, knowledge) holds no word
 //! of any language: it asks a `&Language`. The words live as plain data files under a folder
-//! per language (`en/`), one word or phrase a line with `#` comments, or a small TOML file
-//! where a rule needs structure, compiled in with `include_str!`. Adding a language is adding
-//! its folder and a constructor beside [`english`].
+//! per language (`en/`, `ru/`), one word or phrase a line with `#` comments, or a small TOML
+//! file where a rule needs structure, compiled in with `include_str!`. Adding a language is
+//! adding its folder (the same files as `en/`, its own words in them), a constructor beside
+//! [`english`] and [`russian`], and its arm in [`Lang::language`].
 //!
 //! This module is a leaf: it knows no other module of the crate.
 
 mod en;
+mod ru;
 
 use std::collections::{HashMap, HashSet};
 
@@ -22,6 +24,136 @@ pub use tantivy::tokenizer::Language as Stemming;
 /// English, the language of the knowledge and of questions until others are added.
 pub fn english() -> &'static Language {
     &en::ENGLISH
+}
+
+/// Russian: questions and documents written in Cyrillic.
+pub fn russian() -> &'static Language {
+    &ru::RUSSIAN
+}
+
+/// A language citebot speaks, by its ISO 639-1 code: what a question is asked in, what a
+/// document is written in, what a reply is worded in.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    En,
+    Ru,
+}
+
+impl Lang {
+    /// Every language, in the order menus list them.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ru];
+
+    /// "en", "ru".
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ru => "ru",
+        }
+    }
+
+    /// Everything citebot knows of the language's words.
+    pub fn language(self) -> &'static Language {
+        match self {
+            Lang::En => english(),
+            Lang::Ru => russian(),
+        }
+    }
+
+    /// The language of an IETF tag as Telegram gives it (`language_code`: "ru", "en-US",
+    /// "pt-br"), or of a document's header; `None` for one citebot does not speak.
+    pub fn from_code(tag: &str) -> Option<Lang> {
+        let primary = tag.split(['-', '_']).next().unwrap_or("");
+        Lang::ALL
+            .into_iter()
+            .find(|l| l.code().eq_ignore_ascii_case(primary))
+    }
+
+    /// The language `text` is written in, told by its letters' script: Cyrillic is Russian,
+    /// Latin is English, whichever has more letters wins (a Russian question may name
+    /// "Kabulov" in Latin letters, and an English one "Путин" in Cyrillic). `None` when it
+    /// has no letters of either ("?", "👍", "2018"): the caller falls back on what it knows
+    /// of the user. Two languages with two scripts need no statistics; a third that shares
+    /// a script (Ukrainian, German) would (a crate such as whatlang).
+    pub fn detect(text: &str) -> Option<Lang> {
+        let (mut cyrillic, mut latin) = (0usize, 0usize);
+        for c in text.chars().filter(|c| c.is_alphabetic()) {
+            if is_cyrillic(c) {
+                cyrillic += 1;
+            } else if c.is_ascii_alphabetic() || ('\u{c0}'..='\u{24f}').contains(&c) {
+                latin += 1;
+            }
+        }
+        match (cyrillic, latin) {
+            (0, 0) => None,
+            (c, l) if c > l => Some(Lang::Ru),
+            _ => Some(Lang::En),
+        }
+    }
+}
+
+impl std::fmt::Display for Lang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A Russian word in Latin letters, as names are written across the two scripts (BGN/PCGN,
+/// simplified: "Кабулов" → "kabulov", "Мазари-Шариф" → "mazari-sharif"), so that a
+/// question in Russian finds the names of an English text; `None` when `word` has no
+/// Cyrillic letter. Lower case.
+pub fn transliterate(word: &str) -> Option<String> {
+    if !word.chars().any(is_cyrillic) {
+        return None;
+    }
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars().flat_map(char::to_lowercase) {
+        let latin = match c {
+            'а' => "a",
+            'б' => "b",
+            'в' => "v",
+            'г' => "g",
+            'д' => "d",
+            'е' | 'ё' | 'э' => "e",
+            'ж' => "zh",
+            'з' => "z",
+            'и' => "i",
+            'й' | 'ы' => "y",
+            'к' => "k",
+            'л' => "l",
+            'м' => "m",
+            'н' => "n",
+            'о' => "o",
+            'п' => "p",
+            'р' => "r",
+            'с' => "s",
+            'т' => "t",
+            'у' => "u",
+            'ф' => "f",
+            'х' => "kh",
+            'ц' => "ts",
+            'ч' => "ch",
+            'ш' => "sh",
+            'щ' => "shch",
+            'ъ' | 'ь' => "",
+            'ю' => "yu",
+            'я' => "ya",
+            other => {
+                out.push(other);
+                continue;
+            }
+        };
+        out.push_str(latin);
+    }
+    Some(out)
+}
+
+/// Whether `c` is a Cyrillic letter (the basic block and its supplement).
+pub fn is_cyrillic(c: char) -> bool {
+    ('\u{400}'..='\u{52f}').contains(&c)
 }
 
 /// Everything language-specific about reading a question and the text that answers it.
@@ -120,6 +252,32 @@ pub struct ConversationWords {
     /// Endings of adverbs of manner ("-ly"), and the nouns that end so all the same.
     pub adverb_endings: Words,
     pub nouns_in_ly: Words,
+}
+
+impl ConversationWords {
+    /// These words and `more`'s, list by list: the words of two languages, for reading a
+    /// message in either (see `conversation::lexicon`).
+    pub fn and(&self, more: &ConversationWords) -> ConversationWords {
+        ConversationWords {
+            pronouns: self.pronouns.and(&more.pronouns),
+            demonstratives: self.demonstratives.and(&more.demonstratives),
+            document_mentions: self.document_mentions.and(&more.document_mentions),
+            question_starts: self.question_starts.and(&more.question_starts),
+            leads: self.leads.and(&more.leads),
+            switches: self.switches.and(&more.switches),
+            switch_fillers: self.switch_fillers.and(&more.switch_fillers),
+            more: self.more.and(&more.more),
+            more_about: self.more_about.and(&more.more_about),
+            greetings: self.greetings.and(&more.greetings),
+            thanks: self.thanks.and(&more.thanks),
+            acknowledgements: self.acknowledgements.and(&more.acknowledgements),
+            small_talk_fillers: self.small_talk_fillers.and(&more.small_talk_fillers),
+            place_pronouns: self.place_pronouns.and(&more.place_pronouns),
+            existential_verbs: self.existential_verbs.and(&more.existential_verbs),
+            adverb_endings: self.adverb_endings.and(&more.adverb_endings),
+            nouns_in_ly: self.nouns_in_ly.and(&more.nouns_in_ly),
+        }
+    }
 }
 
 /// The words answer_type.rs reads a question with; `en/questions.toml` says what each does.
@@ -322,6 +480,11 @@ impl Phrases {
     pub fn iter(&self) -> impl Iterator<Item = &[String]> {
         self.0.iter().map(Vec::as_slice)
     }
+
+    /// These phrases, then `more`'s.
+    pub fn and(&self, more: &Phrases) -> Phrases {
+        Phrases(self.0.iter().chain(&more.0).cloned().collect())
+    }
 }
 
 impl From<Vec<String>> for Phrases {
@@ -358,6 +521,35 @@ fn data_lines(text: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_language_is_told_by_its_script_and_a_tag_by_its_primary_part() {
+        assert_eq!(Lang::detect("кто такой Кабулов"), Some(Lang::Ru));
+        assert_eq!(Lang::detect("что сказал Kabulov?"), Some(Lang::Ru));
+        assert_eq!(Lang::detect("Who is Kabulov?"), Some(Lang::En));
+        assert_eq!(Lang::detect("what did Путин say"), Some(Lang::En));
+        assert_eq!(Lang::detect("Ёлки"), Some(Lang::Ru));
+        for nothing in ["", "?", "👍👍", "2018", "¶4 — …"] {
+            assert_eq!(Lang::detect(nothing), None, "{nothing:?}");
+        }
+        assert_eq!(Lang::from_code("ru"), Some(Lang::Ru));
+        assert_eq!(Lang::from_code("RU-ru"), Some(Lang::Ru));
+        assert_eq!(Lang::from_code("en-US"), Some(Lang::En));
+        assert_eq!(Lang::from_code("pt-br"), None);
+        assert_eq!(Lang::from_code(""), None);
+    }
+
+    #[test]
+    fn russian_words_are_written_in_latin_letters_as_names_are() {
+        assert_eq!(transliterate("Кабулов").as_deref(), Some("kabulov"));
+        assert_eq!(
+            transliterate("Мазари-Шариф").as_deref(),
+            Some("mazari-sharif")
+        );
+        assert_eq!(transliterate("Щукин").as_deref(), Some("shchukin"));
+        assert_eq!(transliterate("ми17").as_deref(), Some("mi17"));
+        assert_eq!(transliterate("Kabulov"), None);
+    }
 
     #[test]
     fn data_files_skip_comments_and_keep_their_order() {
