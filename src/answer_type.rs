@@ -18,8 +18,8 @@ use tantivy::tokenizer::Token;
 use crate::analysis::{self, StemmerFn};
 use crate::lang::{self, KindWords, Language, Words};
 
-/// What a question asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a question asks for (serialisable: a conversation's context holds one).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AnswerType {
     /// "How many X", "how much X", "what percentage": a quantity of what `counted` names
     /// (the first words after "how many", empty when none).

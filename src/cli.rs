@@ -324,8 +324,12 @@ fn document_by_id(engine: &Engine, id: &str) -> anyhow::Result<usize> {
 
 /// `citebot report`.
 pub fn report(config: &Config, args: &ReportArgs) -> anyhow::Result<()> {
-    let path = config.data_dir.join(crate::record::DB_FILE);
-    let report = crate::record::Report::load(&path, std::time::SystemTime::now(), args.since)?;
+    // The bot's record: PostgreSQL's with DATABASE_URL, else the SQLite file in DATA_DIR.
+    let at = match &config.database_url {
+        Some(url) => crate::record::Location::Postgres(url.clone()),
+        None => crate::record::Location::Sqlite(config.data_dir.join(crate::record::DB_FILE)),
+    };
+    let report = crate::record::Report::load(&at, std::time::SystemTime::now(), args.since)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;

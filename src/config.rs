@@ -117,6 +117,45 @@ pub struct Config {
     /// `THREADS`: the worker threads that embed the knowledge and answer the bot's questions
     /// (each question on one of them); the cores by default, never more.
     pub threads: usize,
+    /// `REDIS_URL`: where replicas share conversations, the flood gate, the updates
+    /// answered and reloads; unset: this process's memory.
+    pub redis_url: Option<ServerUrl>,
+    /// `REDIS_NAMESPACE`: the keys' namespace, one per bot sharing a Redis (`default`).
+    pub redis_namespace: String,
+    /// `DATABASE_URL`: the record in PostgreSQL (`postgres://...`); unset: SQLite in
+    /// `DATA_DIR`.
+    pub database_url: Option<ServerUrl>,
+}
+
+/// The address of a server (Redis, PostgreSQL), which may hold a password: shown without
+/// it, so that a `{:?}` of the configuration never prints one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServerUrl(String);
+
+impl ServerUrl {
+    pub fn new(url: impl Into<String>) -> ServerUrl {
+        ServerUrl(url.into())
+    }
+
+    /// The address as given, password and all: for the driver only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ServerUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match url::Url::parse(&self.0) {
+            Ok(mut url) => {
+                if url.password().is_some() {
+                    let _ = url.set_password(Some("hidden"));
+                }
+                write!(f, "{}", url.as_str())
+            }
+            // Not a URL (a libpq key=value string): show nothing of it.
+            Err(_) => write!(f, "<hidden>"),
+        }
+    }
 }
 
 /// The settings only the bot reads.
@@ -385,6 +424,15 @@ impl Config {
                 .number("MAX_DOCUMENT_MB", crate::knowledge::DEFAULT_MAX_DOCUMENT_MB)?,
             cache_dir: variables.cache_dir(),
             threads: variables.number("THREADS", crate::threads::cores() as u64)? as usize,
+            redis_url: variables
+                .get("REDIS_URL")
+                .map(|v| ServerUrl(v.trim().into())),
+            redis_namespace: variables
+                .get("REDIS_NAMESPACE")
+                .map_or_else(|| "default".into(), |v| v.trim().into()),
+            database_url: variables
+                .get("DATABASE_URL")
+                .map(|v| ServerUrl(v.trim().into())),
         })
     }
 
@@ -425,6 +473,29 @@ mod tests {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         })
+    }
+
+    #[test]
+    fn server_urls_never_show_their_password() {
+        let c = Config::from_vars(|name| match name {
+            "REDIS_URL" => Some("redis://:s3cret@redis:6379/0".into()),
+            "DATABASE_URL" => Some("postgres://citebot:s3cret@db/citebot".into()),
+            _ => None,
+        })
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("postgres://citebot:hidden@db/citebot"),
+            "{shown}"
+        );
+        assert_eq!(c.redis_namespace, "default");
+        assert_eq!(
+            c.database_url.unwrap().expose(),
+            "postgres://citebot:s3cret@db/citebot"
+        );
+        let odd = ServerUrl::new("host=db password=s3cret");
+        assert_eq!(format!("{odd:?}"), "<hidden>");
     }
 
     #[test]

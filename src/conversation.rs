@@ -136,8 +136,9 @@ pub struct Answered<'a> {
     pub excerpt: &'a str,
 }
 
-/// What a conversation remembers of its last question.
-#[derive(Debug, Clone, PartialEq)]
+/// What a conversation remembers of its last question. Serialisable, so that replicas can
+/// keep it in a shared store (`replicas`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Context {
     /// The question as it was understood (resolved, when it was a follow-up itself).
     pub question: String,

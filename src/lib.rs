@@ -31,7 +31,9 @@
 //! Around that path: `config` (settings from the environment, the redacted token), `logs`
 //! (tracing, with message text kept out), `cli`
 //! (the commands), `eval` (scoring a question set or a conversation set) and `bench`
-//! (measuring, and writing a synthetic corpus).
+//! (measuring, and writing a synthetic corpus). Replicas of the bot share conversations,
+//! the flood gate and reloads through Redis (`replicas`), and the record through
+//! PostgreSQL (`record`).
 
 pub mod analysis;
 pub mod answer;
@@ -55,6 +57,7 @@ pub mod logs;
 pub mod rank;
 pub mod record;
 pub mod render;
+pub mod replicas;
 pub mod retrieve;
 pub mod store;
 pub mod telegram;

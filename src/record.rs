@@ -14,12 +14,20 @@
 //! - **One vote per user per answer**: voting again replaces the vote.
 //!
 //! The file is `DATA_DIR/citebot.db`, in WAL mode (the report reads while the bot writes),
-//! its schema versioned with SQLite's `user_version`.
+//! its schema versioned with SQLite's `user_version`. With `DATABASE_URL` the record is in
+//! PostgreSQL instead ([`postgres`]: the same tables, written by the same writer), so that
+//! replicas of the bot keep one record.
+//!
+//! A failed write keeps its batch and tries again (50 ms, doubling to 500 ms) while the
+//! next events wait in the queue; when the queue is full, new events are dropped and
+//! counted as lost (logged once a minute). Stopping the bot gives up on a database that is
+//! still failing rather than wait for it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -27,6 +35,10 @@ use hmac::{Hmac, Mac};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 use sha2::Sha256;
+
+mod postgres;
+
+pub use crate::config::ServerUrl;
 
 /// The database's file name in the data folder.
 pub const DB_FILE: &str = "citebot.db";
@@ -39,6 +51,45 @@ const QUEUE: usize = 10_000;
 const BATCH: usize = 500;
 /// A failing database is logged at most this often.
 const LOG_EVERY: Duration = Duration::from_secs(60);
+/// The pauses between tries of a batch that failed: the first, and the longest.
+const FIRST_PAUSE: Duration = Duration::from_millis(50);
+const LONGEST_PAUSE: Duration = Duration::from_millis(500);
+
+/// Where the record is kept.
+#[derive(Debug, Clone)]
+pub enum Location {
+    /// A SQLite file (`DATA_DIR/citebot.db`).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database (`DATABASE_URL`).
+    Postgres(ServerUrl),
+}
+
+impl From<&Path> for Location {
+    fn from(path: &Path) -> Location {
+        Location::Sqlite(path.to_path_buf())
+    }
+}
+
+impl From<&PathBuf> for Location {
+    fn from(path: &PathBuf) -> Location {
+        Location::Sqlite(path.clone())
+    }
+}
+
+impl From<&Location> for Location {
+    fn from(location: &Location) -> Location {
+        location.clone()
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Sqlite(path) => write!(f, "{}", path.display()),
+            Location::Postgres(url) => write!(f, "{url:?}"),
+        }
+    }
+}
 
 /// The schema, one step per version: `user_version` says how many have been applied.
 const MIGRATIONS: &[&str] = &[
@@ -80,6 +131,9 @@ pub enum RecordError {
     Sqlite(PathBuf, rusqlite::Error),
     #[error("{0}: no record yet (the bot makes it on its first question; RECORD=off makes none)")]
     Missing(PathBuf),
+    /// The database's address (without its password) and what went wrong.
+    #[error("{0}: {1}")]
+    Postgres(String, String),
 }
 
 /// A question the bot answered, or could not.
@@ -146,7 +200,12 @@ pub struct Recorder {
     sender: Mutex<Option<SyncSender<Event>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     key: Vec<u8>,
-    path: Option<PathBuf>,
+    location: Option<Location>,
+    /// Set by [`Recorder::close`]: the writer stops retrying a failing database.
+    closing: Arc<AtomicBool>,
+    /// Events dropped on a full queue since this was last logged, and when it was.
+    dropped: AtomicU64,
+    dropped_logged: Mutex<Option<Instant>>,
 }
 
 impl Recorder {
@@ -156,27 +215,31 @@ impl Recorder {
             sender: Mutex::new(None),
             writer: Mutex::new(None),
             key: Vec::new(),
-            path: None,
+            location: None,
+            closing: Arc::new(AtomicBool::new(false)),
+            dropped: AtomicU64::new(0),
+            dropped_logged: Mutex::new(None),
         }
     }
 
     /// Records into `data_dir/citebot.db`, made (with the folder and the secret) on first
     /// use. Never fails: a folder that cannot be written is logged, and the bot answers on.
     pub fn start(data_dir: &Path) -> Recorder {
-        let key = match load_or_make_key(data_dir) {
-            Ok(key) => key,
-            Err(e) => {
-                // Nothing can be written there anyway; a key for this run keeps ids hashed.
-                tracing::warn!(error = %e, "the record's secret cannot be kept; ids are hashed with one for this run only");
-                random_key()
-            }
-        };
-        let path = data_dir.join(DB_FILE);
+        Recorder::start_at(Location::Sqlite(data_dir.join(DB_FILE)), secret(data_dir))
+    }
+
+    /// Records into `location`, hashing ids with `key` (see [`secret`]). Never fails, nor
+    /// waits for the database: a database that cannot be reached is logged, and the bot
+    /// answers on.
+    pub fn start_at(location: Location, key: Vec<u8>) -> Recorder {
         let (sender, receiver) = mpsc::sync_channel(QUEUE);
-        let writer_path = path.clone();
+        let closing = Arc::new(AtomicBool::new(false));
         let writer = std::thread::Builder::new()
             .name("record-writer".into())
-            .spawn(move || write_loop(&writer_path, receiver))
+            .spawn({
+                let (location, closing) = (location.clone(), Arc::clone(&closing));
+                move || write_loop(&location, receiver, &closing)
+            })
             .ok();
         if writer.is_none() {
             tracing::warn!("could not start the record's writer; recording nothing");
@@ -185,13 +248,24 @@ impl Recorder {
             sender: Mutex::new(writer.as_ref().map(|_| sender)),
             writer: Mutex::new(writer),
             key,
-            path: Some(path),
+            location: Some(location),
+            closing,
+            dropped: AtomicU64::new(0),
+            dropped_logged: Mutex::new(None),
         }
     }
 
-    /// The database file, when recording.
+    /// The database file, when recording into SQLite.
     pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
+        match &self.location {
+            Some(Location::Sqlite(path)) => Some(path),
+            _ => None,
+        }
+    }
+
+    /// Where the record is kept, when recording.
+    pub fn location(&self) -> Option<&Location> {
+        self.location.as_ref()
     }
 
     /// Whether events are recorded.
@@ -246,25 +320,31 @@ impl Recorder {
             return;
         };
         if let Err(TrySendError::Full(_)) = sender.try_send(event) {
-            tracing::warn!("the record's writer is behind; an event was dropped");
+            let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            let Ok(mut logged) = self.dropped_logged.lock() else {
+                return;
+            };
+            if logged.is_none_or(|t| t.elapsed() >= LOG_EVERY) {
+                tracing::warn!(
+                    events_lost = dropped,
+                    "the record's queue is full (its database is slow or away); events are dropped (logged once a minute)"
+                );
+                *logged = Some(Instant::now());
+                self.dropped.store(0, Ordering::Relaxed);
+            }
         }
     }
 
     /// A chat's or a user's id as the record keeps it: the same for the same id, telling
     /// nothing of it without the secret.
     fn hash(&self, what: &str, id: i64) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key");
-        mac.update(what.as_bytes());
-        mac.update(&id.to_le_bytes());
-        mac.finalize().into_bytes()[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        keyed_hash(&self.key, what, id)
     }
 
     /// Writes what is waiting and stops the writer: the record is complete when this
     /// returns. Later events are not recorded.
     pub fn close(&self) {
+        self.closing.store(true, Ordering::SeqCst);
         if let Ok(mut sender) = self.sender.lock() {
             sender.take();
         }
@@ -279,6 +359,28 @@ impl Drop for Recorder {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// An id (of a chat, a user, an update) as the record and the replicas' shared keys hold
+/// it: HMAC-SHA256 of `what` and the id with `secret`, its first 16 bytes in hex. The same
+/// for the same id and secret, telling nothing of the id without the secret.
+pub fn keyed_hash(secret: &[u8], what: &str, id: i64) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key");
+    mac.update(what.as_bytes());
+    mac.update(&id.to_le_bytes());
+    mac.finalize().into_bytes()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The secret ids are hashed with: `data_dir/record.key`, made on first use. A folder
+/// that cannot be written gets a secret for this run only (logged): ids stay hashed.
+pub fn secret(data_dir: &Path) -> Vec<u8> {
+    load_or_make_key(data_dir).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "the record's secret cannot be kept; ids are hashed with one for this run only");
+        random_key()
+    })
 }
 
 fn unix(at: SystemTime) -> i64 {
@@ -309,15 +411,22 @@ fn load_or_make_key(dir: &Path) -> std::io::Result<Vec<u8>> {
     }
     std::fs::create_dir_all(dir)?;
     let key = random_key();
+    // Written whole under a name of this process's own, then linked into place: replicas
+    // starting at once on one DATA_DIR never read a key half written.
+    let draft = dir.join(format!("{KEY_FILE}.{}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(&path) {
-        Ok(mut file) => {
-            std::io::Write::write_all(&mut file, &key)?;
-            Ok(key)
-        }
+    {
+        let mut file = options.open(&draft)?;
+        std::io::Write::write_all(&mut file, &key)?;
+        file.sync_all()?;
+    }
+    let linked = std::fs::hard_link(&draft, &path);
+    let _ = std::fs::remove_file(&draft);
+    match linked {
+        Ok(()) => Ok(key),
         // Another process made it first: use theirs.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read(&path),
         Err(e) => Err(e),
@@ -354,37 +463,106 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// A connection the writer holds: to SQLite or to PostgreSQL.
+enum Sink {
+    Sqlite(Connection),
+    Postgres(Box<::postgres::Client>),
+}
+
+impl Sink {
+    fn open(location: &Location) -> Result<Sink, String> {
+        match location {
+            Location::Sqlite(path) => open_for_writing(path)
+                .map(Sink::Sqlite)
+                .map_err(|e| e.to_string()),
+            Location::Postgres(url) => postgres::open_for_writing(url)
+                .map(|c| Sink::Postgres(Box::new(c)))
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    fn write(&mut self, batch: &[Event]) -> Result<(), String> {
+        match self {
+            Sink::Sqlite(conn) => write_batch(conn, batch).map_err(|e| e.to_string()),
+            Sink::Postgres(client) => {
+                postgres::write_batch(client, batch).map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
 /// The writer thread: a batch at a time, until every sender is gone and the queue is empty.
-fn write_loop(path: &Path, events: Receiver<Event>) {
-    let mut conn: Option<Connection> = None;
+/// A batch that cannot be written is kept and tried again, with a fresh connection, while
+/// the events after it wait in the queue; once the recorder is closing it is given up.
+fn write_loop(location: &Location, events: Receiver<Event>, closing: &AtomicBool) {
+    let mut sink: Option<Sink> = None;
+    let mut batch: Vec<Event> = Vec::new();
+    let mut pause = FIRST_PAUSE;
+    let mut failing_since: Option<Instant> = None;
     let mut last_logged: Option<Instant> = None;
-    let mut failed = 0usize;
-    while let Ok(first) = events.recv() {
-        let mut batch = vec![first];
-        batch.extend(events.try_iter().take(BATCH - 1));
-        let result = match conn.as_mut() {
-            Some(c) => write_batch(c, &batch),
-            None => open_for_writing(path).and_then(|mut c| {
-                let r = write_batch(&mut c, &batch);
-                conn = Some(c);
+    let mut lost = 0usize;
+    loop {
+        if batch.is_empty() {
+            match events.recv() {
+                Ok(first) => batch.push(first),
+                Err(_) => break,
+            }
+        }
+        let room = BATCH.saturating_sub(batch.len());
+        batch.extend(events.try_iter().take(room));
+        let written = match sink.as_mut() {
+            Some(s) => s.write(&batch),
+            None => Sink::open(location).and_then(|mut s| {
+                let r = s.write(&batch);
+                sink = Some(s);
                 r
             }),
         };
-        if let Err(e) = result {
-            // Try a fresh connection next time (the disk may have room again).
-            conn = None;
-            failed += batch.len();
-            if last_logged.is_none_or(|t| t.elapsed() >= LOG_EVERY) {
-                tracing::warn!(
-                    path = %path.display(),
-                    error = %e,
-                    events_lost = failed,
-                    "cannot write the record; answering goes on (logged once a minute)"
-                );
-                last_logged = Some(Instant::now());
-                failed = 0;
+        match written {
+            Ok(()) => {
+                batch.clear();
+                pause = FIRST_PAUSE;
+                if let Some(since) = failing_since.take() {
+                    tracing::info!(
+                        at = %location,
+                        down_for_s = since.elapsed().as_secs(),
+                        events_lost = lost,
+                        "the record is written again"
+                    );
+                    lost = 0;
+                    last_logged = None;
+                }
+            }
+            Err(e) => {
+                // A fresh connection next time (the database may be back, the disk have room).
+                sink = None;
+                failing_since.get_or_insert_with(Instant::now);
+                let give_up = closing.load(Ordering::SeqCst);
+                if give_up {
+                    // Stopping, and the database is away: what waits is lost, without a try
+                    // each (a connection attempt may take seconds; the stop may not).
+                    lost += batch.len() + events.try_iter().count();
+                    batch.clear();
+                }
+                if last_logged.is_none_or(|t| t.elapsed() >= LOG_EVERY) {
+                    tracing::warn!(
+                        at = %location,
+                        error = %e,
+                        events_waiting = batch.len(),
+                        events_lost = lost,
+                        "cannot write the record; answering goes on, the events wait (logged once a minute)"
+                    );
+                    last_logged = Some(Instant::now());
+                }
+                if !give_up {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(LONGEST_PAUSE);
+                }
             }
         }
+    }
+    if lost > 0 {
+        tracing::warn!(at = %location, events_lost = lost, "stopped with events the record could not take");
     }
 }
 
@@ -520,20 +698,37 @@ fn open_for_reading(path: &Path) -> Result<Connection, RecordError> {
 }
 
 impl Report {
-    /// The report for the `days` days up to `now`.
-    pub fn load(path: &Path, now: SystemTime, days: u64) -> Result<Report, RecordError> {
-        read(path, |conn| Report::query(conn, now, days))
-    }
-
-    fn query(conn: &Connection, now: SystemTime, days: u64) -> rusqlite::Result<Report> {
+    /// The report for the `days` days up to `now`, from the record at `at` (a SQLite
+    /// file's path, or a [`Location`]).
+    pub fn load(
+        at: impl Into<Location>,
+        now: SystemTime,
+        days: u64,
+    ) -> Result<Report, RecordError> {
         let days = days.max(1);
         let today = unix(now).div_euclid(86_400);
         let first_day = today - days as i64 + 1;
         let since = first_day * 86_400;
-        let days_list = per_day(conn, first_day, today)?;
+        let parts = match at.into() {
+            Location::Sqlite(path) => read(&path, |conn| {
+                Ok(Parts {
+                    days: day_counts(conn, since)?,
+                    unanswered: unanswered_rows(conn, since)?,
+                    voted_down: most_voted_down(conn, since)?,
+                    votes: votes_per_passage(conn, since)?,
+                })
+            })?,
+            Location::Postgres(url) => postgres::report_parts(&url, since, REPORT_ROWS)?,
+        };
+        Ok(Report::assemble(parts, since, first_day, today, days))
+    }
+
+    /// The report from what the database said.
+    fn assemble(parts: Parts, since: i64, first_day: i64, today: i64, days: u64) -> Report {
+        let days_list = days_of(&parts.days, first_day, today);
         let questions: u64 = days_list.iter().map(|d| d.questions).sum();
         let answered: u64 = days_list.iter().map(|d| d.answered).sum();
-        Ok(Report {
+        Report {
             since,
             days_covered: days,
             questions,
@@ -544,10 +739,10 @@ impl Report {
                 ((questions - answered) as f64 / questions as f64 * 1e4).round() / 1e4
             },
             days: days_list,
-            unanswered: most_unanswered(conn, since)?,
-            voted_down: most_voted_down(conn, since)?,
-            votes: votes_per_passage(conn, since)?,
-        })
+            unanswered: group_unanswered(parts.unanswered),
+            voted_down: parts.voted_down,
+            votes: parts.votes,
+        }
     }
 
     /// Questions per day as a bar of block characters, one per day.
@@ -564,21 +759,33 @@ impl Report {
     }
 }
 
-/// Questions asked and answered each day from `first_day` to `today` (day numbers since
-/// 1970-01-01), days with no question included.
-fn per_day(conn: &Connection, first_day: i64, today: i64) -> rusqlite::Result<Vec<Day>> {
-    let mut counts: HashMap<i64, (u64, u64)> = HashMap::new();
+/// What a report is made of, as either database gives it.
+struct Parts {
+    /// Questions asked and answered per day number (days since 1970-01-01).
+    days: HashMap<i64, (u64, u64)>,
+    /// Unanswered questions and when they were asked, oldest first.
+    unanswered: Vec<(String, i64)>,
+    voted_down: Vec<VotedDown>,
+    votes: Vec<PassageVotes>,
+}
+
+/// Questions asked and answered per day since `since`.
+fn day_counts(conn: &Connection, since: i64) -> rusqlite::Result<HashMap<i64, (u64, u64)>> {
+    let mut counts = HashMap::new();
     let mut stmt = conn.prepare(
         "SELECT at / 86400, count(*), count(passage) FROM questions WHERE at >= ?1
          GROUP BY at / 86400",
     )?;
-    for row in stmt.query_map([first_day * 86_400], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-    })? {
+    for row in stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
         let (day, asked, answered): (i64, u64, u64) = row?;
         counts.insert(day, (asked, answered));
     }
-    Ok((first_day..=today)
+    Ok(counts)
+}
+
+/// Every day from `first_day` to `today` (day numbers), days with no question included.
+fn days_of(counts: &HashMap<i64, (u64, u64)>, first_day: i64, today: i64) -> Vec<Day> {
+    (first_day..=today)
         .map(|d| {
             let (questions, answered) = counts.get(&d).copied().unwrap_or_default();
             Day {
@@ -587,19 +794,24 @@ fn per_day(conn: &Connection, first_day: i64, today: i64) -> rusqlite::Result<Ve
                 answered,
             }
         })
-        .collect())
+        .collect()
 }
 
-/// The unanswered questions asked most since `since`, most asked first.
-fn most_unanswered(conn: &Connection, since: i64) -> rusqlite::Result<Vec<Unanswered>> {
-    // Grouped here rather than in SQL: "Who is Putin?" and "who is putin" are one.
-    let mut groups: HashMap<String, Unanswered> = HashMap::new();
+/// The unanswered questions asked since `since`, oldest first.
+fn unanswered_rows(conn: &Connection, since: i64) -> rusqlite::Result<Vec<(String, i64)>> {
     let mut stmt = conn.prepare(
         "SELECT question, at FROM questions
          WHERE at >= ?1 AND passage IS NULL AND question IS NOT NULL ORDER BY at",
     )?;
-    for row in stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))? {
-        let (question, at): (String, i64) = row?;
+    let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
+/// The unanswered questions asked most, most asked first, from `rows` oldest first.
+fn group_unanswered(rows: Vec<(String, i64)>) -> Vec<Unanswered> {
+    // Grouped here rather than in SQL: "Who is Putin?" and "who is putin" are one.
+    let mut groups: HashMap<String, Unanswered> = HashMap::new();
+    for (question, at) in rows {
         let group = groups
             .entry(normalise(&question))
             .or_insert_with(|| Unanswered {
@@ -618,7 +830,7 @@ fn most_unanswered(conn: &Connection, since: i64) -> rusqlite::Result<Vec<Unansw
             .then(a.question.cmp(&b.question))
     });
     unanswered.truncate(REPORT_ROWS);
-    Ok(unanswered)
+    unanswered
 }
 
 /// The answers voted down most since `since`.
@@ -658,37 +870,45 @@ fn votes_per_passage(conn: &Connection, since: i64) -> rusqlite::Result<Vec<Pass
 }
 
 /// The last `n` unanswered questions, newest first.
-pub fn recent_unanswered(path: &Path, n: usize) -> Result<Vec<Recent>, RecordError> {
-    read(path, |conn| {
-        let mut stmt = conn.prepare(
-            "SELECT question, at FROM questions
-             WHERE passage IS NULL AND question IS NOT NULL ORDER BY at DESC, id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([n as i64], |r| {
-            Ok(Recent {
-                question: r.get(0)?,
-                asked: time_of(r.get(1)?),
-            })
-        })?;
-        rows.collect()
-    })
+pub fn recent_unanswered(at: impl Into<Location>, n: usize) -> Result<Vec<Recent>, RecordError> {
+    let rows: Vec<(String, i64)> = match at.into() {
+        Location::Postgres(url) => postgres::recent_unanswered(&url, n)?,
+        Location::Sqlite(path) => read(&path, |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT question, at FROM questions
+                 WHERE passage IS NULL AND question IS NOT NULL ORDER BY at DESC, id DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([n as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|(question, at)| Recent {
+            question,
+            asked: time_of(at),
+        })
+        .collect())
 }
 
 /// How many questions and votes the record holds, and from how many chats: for tests and
 /// the operator's sanity.
-pub fn totals(path: &Path) -> Result<(u64, u64, u64), RecordError> {
-    read(path, |conn| {
-        let count = |sql: &str| -> rusqlite::Result<u64> {
-            conn.query_row(sql, [], |r| r.get(0))
-                .optional()
-                .map(Option::unwrap_or_default)
-        };
-        Ok((
-            count("SELECT count(*) FROM questions")?,
-            count("SELECT count(*) FROM votes")?,
-            count("SELECT count(DISTINCT chat) FROM questions")?,
-        ))
-    })
+pub fn totals(at: impl Into<Location>) -> Result<(u64, u64, u64), RecordError> {
+    match at.into() {
+        Location::Postgres(url) => postgres::totals(&url),
+        Location::Sqlite(path) => read(&path, |conn| {
+            let count = |sql: &str| -> rusqlite::Result<u64> {
+                conn.query_row(sql, [], |r| r.get(0))
+                    .optional()
+                    .map(Option::unwrap_or_default)
+            };
+            Ok((
+                count("SELECT count(*) FROM questions")?,
+                count("SELECT count(*) FROM votes")?,
+                count("SELECT count(DISTINCT chat) FROM questions")?,
+            ))
+        }),
+    }
 }
 
 /// Opens the record at `path` for reading and runs `query` on it, naming the file in any

@@ -9,13 +9,14 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use teloxide::types::{ChatId, User};
 
-use super::flood::FloodGate;
+use super::flood::{FloodGate, Sender, Verdict};
 use super::send;
 use crate::config::Config;
 use crate::conversation::store::{self, ConversationStore, Key, MemoryStore};
 use crate::conversation::Context;
 use crate::engine::{Engine, Options};
-use crate::record::Recorder;
+use crate::record::{self, Location, Recorder};
+use crate::replicas::{Shared, SharedStore};
 use crate::texts;
 
 /// What the handlers share: the engine, the conversations, the record and the bot's policies.
@@ -43,6 +44,8 @@ pub struct Ctx {
     reloading: tokio::sync::Mutex<()>,
     /// Questions answered at once, at most: `THREADS` (see `threads`).
     pub answering: tokio::sync::Semaphore,
+    /// What the replicas share through Redis (`REDIS_URL`); `None`: this process alone.
+    pub shared: Option<Arc<Shared>>,
 }
 
 impl Ctx {
@@ -65,31 +68,99 @@ impl Ctx {
             reload_from: None,
             reloading: tokio::sync::Mutex::new(()),
             answering: tokio::sync::Semaphore::new(crate::threads::cores()),
+            shared: None,
         }
     }
 
     /// What `citebot serve` runs with: `engine`, and every setting of `config` the bot reads.
-    pub fn from_config(engine: Arc<Engine>, config: &Config) -> Ctx {
-        Ctx {
+    /// With `REDIS_URL` the conversations, the flood gate and reloads are shared with the
+    /// other replicas, and with `DATABASE_URL` the record is PostgreSQL's; neither server
+    /// needs to answer yet. Fails only on a `REDIS_URL` that is no Redis URL. Must be called
+    /// inside the tokio runtime.
+    pub fn from_config(engine: Arc<Engine>, config: &Config) -> anyhow::Result<Ctx> {
+        let memory = MemoryStore::new(config.context_ttl, store::MAX_CONVERSATIONS);
+        // One secret for the record's hashes and the shared keys, so both name a chat alike.
+        let secret =
+            (config.record || config.redis_url.is_some()).then(|| record::secret(&config.data_dir));
+        let shared = match &config.redis_url {
+            Some(url) => Some(Arc::new(Shared::new(
+                url.expose(),
+                &config.redis_namespace,
+                secret.clone().unwrap_or_default(),
+            )?)),
+            None => None,
+        };
+        let conversations: Arc<dyn ConversationStore> = match &shared {
+            Some(shared) => Arc::new(SharedStore::new(
+                Arc::clone(shared),
+                memory,
+                config.context_ttl,
+            )),
+            None => Arc::new(memory),
+        };
+        let record = match (config.record, &config.database_url) {
+            (false, _) => Recorder::off(),
+            (true, Some(url)) => {
+                Recorder::start_at(Location::Postgres(url.clone()), secret.unwrap_or_default())
+            }
+            (true, None) => Recorder::start(&config.data_dir),
+        };
+        Ok(Ctx {
             flood: FloodGate::new(config.flood_limit, Duration::from_secs(60)),
             max_question_chars: config.max_question_chars,
             allowed_chats: config.allowed_chats.clone(),
-            conversations: Arc::new(MemoryStore::new(
-                config.context_ttl,
-                store::MAX_CONVERSATIONS,
-            )),
-            record: if config.record {
-                Recorder::start(&config.data_dir)
-            } else {
-                Recorder::off()
-            },
+            conversations,
+            record,
             admins: config.admin_ids.clone(),
             reload_from: Some(config.engine_options()),
             answering: tokio::sync::Semaphore::new(
                 config.threads.clamp(1, crate::threads::cores()),
             ),
+            shared,
             ..Ctx::new(engine)
+        })
+    }
+
+    /// The flood gate's verdict on one more question from `sender`: counted with the other
+    /// replicas when Redis answers, in this process when it does not.
+    pub async fn flood_check(&self, sender: Sender) -> Verdict {
+        if let Some(shared) = &self.shared {
+            let who = match sender {
+                Sender::User(user) => shared.hash("user", user.0 as i64),
+                Sender::Chat(chat) => shared.hash("chat", chat.0),
+            };
+            if let Some(count) = shared.count_question(&who).await {
+                return self.flood.verdict(count);
+            }
         }
+        self.flood.check(sender, Instant::now())
+    }
+
+    /// Whether update `id` is this replica's to answer: false when another replica (or this
+    /// one) took it already. Always true without Redis, or when Redis cannot be asked.
+    pub async fn first_delivery(&self, id: u32) -> bool {
+        match &self.shared {
+            Some(shared) => shared.first_delivery(id).await,
+            None => true,
+        }
+    }
+
+    /// [`Ctx::reload`] here, then on every other replica (through Redis): `/reload` and
+    /// SIGHUP. Returns what to tell whoever asked (HTML), about this replica.
+    pub async fn reload_everywhere(&self) -> String {
+        let said = self.reload().await;
+        if let Some(shared) = &self.shared {
+            match shared.publish_reload().await {
+                Some(listening) => tracing::info!(
+                    replicas_listening = listening,
+                    "asked the other replicas to reload"
+                ),
+                None => tracing::warn!(
+                    "could not ask the other replicas to reload (Redis unreachable): reload each"
+                ),
+            }
+        }
+        said
     }
 
     /// The engine now (a reload may swap another in for the next update).

@@ -2,6 +2,9 @@
 //!
 //! Past the limit a sender gets one notice, then silence until the window passes, so that a
 //! script or a stuck client cannot keep the bot (and Telegram's rate limits) busy.
+//!
+//! [`FloodGate`] counts in this process; replicas sharing Redis count together, per sender
+//! and clock minute (`replicas`), and fall back on this gate when Redis is away.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -62,9 +65,16 @@ impl FloodGate {
             *entry = (now, 0);
         }
         entry.1 = entry.1.saturating_add(1);
-        if entry.1 <= self.limit {
+        self.verdict(u64::from(entry.1))
+    }
+
+    /// The verdict on a sender's `count`-th question of the window: counted here, or by the
+    /// replicas together (`replicas::Shared::count_question`).
+    pub fn verdict(&self, count: u64) -> Verdict {
+        let limit = u64::from(self.limit);
+        if count <= limit {
             Verdict::Pass
-        } else if entry.1 == self.limit + 1 {
+        } else if count == limit + 1 {
             Verdict::Notice
         } else {
             Verdict::Silent

@@ -18,7 +18,6 @@
 //! [`conversation::turn`], taken on the blocking pool with the conversation store's calls,
 //! where a panic is caught and becomes an apology to that one user.
 
-use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -54,6 +53,14 @@ pub fn handler_tree() -> UpdateHandler<HandlerError> {
         .inspect(|update: Update, ctx: Arc<Ctx>| {
             ctx.last_update.fetch_max(update.id.0, Ordering::SeqCst);
         })
+        // An update another replica took (Telegram retried a webhook delivery that timed
+        // out, or a proxy sent it twice) is answered there, not again here.
+        .branch(
+            dptree::filter_async(|update: Update, ctx: Arc<Ctx>| async move {
+                !ctx.first_delivery(update.id.0).await
+            })
+            .endpoint(|| async { Ok(()) }),
+        )
         .branch(messages())
         .branch(Update::filter_callback_query().endpoint(on_callback))
         .branch(Update::filter_inline_query().endpoint(on_inline))
@@ -215,7 +222,7 @@ async fn on_admin(bot: Bot, msg: Message, ctx: Arc<Ctx>, admin: Admin) -> Handle
         Admin::Unanswered => unanswered(&ctx).await,
         Admin::Reload => {
             let _ = bot.send_chat_action(msg.chat.id, ChatAction::Typing).await;
-            ctx.reload().await
+            ctx.reload_everywhere().await
         }
     };
     say(&bot, &ctx, &msg, &html).await
@@ -290,7 +297,7 @@ fn replied_context(msg: &Message, me: &Me, engine: &Engine) -> Option<Context> {
 /// of the answer it replies to, or else of the conversation's last question, and remembered
 /// for the next.
 async fn ask(bot: &Bot, msg: &Message, me: &Me, ctx: &Arc<Ctx>, question: &str) -> HandlerResult {
-    match ctx.flood.check(Sender::of(msg), Instant::now()) {
+    match ctx.flood_check(Sender::of(msg)).await {
         Verdict::Pass => {}
         Verdict::Notice => return say(bot, ctx, msg, texts::TOO_FAST).await,
         Verdict::Silent => return Ok(()),
@@ -390,13 +397,13 @@ async fn unanswered(ctx: &Ctx) -> String {
 /// (or why there is nothing to show).
 async fn read_record<T: Send + 'static>(
     ctx: &Ctx,
-    read: impl FnOnce(&Path) -> Result<T, RecordError> + Send + 'static,
+    read: impl FnOnce(&record::Location) -> Result<T, RecordError> + Send + 'static,
     show: impl FnOnce(T) -> String,
 ) -> String {
-    let Some(path) = ctx.record.path().map(Path::to_path_buf) else {
+    let Some(location) = ctx.record.location().cloned() else {
         return texts::RECORD_OFF.to_string();
     };
-    match tokio::task::spawn_blocking(move || read(&path)).await {
+    match tokio::task::spawn_blocking(move || read(&location)).await {
         Ok(Ok(found)) => show(found),
         Ok(Err(RecordError::Missing(_))) => texts::RECORD_EMPTY.to_string(),
         Ok(Err(e)) => {

@@ -9,8 +9,9 @@
 //! stop request teloxide lost) citebot confirms what reached the handlers with one short
 //! `getUpdates` and exits anyway, within 3 s.
 //!
-//! SIGHUP re-reads the knowledge folder, as `/reload` does, while the bot answers on. The
-//! record of questions is complete when the process exits: its writer is drained last.
+//! SIGHUP re-reads the knowledge folder, as `/reload` does, while the bot answers on; with
+//! `REDIS_URL` both make every replica reload (`replicas`). The record of questions is
+//! complete when the process exits: its writer is drained last.
 
 pub mod buttons;
 pub mod commands;
@@ -51,10 +52,17 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         if let Some(url) = &config.api_url {
             bot = bot.set_api_url(url.clone());
         }
-        let ctx = Arc::new(Ctx::from_config(Arc::new(engine), &config));
+        let ctx = Arc::new(Ctx::from_config(Arc::new(engine), &config)?);
         let reloads = tokio::spawn(reload_on_sighup(Arc::clone(&ctx)));
+        let replicas = ctx
+            .shared
+            .clone()
+            .map(|shared| tokio::spawn(share_with_replicas(shared, Arc::clone(&ctx))));
         let result = run(bot, Arc::clone(&ctx), &config, shutdown_signal()).await;
         reloads.abort();
+        if let Some(replicas) = replicas {
+            replicas.abort();
+        }
         // Everything answered is on the record before the process ends.
         let record = Arc::clone(&ctx);
         let _ = tokio::task::spawn_blocking(move || record.record.close()).await;
@@ -168,6 +176,21 @@ async fn register_commands(bot: &Bot, ctx: &Ctx) {
     }
 }
 
+/// With Redis: checks that this replica hashes ids as the others do, then reloads whenever
+/// another replica did, until aborted.
+async fn share_with_replicas(shared: Arc<crate::replicas::Shared>, ctx: Arc<Ctx>) {
+    shared.check_secret().await;
+    shared
+        .listen_for_reloads(|| {
+            let ctx = Arc::clone(&ctx);
+            async move {
+                let said = ctx.reload().await;
+                tracing::info!(result = %crate::html::html_to_plain(&said), "reload done");
+            }
+        })
+        .await
+}
+
 /// Reloads the knowledge on every SIGHUP, as daemons do, until aborted.
 pub async fn reload_on_sighup(ctx: Arc<Ctx>) {
     #[cfg(unix)]
@@ -179,7 +202,7 @@ pub async fn reload_on_sighup(ctx: Arc<Ctx>) {
         };
         while hangups.recv().await.is_some() {
             tracing::info!("SIGHUP received: reloading the knowledge");
-            let said = ctx.reload().await;
+            let said = ctx.reload_everywhere().await;
             tracing::info!(result = %crate::html::html_to_plain(&said), "reload done");
         }
     }
