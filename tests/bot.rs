@@ -8,6 +8,7 @@ use std::sync::Arc;
 use citebot::analysis::Synonyms;
 use citebot::index::PassageIndex;
 use citebot::knowledge::Knowledge;
+use citebot::lang::Lang;
 use citebot::retrieve::{By, Candidate, Question, Retriever, SearchError};
 use citebot::telegram::{handler_tree, Ctx};
 use citebot::Engine;
@@ -662,9 +663,9 @@ async fn new_forgets_the_conversation() {
     bot.update(MockMessageText::new().text("What did he warn about?"));
     bot.dispatch().await;
     assert!(!first_line(&bot).starts_with("↪"), "{}", first_line(&bot));
-    let help = citebot::texts::help(&citebot::telegram::commands::list());
+    let help = citebot::texts::help(&citebot::telegram::commands::list(Lang::En), Lang::En);
     assert!(help.contains("/new — "), "listed in /help");
-    let menu: Vec<String> = citebot::telegram::commands::menu()
+    let menu: Vec<String> = citebot::telegram::commands::menu(Lang::En)
         .into_iter()
         .map(|c| c.command)
         .collect();
