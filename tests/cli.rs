@@ -69,6 +69,8 @@ fn ask_json_has_the_documented_shape() {
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["question"], "Where was the photo of the Mi-17 taken?");
+    assert_eq!(v["question_language"], "en");
+    assert_eq!(v["passage_language"], "en");
     let first = &v["answers"][0];
     let keys: Vec<&str> = first
         .as_object()
@@ -81,6 +83,7 @@ fn ask_json_has_the_documented_shape() {
         [
             "rank",
             "doc",
+            "language",
             "title",
             "passage",
             "kind",
