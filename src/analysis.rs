@@ -195,19 +195,29 @@ fn push_run(text: &str, start: usize, end: usize, position: &mut usize, out: &mu
     }
 }
 
-/// The analyzer of the index: words, lower case, ASCII folding, English stemming (the
-/// knowledge is English until documents carry their language to the index).
+/// The analyzer of the index: words, lower case, ASCII folding, and each word stemmed by
+/// the stemmer of its script (see [`by_script`]).
 pub fn index_analyzer() -> TextAnalyzer {
-    index_analyzer_in(lang::english())
+    by_script(
+        TextAnalyzer::builder(WordTokenizer::default())
+            .filter(RemoveLongFilter::limit(64))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter),
+    )
 }
 
-/// The analyzer of an index of text in `lang`: words, lower case, ASCII folding, stemming.
-pub fn index_analyzer_in(lang: &Language) -> TextAnalyzer {
-    TextAnalyzer::builder(WordTokenizer::default())
-        .filter(RemoveLongFilter::limit(64))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(Stemmer::new(lang.stemming))
+/// Stems each word by the stemmer of its script: English for Latin letters, Russian for
+/// Cyrillic. The two stemmers run one after the other, and each leaves the other's words
+/// alone (a Snowball stemmer only strips endings written in its own alphabet), so one index
+/// holds English and Russian documents, and a question in either language, or in both ("что
+/// сказал Kabulov"), is stemmed as the index was, word by word, without first being told
+/// which language it is in.
+fn by_script<T: tantivy::tokenizer::Tokenizer>(
+    builder: tantivy::tokenizer::TextAnalyzerBuilder<T>,
+) -> TextAnalyzer {
+    builder
+        .filter(Stemmer::new(lang::Stemming::English))
+        .filter(Stemmer::new(lang::Stemming::Russian))
         .build()
 }
 
@@ -234,23 +244,13 @@ pub fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
 #[derive(Clone)]
 pub struct StemmerFn(TextAnalyzer);
 
-/// English: for code that holds no [`Language`] yet (ranking).
 impl Default for StemmerFn {
     fn default() -> Self {
-        StemmerFn::new(lang::english())
+        StemmerFn(by_script(TextAnalyzer::builder(RawTokenizer::default())))
     }
 }
 
 impl StemmerFn {
-    /// The stemmer of `lang`.
-    pub fn new(lang: &Language) -> StemmerFn {
-        StemmerFn(
-            TextAnalyzer::builder(RawTokenizer::default())
-                .filter(Stemmer::new(lang.stemming))
-                .build(),
-        )
-    }
-
     pub fn stem(&mut self, word: &str) -> String {
         let mut stream = self.0.token_stream(word);
         if stream.advance() {
@@ -361,7 +361,7 @@ impl Synonyms {
     /// Parses a synonyms file of English knowledge (its phrases stemmed as English).
     pub fn parse(text: &str) -> Result<Synonyms, SynonymError> {
         let mut plain = plain_analyzer();
-        let mut stemmer = StemmerFn::new(lang::english());
+        let mut stemmer = StemmerFn::default();
         let mut phrase = |s: &str| -> Vec<String> {
             tokens(&mut plain, s)
                 .into_iter()
@@ -493,7 +493,7 @@ impl Clone for Analyzer {
 impl Analyzer {
     /// An analyzer of questions in `lang`.
     pub fn new(lang: &'static Language) -> Analyzer {
-        let mut stemmer = StemmerFn::new(lang);
+        let mut stemmer = StemmerFn::default();
         let stop_stems =
             std::sync::Arc::new(lang.stop_words.iter().map(|w| stemmer.stem(w)).collect());
         Analyzer {
@@ -550,6 +550,8 @@ impl Analyzer {
                 || synonyms.get(std::slice::from_ref(&u.stem)).is_some()
             {
                 None
+            } else if let Some(fix) = self.by_transliteration(u, vocab) {
+                Some(fix)
             } else {
                 typo_distance(&u.stem)
                     .and_then(|d| vocab.nearest(&u.stem, d))
@@ -561,6 +563,26 @@ impl Analyzer {
             corrected.push(fix);
         }
         corrected
+    }
+
+    /// The indexed word a Russian word of the question stands for when the knowledge writes
+    /// it in Latin letters: a name ("Кабулов" is "Kabulov", "Гани" is "Ghani", one letter
+    /// off). Weighed as a corrected typo: a transliteration is a guess, and so is the match.
+    fn by_transliteration(&self, u: &Unit, vocab: &dyn Vocabulary) -> Option<String> {
+        let mut stemmer = self.stemmer.clone();
+        // The word as typed, then its stem ("Кабулова" → "Кабулов"): inflected, a name
+        // keeps its stem.
+        [&u.plain, &u.stem]
+            .into_iter()
+            .filter_map(|w| lang::transliterate(w))
+            .map(|latin| stemmer.stem(&latin))
+            .find_map(|latin| {
+                if vocab.doc_freq(&latin) > 0 {
+                    Some(latin)
+                } else {
+                    typo_distance(&latin).and_then(|d| vocab.nearest(&latin, d))
+                }
+            })
     }
 
     /// The question's concepts in order: at each unit, the longest phrase with synonyms that

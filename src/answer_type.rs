@@ -124,8 +124,8 @@ impl AnswerType {
         if *self == AnswerType::Any {
             return true;
         }
-        let mut stemmer = StemmerFn::new(lang);
-        let asked = stems(lang, question);
+        let mut stemmer = StemmerFn::default();
+        let asked = stems(question);
         let tokens = analysis::words(sentences);
         let lower: Vec<String> = tokens.iter().map(|t| t.text.to_lowercase()).collect();
         let a = &lang.answers;
@@ -281,7 +281,7 @@ pub fn person_answering(sentences: &str, question: &str) -> Option<String> {
 /// unless it names one of them itself, by the last word of the name at least ("Who is
 /// Putin?", "who is zamir kabulov").
 pub fn person_answering_in(lang: &Language, sentences: &str, question: &str) -> Option<String> {
-    let asked = stems(lang, question);
+    let asked = stems(question);
     let runs = name_runs(lang, sentences);
     if runs
         .iter()
@@ -308,7 +308,7 @@ impl NameRun {
 }
 
 fn name_runs(lang: &Language, sentences: &str) -> Vec<NameRun> {
-    let mut stemmer = StemmerFn::new(lang);
+    let mut stemmer = StemmerFn::default();
     let tokens = analysis::words(sentences);
     let in_name = |i: usize| {
         let t = &tokens[i];
@@ -345,8 +345,8 @@ fn name_runs(lang: &Language, sentences: &str) -> Vec<NameRun> {
 }
 
 /// The question's words, stemmed.
-fn stems(lang: &Language, question: &str) -> HashSet<String> {
-    let mut stemmer = StemmerFn::new(lang);
+fn stems(question: &str) -> HashSet<String> {
+    let mut stemmer = StemmerFn::default();
     analysis::words(question)
         .iter()
         .map(|t| stemmer.stem(&t.text.to_lowercase()))
@@ -380,16 +380,12 @@ mod tests {
             people(
                 lang::english(),
                 caption,
-                &stems(lang::english(), "Who is Putin shaking hands with?")
+                &stems("Who is Putin shaking hands with?")
             ),
             ["Afghan President Ashraf Ghani"]
         );
         assert_eq!(
-            people(
-                lang::english(),
-                caption,
-                &stems(lang::english(), "Who is in the picture?")
-            ),
+            people(lang::english(), caption, &stems("Who is in the picture?")),
             [
                 "Russian President Vladimir Putin",
                 "Afghan President Ashraf Ghani"
@@ -399,7 +395,7 @@ mod tests {
         assert!(people(
             lang::english(),
             "In January 2017 U.S.-Russian talks…",
-            &stems(lang::english(), "")
+            &stems("")
         )
         .is_empty());
         // The person who answers: none when the question named one of them.

@@ -44,7 +44,7 @@ struct Word {
 impl Catalog {
     /// The names of `knowledge`'s documents, read as `lang`.
     pub fn of(knowledge: &Knowledge, lang: &'static Language) -> Catalog {
-        let mut stemmer = StemmerFn::new(lang);
+        let mut stemmer = StemmerFn::default();
         Catalog {
             lang,
             names: knowledge
@@ -66,7 +66,7 @@ impl Catalog {
         if self.names.len() < 2 {
             return None;
         }
-        let mut stemmer = StemmerFn::new(self.lang);
+        let mut stemmer = StemmerFn::default();
         let asked = informative_words(self.lang, question, &mut stemmer);
         let mut scores = vec![0usize; self.names.len()];
         for word in &asked {

@@ -22,6 +22,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::lang::Lang;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::Config;
@@ -72,7 +73,29 @@ pub struct Model {
     /// Where it was loaded from, for messages.
     pub dir: PathBuf,
     /// Where its cosines live, for the thresholds to read them on one scale.
-    pub scale: SimilarityScale,
+    pub scale: Scales,
+}
+
+/// Where a model's cosines live, for a question and a sentence in one language, and across
+/// two: a multilingual model puts a question and its answer in two languages further apart
+/// (e5: an answerable Russian question about an English paragraph scores about 0.83 where
+/// the same in English scores 0.87), so one threshold would refuse every foreign question or
+/// answer every native one.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Scales {
+    pub same_language: SimilarityScale,
+    pub across_languages: SimilarityScale,
+}
+
+impl Scales {
+    /// The scale for a question and a sentence in these languages.
+    pub fn between(&self, question: Lang, sentence: Lang) -> SimilarityScale {
+        if question == sentence {
+            self.same_language
+        } else {
+            self.across_languages
+        }
+    }
 }
 
 /// Where a model's cosines live. The ranking's weights and the answer policy's thresholds
@@ -104,24 +127,32 @@ impl SimilarityScale {
         (cosine - self.unrelated) / (self.same - self.unrelated)
     }
 
-    /// The scale a model's `config.json` declares, or the identity.
-    fn of_config(config: &[u8], path: &Path) -> Result<SimilarityScale, EmbedError> {
+    /// The scales a model's `config.json` declares (`similarity_scale`, and
+    /// `similarity_scale_across_languages`, which defaults to the first), or the identity.
+    fn of_config(config: &[u8], path: &Path) -> Result<Scales, EmbedError> {
         #[derive(serde::Deserialize)]
         struct Declared {
             similarity_scale: Option<SimilarityScale>,
+            similarity_scale_across_languages: Option<SimilarityScale>,
         }
         let declared: Declared =
             serde_json::from_slice(config).map_err(|e| EmbedError::Config(path.into(), e))?;
-        match declared.similarity_scale {
-            Some(s) if s.same > s.unrelated => Ok(s),
-            Some(_) => Err(EmbedError::Config(
-                path.into(),
-                <serde_json::Error as serde::de::Error>::custom(
-                    "similarity_scale: `same` must be above `unrelated`",
-                ),
-            )),
-            None => Ok(SimilarityScale::default()),
+        let same = declared.similarity_scale.unwrap_or_default();
+        let across = declared.similarity_scale_across_languages.unwrap_or(same);
+        for (name, s) in [
+            ("similarity_scale", same),
+            ("similarity_scale_across_languages", across),
+        ] {
+            if s.same <= s.unrelated {
+                let why = format!("{name}: `same` must be above `unrelated`");
+                let error = <serde_json::Error as serde::de::Error>::custom(why);
+                return Err(EmbedError::Config(path.into(), error));
+            }
         }
+        Ok(Scales {
+            same_language: same,
+            across_languages: across,
+        })
     }
 }
 

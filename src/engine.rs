@@ -315,9 +315,16 @@ impl Engine {
             .model
             .embed_one(question)
             .map_err(SearchError::Embed)?;
-        let scale = layer.model.scale;
+        // Each sentence's cosine on the scale of its document's language and the question's.
+        let asked_in = crate::lang::Lang::detect(question).unwrap_or_default();
         let mut similarities = layer.vectors.similarities(&vector);
-        similarities.iter_mut().for_each(|c| *c = scale.apply(*c));
+        for (p, passage) in self.knowledge.passages.iter().enumerate() {
+            let written_in = self.knowledge.document(passage).language;
+            let scale = layer.model.scale.between(asked_in, written_in);
+            if let Some(rows) = similarities.get_mut(layer.vectors.rows(p)) {
+                rows.iter_mut().for_each(|c| *c = scale.apply(*c));
+            }
+        }
         Ok(Some(Meaning {
             similarities,
             starts: layer.vectors.starts().to_vec(),

@@ -28,8 +28,9 @@ use crate::index::PassageIndex;
 use crate::knowledge::Knowledge;
 use crate::retrieve::SearchError;
 
-/// Bumped whenever the schema or the analyzer changes what an index holds.
-const FORMAT: u32 = 1;
+/// Bumped whenever the schema or the analyzer changes what an index holds (2: Cyrillic words
+/// stemmed by the Russian stemmer).
+const FORMAT: u32 = 2;
 const MANIFEST: &str = "citebot-manifest.json";
 /// Held exclusively while building, in `INDEX_DIR`.
 const BUILD_LOCK: &str = "citebot-build.lock";

@@ -6,13 +6,15 @@
 //! asked ("when", "how many"), which in an answer would hold it (month names, "because"). The
 //! code that reads (analysis, conversation, answer types, documents, knowledge) holds no word
 //! of any language: it asks a `&Language`. The words live as plain data files under a folder
-//! per language (`en/`), one word or phrase a line with `#` comments, or a small TOML file
-//! where a rule needs structure, compiled in with `include_str!`. Adding a language is adding
-//! its folder and a constructor beside [`english`].
+//! per language (`en/`, `ru/`), one word or phrase a line with `#` comments, or a small TOML
+//! file where a rule needs structure, compiled in with `include_str!`. Adding a language is
+//! adding its folder (the same files as `en/`, its own words in them), a constructor beside
+//! [`english`] and [`russian`], and its arm in [`Lang::language`].
 //!
 //! This module is a leaf: it knows no other module of the crate.
 
 mod en;
+mod ru;
 
 use std::collections::{HashMap, HashSet};
 
@@ -22,6 +24,11 @@ pub use tantivy::tokenizer::Language as Stemming;
 /// English, the language of the knowledge and of questions until others are added.
 pub fn english() -> &'static Language {
     &en::ENGLISH
+}
+
+/// Russian: questions and documents written in Cyrillic.
+pub fn russian() -> &'static Language {
+    &ru::RUSSIAN
 }
 
 /// A language citebot speaks, by its ISO 639-1 code: what a question is asked in, what a
@@ -45,6 +52,14 @@ impl Lang {
         match self {
             Lang::En => "en",
             Lang::Ru => "ru",
+        }
+    }
+
+    /// Everything citebot knows of the language's words.
+    pub fn language(self) -> &'static Language {
+        match self {
+            Lang::En => english(),
+            Lang::Ru => russian(),
         }
     }
 
@@ -84,6 +99,56 @@ impl std::fmt::Display for Lang {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.code())
     }
+}
+
+/// A Russian word in Latin letters, as names are written across the two scripts (BGN/PCGN,
+/// simplified: "Кабулов" → "kabulov", "Мазари-Шариф" → "mazari-sharif"), so that a
+/// question in Russian finds the names of an English text; `None` when `word` has no
+/// Cyrillic letter. Lower case.
+pub fn transliterate(word: &str) -> Option<String> {
+    if !word.chars().any(is_cyrillic) {
+        return None;
+    }
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars().flat_map(char::to_lowercase) {
+        let latin = match c {
+            'а' => "a",
+            'б' => "b",
+            'в' => "v",
+            'г' => "g",
+            'д' => "d",
+            'е' | 'ё' | 'э' => "e",
+            'ж' => "zh",
+            'з' => "z",
+            'и' => "i",
+            'й' | 'ы' => "y",
+            'к' => "k",
+            'л' => "l",
+            'м' => "m",
+            'н' => "n",
+            'о' => "o",
+            'п' => "p",
+            'р' => "r",
+            'с' => "s",
+            'т' => "t",
+            'у' => "u",
+            'ф' => "f",
+            'х' => "kh",
+            'ц' => "ts",
+            'ч' => "ch",
+            'ш' => "sh",
+            'щ' => "shch",
+            'ъ' | 'ь' => "",
+            'ю' => "yu",
+            'я' => "ya",
+            other => {
+                out.push(other);
+                continue;
+            }
+        };
+        out.push_str(latin);
+    }
+    Some(out)
 }
 
 /// Whether `c` is a Cyrillic letter (the basic block and its supplement).
@@ -441,6 +506,18 @@ mod tests {
         assert_eq!(Lang::from_code("en-US"), Some(Lang::En));
         assert_eq!(Lang::from_code("pt-br"), None);
         assert_eq!(Lang::from_code(""), None);
+    }
+
+    #[test]
+    fn russian_words_are_written_in_latin_letters_as_names_are() {
+        assert_eq!(transliterate("Кабулов").as_deref(), Some("kabulov"));
+        assert_eq!(
+            transliterate("Мазари-Шариф").as_deref(),
+            Some("mazari-sharif")
+        );
+        assert_eq!(transliterate("Щукин").as_deref(), Some("shchukin"));
+        assert_eq!(transliterate("ми17").as_deref(), Some("mi17"));
+        assert_eq!(transliterate("Kabulov"), None);
     }
 
     #[test]
