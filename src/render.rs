@@ -677,6 +677,43 @@ mod tests {
         assert_eq!(c.topic, ["strategy"]);
     }
 
+    #[test]
+    fn across_languages_the_sentences_that_answer_are_marked_instead_of_words() {
+        let engine = Engine::load(&crate::Options::new(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
+        ))
+        .unwrap();
+        let reply = crate::answer::ask(&engine, "Who is Zamir Kabulov?", 1).unwrap();
+        let a = &reply.answers[0];
+        assert_eq!(a.language, Lang::En);
+        assert_eq!(asked_in(&reply), Some(Lang::En));
+        // In the passage's language, or without letters: the question's words.
+        let words = answer_html(a, Some(Lang::En));
+        assert!(words[0].contains("<b>Kabulov</b>"), "{}", words[0]);
+        assert_eq!(answer_html(a, None), words);
+        // Asked in Russian: the excerpt is the sentences that answer, marked whole.
+        let html = answer_html(a, Some(Lang::Ru)).join("\n");
+        let bold = bold_words(&html);
+        assert_eq!(bold.len(), 1, "{html}");
+        assert_eq!(bold[0], a.excerpt.text.trim_matches('…'), "{html}");
+        // The full paragraph: those sentences in bold, among the others.
+        let full = full_html(a, Some(Lang::Ru)).join("\n");
+        let bold = bold_words(&full);
+        assert_eq!(bold, [a.full.text[a.answering.clone()].trim()], "{full}");
+        assert!(
+            html_to_plain(&full).contains(&a.full.text),
+            "the whole paragraph"
+        );
+        let plain = marked_plain(&shown_full(a, Some(Lang::Ru)), Style::Stars);
+        assert!(plain.contains(&format!("*{}*", bold[0])), "{plain}");
+        // A range that is no slice of the text marks nothing, and never panics.
+        let odd = Answer {
+            answering: 3..10_000,
+            ..a.clone()
+        };
+        assert!(shown_full(&odd, Some(Lang::Ru)).marks.is_empty());
+    }
+
     /// The words an answer's HTML marks in bold, as a Telegram client hands them over.
     fn bold_words(html: &str) -> Vec<String> {
         html.split("<b>")

@@ -618,8 +618,12 @@ async fn on_callback(bot: Bot, q: CallbackQuery, me: Me, ctx: Arc<Ctx>) -> Handl
         return ack(&bot, &q, toast::QUESTION_GONE.get(theirs)).await;
     };
     understood.document = button.document;
-    // A button acts on a question: what it shows is worded as the answer to it was.
-    let lang = lang_for(&understood.typed, Some(&q.from));
+    // A button acts on a question: what it shows is worded as the answer to it was, in the
+    // question's language; an example question is the document's, not the presser's.
+    let lang = match button.origin {
+        Origin::Example { .. } => theirs,
+        _ => lang_for(&understood.typed, Some(&q.from)),
+    };
     let request = Request {
         engine,
         chat,
