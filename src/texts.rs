@@ -772,6 +772,131 @@ mod tests {
         assert_eq!(reply_language(None, None), Lang::En);
     }
 
+    /// Whether `html` is what Telegram's HTML mode accepts: the tags citebot uses, each
+    /// closed in order, and `&` only in an entity.
+    fn balanced(html: &str) -> bool {
+        let mut open: Vec<&str> = Vec::new();
+        let mut rest = html;
+        while let Some(i) = rest.find(['<', '&']) {
+            rest = &rest[i..];
+            if let Some(after) = rest.strip_prefix('&') {
+                if !["amp;", "lt;", "gt;", "quot;"]
+                    .iter()
+                    .any(|e| after.starts_with(e))
+                {
+                    return false;
+                }
+                rest = after;
+                continue;
+            }
+            let Some(end) = rest.find('>') else {
+                return false;
+            };
+            let tag = &rest[1..end];
+            match tag.strip_prefix('/') {
+                Some(name) if open.pop() != Some(name) => return false,
+                Some(_) => {}
+                None => {
+                    let name = tag.split(' ').next().unwrap_or_default();
+                    if !["b", "i", "code", "blockquote", "a"].contains(&name) {
+                        return false;
+                    }
+                    open.push(name);
+                }
+            }
+            rest = &rest[end + 1..];
+        }
+        open.is_empty()
+    }
+
+    #[test]
+    fn every_text_is_translated_and_valid_telegram_html_in_every_language() {
+        let engine = Engine::load(&crate::Options::lexical(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
+        ))
+        .unwrap();
+        let fixed = [
+            RELOAD_BUSY,
+            RELOAD_UNAVAILABLE,
+            RELOAD_CRASHED,
+            RECORD_OFF,
+            RECORD_EMPTY,
+            NO_MORE_MATCHES,
+            NEW_CONVERSATION,
+            ONLY_TEXT,
+            NOT_THIS_CHAT,
+            ASK_NEEDS_A_QUESTION,
+            YES,
+            TOO_FAST,
+            UNKNOWN_COMMAND,
+            SORRY,
+            toast::BUTTON_TOO_OLD,
+            toast::NOT_THIS_CHAT,
+            toast::QUESTION_GONE,
+            toast::LOOKING,
+            toast::ANSWER_GONE,
+            toast::THANKS_UP,
+            toast::THANKS_DOWN,
+            button::FULL,
+            button::NEXT,
+            terminal::WELCOME,
+            terminal::CHOICES,
+            terminal::NOTHING_SHOWN,
+        ];
+        for text in fixed {
+            assert_ne!(text.en, text.ru, "translated");
+            assert!(text.ru.chars().any(crate::lang::is_cyrillic), "{}", text.ru);
+        }
+        for t in [toast::THANKS_DOWN, toast::QUESTION_GONE, toast::ANSWER_GONE] {
+            assert!(t.ru.chars().count() <= 200, "a toast: {}", t.ru);
+        }
+        let changes = crate::knowledge::Changes {
+            added: vec!["A & <B>".into()],
+            removed: vec!["C".into()],
+            passages_added: 3,
+            passages_removed: 1,
+            documents: 2,
+            passages: 40,
+        };
+        let mut said: Vec<(Lang, String)> = Vec::new();
+        for lang in Lang::ALL {
+            let mut html: Vec<String> = fixed.iter().map(|t| t.get(lang).to_string()).collect();
+            html.extend([
+                help(&terminal::commands(lang), lang),
+                greeting(&engine, lang),
+                about(&engine, lang),
+                other_documents(&engine, 0, &[0], Offer::DocFlag, lang),
+                truncated(1_000, lang),
+                match_number(2, lang),
+                reloaded(&changes, lang),
+                reload_failed("<no & such>", lang),
+                unanswered(&[], lang),
+            ]);
+            for message in [
+                "thanks!",
+                "hi",
+                "ok",
+                "what is it?",
+                "Capital of Burkina Faso",
+            ] {
+                let reply = crate::answer::ask(&engine, message, 1).unwrap();
+                html.push(no_answer(&reply, &engine, true, lang));
+            }
+            for h in html {
+                assert!(balanced(&h), "{lang}: {h}");
+                assert!(
+                    crate::render::utf16_len(&h) <= crate::render::MAX_MESSAGE_UTF16,
+                    "{h}"
+                );
+                said.push((lang, h));
+            }
+        }
+        let (en, ru): (Vec<_>, Vec<_>) = said.into_iter().partition(|(l, _)| *l == Lang::En);
+        for ((_, en), (_, ru)) in en.iter().zip(&ru) {
+            assert_ne!(en, ru, "translated");
+        }
+    }
+
     #[test]
     fn russian_counts_take_the_right_form() {
         let form = |n| ru_plural(n, "фрагмент", "фрагмента", "фрагментов");
