@@ -12,6 +12,9 @@
 //!   question as understood.
 //! - Inline mode: `@bot question` offers the top passages.
 //! - Everything else: a short hint where a reply makes sense, silence where it does not.
+//! - Every text is in the language of the question it answers, else in that of the user's
+//!   app (`language_code`), else English ([`texts::reply_language`]); quotes stay in their
+//!   document's.
 //!
 //! The tree takes a plain `Bot` and shares its state through dptree dependencies, so the
 //! tests can run it under `teloxide_tests::MockBot`. A question is one
