@@ -39,10 +39,11 @@ pub enum AnswerType {
 }
 
 impl AnswerType {
-    /// Reads what English `question` asks for from its wording: [`AnswerType::of_in`] for
-    /// callers that hold no [`Language`] yet.
+    /// Reads what `question` asks for from its wording, in the language its script says
+    /// (English when it has no letters).
     pub fn of(question: &str) -> AnswerType {
-        AnswerType::of_in(lang::english(), question)
+        let asked_in = lang::Lang::detect(question).map_or(lang::english(), lang::Lang::language);
+        AnswerType::of_in(asked_in, question)
     }
 
     /// Reads what `question`, in `lang`, asks for from its wording. The rules are tried in

@@ -41,7 +41,7 @@ use std::collections::HashSet;
 use crate::analysis;
 use crate::answer_type::{self, AnswerType};
 use crate::knowledge::{Knowledge, PassageKind};
-use crate::lang::{self, ConversationWords};
+use crate::lang::{self, ConversationWords, Words};
 use crate::retrieve::Hints;
 
 /// The document's proper names, lower-cased: the words it writes capitalised inside a
@@ -105,7 +105,7 @@ impl Names {
         use sha2::{Digest, Sha256};
         let mut hasher = Sha256::new();
         let l = lexicon();
-        for list in [&lang::english().stop_words, &l.pronouns, &l.question_starts] {
+        for list in [stop_words(), &l.pronouns, &l.question_starts] {
             for word in list.iter() {
                 hasher.update(word.as_bytes());
                 hasher.update([0]);
@@ -378,10 +378,24 @@ fn led_by_the_person_answering(topic: Vec<String>, excerpt: &str, question: &str
     topic
 }
 
-/// The words a conversation is read with (pronouns, "what about", "tell me more", ...):
-/// English, until a context carries the language it was asked in.
+/// The words a conversation is read with (pronouns, "what about", "tell me more", ...), of
+/// every language at once. English and Russian are written in two scripts, so a message
+/// meets only its own language's words, and a chat that switches language between two
+/// turns ("Who is Kabulov?", "а когда?") is read without first telling which each is in.
 fn lexicon() -> &'static ConversationWords {
-    &lang::english().conversation
+    static ALL: std::sync::LazyLock<ConversationWords> = std::sync::LazyLock::new(|| {
+        lang::english()
+            .conversation
+            .and(&lang::russian().conversation)
+    });
+    &ALL
+}
+
+/// Every language's stop words, as [`lexicon`] has every language's conversation words.
+fn stop_words() -> &'static Words {
+    static ALL: std::sync::LazyLock<Words> =
+        std::sync::LazyLock::new(|| lang::english().stop_words.and(&lang::russian().stop_words));
+    &ALL
 }
 
 /// Whether "this" introducing `plain` points to the document being asked about ("this
@@ -683,7 +697,7 @@ impl Word {
 
     fn is_content(&self) -> bool {
         let l = lexicon();
-        !lang::english().is_stop_word(&self.plain)
+        !stop_words().contains(&self.plain)
             && !l.pronouns.contains(&self.plain)
             && !l.question_starts.contains(&self.plain)
     }

@@ -18,7 +18,7 @@ use crate::documents::Catalog;
 use crate::embed::{self, Model, SentenceVectors};
 use crate::index::PassageIndex;
 use crate::knowledge::{Knowledge, KnowledgeError, Passage, SYNONYMS_FILE};
-use crate::lang::{self, Language};
+use crate::lang::{self, Lang, Language};
 use crate::rank::{
     self, concept_weights, find_matches, Evidence, Hit, PassageReader, PassageWords, QuestionFacts,
     Tuning,
@@ -121,12 +121,13 @@ pub struct Engine {
     pub names: Names,
     /// The words that name each document, for questions that say which one they are about.
     pub catalog: Catalog,
-    /// The language of the knowledge and of the questions.
+    /// The language the catalog and the questions default to.
     lang: &'static Language,
     vocabulary: Arc<dyn Vocabulary + Send + Sync>,
     retrievers: Vec<Box<dyn Retriever>>,
     meaning: Option<MeaningLayer>,
-    analyzer: Analyzer,
+    /// One per language ([`Lang::ALL`] order): a question is read in its own.
+    analyzers: Vec<Analyzer>,
     reader: PassageReader,
     words: WordCache,
     tuning: Tuning,
@@ -201,7 +202,7 @@ impl Engine {
             retrievers.push(Box::new(NearestInMeaning));
         }
         let knowledge_len = knowledge.passages.len();
-        // The knowledge is English until its documents name their language.
+        // The catalog names documents in English ("the bee article").
         let lang = lang::english();
         Engine {
             names,
@@ -212,7 +213,10 @@ impl Engine {
             vocabulary,
             retrievers,
             meaning,
-            analyzer: Analyzer::new(lang),
+            analyzers: Lang::ALL
+                .iter()
+                .map(|l| Analyzer::new(l.language()))
+                .collect(),
             reader: PassageReader::default(),
             words: WordCache::new(knowledge_len),
             tuning: Tuning::default(),
@@ -293,14 +297,23 @@ impl Engine {
         self.meaning.as_ref()
     }
 
-    /// The language it reads questions and knowledge in.
+    /// The language it reads a question in when the question does not say ("?", "2018").
     pub fn language(&self) -> &'static Language {
         self.lang
     }
 
+    /// The language `question` is asked in: its script's, else the default.
+    pub fn language_of(&self, question: &str) -> &'static Language {
+        Lang::detect(question).map_or(self.lang, Lang::language)
+    }
+
     pub fn analyse(&self, question: &str) -> Query {
-        self.analyzer
-            .clone()
+        let asked_in = self.language_of(question);
+        self.analyzers
+            .iter()
+            .find(|a| std::ptr::eq(a.language(), asked_in))
+            .cloned()
+            .unwrap_or_default()
             .analyse(question, &self.synonyms, self.vocabulary.as_ref())
     }
 
@@ -379,7 +392,7 @@ impl Engine {
         let asks_for = hints
             .asks_for
             .clone()
-            .unwrap_or_else(|| AnswerType::of_in(self.lang, question));
+            .unwrap_or_else(|| AnswerType::of_in(self.language_of(question), question));
         let asked = Question {
             query: &query,
             meaning: meaning.as_ref(),
@@ -399,7 +412,7 @@ impl Engine {
             yes_no: hints
                 .focus
                 .as_deref()
-                .is_some_and(|focus| crate::answer_type::is_yes_no(self.lang, focus)),
+                .is_some_and(|focus| crate::answer_type::is_yes_no(self.language_of(focus), focus)),
             prior: hints.prior,
             named: named_concepts(&query, &hints.must_mention),
         };

@@ -254,6 +254,32 @@ pub struct ConversationWords {
     pub nouns_in_ly: Words,
 }
 
+impl ConversationWords {
+    /// These words and `more`'s, list by list: the words of two languages, for reading a
+    /// message in either (see `conversation::lexicon`).
+    pub fn and(&self, more: &ConversationWords) -> ConversationWords {
+        ConversationWords {
+            pronouns: self.pronouns.and(&more.pronouns),
+            demonstratives: self.demonstratives.and(&more.demonstratives),
+            document_mentions: self.document_mentions.and(&more.document_mentions),
+            question_starts: self.question_starts.and(&more.question_starts),
+            leads: self.leads.and(&more.leads),
+            switches: self.switches.and(&more.switches),
+            switch_fillers: self.switch_fillers.and(&more.switch_fillers),
+            more: self.more.and(&more.more),
+            more_about: self.more_about.and(&more.more_about),
+            greetings: self.greetings.and(&more.greetings),
+            thanks: self.thanks.and(&more.thanks),
+            acknowledgements: self.acknowledgements.and(&more.acknowledgements),
+            small_talk_fillers: self.small_talk_fillers.and(&more.small_talk_fillers),
+            place_pronouns: self.place_pronouns.and(&more.place_pronouns),
+            existential_verbs: self.existential_verbs.and(&more.existential_verbs),
+            adverb_endings: self.adverb_endings.and(&more.adverb_endings),
+            nouns_in_ly: self.nouns_in_ly.and(&more.nouns_in_ly),
+        }
+    }
+}
+
 /// The words answer_type.rs reads a question with; `en/questions.toml` says what each does.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -453,6 +479,11 @@ impl Phrases {
 
     pub fn iter(&self) -> impl Iterator<Item = &[String]> {
         self.0.iter().map(Vec::as_slice)
+    }
+
+    /// These phrases, then `more`'s.
+    pub fn and(&self, more: &Phrases) -> Phrases {
+        Phrases(self.0.iter().chain(&more.0).cloned().collect())
     }
 }
 
