@@ -181,12 +181,13 @@ pub struct EmbeddingFigures {
 /// At most this many sentences are embedded again to time the throughput.
 const EMBED_SAMPLE: usize = 2_000;
 
-/// Times the meaning layer: embedding sentences in batches, and single questions.
+/// Times the meaning layer: embedding sentences in batches, and single questions, with the
+/// model of last resort (multilingual-e5-small by default: the one that embeds every language).
 fn measure_embedding(
     engine: &Engine,
     questions: &[String],
 ) -> anyhow::Result<Option<EmbeddingFigures>> {
-    let Some(layer) = engine.meaning() else {
+    let Some(layer) = engine.meaning().last() else {
         return Ok(None);
     };
     let sentences: Vec<&str> = engine
@@ -526,6 +527,7 @@ fn embedding_rows(embedding: Option<&EmbeddingFigures>) -> Vec<(String, String)>
             match e.precision {
                 crate::bert::Precision::Int8 => "8-bit (AVX-512 VNNI)".into(),
                 crate::bert::Precision::F32 => "f32".into(),
+                crate::bert::Precision::Bf16 => "bf16 (AMX tiles)".into(),
             },
         ),
         (

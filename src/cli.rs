@@ -27,7 +27,7 @@ pub struct Cli {
     /// Match questions by meaning as well as by words [env: SEMANTIC; default: on].
     #[arg(long, global = true, value_name = "on|off", value_parser = parse_switch)]
     pub semantic: Option<bool>,
-    /// The sentence model's folder [env: EMBEDDING_MODEL; default: models/all-minilm-l6-v2].
+    /// One sentence model's folder, for every language [env: EMBEDDING_MODEL; default: models/all-minilm-l6-v2 for English questions about English text, models/multilingual-e5-small for the rest].
     #[arg(long, global = true, value_name = "DIR")]
     pub model: Option<PathBuf>,
     /// Bold matched words in the terminal: auto (on a terminal, unless NO_COLOR is set),

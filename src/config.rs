@@ -101,7 +101,8 @@ pub struct Config {
     pub allowed_chats: Option<HashSet<i64>>,
     /// `SEMANTIC`: match questions by meaning as well as by words (on by default).
     pub semantic: bool,
-    /// `EMBEDDING_MODEL`: the sentence model's folder (the one that ships with citebot).
+    /// `EMBEDDING_MODEL`: one sentence model's folder, for every language (unset: the two that
+    /// ship with citebot, each where it matches best).
     pub embedding_model: Option<PathBuf>,
     /// `CACHE_DIR`: where sentence vectors are cached without `INDEX_DIR`; `off` for nowhere.
     pub cache_dir: Option<PathBuf>,
@@ -392,11 +393,11 @@ impl Config {
         crate::engine::Options {
             knowledge_dir: self.knowledge_dir.clone(),
             index_dir: self.index_dir.clone(),
-            model_dir: self.semantic.then(|| {
-                self.embedding_model
-                    .clone()
-                    .unwrap_or_else(crate::embed::default_model_dir)
-            }),
+            models: match (&self.embedding_model, self.semantic) {
+                (_, false) => Vec::new(),
+                (Some(dir), true) => vec![dir.clone()],
+                (None, true) => crate::embed::default_model_dirs(),
+            },
             cache_dir: self.cache_dir.clone(),
             max_document_mb: self.max_document_mb,
         }
@@ -436,16 +437,16 @@ mod tests {
         assert!(c.semantic && c.embedding_model.is_none());
         assert!(c.record && c.admin_ids.is_empty());
         assert_eq!(c.data_dir, PathBuf::from("data"));
-        assert!(c.engine_options().model_dir.is_some());
+        assert_eq!(c.engine_options().models.len(), 2);
     }
 
     #[test]
     fn the_meaning_layer_can_be_switched_off_and_pointed_elsewhere() {
         let off = config(&[("SEMANTIC", "off"), ("CACHE_DIR", "off")]).unwrap();
-        assert!(off.engine_options().model_dir.is_none());
+        assert!(off.engine_options().models.is_empty());
         assert!(off.cache_dir.is_none());
         let other = config(&[("EMBEDDING_MODEL", "/m"), ("SEMANTIC", "ON")]).unwrap();
-        assert_eq!(other.engine_options().model_dir, Some(PathBuf::from("/m")));
+        assert_eq!(other.engine_options().models, [PathBuf::from("/m")]);
         let err = config(&[("SEMANTIC", "maybe")]).unwrap_err().to_string();
         assert!(err.starts_with("SEMANTIC"), "{err}");
     }

@@ -37,6 +37,19 @@ use candle_nn::LayerNorm;
 
 use crate::bert::{self_attention, Linear, Precision, TILE_K};
 
+mod tiles;
+mod unigram;
+
+pub use unigram::Tokenizer;
+
+/// The tokenizer's file in a model folder (`unigram` reads it).
+pub const TOKENIZER: &str = "tokenizer.bin";
+
+/// Whether this CPU runs e5 on AMX tiles ([`Precision::Bf16`]), much faster than the rest.
+pub fn tiles_available() -> bool {
+    tiles::available()
+}
+
 /// The weights' file in a model folder: its presence is what makes a folder an e5 model.
 pub const WEIGHTS: &str = "model.gguf";
 
@@ -65,8 +78,19 @@ pub struct E5 {
     /// Token type 0's row, added to every token.
     token_type: Tensor,
     norm: LayerNorm,
+    /// The layers on candle (`Precision::Int8` or `F32`), or empty when `tiles` has them.
     layers: Vec<Layer>,
+    /// The layers on AMX tiles (`Precision::Bf16`), with the embeddings' rows as plain numbers.
+    tiles: Option<Tiled>,
     hidden: usize,
+}
+
+/// What the tiles' path reads: the layers, and the embeddings as plain rows.
+struct Tiled {
+    network: tiles::Network,
+    positions: Vec<f32>,
+    token_type: Vec<f32>,
+    norm: tiles::Norm,
 }
 
 /// The word-embedding table, kept as its Q4_0 blocks (54 MB instead of 384 as f32).
@@ -218,12 +242,51 @@ impl Gguf {
                 }
             }
             // The 4-bit weights' exact values in f32, multiplied by gemm, where that is faster.
-            Precision::F32 => {
+            // (`Bf16` builds its matrices with `tile_matrix`, never here.)
+            Precision::F32 | Precision::Bf16 => {
                 let weight =
                     qtensor_from_ggml(GgmlDType::Q4_0, &raw, vec![rows, inputs], &self.device)?
                         .dequantize(&self.device)?;
                 Linear::F32(candle_nn::Linear::new(weight, Some(bias)))
             }
+        })
+    }
+
+    /// A Q4_0 matrix and its bias (several stacked), for the tiles: the exact weights,
+    /// rounded to bf16 once.
+    fn tile_matrix(
+        &mut self,
+        parts: &[&str],
+        inputs: usize,
+        outputs: usize,
+    ) -> Result<tiles::Matrix> {
+        let mut weight = Vec::with_capacity(parts.len() * outputs * inputs);
+        let mut bias = Vec::with_capacity(parts.len() * outputs);
+        for part in parts {
+            let raw = self.q4_0(&format!("{part}.weight"), outputs, inputs)?;
+            weight.extend(
+                qtensor_from_ggml(GgmlDType::Q4_0, &raw, vec![outputs, inputs], &self.device)?
+                    .dequantize(&self.device)?
+                    .flatten_all()?
+                    .to_vec1::<f32>()?,
+            );
+            bias.extend(
+                self.f32(&format!("{part}.bias"), &[outputs])?
+                    .to_vec1::<f32>()?,
+            );
+        }
+        Ok(tiles::Matrix::new(
+            &weight,
+            bias,
+            parts.len() * outputs,
+            inputs,
+        ))
+    }
+
+    fn tile_norm(&mut self, name: &str, size: usize) -> Result<tiles::Norm> {
+        Ok(tiles::Norm {
+            weight: self.f32(&format!("{name}.weight"), &[size])?.to_vec1()?,
+            bias: self.f32(&format!("{name}.bias"), &[size])?.to_vec1()?,
         })
     }
 
@@ -269,6 +332,62 @@ impl E5 {
         let token_type = types.get(0)?;
         let norm = g.layer_norm("embeddings.LayerNorm", h, eps)?;
         let ff = config.intermediate_size;
+        if precision == Precision::Bf16 {
+            if !tiles::available() {
+                bail!("bf16 on AMX tiles was asked for, and this CPU or kernel has no AMX")
+            }
+            let layers = (0..config.num_hidden_layers)
+                .map(|i| {
+                    let l = format!("encoder.layer.{i}");
+                    let s = format!("{l}.attention.self");
+                    Ok(tiles::Layer {
+                        qkv: g.tile_matrix(
+                            &[
+                                &format!("{s}.query"),
+                                &format!("{s}.key"),
+                                &format!("{s}.value"),
+                            ],
+                            h,
+                            h,
+                        )?,
+                        attention_out: g.tile_matrix(
+                            &[&format!("{l}.attention.output.dense")],
+                            h,
+                            h,
+                        )?,
+                        attention_norm: g
+                            .tile_norm(&format!("{l}.attention.output.LayerNorm"), h)?,
+                        intermediate: g.tile_matrix(
+                            &[&format!("{l}.intermediate.dense")],
+                            h,
+                            ff,
+                        )?,
+                        output: g.tile_matrix(&[&format!("{l}.output.dense")], ff, h)?,
+                        output_norm: g.tile_norm(&format!("{l}.output.LayerNorm"), h)?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let tiled = Tiled {
+                network: tiles::Network {
+                    layers,
+                    heads: config.num_attention_heads,
+                    hidden: h,
+                    eps: eps as f32,
+                },
+                positions: positions.flatten_all()?.to_vec1()?,
+                token_type: token_type.to_vec1()?,
+                norm: g.tile_norm("embeddings.LayerNorm", h)?,
+            };
+            return Ok(E5 {
+                words,
+                positions,
+                token_type,
+                norm,
+                layers: Vec::new(),
+                tiles: Some(tiled),
+                hidden: h,
+            });
+        }
         let layers = (0..config.num_hidden_layers)
             .map(|i| {
                 let l = format!("encoder.layer.{i}");
@@ -303,14 +422,108 @@ impl E5 {
             token_type,
             norm,
             layers,
+            tiles: None,
             hidden: h,
         })
+    }
+
+    /// Whether the layers run on AMX tiles (then [`E5::embed`] is the fast way in).
+    pub fn on_tiles(&self) -> bool {
+        self.tiles.is_some()
+    }
+
+    /// Every token's last hidden state, the texts' `ids` stacked (`lengths` rows each), on
+    /// the tiles; the texts are not padded and each attends only to itself.
+    fn tile_states(&self, tiled: &Tiled, ids: &[&[u32]]) -> Result<(Vec<f32>, Vec<usize>)> {
+        let h = self.hidden;
+        let max = self.positions.dim(0)?;
+        let lengths: Vec<usize> = ids.iter().map(|t| t.len()).collect();
+        if let Some(&n) = lengths.iter().find(|&&n| n > max) {
+            bail!("{n} tokens, more than the model's {max} positions")
+        }
+        let flat: Vec<u32> = ids.concat();
+        if flat.is_empty() {
+            return Ok((Vec::new(), lengths));
+        }
+        let mut x = self
+            .words
+            .lookup(&flat, &Device::Cpu)?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
+        let mut rows = x.chunks_exact_mut(h);
+        for &n in &lengths {
+            for (position, row) in rows.by_ref().take(n).enumerate() {
+                let p = &tiled.positions[position * h..(position + 1) * h];
+                for ((v, p), t) in row.iter_mut().zip(p).zip(&tiled.token_type) {
+                    *v += p + t;
+                }
+                tiles::layer_norm(row, &tiled.norm, tiled.network.eps);
+            }
+        }
+        Ok((tiled.network.forward(x, &lengths), lengths))
+    }
+
+    /// The unit-length mean of each text's last hidden states (e5's sentence vector), for
+    /// texts given as their token ids. On the tiles when the layers are there, else padded
+    /// into one batch on candle.
+    pub fn embed(&self, ids: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+        let h = self.hidden;
+        let Some(tiled) = &self.tiles else {
+            let len = ids.iter().map(|t| t.len()).max().unwrap_or(0);
+            let mut padded = Vec::with_capacity(ids.len() * len);
+            let mut mask = Vec::with_capacity(ids.len() * len);
+            for t in ids {
+                padded.extend(
+                    t.iter()
+                        .copied()
+                        .chain(std::iter::repeat_n(0, len - t.len())),
+                );
+                mask.extend((0..len).map(|i| u32::from(i < t.len())));
+            }
+            let shape = (ids.len(), len);
+            let states = self
+                .forward(
+                    &Tensor::from_vec(padded, shape, &Device::Cpu)?,
+                    &Tensor::from_vec(mask, shape, &Device::Cpu)?,
+                )?
+                .to_vec3::<f32>()?;
+            return Ok(states
+                .iter()
+                .zip(ids)
+                .map(|(rows, t)| pool(rows.iter().take(t.len()).map(|r| r.as_slice()), h))
+                .collect());
+        };
+        let (states, lengths) = self.tile_states(tiled, ids)?;
+        let mut rows = states.chunks_exact(h);
+        Ok(lengths
+            .iter()
+            .map(|&n| pool(rows.by_ref().take(n), h))
+            .collect())
     }
 
     /// Hidden states `(batch, tokens, hidden)` of `ids` `(batch, tokens)`; `mask` is 1 for a
     /// real token and 0 for padding, which no token attends to.
     pub fn forward(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
         let (batch, len) = ids.dims2()?;
+        if let Some(tiled) = &self.tiles {
+            // The texts unpadded through the tiles, then padded again (with zeros).
+            let ids = ids.to_vec2::<u32>()?;
+            let mask = mask.to_dtype(DType::U32)?.to_vec2::<u32>()?;
+            let texts: Vec<&[u32]> = ids
+                .iter()
+                .zip(&mask)
+                .map(|(t, m)| &t[..m.iter().filter(|&&v| v != 0).count()])
+                .collect();
+            let (states, lengths) = self.tile_states(tiled, &texts)?;
+            let mut out = vec![0f32; batch * len * self.hidden];
+            let mut start = 0;
+            for (b, &n) in lengths.iter().enumerate() {
+                out[b * len * self.hidden..][..n * self.hidden]
+                    .copy_from_slice(&states[start * self.hidden..(start + n) * self.hidden]);
+                start += n;
+            }
+            return Tensor::from_vec(out, (batch, len, self.hidden), &Device::Cpu);
+        }
         if len > self.positions.dim(0)? {
             bail!(
                 "{len} tokens, more than the model's {} positions",
@@ -334,6 +547,27 @@ impl E5 {
         }
         Ok(x)
     }
+}
+
+/// The mean of `rows`, at unit length.
+fn pool<'a>(rows: impl Iterator<Item = &'a [f32]>, width: usize) -> Vec<f32> {
+    let mut mean = vec![0f32; width];
+    let mut n = 0usize;
+    for row in rows {
+        for (m, v) in mean.iter_mut().zip(row) {
+            *m += v;
+        }
+        n += 1;
+    }
+    let n = n.max(1) as f32;
+    for m in mean.iter_mut() {
+        *m /= n;
+    }
+    let norm = mean.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+    for m in mean.iter_mut() {
+        *m /= norm;
+    }
+    mean
 }
 
 impl Layer {
@@ -376,7 +610,8 @@ mod tests {
             .collect()
     }
 
-    /// The texts on which the tokenizers-crate tokenizer and e5.c's disagree, and why. Neither
+    /// The texts on which this tokenizer (as the tokenizers crate's Unigram) and e5.c's
+    /// disagree, and why. Neither
     /// reaches the model through citebot, where every text starts with its e5 prefix and no
     /// sentence is empty.
     const KNOWN_MISMATCHES: &[&str] = &[
@@ -391,17 +626,17 @@ mod tests {
     /// Of the 502 reference texts, how many get exactly e5.c's ids.
     const MATCHING: usize = 500;
 
-    /// The shipped tokenizer.json gives the ids e5.c gives (`tests/data/e5/tokens.jsonl`,
+    /// The shipped tokenizer gives the ids e5.c gives (`tests/data/e5/tokens.jsonl`,
     /// made by `scripts/e5-reference/make.py`): English, Russian and other scripts, accents,
     /// emoji, control characters and every kind of space.
     #[test]
     fn the_tokenizer_gives_the_reference_ids() {
-        let tokenizer = tokenizers::Tokenizer::from_file(dir().join("tokenizer.json")).unwrap();
+        let tokenizer = Tokenizer::from_file(&dir().join(TOKENIZER), 512).unwrap();
         let rows = reference("tokens.jsonl");
         let mut mismatches = Vec::new();
         for row in &rows {
             let text = row["text"].as_str().unwrap();
-            let got = tokenizer.encode(text, true).unwrap().get_ids().to_vec();
+            let got = tokenizer.encode(text).unwrap();
             let want = ids(&row["ids"]);
             if got != want {
                 mismatches.push((text.to_string(), got, want));
@@ -483,13 +718,20 @@ mod tests {
         let config: Config =
             serde_json::from_slice(&std::fs::read(dir().join("config.json")).unwrap()).unwrap();
         let rows = reference("hidden.jsonl");
-        for precision in [Precision::Int8, Precision::F32] {
+        let mut precisions = vec![Precision::Int8, Precision::F32];
+        if tiles_available() {
+            precisions.push(Precision::Bf16);
+        } else {
+            eprintln!("no AMX here: the tiles are not tested");
+        }
+        for precision in precisions {
             let model = E5::load(&dir(), &config, precision).unwrap();
             let lowest = lowest_state_cosine(&model, &rows);
             eprintln!("{precision:?}: lowest cosine of a token's state with e5.c's: {lowest}");
             let bound = match precision {
                 Precision::Int8 => 0.998,
                 Precision::F32 => 0.9995,
+                Precision::Bf16 => 0.999,
             };
             assert!(lowest > bound, "{precision:?}: cosine {lowest}");
         }

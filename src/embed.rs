@@ -1,21 +1,23 @@
 //! Meaning: the sentence model, and a vector for every sentence of the knowledge.
 //!
 //! Words alone miss a question asked in other words ("Why is Moscow on speaking terms with the
-//! Taliban?" shares one word with the paragraph that answers it). A sentence-transformer maps
-//! a question and a sentence with the same meaning to nearby vectors whatever words they use.
-//! The model is all-MiniLM-L6-v2 (a 6-layer BERT, 384 dimensions), run in pure Rust with
-//! candle (the network, with 8-bit weights where the CPU multiplies those fast, is in
-//! `bert`): mean pooling over the tokens, then unit length, so that a dot product is a cosine.
+//! Taliban?" shares one word with the paragraph that answers it), or in another language
+//! ("почему Россия говорит с талибами"). A sentence model maps a question and a sentence with
+//! the same meaning to nearby vectors whatever words, or language, they use: mean pooling
+//! over the tokens, then unit length, so that a dot product is a cosine.
 //!
-//! multilingual-e5-small (`models/multilingual-e5-small/`, run by `e5`) is the other kind: a
-//! folder holding `model.gguf` is loaded as one, with its prefixes (a question through
-//! [`Model::embed_one`] is a query, sentences through [`Model::embed`] are passages).
+//! Two models ship with the project (`models/`, each with its README); nothing is downloaded
+//! at run time. The default, multilingual-e5-small (run by `e5`), puts English, Russian and
+//! ninety more languages in one space; a folder holding `model.gguf` is loaded as one, with
+//! its prefixes (a question through [`Model::embed_one`] is a query, sentences through
+//! [`Model::embed`] are passages). all-MiniLM-L6-v2 (run by `bert`, English only) is the
+//! other, chosen with `EMBEDDING_MODEL`. Their cosines live in different bands, which each
+//! model's config declares ([`SimilarityScale`]).
 //!
-//! The model ships with the project (`models/all-minilm-l6-v2/`, see its README); nothing is
-//! downloaded at run time. Every sentence of every passage is embedded once, in batches of
-//! similar lengths (each thread of the shared pool embeds whole batches: see `threads`), and the
-//! vectors are cached on disk under a key made of the model's fingerprint and the sentences'
-//! text, so a second `citebot ask` reads them instead of computing them.
+//! Every sentence of every passage is embedded once, in batches of similar lengths (each
+//! thread of the shared pool embeds whole batches: see `threads`), and the vectors are cached
+//! on disk under a key made of the model's fingerprint and the sentences' text, so a second
+//! `citebot ask` reads them instead of computing them.
 
 use std::io::Write;
 use std::ops::Range;
@@ -32,12 +34,18 @@ use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 use crate::bert::{Bert, Precision};
 use crate::knowledge::Knowledge;
 
-/// The model folder that ships with citebot, relative to the working directory.
-pub const DEFAULT_MODEL_DIR: &str = "models/all-minilm-l6-v2";
+/// The English model that ships with citebot, relative to the working directory.
+pub const ENGLISH_MODEL_DIR: &str = "models/all-minilm-l6-v2";
+/// The multilingual model that ships with citebot.
+pub const MULTILINGUAL_MODEL_DIR: &str = "models/multilingual-e5-small";
 /// Longer sentences are cut: the model was trained on at most 256 word pieces.
 const MAX_TOKENS: usize = 256;
 /// Sentences embedded together. Larger batches pad more and gain nothing on two cores.
 const BATCH: usize = 32;
+/// Sentences embedded together by e5 on AMX tiles: nothing is padded there and a few
+/// hundred token rows keep the tiles busy, so small batches, which share the work evenly
+/// among the threads (77 sentences were 3 batches of 32 for 2 threads).
+const TILE_BATCH: usize = 8;
 /// A progress bar is worth drawing from this many sentences on.
 const PROGRESS_FROM: usize = 2_000;
 /// Bumped whenever what a cached vector means changes (pooling, truncation, file layout).
@@ -61,7 +69,6 @@ pub enum EmbedError {
 /// The sentence model: BERT weights and their tokenizer.
 pub struct Model {
     network: Network,
-    tokenizer: Tokenizer,
     device: Device,
     /// How many numbers a vector has (384 for all-MiniLM-L6-v2).
     pub dim: usize,
@@ -159,11 +166,15 @@ impl SimilarityScale {
 /// The kinds of sentence model a folder may hold.
 enum Network {
     /// A BERT in safetensors (all-MiniLM-L6-v2): texts are embedded as they are.
-    Bert(Bert),
+    Bert {
+        bert: Bert,
+        tokenizer: Box<Tokenizer>,
+    },
     /// multilingual-e5-small in GGUF: a prefix before every text, by its role.
     E5 {
-        network: crate::e5::E5,
+        network: Box<crate::e5::E5>,
         config: crate::e5::Config,
+        tokenizer: Box<crate::e5::Tokenizer>,
     },
 }
 
@@ -187,7 +198,11 @@ impl std::fmt::Debug for Model {
 impl Model {
     /// Loads `model.safetensors` (f32 or f16), `tokenizer.json` and `config.json` from `dir`,
     /// in the precision this CPU runs fastest.
+    /// multilingual-e5-small runs on AMX tiles where the CPU has them (`Precision::Bf16`).
     pub fn load(dir: &Path) -> Result<Model, EmbedError> {
+        if dir.join(crate::e5::WEIGHTS).exists() && crate::e5::tiles_available() {
+            return Model::load_in(dir, Precision::Bf16);
+        }
         Model::load_in(dir, Precision::best())
     }
 
@@ -197,6 +212,11 @@ impl Model {
         if dir.join(crate::e5::WEIGHTS).exists() {
             return Model::load_e5(dir, precision);
         }
+        // A BERT has no bf16 path: the 8-bit one is the nearest.
+        let precision = match precision {
+            Precision::Bf16 => Precision::Int8,
+            p => p,
+        };
         let read = |name: &str| {
             let path = dir.join(name);
             std::fs::read(&path).map_err(|e| EmbedError::File(path, e))
@@ -236,8 +256,10 @@ impl Model {
         let scale = SimilarityScale::of_config(&config_bytes, &dir.join("config.json"))?;
         Ok(Model {
             scale,
-            network: Network::Bert(bert),
-            tokenizer,
+            network: Network::Bert {
+                bert,
+                tokenizer: Box::new(tokenizer),
+            },
             device,
             dim: config.hidden_size,
             precision,
@@ -246,14 +268,14 @@ impl Model {
         })
     }
 
-    /// multilingual-e5-small from `model.gguf`, `tokenizer.json` and `config.json` in `dir`.
+    /// multilingual-e5-small from `model.gguf`, `tokenizer.bin` and `config.json` in `dir`.
     fn load_e5(dir: &Path, precision: Precision) -> Result<Model, EmbedError> {
         let read = |name: &str| {
             let path = dir.join(name);
             std::fs::read(&path).map_err(|e| EmbedError::File(path, e))
         };
         let config_bytes = read("config.json")?;
-        let tokenizer_bytes = read("tokenizer.json")?;
+        let tokenizer_bytes = read(crate::e5::TOKENIZER)?;
         let weights = read(crate::e5::WEIGHTS)?;
         let mut hash = Sha256::new();
         for part in [&config_bytes, &tokenizer_bytes, &weights] {
@@ -266,27 +288,19 @@ impl Model {
 
         let config: crate::e5::Config = serde_json::from_slice(&config_bytes)
             .map_err(|e| EmbedError::Config(dir.join("config.json"), e))?;
-        let mut tokenizer = Tokenizer::from_bytes(&tokenizer_bytes)
-            .map_err(|e| EmbedError::Tokenizer(dir.join("tokenizer.json"), e.to_string()))?;
-        tokenizer.with_padding(Some(PaddingParams {
-            strategy: PaddingStrategy::BatchLongest,
-            pad_id: config.pad_token_id,
-            pad_token: "<pad>".into(),
-            ..PaddingParams::default()
-        }));
-        tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: config.max_position_embeddings,
-                ..TruncationParams::default()
-            }))
-            .map_err(|e| EmbedError::Tokenizer(dir.join("tokenizer.json"), e.to_string()))?;
+        let tokenizer =
+            crate::e5::Tokenizer::from_bytes(&tokenizer_bytes, config.max_position_embeddings)
+                .map_err(|e| EmbedError::Tokenizer(dir.join(crate::e5::TOKENIZER), e))?;
         let network = crate::e5::E5::load(dir, &config, precision)?;
         let scale = SimilarityScale::of_config(&config_bytes, &dir.join("config.json"))?;
         Ok(Model {
             scale,
             dim: config.hidden_size,
-            network: Network::E5 { network, config },
-            tokenizer,
+            network: Network::E5 {
+                network: Box::new(network),
+                config,
+                tokenizer: Box::new(tokenizer),
+            },
             device: Device::Cpu,
             precision,
             fingerprint,
@@ -312,6 +326,15 @@ impl Model {
         Ok(model)
     }
 
+    /// Whether it matches a question in `question` to text in `passage`: all-MiniLM-L6-v2
+    /// knows English only; e5 knows both, and either across the other.
+    pub fn serves(&self, question: Lang, passage: Lang) -> bool {
+        match self.network {
+            Network::Bert { .. } => question == Lang::En && passage == Lang::En,
+            Network::E5 { .. } => true,
+        }
+    }
+
     /// The vector of one text (a question), computed on the calling thread (see `threads`).
     pub fn embed_one(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
         crate::threads::here(|| {
@@ -332,10 +355,14 @@ impl Model {
         // Sorting by length keeps the padding, and so the wasted work, small.
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| texts[i].len());
+        let batch = match &self.network {
+            Network::E5 { network, .. } if network.on_tiles() => TILE_BATCH,
+            _ => BATCH,
+        };
         // Each thread of the shared pool embeds whole batches (see `threads`).
         let batches: Vec<Vec<Vec<f32>>> = crate::threads::pool().install(|| {
             order
-                .par_chunks(BATCH)
+                .par_chunks(batch)
                 .map(|chunk| {
                     let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
                     let vectors = self.embed_batch(&batch);
@@ -345,7 +372,7 @@ impl Model {
                 .collect::<Result<_, _>>()
         })?;
         let mut out = vec![Vec::new(); texts.len()];
-        for (chunk, vectors) in order.chunks(BATCH).zip(batches) {
+        for (chunk, vectors) in order.chunks(batch).zip(batches) {
             for (&i, v) in chunk.iter().zip(vectors) {
                 out[i] = v;
             }
@@ -362,22 +389,32 @@ impl Model {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let inputs: Vec<String> = match &self.network {
-            Network::Bert(_) => texts.iter().map(|t| t.to_string()).collect(),
-            Network::E5 { config, .. } => {
+        let (bert, tokenizer) = match &self.network {
+            Network::Bert { bert, tokenizer } => (bert, tokenizer),
+            Network::E5 {
+                network,
+                config,
+                tokenizer,
+            } => {
                 let prefix = match role {
                     Role::Query => &config.query_prefix,
                     Role::Passage => &config.passage_prefix,
                 };
-                texts.iter().map(|t| format!("{prefix}{t}")).collect()
+                let ids = texts
+                    .iter()
+                    .map(|t| tokenizer.encode(&format!("{prefix}{t}")))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(EmbedError::Tokenize)?;
+                let ids: Vec<&[u32]> = ids.iter().map(|t| t.as_slice()).collect();
+                return Ok(network.embed(&ids)?);
             }
         };
         // One text (a question) is tokenized on this thread: a batch of one would be handed
         // to rayon's global pool and back.
-        let encodings = if let [one] = inputs.as_slice() {
-            self.tokenizer.encode(one.as_str(), true).map(|e| vec![e])
+        let encodings = if let [one] = texts {
+            tokenizer.encode(*one, true).map(|e| vec![e])
         } else {
-            self.tokenizer.encode_batch(inputs, true)
+            tokenizer.encode_batch(texts.to_vec(), true)
         }
         .map_err(|e| EmbedError::Tokenize(e.to_string()))?;
         let len = encodings.first().map_or(0, |e| e.get_ids().len());
@@ -390,10 +427,7 @@ impl Model {
         let shape = (texts.len(), len);
         let ids = Tensor::from_vec(flat(&|e| e.get_ids()), shape, &self.device)?;
         let mask = Tensor::from_vec(flat(&|e| e.get_attention_mask()), shape, &self.device)?;
-        let hidden = match &self.network {
-            Network::Bert(bert) => bert.forward(&ids, &mask)?,
-            Network::E5 { network, .. } => network.forward(&ids, &mask)?,
-        };
+        let hidden = bert.forward(&ids, &mask)?;
         // Mean pooling over the real tokens (not the padding), then unit length.
         let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
         let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
@@ -521,6 +555,16 @@ impl SentenceVectors {
         &self.starts
     }
 
+    /// The cosine of `query` with sentence `row`.
+    pub fn similarity(&self, row: usize, query: &[f32]) -> f32 {
+        match self.data.get(row * self.dim..(row + 1) * self.dim) {
+            Some(vector) if query.len() == self.dim => {
+                vector.iter().zip(query).map(|(a, b)| a * b).sum()
+            }
+            _ => 0.0,
+        }
+    }
+
     /// The cosine of `query` with every sentence, in row order.
     pub fn similarities(&self, query: &[f32]) -> Vec<f32> {
         if query.len() != self.dim {
@@ -621,15 +665,22 @@ fn progress_bar(len: usize) -> indicatif::ProgressBar {
     bar
 }
 
-/// The model folder: `EMBEDDING_MODEL` when set, else the one that ships with citebot, found
-/// from the working directory or, for a binary run from elsewhere, from the source tree it
-/// was built in.
-pub fn default_model_dir() -> PathBuf {
-    let here = PathBuf::from(DEFAULT_MODEL_DIR);
+/// The models citebot matches meaning with when `EMBEDDING_MODEL` does not name one, in
+/// order of preference: all-MiniLM-L6-v2 for an English question about English text (it
+/// refuses what the article does not answer better than e5: docs/retrieval.md), then
+/// multilingual-e5-small for every other pair of languages.
+pub fn default_model_dirs() -> Vec<PathBuf> {
+    vec![shipped(ENGLISH_MODEL_DIR), shipped(MULTILINGUAL_MODEL_DIR)]
+}
+
+/// A model folder that ships with citebot, found from the working directory or, for a
+/// binary run from elsewhere, from the source tree it was built in.
+pub fn shipped(folder: &str) -> PathBuf {
+    let here = PathBuf::from(folder);
     if here.join("config.json").exists() {
         return here;
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(DEFAULT_MODEL_DIR)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(folder)
 }
 
 /// The folder for cached vectors when no `INDEX_DIR` holds them: `$XDG_CACHE_HOME/citebot`,
@@ -647,7 +698,7 @@ mod tests {
     use super::*;
 
     fn model() -> Arc<Model> {
-        Model::shared(&default_model_dir()).expect("the model that ships with citebot loads")
+        Model::shared(&shipped(ENGLISH_MODEL_DIR)).expect("the model that ships with citebot loads")
     }
 
     fn cos(a: &[f32], b: &[f32]) -> f32 {
@@ -708,7 +759,7 @@ mod tests {
     /// read in the other (a disk shared by two machines, or a model folder copied).
     #[test]
     fn each_precision_has_its_own_fingerprint() {
-        let dir = default_model_dir();
+        let dir = shipped(ENGLISH_MODEL_DIR);
         let int8 = Model::load_in(&dir, Precision::Int8).unwrap();
         let f32 = Model::load_in(&dir, Precision::F32).unwrap();
         assert_ne!(int8.fingerprint, f32.fingerprint);

@@ -52,7 +52,9 @@ pub struct Options {
     /// Keep the index (and the sentence vectors) on disk here, reused across restarts.
     pub index_dir: Option<PathBuf>,
     /// The sentence model's folder; `None` turns the meaning layer off (`SEMANTIC=off`).
-    pub model_dir: Option<PathBuf>,
+    /// The sentence models, in order of preference for each pair of languages (none: words
+    /// only).
+    pub models: Vec<PathBuf>,
     /// Where sentence vectors are cached when there is no `index_dir`; `None`: not cached.
     pub cache_dir: Option<PathBuf>,
     /// Documents over this many megabytes are refused (`MAX_DOCUMENT_MB`).
@@ -66,7 +68,7 @@ impl Options {
         Options {
             knowledge_dir: knowledge_dir.into(),
             index_dir: None,
-            model_dir: Some(embed::default_model_dir()),
+            models: embed::default_model_dirs(),
             cache_dir: embed::default_cache_dir(),
             max_document_mb: crate::knowledge::DEFAULT_MAX_DOCUMENT_MB,
         }
@@ -75,14 +77,14 @@ impl Options {
     /// Words only: no model, no cache.
     pub fn lexical(knowledge_dir: impl Into<PathBuf>) -> Options {
         Options {
-            model_dir: None,
+            models: Vec::new(),
             cache_dir: None,
             ..Options::new(knowledge_dir)
         }
     }
 }
 
-/// The meaning layer: the model that embeds questions, and the vectors of every sentence.
+/// A meaning layer: a model that embeds questions, and its vectors of every sentence.
 pub struct MeaningLayer {
     pub model: Arc<Model>,
     pub vectors: SentenceVectors,
@@ -125,7 +127,7 @@ pub struct Engine {
     lang: &'static Language,
     vocabulary: Arc<dyn Vocabulary + Send + Sync>,
     retrievers: Vec<Box<dyn Retriever>>,
-    meaning: Option<MeaningLayer>,
+    meaning: Vec<MeaningLayer>,
     /// One per language ([`Lang::ALL`] order): a question is read in its own.
     analyzers: Vec<Analyzer>,
     reader: PassageReader,
@@ -183,7 +185,7 @@ impl Engine {
         synonyms: Synonyms,
         vocabulary: Arc<dyn Vocabulary + Send + Sync>,
         retrievers: Vec<Box<dyn Retriever>>,
-        meaning: Option<MeaningLayer>,
+        meaning: Vec<MeaningLayer>,
     ) -> Engine {
         let names = Names::of(&knowledge);
         Engine::named(knowledge, names, synonyms, vocabulary, retrievers, meaning)
@@ -196,9 +198,9 @@ impl Engine {
         synonyms: Synonyms,
         vocabulary: Arc<dyn Vocabulary + Send + Sync>,
         mut retrievers: Vec<Box<dyn Retriever>>,
-        meaning: Option<MeaningLayer>,
+        meaning: Vec<MeaningLayer>,
     ) -> Engine {
-        if meaning.is_some() {
+        if !meaning.is_empty() {
             retrievers.push(Box::new(NearestInMeaning));
         }
         let knowledge_len = knowledge.passages.len();
@@ -239,7 +241,7 @@ impl Engine {
         knowledge: Knowledge,
         synonyms: Synonyms,
         index: PassageIndex,
-        meaning: Option<MeaningLayer>,
+        meaning: Vec<MeaningLayer>,
     ) -> Engine {
         let names = Names::of(&knowledge);
         Engine::indexed(knowledge, names, synonyms, index, meaning)
@@ -250,7 +252,7 @@ impl Engine {
         names: Names,
         synonyms: Synonyms,
         index: PassageIndex,
-        meaning: Option<MeaningLayer>,
+        meaning: Vec<MeaningLayer>,
     ) -> Engine {
         let index = Arc::new(index);
         let retriever: Box<dyn Retriever> = Box::new(SharedIndex(Arc::clone(&index)));
@@ -273,13 +275,11 @@ impl Engine {
         // names) is kept beside it, in the build's folder.
         let build_dir =
             (options.index_dir.as_deref()).map(|dir| crate::store::build_dir(dir, &knowledge));
-        let meaning = match &options.model_dir {
-            Some(dir) => {
-                let cache_dir = build_dir.as_deref().or(options.cache_dir.as_deref());
-                load_meaning(dir, &knowledge, cache_dir)?
-            }
-            None => None,
-        };
+        let cache_dir = build_dir.as_deref().or(options.cache_dir.as_deref());
+        let mut meaning = Vec::new();
+        for dir in &options.models {
+            meaning.extend(load_meaning(dir, &knowledge, cache_dir)?);
+        }
         let names = match &build_dir {
             Some(dir) => kept_names(dir, &knowledge),
             None => Names::of(&knowledge),
@@ -289,12 +289,13 @@ impl Engine {
 
     /// Whether questions are matched by meaning as well as by words.
     pub fn is_semantic(&self) -> bool {
-        self.meaning.is_some()
+        !self.meaning.is_empty()
     }
 
     /// The meaning layer, when on.
-    pub fn meaning(&self) -> Option<&MeaningLayer> {
-        self.meaning.as_ref()
+    /// The meaning layers, in order of preference.
+    pub fn meaning(&self) -> &[MeaningLayer] {
+        &self.meaning
     }
 
     /// The language it reads a question in when the question does not say ("?", "2018").
@@ -317,30 +318,44 @@ impl Engine {
             .analyse(question, &self.synonyms, self.vocabulary.as_ref())
     }
 
-    /// How close in meaning every sentence is to `question` (`None` with the layer off).
+    /// How close in meaning every sentence is to `question` (`None` with the layer off): each
+    /// passage's sentences by the first layer whose model serves the question's language and
+    /// the passage's (the question embedded once per layer used), the cosine read on that
+    /// model's scale for the pair.
     pub fn understand(&self, question: &str) -> Result<Option<Meaning>, SearchError> {
-        let Some(layer) = &self.meaning else {
+        let Some(fallback) = self.meaning.last() else {
             return Ok(None);
         };
         let (question, _) =
             crate::analysis::truncate_chars(question, crate::analysis::MAX_QUESTION_CHARS);
-        let vector = layer
-            .model
-            .embed_one(question)
-            .map_err(SearchError::Embed)?;
-        // Each sentence's cosine on the scale of its document's language and the question's.
-        let asked_in = crate::lang::Lang::detect(question).unwrap_or_default();
-        let mut similarities = layer.vectors.similarities(&vector);
+        let asked_in = Lang::detect(question).unwrap_or_default();
+        let mut vectors: Vec<Option<Vec<f32>>> = vec![None; self.meaning.len()];
+        let mut similarities = vec![0.0; fallback.vectors.len()];
         for (p, passage) in self.knowledge.passages.iter().enumerate() {
             let written_in = self.knowledge.document(passage).language;
+            let chosen = (self.meaning.iter())
+                .position(|l| l.model.serves(asked_in, written_in))
+                .unwrap_or(self.meaning.len() - 1);
+            let layer = &self.meaning[chosen];
+            let vector = match &mut vectors[chosen] {
+                Some(vector) => vector,
+                empty => empty.insert(
+                    layer
+                        .model
+                        .embed_one(question)
+                        .map_err(SearchError::Embed)?,
+                ),
+            };
             let scale = layer.model.scale.between(asked_in, written_in);
-            if let Some(rows) = similarities.get_mut(layer.vectors.rows(p)) {
-                rows.iter_mut().for_each(|c| *c = scale.apply(*c));
+            for row in layer.vectors.rows(p) {
+                if let Some(s) = similarities.get_mut(row) {
+                    *s = scale.apply(layer.vectors.similarity(row, vector));
+                }
             }
         }
         Ok(Some(Meaning {
             similarities,
-            starts: layer.vectors.starts().to_vec(),
+            starts: fallback.vectors.starts().to_vec(),
         }))
     }
 

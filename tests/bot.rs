@@ -379,7 +379,7 @@ async fn a_panic_while_answering_one_user_does_not_stop_the_bot() {
         Synonyms::default(),
         Arc::new(index.clone()),
         vec![Box::new(Panicky(index))],
-        None,
+        Vec::new(),
     );
     quiet_panics_saying("boom");
     let mut bot = MockBot::new(MockMessageText::new().text("boom"), handler_tree());
