@@ -42,8 +42,7 @@ impl AnswerType {
     /// Reads what `question` asks for from its wording, in the language its script says
     /// (English when it has no letters).
     pub fn of(question: &str) -> AnswerType {
-        let asked_in = lang::Lang::detect(question).map_or(lang::english(), lang::Lang::language);
-        AnswerType::of_in(asked_in, question)
+        AnswerType::of_in(written_in(question), question)
     }
 
     /// Reads what `question`, in `lang`, asks for from its wording. The rules are tried in
@@ -113,10 +112,11 @@ impl AnswerType {
         AnswerType::Any
     }
 
-    /// Whether English `sentences` hold what the question asks for, other than the question's
-    /// own words: [`AnswerType::found_in_lang`] for callers that hold no [`Language`] yet.
+    /// Whether `sentences` hold what the question asks for, other than the question's own
+    /// words, read in the language their script says (a Russian excerpt holds a person by
+    /// Russian role words, whatever language the question was in).
     pub fn found_in(&self, sentences: &str, question: &str) -> bool {
-        self.found_in_lang(lang::english(), sentences, question)
+        self.found_in_lang(written_in(sentences), sentences, question)
     }
 
     /// Whether `sentences` (in `lang`) hold what the question asks for, other than the
@@ -273,9 +273,14 @@ fn people(lang: &Language, sentences: &str, asked: &HashSet<String>) -> Vec<Stri
         .collect()
 }
 
-/// [`person_answering_in`] English sentences, for callers that hold no [`Language`] yet.
+/// [`person_answering_in`] `sentences`, in the language their script says.
 pub fn person_answering(sentences: &str, question: &str) -> Option<String> {
-    person_answering_in(lang::english(), sentences, question)
+    person_answering_in(written_in(sentences), sentences, question)
+}
+
+/// The language `text` is written in, English when it has no letters.
+fn written_in(text: &str) -> &'static Language {
+    lang::Lang::detect(text).map_or(lang::english(), lang::Lang::language)
 }
 
 /// The person who answers `question` in `sentences`: the first they name that it does not,

@@ -357,3 +357,49 @@ fn off_topic_questions_stay_refused_after_any_question() {
     }
     assert!(answered.is_empty(), "answered: {answered:#?}");
 }
+
+/// Questions in Russian about the English article (`questions_ru.jsonl`, written before any
+/// ranking, `tune` and `held_out`): words do not cross the languages, except names found by
+/// transliteration, so multilingual-e5-small's meaning is what answers them. Floors under
+/// what was measured (docs/retrieval.md), well under issue 25's bar, which this model on
+/// these questions does not reach: what stands here guards against losing what it does.
+#[test]
+fn questions_in_russian_are_answered_from_the_english_article() {
+    let tune = evaluate_set(semantic(), "questions_ru.jsonl", Some("tune"));
+    assert!(tune.in_scope >= 60 && tune.out_of_scope >= 15);
+    assert_floor(&tune, 0.5, 0.62, 0.78);
+    let held_out = evaluate_set(semantic(), "questions_ru.jsonl", Some("held_out"));
+    assert!(held_out.in_scope >= 55 && held_out.out_of_scope >= 15);
+    assert_floor(&held_out, 0.52, 0.6, 0.75);
+    // Words alone answer almost none of them.
+    let words_only = evaluate_set(lexical(), "questions_ru.jsonl", Some("held_out"));
+    assert!(
+        held_out.hit_at_1() >= words_only.hit_at_1() + 0.3,
+        "with meaning {:.3}, words only {:.3}",
+        held_out.hit_at_1(),
+        words_only.hit_at_1()
+    );
+}
+
+/// A Russian document (`library-ru/`, its header saying `language = "ru"`) is cut and indexed
+/// with Russian stemming: a question's word in another case finds the passage ("паромы",
+/// "пассажиров"), by words alone, and its citation is that of any document.
+#[test]
+fn a_russian_document_is_indexed_with_russian_stemming() {
+    let engine = Engine::load(&Options::lexical(root().join("tests/data/library-ru"))).unwrap();
+    assert_eq!(
+        engine.knowledge.documents[0].language,
+        citebot::lang::Lang::Ru
+    );
+    let results = engine
+        .search("сколько пассажира перевез паромом за прошлый год", 3)
+        .unwrap();
+    let best = results.hits.first().expect("a passage matches");
+    let passage = &engine.knowledge.passages[best.passage];
+    assert!(
+        passage.text.contains("190 тысяч пассажиров"),
+        "{}",
+        passage.text
+    );
+    assert_eq!(passage.label(), "¶5");
+}
