@@ -307,9 +307,12 @@ struct NameRun {
 }
 
 impl NameRun {
-    /// Whether the question, by its stems, names any word of the run.
+    /// Whether the question, by its stems, names the run's person: by the last word of the
+    /// name, as [`person_answering_in`] reads it. A title the question shares ("Who is the
+    /// captain?" and "Captain Nikolai Gromov", "кто капитан" and "Капитан Николай Громов")
+    /// asks for the person; it does not name them.
     fn named_in(&self, asked: &HashSet<String>) -> bool {
-        self.stems.iter().any(|s| asked.contains(s))
+        self.stems.last().is_some_and(|s| asked.contains(s))
     }
 }
 
@@ -376,6 +379,15 @@ mod tests {
         for q in ["Who is she?", "Why did it work?", "and iran", "", "😀"] {
             assert!(!is_yes_no(lang::english(), q), "{q}");
         }
+    }
+
+    #[test]
+    fn a_title_the_question_shares_does_not_name_the_person() {
+        let sentence = "Капитан Николай Громов водит паром с 1994 года.";
+        assert!(AnswerType::Person.found_in(sentence, "кто капитан парома"));
+        assert!(!AnswerType::Person.found_in(sentence, "кто такой Громов"));
+        let caption = "Russian President Vladimir Putin shakes hands.";
+        assert!(AnswerType::Person.found_in(caption, "Who is the Russian president?"));
     }
 
     #[test]

@@ -171,6 +171,70 @@ struct Gguf {
 }
 
 impl Gguf {
+    /// The encoder's layers for candle, their matrices in the file's 4-bit blocks widened as
+    /// `precision` says.
+    fn layers(&mut self, config: &Config) -> Result<Vec<Layer>> {
+        let (h, ff, eps) = (
+            config.hidden_size,
+            config.intermediate_size,
+            config.layer_norm_eps,
+        );
+        (0..config.num_hidden_layers)
+            .map(|i| {
+                let l = format!("encoder.layer.{i}");
+                let s = format!("{l}.attention.self");
+                let qkv = [
+                    &format!("{s}.query"),
+                    &format!("{s}.key"),
+                    &format!("{s}.value"),
+                ];
+                Ok(Layer {
+                    qkv: self.linear(&qkv.map(String::as_str), h, h)?,
+                    attention_out: self.linear(&[&format!("{l}.attention.output.dense")], h, h)?,
+                    attention_norm: self.layer_norm(
+                        &format!("{l}.attention.output.LayerNorm"),
+                        h,
+                        eps,
+                    )?,
+                    intermediate: self.linear(&[&format!("{l}.intermediate.dense")], h, ff)?,
+                    output: self.linear(&[&format!("{l}.output.dense")], ff, h)?,
+                    output_norm: self.layer_norm(&format!("{l}.output.LayerNorm"), h, eps)?,
+                    heads: config.num_attention_heads,
+                    head_size: h / config.num_attention_heads,
+                })
+            })
+            .collect()
+    }
+
+    /// The encoder's layers for AMX tiles, their matrices as bf16.
+    fn tile_layers(&mut self, config: &Config) -> Result<Vec<tiles::Layer>> {
+        let (h, ff) = (config.hidden_size, config.intermediate_size);
+        (0..config.num_hidden_layers)
+            .map(|i| {
+                let l = format!("encoder.layer.{i}");
+                let s = format!("{l}.attention.self");
+                let qkv = [
+                    &format!("{s}.query"),
+                    &format!("{s}.key"),
+                    &format!("{s}.value"),
+                ];
+                Ok(tiles::Layer {
+                    qkv: self.tile_matrix(&qkv.map(String::as_str), h, h)?,
+                    attention_out: self.tile_matrix(
+                        &[&format!("{l}.attention.output.dense")],
+                        h,
+                        h,
+                    )?,
+                    attention_norm: self
+                        .tile_norm(&format!("{l}.attention.output.LayerNorm"), h)?,
+                    intermediate: self.tile_matrix(&[&format!("{l}.intermediate.dense")], h, ff)?,
+                    output: self.tile_matrix(&[&format!("{l}.output.dense")], ff, h)?,
+                    output_norm: self.tile_norm(&format!("{l}.output.LayerNorm"), h)?,
+                })
+            })
+            .collect()
+    }
+
     fn info(&self, name: &str) -> Result<&gguf_file::TensorInfo> {
         match self.content.tensor_infos.get(name) {
             Some(info) => Ok(info),
@@ -331,42 +395,11 @@ impl E5 {
         let types = g.f32("embeddings.token_type_embeddings.weight", &[2, h])?;
         let token_type = types.get(0)?;
         let norm = g.layer_norm("embeddings.LayerNorm", h, eps)?;
-        let ff = config.intermediate_size;
         if precision == Precision::Bf16 {
             if !tiles::available() {
                 bail!("bf16 on AMX tiles was asked for, and this CPU or kernel has no AMX")
             }
-            let layers = (0..config.num_hidden_layers)
-                .map(|i| {
-                    let l = format!("encoder.layer.{i}");
-                    let s = format!("{l}.attention.self");
-                    Ok(tiles::Layer {
-                        qkv: g.tile_matrix(
-                            &[
-                                &format!("{s}.query"),
-                                &format!("{s}.key"),
-                                &format!("{s}.value"),
-                            ],
-                            h,
-                            h,
-                        )?,
-                        attention_out: g.tile_matrix(
-                            &[&format!("{l}.attention.output.dense")],
-                            h,
-                            h,
-                        )?,
-                        attention_norm: g
-                            .tile_norm(&format!("{l}.attention.output.LayerNorm"), h)?,
-                        intermediate: g.tile_matrix(
-                            &[&format!("{l}.intermediate.dense")],
-                            h,
-                            ff,
-                        )?,
-                        output: g.tile_matrix(&[&format!("{l}.output.dense")], ff, h)?,
-                        output_norm: g.tile_norm(&format!("{l}.output.LayerNorm"), h)?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let layers = g.tile_layers(config)?;
             let tiled = Tiled {
                 network: tiles::Network {
                     layers,
@@ -388,34 +421,7 @@ impl E5 {
                 hidden: h,
             });
         }
-        let layers = (0..config.num_hidden_layers)
-            .map(|i| {
-                let l = format!("encoder.layer.{i}");
-                let s = format!("{l}.attention.self");
-                Ok(Layer {
-                    qkv: g.linear(
-                        &[
-                            &format!("{s}.query"),
-                            &format!("{s}.key"),
-                            &format!("{s}.value"),
-                        ],
-                        h,
-                        h,
-                    )?,
-                    attention_out: g.linear(&[&format!("{l}.attention.output.dense")], h, h)?,
-                    attention_norm: g.layer_norm(
-                        &format!("{l}.attention.output.LayerNorm"),
-                        h,
-                        eps,
-                    )?,
-                    intermediate: g.linear(&[&format!("{l}.intermediate.dense")], h, ff)?,
-                    output: g.linear(&[&format!("{l}.output.dense")], ff, h)?,
-                    output_norm: g.layer_norm(&format!("{l}.output.LayerNorm"), h, eps)?,
-                    heads: config.num_attention_heads,
-                    head_size: h / config.num_attention_heads,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let layers = g.layers(config)?;
         Ok(E5 {
             words,
             positions,
