@@ -13,6 +13,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 use citebot::answer::{self, Reply};
+use citebot::lang::Lang;
 use citebot::rank::MAX_EXCERPT_CHARS;
 use citebot::render::{self, Style};
 use citebot::Engine;
@@ -102,13 +103,13 @@ fn render(c: &mut Criterion) {
     let first = reply.answers.first().expect("the article answers it");
     let mut group = c.benchmark_group("render");
     group.bench_function("answer html", |b| {
-        b.iter(|| render::answer_html(black_box(first)))
+        b.iter(|| render::answer_html(black_box(first), Some(Lang::En)))
     });
     group.bench_function("full passage html", |b| {
-        b.iter(|| render::full_html(black_box(first)))
+        b.iter(|| render::full_html(black_box(first), Some(Lang::En)))
     });
     group.bench_function("reply plain, 3 answers", |b| {
-        b.iter(|| render::reply_plain(black_box(&reply), &engine, Style::Stars))
+        b.iter(|| render::reply_plain(black_box(&reply), &engine, Style::Stars, Lang::En))
     });
     group.finish();
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::conversation::{understand_with, Answered, Reading, SmallTalk, Understood};
 use crate::engine::{Engine, Results, Scope};
 use crate::knowledge::{Metadata, Passage, PassageKind};
+use crate::lang::Lang;
 use crate::rank::{window_bytes, Hit, Signals, MAX_EXCERPT_CHARS};
 use crate::retrieve::SearchError;
 
@@ -88,6 +89,11 @@ pub struct Answer {
     pub full: Marked,
     /// The 1-3 sentences that answer best, `…` where a sentence was trimmed.
     pub excerpt: Marked,
+    /// Where those sentences are in [`Answer::full`]'s text (byte range): what a reply
+    /// marks when the question's words cannot be (the question is in another language).
+    pub answering: Range<usize>,
+    /// The language of the passage's document: the excerpt is quoted in it.
+    pub language: Lang,
     pub citation: Citation,
 }
 
@@ -258,7 +264,9 @@ fn answer(engine: &Engine, hit: &Hit, rank: usize) -> Answer {
         number: passage.number,
         score: hit.score,
         signals: hit.signals,
-        excerpt: excerpt(&passage.text, window, &marks, MAX_EXCERPT_CHARS),
+        excerpt: excerpt(&passage.text, window.clone(), &marks, MAX_EXCERPT_CHARS),
+        answering: window,
+        language: doc.language,
         full: Marked {
             text: passage.text.clone(),
             marks,

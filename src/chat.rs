@@ -18,6 +18,7 @@ use anyhow::Context as _;
 use crate::answer::{self, Reply};
 use crate::conversation::{self, Context, Limits, Understood};
 use crate::engine::Engine;
+use crate::lang::Lang;
 use crate::render::{self, Style};
 use crate::texts;
 
@@ -48,11 +49,26 @@ pub struct Session<'a> {
     limits: Limits,
     context: Option<Context>,
     shown: Option<Shown>,
+    /// The user's language, as the terminal's locale says: the chat's `language_code`.
+    user: Option<String>,
+    /// The language the chat speaks: the last question's, else the user's, else English.
+    lang: Lang,
 }
 
 impl<'a> Session<'a> {
-    /// A new conversation, whose questions are cut to `max_question_chars` characters.
+    /// A new conversation, whose questions are cut to `max_question_chars` characters, with
+    /// a user whose language the terminal's locale says.
     pub fn new(engine: &'a Engine, max_question_chars: usize) -> Session<'a> {
+        Session::for_user(engine, max_question_chars, texts::terminal::locale())
+    }
+
+    /// A new conversation with a user whose language is `user` ("ru_RU.UTF-8", "en"; `None`:
+    /// unknown).
+    pub fn for_user(
+        engine: &'a Engine,
+        max_question_chars: usize,
+        user: Option<String>,
+    ) -> Session<'a> {
         Session {
             engine,
             limits: Limits {
@@ -61,7 +77,14 @@ impl<'a> Session<'a> {
             },
             context: None,
             shown: None,
+            lang: texts::reply_language(None, user.as_deref()),
+            user,
         }
+    }
+
+    /// The language the chat speaks now: the last question's, else the user's.
+    pub fn lang(&self) -> Lang {
+        self.lang
     }
 
     /// Forgets the conversation, as `/new` or an empty line does.
@@ -70,9 +93,11 @@ impl<'a> Session<'a> {
         self.shown = None;
     }
 
-    /// Handles one message: a command or a question.
+    /// Handles one message: a command (answered in the chat's language) or a question (in
+    /// its own, which becomes the chat's).
     pub fn say(&mut self, message: &str) -> anyhow::Result<Said> {
         let message = message.trim();
+        let lang = self.lang;
         let command = message.strip_prefix('/').map(|c| {
             c.split_whitespace()
                 .next()
@@ -83,19 +108,16 @@ impl<'a> Session<'a> {
             Some("quit" | "exit" | "q") => Ok(Said::Quit),
             Some("new") => {
                 self.forget();
-                Ok(Said::Text(texts::NEW_CONVERSATION.into()))
+                Ok(Said::Text(texts::NEW_CONVERSATION.get(lang).into()))
             }
             Some("help") => {
-                let list: Vec<(String, String)> = texts::terminal::COMMANDS
-                    .iter()
-                    .map(|(n, d)| (n.to_string(), d.to_string()))
-                    .collect();
-                Ok(Said::Text(texts::help(&list)))
+                let list = texts::terminal::commands(lang);
+                Ok(Said::Text(texts::help(&list, lang)))
             }
-            Some("about") => Ok(Said::Text(texts::about(self.engine))),
+            Some("about") => Ok(Said::Text(texts::about(self.engine, lang))),
             Some("more" | "next") => {
                 let Some(shown) = &self.shown else {
-                    return Ok(Said::Text(texts::terminal::NOTHING_SHOWN.into()));
+                    return Ok(Said::Text(texts::terminal::NOTHING_SHOWN.get(lang).into()));
                 };
                 let rank = shown.rank + 1;
                 let understood = shown.understood.clone();
@@ -113,13 +135,14 @@ impl<'a> Session<'a> {
                     reply.answers = vec![reply.answers.swap_remove(shown.rank - 1)];
                     Ok(Said::Full(reply))
                 }
-                _ => Ok(Said::Text(texts::terminal::NOTHING_SHOWN.into())),
+                _ => Ok(Said::Text(texts::terminal::NOTHING_SHOWN.get(lang).into())),
             },
-            Some(_) => Ok(Said::Text(texts::UNKNOWN_COMMAND.into())),
+            Some(_) => Ok(Said::Text(texts::UNKNOWN_COMMAND.get(lang).into())),
             None => {
                 let turn =
                     conversation::turn(self.engine, message, self.context.as_ref(), self.limits)?;
                 self.context = turn.context;
+                self.lang = texts::reply_language(turn.language, self.user.as_deref());
                 let reply = turn.reply;
                 self.shown = Some(Shown {
                     understood: turn.understood,
@@ -139,7 +162,7 @@ impl<'a> Session<'a> {
             Said::Full(reply) => reply
                 .answers
                 .first()
-                .map(render::full_html)
+                .map(|a| render::full_html(a, render::asked_in(reply)))
                 .unwrap_or_default(),
             Said::Answer { reply, rank } => {
                 let cut_at = reply
@@ -152,10 +175,11 @@ impl<'a> Session<'a> {
                     None,
                     cut_at,
                     texts::Offer::Naming,
+                    self.lang,
                 );
                 let answer = reply.answers.get(rank - 1);
                 if answer.is_some() {
-                    messages.push(texts::terminal::CHOICES.to_string());
+                    messages.push(texts::terminal::CHOICES.get(self.lang).to_string());
                 }
                 messages
             }
@@ -198,7 +222,7 @@ fn interactive(mut session: Session, style: Style) -> anyhow::Result<()> {
     use rustyline::error::ReadlineError;
     let mut editor = rustyline::DefaultEditor::new().context("opening the terminal")?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{}\n", texts::terminal::WELCOME)?;
+    writeln!(out, "{}\n", texts::terminal::WELCOME.get(session.lang()))?;
     loop {
         let line = match editor.readline("you> ") {
             Ok(line) => line,
@@ -274,7 +298,7 @@ mod tests {
     #[test]
     fn a_session_follows_up_pages_shows_whole_and_starts_afresh() {
         let engine = engine();
-        let mut s = Session::new(&engine, crate::analysis::MAX_QUESTION_CHARS);
+        let mut s = Session::for_user(&engine, crate::analysis::MAX_QUESTION_CHARS, None);
         let first = s.say("Who is Zamir Kabulov?").unwrap();
         assert_eq!(label(&first).as_deref(), Some("¶4"));
         let follow = s.say("What did he warn about?").unwrap();
@@ -325,7 +349,7 @@ mod tests {
     #[test]
     fn commands_before_any_answer_and_odd_input_get_a_clear_answer() {
         let engine = engine();
-        let mut s = Session::new(&engine, crate::analysis::MAX_QUESTION_CHARS);
+        let mut s = Session::for_user(&engine, crate::analysis::MAX_QUESTION_CHARS, None);
         for message in [
             "/more",
             "/full",

@@ -239,10 +239,15 @@ pub fn ask(engine: &Engine, config: &Config, args: &AskArgs, color: Color) -> an
         if args.json {
             writeln!(out, "{}", render::reply_json(&reply, engine))?;
         } else {
+            // In the question's language, else the user's (the locale's), else English.
+            let lang = crate::texts::reply_language(
+                render::asked_in(&reply),
+                crate::texts::terminal::locale().as_deref(),
+            );
             writeln!(
                 out,
                 "{}",
-                render::reply_plain(&reply, engine, color.style())
+                render::reply_plain(&reply, engine, color.style(), lang)
             )?;
         }
         return Ok(());

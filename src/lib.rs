@@ -25,8 +25,9 @@
 //! down that path (`conversation`): "What did he call a dead end?" is searched with what
 //! the last question was about. The bot (`telegram`), the terminal chat (`chat`) and `eval`
 //! take each message as one `conversation::turn`, and the bot keeps conversations in a
-//! `conversation::ConversationStore`. Every text they show is in `texts`, written as
-//! Telegram HTML (`html` escapes it and reads it back as plain text).
+//! `conversation::ConversationStore`. Every text they show is in `texts`, in English and
+//! Russian (the question's language, else the user's), written as Telegram HTML (`html`
+//! escapes it and reads it back as plain text).
 //!
 //! Around that path: `config` (settings from the environment, the redacted token), `logs`
 //! (tracing, with message text kept out), `cli`

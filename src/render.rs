@@ -6,6 +6,7 @@
 //! document text goes through [`escape`], and long passages are split at sentence or word
 //! boundaries into messages whose tags each open and close within the message.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::answer::{Answer, Citation, Marked, Reply};
@@ -13,6 +14,7 @@ use crate::conversation::{Context, ShownAnswer};
 use crate::engine::Engine;
 use crate::html::{escape, html_to_plain};
 use crate::knowledge::Knowledge;
+use crate::lang::Lang;
 use crate::texts;
 
 /// Telegram's limit for one message, in UTF-16 code units.
@@ -122,6 +124,63 @@ pub fn marked_html(m: &Marked, range: Range<usize>) -> String {
     out
 }
 
+/// The language a reply's question was asked in (`None`: it has no letters), which decides
+/// what its answers mark.
+pub fn asked_in(reply: &Reply) -> Option<Lang> {
+    Lang::detect(&reply.question)
+}
+
+/// Whether a question asked in `asked` and an answer are in different languages: then they
+/// share no words to mark, and the sentences that answer are marked instead.
+pub fn across_languages(a: &Answer, asked: Option<Lang>) -> bool {
+    asked.is_some_and(|lang| lang != a.language)
+}
+
+/// An answer's excerpt as shown to a question asked in `asked`: the question's words marked,
+/// or across languages the sentences that answer, which the excerpt is (all of it but the
+/// `…` where a sentence was trimmed).
+pub fn shown_excerpt(a: &Answer, asked: Option<Lang>) -> Cow<'_, Marked> {
+    if !across_languages(a, asked) {
+        return Cow::Borrowed(&a.excerpt);
+    }
+    let text = &a.excerpt.text;
+    let start = if text.starts_with('…') {
+        '…'.len_utf8()
+    } else {
+        0
+    };
+    let end = match text.strip_suffix('…') {
+        Some(rest) if rest.len() >= start => rest.len(),
+        _ => text.len(),
+    };
+    Cow::Owned(sentences_marked(text, start..end))
+}
+
+/// An answer's whole passage as shown to a question asked in `asked`: the question's words
+/// marked, or across languages the sentences that answer, within their paragraph.
+pub fn shown_full(a: &Answer, asked: Option<Lang>) -> Cow<'_, Marked> {
+    if !across_languages(a, asked) {
+        return Cow::Borrowed(&a.full);
+    }
+    Cow::Owned(sentences_marked(&a.full.text, a.answering.clone()))
+}
+
+/// `text` with `range` marked, its white space at either end left out (nothing when the
+/// range is no slice of `text`).
+fn sentences_marked(text: &str, range: Range<usize>) -> Marked {
+    let marks = match text.get(range.clone()) {
+        Some(slice) if !slice.trim().is_empty() => {
+            let start = range.start + (slice.len() - slice.trim_start().len());
+            std::iter::once(start..start + slice.trim().len()).collect()
+        }
+        _ => Vec::new(),
+    };
+    Marked {
+        text: text.to_string(),
+        marks,
+    }
+}
+
 /// A citation in plain text, on two lines: what, then where.
 pub fn citation_plain(c: &Citation) -> String {
     format!("— {}, {}\n  {}", c.title, c.details(), c.url)
@@ -137,8 +196,8 @@ pub fn citation_html(c: &Citation) -> String {
     )
 }
 
-/// A whole reply for the terminal: the same texts as the bot's, without tags.
-pub fn reply_plain(reply: &Reply, engine: &Engine, style: Style) -> String {
+/// A whole reply for the terminal: the same texts as the bot's, in `lang`, without tags.
+pub fn reply_plain(reply: &Reply, engine: &Engine, style: Style, lang: Lang) -> String {
     let mut out = String::new();
     if let Some(question) = &reply.understood_as {
         out.push_str(&html_to_plain(&texts::understood(question)));
@@ -147,39 +206,48 @@ pub fn reply_plain(reply: &Reply, engine: &Engine, style: Style) -> String {
     if reply.truncated {
         out.push_str(&html_to_plain(&texts::truncated(
             crate::analysis::MAX_QUESTION_CHARS,
+            lang,
         )));
         out.push_str("\n\n");
     }
     if reply.answers.is_empty() {
-        out.push_str(&html_to_plain(&texts::no_answer(reply, engine, false)));
+        out.push_str(&html_to_plain(&texts::no_answer(
+            reply, engine, false, lang,
+        )));
         return out;
     }
     let several = reply.answers.len() > 1;
+    let asked = asked_in(reply);
     for a in &reply.answers {
         if several {
             out.push_str(&format!("{}. ", a.rank));
         }
-        let text = if reply.more { &a.full } else { &a.excerpt };
+        let text = if reply.more {
+            shown_full(a, asked)
+        } else {
+            shown_excerpt(a, asked)
+        };
         out.push_str(&format!(
             "“{}”\n{}\n",
-            nest_quotes(&marked_plain(text, style)),
+            nest_quotes(&marked_plain(&text, style)),
             citation_plain(&a.citation)
         ));
         if several {
             out.push('\n');
         }
     }
-    if let Some(line) = others_line(reply, engine, texts::Offer::DocFlag) {
+    if let Some(line) = others_line(reply, engine, texts::Offer::DocFlag, lang) {
         out.push_str(&format!("\n{}", html_to_plain(&line)));
     }
     out.trim_end().to_string()
 }
 
 /// The line that offers the other documents, when the reply has some to offer.
-fn others_line(reply: &Reply, engine: &Engine, offer: texts::Offer) -> Option<String> {
+fn others_line(reply: &Reply, engine: &Engine, offer: texts::Offer, lang: Lang) -> Option<String> {
     let first = reply.answers.first()?;
     let from = engine.passage_doc(first.passage)?;
-    (!reply.others.is_empty()).then(|| texts::other_documents(engine, from, &reply.others, offer))
+    (!reply.others.is_empty())
+        .then(|| texts::other_documents(engine, from, &reply.others, offer, lang))
 }
 
 /// Splits a marked text into byte ranges whose HTML takes at most `budget` UTF-16 units,
@@ -273,6 +341,7 @@ pub fn prepend(messages: &mut Vec<String>, head: &str) {
 /// how a follow-up was understood (first: the buttons and replies read it back there), the
 /// example question asked, the length a cut question was cut to, and which match this is;
 /// below the best answer, the other documents that may answer, offered as `offer` says.
+/// Its own texts are in `lang`; the quote is in its document's language.
 pub fn reply_html(
     reply: &Reply,
     rank: usize,
@@ -280,13 +349,15 @@ pub fn reply_html(
     example: Option<&str>,
     cut_at: Option<usize>,
     offer: texts::Offer,
+    lang: Lang,
 ) -> Vec<String> {
     let answer = reply.answers.get(rank - 1);
+    let asked = asked_in(reply);
     let mut messages = match answer {
-        Some(a) if reply.more && rank == 1 => full_html(a),
-        Some(a) => answer_html(a),
-        None if rank == 1 => vec![texts::no_answer(reply, engine, true)],
-        None => vec![texts::NO_MORE_MATCHES.to_string()],
+        Some(a) if reply.more && rank == 1 => full_html(a, asked),
+        Some(a) => answer_html(a, asked),
+        None if rank == 1 => vec![texts::no_answer(reply, engine, true, lang)],
+        None => vec![texts::NO_MORE_MATCHES.get(lang).to_string()],
     };
     let mut above: Vec<String> = Vec::new();
     if let Some(question) = &reply.understood_as {
@@ -296,14 +367,14 @@ pub fn reply_html(
         above.push(texts::example_question(question));
     }
     if let Some(max_chars) = cut_at {
-        above.push(texts::truncated(max_chars));
+        above.push(texts::truncated(max_chars, lang));
     }
     if rank > 1 && answer.is_some() {
-        above.push(texts::match_number(rank));
+        above.push(texts::match_number(rank, lang));
     }
     prepend(&mut messages, &above.join("\n"));
     if rank == 1 {
-        if let Some(line) = others_line(reply, engine, offer) {
+        if let Some(line) = others_line(reply, engine, offer, lang) {
             append(&mut messages, &line);
         }
     }
@@ -322,14 +393,15 @@ fn append(messages: &mut Vec<String>, tail: &str) {
 }
 
 /// The answer's excerpt with its citation, as Telegram HTML messages (one, unless the
-/// document's metadata is absurdly long).
-pub fn answer_html(a: &Answer) -> Vec<String> {
-    quote_messages(&a.excerpt, &citation_html(&a.citation))
+/// document's metadata is absurdly long), marked for a question asked in `asked`.
+pub fn answer_html(a: &Answer, asked: Option<Lang>) -> Vec<String> {
+    quote_messages(&shown_excerpt(a, asked), &citation_html(&a.citation))
 }
 
-/// The whole passage of an answer, with its citation.
-pub fn full_html(a: &Answer) -> Vec<String> {
-    quote_messages(&a.full, &citation_html(&a.citation))
+/// The whole passage of an answer, with its citation, marked for a question asked in
+/// `asked`.
+pub fn full_html(a: &Answer, asked: Option<Lang>) -> Vec<String> {
+    quote_messages(&shown_full(a, asked), &citation_html(&a.citation))
 }
 
 /// The context of an answer the bot sent, read back for a message that replies to it: from
@@ -384,7 +456,9 @@ pub fn passage_quoted(text: &str, knowledge: &Knowledge) -> Option<usize> {
 }
 
 /// A reply as the JSON object `ask --json` prints: `others` are the ids of the documents
-/// that may answer too, when the question did not say which document it is about.
+/// that may answer too, when the question did not say which document it is about;
+/// `question_language` is the question's (`null`: it has no letters), `passage_language`
+/// the best answer's (`null`: no answer), and each answer has its own `language`.
 pub fn reply_json(reply: &Reply, engine: &Engine) -> serde_json::Value {
     let answers: Vec<_> = reply
         .answers
@@ -393,6 +467,7 @@ pub fn reply_json(reply: &Reply, engine: &Engine) -> serde_json::Value {
             serde_json::json!({
                 "rank": a.rank,
                 "doc": a.doc,
+                "language": a.language.code(),
                 "title": a.citation.title,
                 "passage": a.citation.label,
                 "kind": a.kind.as_str(),
@@ -417,6 +492,8 @@ pub fn reply_json(reply: &Reply, engine: &Engine) -> serde_json::Value {
         .collect();
     serde_json::json!({
         "question": reply.question,
+        "question_language": asked_in(reply).map(Lang::code),
+        "passage_language": reply.answers.first().map(|a| a.language.code()),
         "truncated": reply.truncated,
         "answers": answers,
         "others": others,
@@ -600,6 +677,43 @@ mod tests {
         assert_eq!(c.topic, ["strategy"]);
     }
 
+    #[test]
+    fn across_languages_the_sentences_that_answer_are_marked_instead_of_words() {
+        let engine = Engine::load(&crate::Options::new(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
+        ))
+        .unwrap();
+        let reply = crate::answer::ask(&engine, "Who is Zamir Kabulov?", 1).unwrap();
+        let a = &reply.answers[0];
+        assert_eq!(a.language, Lang::En);
+        assert_eq!(asked_in(&reply), Some(Lang::En));
+        // In the passage's language, or without letters: the question's words.
+        let words = answer_html(a, Some(Lang::En));
+        assert!(words[0].contains("<b>Kabulov</b>"), "{}", words[0]);
+        assert_eq!(answer_html(a, None), words);
+        // Asked in Russian: the excerpt is the sentences that answer, marked whole.
+        let html = answer_html(a, Some(Lang::Ru)).join("\n");
+        let bold = bold_words(&html);
+        assert_eq!(bold.len(), 1, "{html}");
+        assert_eq!(bold[0], a.excerpt.text.trim_matches('…'), "{html}");
+        // The full paragraph: those sentences in bold, among the others.
+        let full = full_html(a, Some(Lang::Ru)).join("\n");
+        let bold = bold_words(&full);
+        assert_eq!(bold, [a.full.text[a.answering.clone()].trim()], "{full}");
+        assert!(
+            html_to_plain(&full).contains(&a.full.text),
+            "the whole paragraph"
+        );
+        let plain = marked_plain(&shown_full(a, Some(Lang::Ru)), Style::Stars);
+        assert!(plain.contains(&format!("*{}*", bold[0])), "{plain}");
+        // A range that is no slice of the text marks nothing, and never panics.
+        let odd = Answer {
+            answering: 3..10_000,
+            ..a.clone()
+        };
+        assert!(shown_full(&odd, Some(Lang::Ru)).marks.is_empty());
+    }
+
     /// The words an answer's HTML marks in bold, as a Telegram client hands them over.
     fn bold_words(html: &str) -> Vec<String> {
         html.split("<b>")
@@ -629,7 +743,15 @@ mod tests {
         )
         .unwrap();
         for (turn, follow_up) in [(&first, false), (&second, true)] {
-            let html = reply_html(&turn.reply, 1, &engine, None, None, texts::Offer::Buttons);
+            let html = reply_html(
+                &turn.reply,
+                1,
+                &engine,
+                None,
+                None,
+                texts::Offer::Buttons,
+                Lang::En,
+            );
             let html = html.join("\n");
             let text = html_to_plain(&html);
             let back = context_of_answer(&text, &bold_words(&html), &engine.knowledge).unwrap();

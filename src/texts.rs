@@ -1,79 +1,197 @@
-//! Everything citebot says to a person, in one place: the bot's messages and button toasts,
-//! and the terminal chat's, which are the same texts without tags.
+//! Everything citebot says to a person, in one place and in every language it speaks: the
+//! bot's messages and button toasts, its command descriptions, and the terminal chat's lines,
+//! which are the same texts without tags.
 //!
 //! Texts are Telegram HTML (`&`, `<`, `>` escaped; `<b>`, `<i>`, `<code>`, `<a>`); the
-//! terminal shows them through [`crate::html::html_to_plain`]. A second language would be a
-//! second set of these functions, chosen by the user's `language_code`.
+//! terminal shows them through [`crate::html::html_to_plain`]. A fixed text is a [`Text`],
+//! one field per language; a text with parts to fill in is a function taking a [`Lang`] and
+//! matching on it. Either way a language left out does not compile, and each text's versions
+//! sit side by side.
+//!
+//! Which language a reply is worded in is [`reply_language`]'s to say. The quotes themselves
+//! stay in their document's language, and citations as their documents give them.
 
 use crate::answer::Reply;
 use crate::conversation::SmallTalk;
 use crate::engine::Engine;
 use crate::html::escape;
+use crate::lang::Lang;
+
+/// A fixed text, in each language citebot speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Text {
+    pub en: &'static str,
+    pub ru: &'static str,
+}
+
+impl Text {
+    /// The text in `lang`.
+    pub const fn get(&self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => self.en,
+            Lang::Ru => self.ru,
+        }
+    }
+}
+
+/// The language to reply in: the message's own (`asked`, `None` when it has no letters),
+/// else the user's (Telegram's `language_code`, "ru", "en-US"; the terminal's locale), else
+/// English. A message that is no question (/start, a button, a sticker) has no language of
+/// its own: the user's decides.
+pub fn reply_language(asked: Option<Lang>, user: Option<&str>) -> Lang {
+    asked
+        .or_else(|| user.and_then(Lang::from_code))
+        .unwrap_or_default()
+}
+
+/// Russian nouns after a number take one of three forms: 1, 21 *документ*; 2–4, 22
+/// *документа*; 5–20, 25 *документов*.
+fn ru_plural(n: usize, one: &'static str, few: &'static str, many: &'static str) -> &'static str {
+    match (n % 10, n % 100) {
+        (_, 11..=14) => many,
+        (1, _) => one,
+        (2..=4, _) => few,
+        _ => many,
+    }
+}
+
+/// A title in quotation marks, as each language sets them: “Title”, «Title».
+fn quoted(title: &str, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("“{title}”"),
+        Lang::Ru => format!("«{title}»"),
+    }
+}
 
 /// How to use the commands, for /help and the terminal chat's `/help`: the list comes from
 /// the command enum, so it never disagrees with the menu Telegram shows.
-pub fn help(commands: &[(String, String)]) -> String {
+pub fn help(commands: &[(String, String)], lang: Lang) -> String {
     let mut list = String::new();
     for (name, description) in commands {
         list.push_str(&format!("/{name} — {}\n", escape(description)));
     }
-    format!(
-        "<b>How to ask</b>\n\
-         Send a question in plain words, e.g. <i>What did Sergey Lavrov say about the US strategy?</i> \
-         Then ask on: <i>Why?</i>, <i>And China?</i>, <i>What did he call a dead end?</i> are read \
-         as follow-ups of the last question, for {minutes} minutes. Reply to one of my answers to \
-         ask about that answer. In a group, use /ask, mention me, or reply to one of my messages.\n\n\
-         <b>Commands</b>\n{list}\n\
-         <b>Buttons under an answer</b>\n\
-         Full paragraph — the whole paragraph the quote comes from\n\
-         Next match — the next best passage\n\
-         👍 / 👎 — tell us whether the answer helped (press the other to change your vote)\n\
-         📄 <i>a title</i> — with several documents, the same question asked of that one\n\n\
-         <b>Tips</b>\n\
-         Use names and key words from the subject (people, places, events). \
-         If nothing in the article answers, I say so rather than guess. \
-         You can also type @ and my name in any chat to quote the article there.",
-        minutes = crate::config::DEFAULT_CONTEXT_TTL.as_secs() / 60,
-    )
+    let minutes = crate::config::DEFAULT_CONTEXT_TTL.as_secs() / 60;
+    match lang {
+        Lang::En => format!(
+            "<b>How to ask</b>\n\
+             Send a question in plain words, e.g. <i>What did Sergey Lavrov say about the US strategy?</i> \
+             Then ask on: <i>Why?</i>, <i>And China?</i>, <i>What did he call a dead end?</i> are read \
+             as follow-ups of the last question, for {minutes} minutes. Reply to one of my answers to \
+             ask about that answer. In a group, use /ask, mention me, or reply to one of my messages.\n\n\
+             <b>Commands</b>\n{list}\n\
+             <b>Buttons under an answer</b>\n\
+             Full paragraph — the whole paragraph the quote comes from\n\
+             Next match — the next best passage\n\
+             👍 / 👎 — tell us whether the answer helped (press the other to change your vote)\n\
+             📄 <i>a title</i> — with several documents, the same question asked of that one\n\n\
+             <b>Tips</b>\n\
+             Use names and key words from the subject (people, places, events). \
+             If nothing in the article answers, I say so rather than guess. \
+             I answer in the language you ask in; quotes stay in the language of their document. \
+             You can also type @ and my name in any chat to quote the article there."
+        ),
+        Lang::Ru => format!(
+            "<b>Как спрашивать</b>\n\
+             Напишите вопрос обычными словами, например: <i>Что Сергей Лавров сказал о стратегии США?</i> \
+             Потом можно уточнять: <i>Почему?</i>, <i>А Китай?</i>, <i>Что он назвал тупиком?</i> — \
+             в течение {minutes} минут такие вопросы я читаю как продолжение предыдущего. Ответьте \
+             на мой ответ, чтобы спросить именно о нём. В группе пишите /ask, упомяните меня или \
+             ответьте на моё сообщение.\n\n\
+             <b>Команды</b>\n{list}\n\
+             <b>Кнопки под ответом</b>\n\
+             Весь абзац — весь абзац, из которого взята цитата\n\
+             Следующее совпадение — следующий подходящий фрагмент\n\
+             👍 / 👎 — помог ли ответ (нажмите другую кнопку, чтобы изменить оценку)\n\
+             📄 <i>название</i> — если документов несколько, тот же вопрос к этому документу\n\n\
+             <b>Советы</b>\n\
+             Называйте имена и ключевые слова темы: людей, места, события. \
+             Если в статье нет ответа, я так и скажу, а не стану гадать. \
+             Отвечаю на языке вопроса, а цитаты привожу на языке документа: если языки разные, \
+             жирным выделены предложения, которые отвечают на вопрос. \
+             Можно также набрать @ и моё имя в любом чате, чтобы процитировать статью там."
+        ),
+    }
 }
 
 /// What a command does, for the menu Telegram clients show and for /help (names as the
 /// command enums spell them, without the slash).
-pub fn command_description(name: &str) -> &'static str {
-    match name {
-        "ask" => "Ask a question about the article",
-        "new" => "Start a new conversation: forget the last question",
-        "help" => "How to ask, and what the buttons do",
-        "about" => "The documents I answer from",
-        "start" => "Start over",
-        "stats" => "Admin: questions and answers of the last 7 days",
-        "unanswered" => "Admin: the last 10 questions nothing answered",
-        "reload" => "Admin: re-read knowledge/ and swap it in",
-        _ => "",
-    }
+pub fn command_description(name: &str, lang: Lang) -> &'static str {
+    let text = match name {
+        "ask" => Text {
+            en: "Ask a question about the article",
+            ru: "Задать вопрос о статье",
+        },
+        "new" => Text {
+            en: "Start a new conversation: forget the last question",
+            ru: "Новый разговор: забыть прошлый вопрос",
+        },
+        "help" => Text {
+            en: "How to ask, and what the buttons do",
+            ru: "Как спрашивать и что делают кнопки",
+        },
+        "about" => Text {
+            en: "The documents I answer from",
+            ru: "Документы, по которым я отвечаю",
+        },
+        "start" => Text {
+            en: "Start over",
+            ru: "Начать сначала",
+        },
+        "stats" => Text {
+            en: "Admin: questions and answers of the last 7 days",
+            ru: "Админ: вопросы и ответы за 7 дней",
+        },
+        "unanswered" => Text {
+            en: "Admin: the last 10 questions nothing answered",
+            ru: "Админ: последние 10 вопросов без ответа",
+        },
+        "reload" => Text {
+            en: "Admin: re-read knowledge/ and swap it in",
+            ru: "Админ: перечитать папку knowledge/",
+        },
+        _ => return "",
+    };
+    text.get(lang)
 }
 
 /// The first message, above the example questions.
-pub fn greeting(engine: &Engine) -> String {
+pub fn greeting(engine: &Engine, lang: Lang) -> String {
     let docs = &engine.knowledge.documents;
-    let what = match docs.as_slice() {
-        [d] => {
-            let by = d
-                .meta
-                .author
-                .as_deref()
-                .map(|a| format!(" by {}", escape(a)))
-                .unwrap_or_default();
-            format!("<b>{}</b>{by}", escape(&d.meta.full_title()))
+    let author = |d: &crate::knowledge::Document| d.meta.author.as_deref().map(escape);
+    match (lang, docs.as_slice()) {
+        (Lang::En, docs) => {
+            let what = match docs {
+                [d] => {
+                    let by = author(d).map(|a| format!(" by {a}")).unwrap_or_default();
+                    format!("<b>{}</b>{by}", escape(&d.meta.full_title()))
+                }
+                _ => format!("{} documents (see /about)", docs.len()),
+            };
+            format!(
+                "Hello! I answer questions about {what}.\n\n\
+                 Send me a question in plain words and I'll reply with the sentences that answer it, \
+                 the matching words in bold, and a link to the paragraph they come from. \
+                 Try one of these:"
+            )
         }
-        _ => format!("{} documents (see /about)", docs.len()),
-    };
-    format!(
-        "Hello! I answer questions about {what}.\n\n\
-         Send me a question in plain words and I'll reply with the sentences that answer it, \
-         the matching words in bold, and a link to the paragraph they come from. \
-         Try one of these:"
-    )
+        (Lang::Ru, docs) => {
+            let what = match docs {
+                [d] => {
+                    let by = author(d)
+                        .map(|a| format!(" (автор — {a})"))
+                        .unwrap_or_default();
+                    format!("по тексту <b>{}</b>{by}", escape(&d.meta.full_title()))
+                }
+                _ => format!("по моим документам (их {}, список — в /about)", docs.len()),
+            };
+            format!(
+                "Здравствуйте! Я отвечаю на вопросы {what}.\n\n\
+                 Напишите вопрос обычными словами, и я пришлю предложения, которые на него \
+                 отвечают, со ссылкой на абзац, откуда они взяты. Цитаты — на языке документа, \
+                 главное выделено жирным. Попробуйте один из этих вопросов:"
+            )
+        }
+    }
 }
 
 /// How a reader can ask another document the same question.
@@ -97,6 +215,7 @@ pub fn other_documents(
     answered_from: usize,
     others: &[usize],
     offer: Offer,
+    lang: Lang,
 ) -> String {
     let docs = &engine.knowledge.documents;
     // Titles cut to 100 characters: five of them and the rest always fit in a message.
@@ -104,7 +223,8 @@ pub fn other_documents(
         docs.get(d)
             .map(|d| {
                 let (title, cut) = crate::analysis::truncate_chars(&d.meta.title, 100);
-                format!("“{}{}”", escape(title), if cut { "…" } else { "" })
+                let more = if cut { "…" } else { "" };
+                quoted(&format!("{}{more}", escape(title)), lang)
             })
             .unwrap_or_default()
     };
@@ -120,16 +240,25 @@ pub fn other_documents(
             _ => title(d),
         })
         .collect();
-    let how = match offer {
-        Offer::Buttons => "press one below to ask it instead",
-        Offer::DocFlag => "ask again with <code>--doc</code> to ask one of them",
-        Offer::Naming => "name one in your question to ask it instead",
-    };
-    format!(
-        "<i>From {}. Also in my documents: {}; {how}.</i>",
-        title(answered_from),
-        list.join(", ")
-    )
+    let (from, also) = (title(answered_from), list.join(", "));
+    match lang {
+        Lang::En => {
+            let how = match offer {
+                Offer::Buttons => "press one below to ask it instead",
+                Offer::DocFlag => "ask again with <code>--doc</code> to ask one of them",
+                Offer::Naming => "name one in your question to ask it instead",
+            };
+            format!("<i>From {from}. Also in my documents: {also}; {how}.</i>")
+        }
+        Lang::Ru => {
+            let how = match offer {
+                Offer::Buttons => "нажмите на один из них ниже, чтобы спросить его",
+                Offer::DocFlag => "спросите снова с <code>--doc</code>, чтобы спросить один из них",
+                Offer::Naming => "назовите один из них в вопросе, чтобы спросить его",
+            };
+            format!("<i>Из {from}. Другие мои документы: {also}; {how}.</i>")
+        }
+    }
 }
 
 /// The label of the button that asks the same question of document `doc`.
@@ -145,8 +274,11 @@ pub fn ask_in_button(engine: &Engine, doc: usize) -> String {
 
 /// /about: each document, with its details, how many passages it has, and the questions
 /// its metadata suggests.
-pub fn about(engine: &Engine) -> String {
-    let mut s = String::from("<b>What I answer from</b>\n");
+pub fn about(engine: &Engine, lang: Lang) -> String {
+    let mut s = match lang {
+        Lang::En => String::from("<b>What I answer from</b>\n"),
+        Lang::Ru => String::from("<b>По каким документам я отвечаю</b>\n"),
+    };
     for (i, d) in engine.knowledge.documents.iter().enumerate() {
         let m = &d.meta;
         let passages = engine
@@ -160,14 +292,24 @@ pub fn about(engine: &Engine) -> String {
             .flatten()
             .map(|s| escape(s))
             .collect();
+        let count = match lang {
+            Lang::En => format!("{passages} passages"),
+            Lang::Ru => format!(
+                "{passages} {}",
+                ru_plural(passages, "фрагмент", "фрагмента", "фрагментов")
+            ),
+        };
         s.push_str(&format!(
-            "\n• <a href=\"{}\">{}</a>\n  {} ({passages} passages)",
+            "\n• <a href=\"{}\">{}</a>\n  {} ({count})",
             escape(&m.url),
             escape(&m.full_title()),
             details.join(", "),
         ));
         if !m.examples.is_empty() {
-            s.push_str("\n  Try: ");
+            s.push_str(match lang {
+                Lang::En => "\n  Try: ",
+                Lang::Ru => "\n  Спросите: ",
+            });
             let examples: Vec<String> = m
                 .examples
                 .iter()
@@ -182,7 +324,7 @@ pub fn about(engine: &Engine) -> String {
 
 /// When nothing answers: say so, and never guess. `chat`: in the bot or the terminal chat,
 /// where /help exists.
-pub fn no_answer(reply: &Reply, engine: &Engine, chat: bool) -> String {
+pub fn no_answer(reply: &Reply, engine: &Engine, chat: bool, lang: Lang) -> String {
     if reply.empty_question {
         // "thanks", "hi", "ok": a word back, not a failed search.
         let example = engine
@@ -191,32 +333,64 @@ pub fn no_answer(reply: &Reply, engine: &Engine, chat: bool) -> String {
             .iter()
             .find_map(|d| d.meta.examples.first())
             .map_or("Who is Khalifa Haftar?", String::as_str);
-        return match reply.small_talk {
-            Some(SmallTalk::Thanks) => "You're welcome. Ask on whenever you like.".to_string(),
-            Some(SmallTalk::Greeting) => format!(
-                "Hello! Ask me a question about the article, e.g. <i>{}</i>",
-                escape(example)
-            ),
-            Some(SmallTalk::Acknowledgement) => {
+        let example = escape(example);
+        return match (reply.small_talk, lang) {
+            (Some(SmallTalk::Thanks), Lang::En) => {
+                "You're welcome. Ask on whenever you like.".to_string()
+            }
+            (Some(SmallTalk::Thanks), Lang::Ru) => {
+                "Пожалуйста. Спрашивайте ещё, когда захотите.".to_string()
+            }
+            (Some(SmallTalk::Greeting), Lang::En) => {
+                format!("Hello! Ask me a question about the article, e.g. <i>{example}</i>")
+            }
+            (Some(SmallTalk::Greeting), Lang::Ru) => {
+                format!("Здравствуйте! Задайте мне вопрос о статье, например: <i>{example}</i>")
+            }
+            (Some(SmallTalk::Acknowledgement), Lang::En) => {
                 "Ask on whenever you like: a follow-up, or a new question.".to_string()
             }
-            None => format!(
+            (Some(SmallTalk::Acknowledgement), Lang::Ru) => {
+                "Спрашивайте дальше, когда захотите: уточняйте или задайте новый вопрос."
+                    .to_string()
+            }
+            (None, Lang::En) => format!(
                 "That has no words I can search for. Ask about something in the article, e.g. \
-                 <i>{}</i>",
-                escape(example)
+                 <i>{example}</i>"
+            ),
+            (None, Lang::Ru) => format!(
+                "Здесь нет слов, по которым можно искать. Спросите о чём-нибудь из статьи, \
+                 например: <i>{example}</i>"
             ),
         };
     }
     let docs = &engine.knowledge.documents;
-    let titles = match (docs.as_slice(), reply.document.and_then(|d| docs.get(d))) {
-        ([d], _) | (_, Some(d)) => format!("“{}”", escape(&d.meta.title)),
-        (docs, None) => format!("the {} documents I know", docs.len()),
+    let one = match (docs.as_slice(), reply.document.and_then(|d| docs.get(d))) {
+        ([d], _) | (_, Some(d)) => Some(quoted(&escape(&d.meta.title), lang)),
+        _ => None,
     };
-    let help = if chat { " /help has tips." } else { "" };
-    format!(
-        "I couldn't find an answer to that in {titles}, so I won't guess.\n\
-         Try other words, or a question about what the article discusses.{help}"
-    )
+    match lang {
+        Lang::En => {
+            let titles = one.unwrap_or_else(|| format!("the {} documents I know", docs.len()));
+            let help = if chat { " /help has tips." } else { "" };
+            format!(
+                "I couldn't find an answer to that in {titles}, so I won't guess.\n\
+                 Try other words, or a question about what the article discusses.{help}"
+            )
+        }
+        Lang::Ru => {
+            let titles = one.unwrap_or_else(|| format!("моих документах ({})", docs.len()));
+            let help = if chat {
+                " Советы — в /help."
+            } else {
+                ""
+            };
+            format!(
+                "Ответа на этот вопрос в {titles} нет, и гадать я не стану.\n\
+                 Попробуйте другие слова или спросите о том, что обсуждается в статье.{help}"
+            )
+        }
+    }
 }
 
 /// The mark that starts the line of an answer saying how a follow-up was understood.
@@ -224,7 +398,7 @@ pub const UNDERSTOOD_MARK: &str = "↪ ";
 
 /// Above an answer to a follow-up: the question as citebot understood it. Its first line is
 /// read back (by the rendering, which writes it) when a button under the answer is pressed
-/// or the answer is replied to.
+/// or the answer is replied to. It has no words of its own, so no language.
 pub fn understood(question: &str) -> String {
     // At most 600 characters shown (MAX_QUESTION_CHARS is 1,000, and escaping may make each
     // one 6): the line then always fits in a message.
@@ -234,8 +408,11 @@ pub fn understood(question: &str) -> String {
 }
 
 /// Above the second and later matches.
-pub fn match_number(rank: usize) -> String {
-    format!("<i>Match {rank}:</i>")
+pub fn match_number(rank: usize, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("<i>Match {rank}:</i>"),
+        Lang::Ru => format!("<i>Совпадение {rank}:</i>"),
+    }
 }
 
 /// Above an answer to an example question pressed under the greeting.
@@ -244,24 +421,38 @@ pub fn example_question(question: &str) -> String {
 }
 
 /// Above an answer to a question cut for length.
-pub fn truncated(max_chars: usize) -> String {
-    format!(
-        "<i>Your question was long, so only its first {max_chars} characters were searched.</i>"
-    )
+pub fn truncated(max_chars: usize, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!(
+            "<i>Your question was long, so only its first {max_chars} characters were searched.</i>"
+        ),
+        Lang::Ru => format!(
+            "<i>Вопрос длинный, поэтому поиск шёл только по первым {max_chars} {}.</i>",
+            ru_plural(max_chars, "символу", "символам", "символам")
+        ),
+    }
 }
 
 /// /stats: the last days in one message.
-pub fn stats(report: &crate::record::Report) -> String {
-    let mut s = format!(
-        "<b>The last {} days</b>\n{} questions, {} answered ({:.0}% not)\n<code>{}</code> per day\n",
-        report.days_covered,
-        report.questions,
-        report.answered,
-        report.unanswered_share * 100.0,
-        escape(&report.sparkline()),
-    );
+pub fn stats(report: &crate::record::Report, lang: Lang) -> String {
+    let sparkline = escape(&report.sparkline());
+    let (days, asked, answered) = (report.days_covered, report.questions, report.answered);
+    let unanswered = report.unanswered_share * 100.0;
+    let mut s = match lang {
+        Lang::En => format!(
+            "<b>The last {days} days</b>\n{asked} questions, {answered} answered \
+             ({unanswered:.0}% not)\n<code>{sparkline}</code> per day\n"
+        ),
+        Lang::Ru => format!(
+            "<b>Последние {days} дн.</b>\nВопросов: {asked}, с ответом: {answered} \
+             (без ответа {unanswered:.0}%)\n<code>{sparkline}</code> по дням\n"
+        ),
+    };
     if !report.unanswered.is_empty() {
-        s.push_str("\n<b>Asked most, not answered</b>\n");
+        s.push_str(match lang {
+            Lang::En => "\n<b>Asked most, not answered</b>\n",
+            Lang::Ru => "\n<b>Чаще всего без ответа</b>\n",
+        });
         for u in report.unanswered.iter().take(5) {
             s.push_str(&format!(
                 "{}× <i>{}</i>\n",
@@ -271,7 +462,10 @@ pub fn stats(report: &crate::record::Report) -> String {
         }
     }
     if !report.voted_down.is_empty() {
-        s.push_str("\n<b>Voted down most</b>\n");
+        s.push_str(match lang {
+            Lang::En => "\n<b>Voted down most</b>\n",
+            Lang::Ru => "\n<b>Чаще всего с 👎</b>\n",
+        });
         for v in report.voted_down.iter().take(5) {
             s.push_str(&format!(
                 "{}× {} {}: <i>{}</i>\n",
@@ -282,7 +476,10 @@ pub fn stats(report: &crate::record::Report) -> String {
             ));
         }
     }
-    s.push_str("\n<code>citebot report</code> has the rest.");
+    s.push_str(match lang {
+        Lang::En => "\n<code>citebot report</code> has the rest.",
+        Lang::Ru => "\nОстальное — в <code>citebot report</code>.",
+    });
     s
 }
 
@@ -293,11 +490,19 @@ fn short(question: &str) -> String {
 }
 
 /// /unanswered: the last questions nothing answered, newest first.
-pub fn unanswered(recent: &[crate::record::Recent]) -> String {
+pub fn unanswered(recent: &[crate::record::Recent], lang: Lang) -> String {
     if recent.is_empty() {
-        return "No unanswered questions recorded.".to_string();
+        return Text {
+            en: "No unanswered questions recorded.",
+            ru: "Вопросов без ответа не записано.",
+        }
+        .get(lang)
+        .to_string();
     }
-    let mut s = String::from("<b>The last questions nothing answered</b>\n");
+    let mut s = String::from(match lang {
+        Lang::En => "<b>The last questions nothing answered</b>\n",
+        Lang::Ru => "<b>Последние вопросы без ответа</b>\n",
+    });
     for r in recent {
         s.push_str(&format!(
             "{} <i>{}</i>\n",
@@ -309,81 +514,157 @@ pub fn unanswered(recent: &[crate::record::Recent]) -> String {
 }
 
 /// After /reload (or SIGHUP) swapped the new knowledge in.
-pub fn reloaded(c: &crate::knowledge::Changes) -> String {
-    let mut s = format!(
-        "Reloaded: {} documents, {} passages.",
-        c.documents, c.passages
-    );
+pub fn reloaded(c: &crate::knowledge::Changes, lang: Lang) -> String {
+    let (documents, passages) = (c.documents, c.passages);
+    let mut s = match lang {
+        Lang::En => format!("Reloaded: {documents} documents, {passages} passages."),
+        Lang::Ru => format!("Перечитано: документов — {documents}, фрагментов — {passages}."),
+    };
     if c.added.is_empty() && c.removed.is_empty() && c.passages_added + c.passages_removed == 0 {
-        s.push_str(" Nothing changed.");
+        s.push_str(match lang {
+            Lang::En => " Nothing changed.",
+            Lang::Ru => " Ничего не изменилось.",
+        });
         return s;
     }
     let titles = |t: &[String]| {
         t.iter()
-            .map(|t| format!("“{}”", escape(t)))
+            .map(|t| quoted(&escape(t), lang))
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let (added, removed, changed) = match lang {
+        Lang::En => ("Added", "Removed", "Passages"),
+        Lang::Ru => ("Добавлены", "Удалены", "Фрагменты"),
+    };
     if !c.added.is_empty() {
-        s.push_str(&format!("\nAdded: {}", titles(&c.added)));
+        s.push_str(&format!("\n{added}: {}", titles(&c.added)));
     }
     if !c.removed.is_empty() {
-        s.push_str(&format!("\nRemoved: {}", titles(&c.removed)));
+        s.push_str(&format!("\n{removed}: {}", titles(&c.removed)));
     }
     s.push_str(&format!(
-        "\nPassages: +{} −{}",
+        "\n{changed}: +{} −{}",
         c.passages_added, c.passages_removed
     ));
     s
 }
 
 /// When the new knowledge could not be loaded.
-pub fn reload_failed(error: &str) -> String {
-    format!(
-        "Reload failed; still answering from the knowledge as it was.\n<code>{}</code>",
-        escape(error)
-    )
+pub fn reload_failed(error: &str, lang: Lang) -> String {
+    let said = match lang {
+        Lang::En => "Reload failed; still answering from the knowledge as it was.",
+        Lang::Ru => "Перечитать не удалось; отвечаю по прежним документам.",
+    };
+    format!("{said}\n<code>{}</code>", escape(error))
 }
 
-pub const RELOAD_BUSY: &str = "A reload is already running; its result comes in a moment.";
-pub const RELOAD_UNAVAILABLE: &str =
-    "This bot was not started from a knowledge folder it can re-read.";
-pub const RECORD_OFF: &str = "Nothing is recorded (RECORD=off), so there is nothing to show.";
-pub const RECORD_EMPTY: &str = "Nothing is recorded yet: ask me a question first.";
+pub const RELOAD_BUSY: Text = Text {
+    en: "A reload is already running; its result comes in a moment.",
+    ru: "Документы уже перечитываются; результат придёт через минуту.",
+};
+pub const RELOAD_UNAVAILABLE: Text = Text {
+    en: "This bot was not started from a knowledge folder it can re-read.",
+    ru: "Этот бот запущен не из папки с документами, которую можно перечитать.",
+};
+pub const RELOAD_CRASHED: Text = Text {
+    en: "the reload crashed (see the log)",
+    ru: "перечитывание прервалось с ошибкой (см. журнал)",
+};
+pub const RECORD_OFF: Text = Text {
+    en: "Nothing is recorded (RECORD=off), so there is nothing to show.",
+    ru: "Ничего не записывается (RECORD=off), поэтому показывать нечего.",
+};
+pub const RECORD_EMPTY: Text = Text {
+    en: "Nothing is recorded yet: ask me a question first.",
+    ru: "Пока ничего не записано: сначала задайте мне вопрос.",
+};
 
-pub const NO_MORE_MATCHES: &str = "No more matches for this question.";
-pub const NEW_CONVERSATION: &str =
-    "Starting afresh: your next question is read on its own, not as a follow-up.";
-pub const ONLY_TEXT: &str =
-    "I can only read text. Send me a question in words, e.g. <i>Why does Russia work with the Taliban?</i>";
-pub const NOT_THIS_CHAT: &str =
-    "Sorry, this is a private citebot: it only answers in the chats it was set up for.";
-pub const ASK_NEEDS_A_QUESTION: &str =
-    "Ask me something after the command, e.g. <code>/ask Who is Mohammad Atmar?</code>";
-pub const YES: &str = "Yes? Ask me a question about the article.";
-pub const TOO_FAST: &str =
-    "You are asking faster than I can read. Please wait a minute before the next question.";
-pub const UNKNOWN_COMMAND: &str = "I don't know that command. Send /help to see what I can do.";
-pub const SORRY: &str = "Sorry, something went wrong while searching. Please try again.";
+pub const NO_MORE_MATCHES: Text = Text {
+    en: "No more matches for this question.",
+    ru: "Других совпадений для этого вопроса нет.",
+};
+pub const NEW_CONVERSATION: Text = Text {
+    en: "Starting afresh: your next question is read on its own, not as a follow-up.",
+    ru: "Начнём заново: следующий вопрос я прочту сам по себе, а не как продолжение.",
+};
+pub const ONLY_TEXT: Text = Text {
+    en: "I can only read text. Send me a question in words, e.g. <i>Why does Russia work with the Taliban?</i>",
+    ru: "Я читаю только текст. Напишите вопрос словами, например: <i>Почему Россия сотрудничает с талибами?</i>",
+};
+pub const NOT_THIS_CHAT: Text = Text {
+    en: "Sorry, this is a private citebot: it only answers in the chats it was set up for.",
+    ru: "Извините, это частный citebot: он отвечает только в чатах, для которых настроен.",
+};
+pub const ASK_NEEDS_A_QUESTION: Text = Text {
+    en: "Ask me something after the command, e.g. <code>/ask Who is Mohammad Atmar?</code>",
+    ru: "Напишите вопрос после команды, например: <code>/ask Кто такой Мохаммад Атмар?</code>",
+};
+pub const YES: Text = Text {
+    en: "Yes? Ask me a question about the article.",
+    ru: "Да? Задайте мне вопрос о статье.",
+};
+pub const TOO_FAST: Text = Text {
+    en: "You are asking faster than I can read. Please wait a minute before the next question.",
+    ru: "Вы спрашиваете быстрее, чем я успеваю читать. Подождите минуту перед следующим вопросом.",
+};
+pub const UNKNOWN_COMMAND: Text = Text {
+    en: "I don't know that command. Send /help to see what I can do.",
+    ru: "Такой команды я не знаю. Отправьте /help, чтобы узнать, что я умею.",
+};
+pub const SORRY: Text = Text {
+    en: "Sorry, something went wrong while searching. Please try again.",
+    ru: "Извините, при поиске что-то пошло не так. Попробуйте ещё раз.",
+};
 
 /// Button toasts (plain text, at most 200 characters).
 pub mod toast {
-    pub const BUTTON_TOO_OLD: &str = "This button is too old. Please ask again.";
-    pub const NOT_THIS_CHAT: &str = "This bot does not answer in this chat.";
-    pub const QUESTION_GONE: &str =
-        "I can't find the question any more (was it deleted?). Please ask again.";
-    pub const LOOKING: &str = "Looking it up…";
-    pub const NEXT: &str = "Next match";
-    pub const FULL: &str = "Full paragraph";
-    pub const ANSWER_GONE: &str = "That answer is no longer available. Please ask again.";
-    pub const THANKS_UP: &str = "Thanks! Glad it helped.";
-    pub const THANKS_DOWN: &str = "Thanks — noted. Try rephrasing, or Next match.";
+    use super::Text;
+
+    pub const BUTTON_TOO_OLD: Text = Text {
+        en: "This button is too old. Please ask again.",
+        ru: "Эта кнопка устарела. Задайте вопрос снова.",
+    };
+    pub const NOT_THIS_CHAT: Text = Text {
+        en: "This bot does not answer in this chat.",
+        ru: "В этом чате бот не отвечает.",
+    };
+    pub const QUESTION_GONE: Text = Text {
+        en: "I can't find the question any more (was it deleted?). Please ask again.",
+        ru: "Не могу найти вопрос (его удалили?). Задайте его снова.",
+    };
+    pub const LOOKING: Text = Text {
+        en: "Looking it up…",
+        ru: "Ищу…",
+    };
+    pub const NEXT: Text = super::button::NEXT;
+    pub const FULL: Text = super::button::FULL;
+    pub const ANSWER_GONE: Text = Text {
+        en: "That answer is no longer available. Please ask again.",
+        ru: "Этого ответа больше нет. Задайте вопрос снова.",
+    };
+    pub const THANKS_UP: Text = Text {
+        en: "Thanks! Glad it helped.",
+        ru: "Спасибо! Хорошо, что ответ помог.",
+    };
+    pub const THANKS_DOWN: Text = Text {
+        en: "Thanks — noted. Try rephrasing, or Next match.",
+        ru: "Спасибо, учтём. Попробуйте сказать иначе или нажмите «Следующее совпадение».",
+    };
 }
 
 /// The labels of the buttons under an answer.
 pub mod button {
-    pub const FULL: &str = "Full paragraph";
-    pub const NEXT: &str = "Next match";
+    use super::Text;
+
+    pub const FULL: Text = Text {
+        en: "Full paragraph",
+        ru: "Весь абзац",
+    };
+    pub const NEXT: Text = Text {
+        en: "Next match",
+        ru: "Следующее совпадение",
+    };
 
     /// A vote button, up or down, ticked when it is the vote cast.
     pub fn vote(up: bool, ticked: bool) -> String {
@@ -397,17 +678,269 @@ pub mod button {
 
 /// The terminal chat's own lines.
 pub mod terminal {
-    /// The chat's commands and what they do, for its `/help`.
-    pub const COMMANDS: &[(&str, &str)] = &[
-        ("more", "the next match"),
-        ("full", "the full paragraph of the last answer"),
-        ("new", "start a new conversation: forget the last question"),
-        ("about", "the documents I answer from"),
-        ("help", "this message"),
-        ("quit", "leave (Ctrl-D too)"),
-    ];
+    use super::Text;
+    use crate::lang::Lang;
 
-    pub const WELCOME: &str = "Ask a question about the article; follow-ups are read in context. /help lists the commands, /quit (or Ctrl-D) leaves.";
-    pub const CHOICES: &str = "[/more: next match · /full: full paragraph · /new: new topic]";
-    pub const NOTHING_SHOWN: &str = "Ask a question first: there is no answer to act on yet.";
+    /// The chat's commands and what they do, for its `/help`.
+    pub fn commands(lang: Lang) -> Vec<(String, String)> {
+        const COMMANDS: &[(&str, Text)] = &[
+            (
+                "more",
+                Text {
+                    en: "the next match",
+                    ru: "следующее совпадение",
+                },
+            ),
+            (
+                "full",
+                Text {
+                    en: "the full paragraph of the last answer",
+                    ru: "весь абзац последнего ответа",
+                },
+            ),
+            (
+                "new",
+                Text {
+                    en: "start a new conversation: forget the last question",
+                    ru: "новый разговор: забыть прошлый вопрос",
+                },
+            ),
+            (
+                "about",
+                Text {
+                    en: "the documents I answer from",
+                    ru: "документы, по которым я отвечаю",
+                },
+            ),
+            (
+                "help",
+                Text {
+                    en: "this message",
+                    ru: "это сообщение",
+                },
+            ),
+            (
+                "quit",
+                Text {
+                    en: "leave (Ctrl-D too)",
+                    ru: "выйти (или Ctrl-D)",
+                },
+            ),
+        ];
+        COMMANDS
+            .iter()
+            .map(|(name, what)| (name.to_string(), what.get(lang).to_string()))
+            .collect()
+    }
+
+    pub const WELCOME: Text = Text {
+        en: "Ask a question about the article; follow-ups are read in context. /help lists the commands, /quit (or Ctrl-D) leaves.",
+        ru: "Задайте вопрос о статье; уточняющие вопросы я читаю в контексте. /help — список команд, /quit (или Ctrl-D) — выход.",
+    };
+    pub const CHOICES: Text = Text {
+        en: "[/more: next match · /full: full paragraph · /new: new topic]",
+        ru: "[/more: следующее совпадение · /full: весь абзац · /new: новая тема]",
+    };
+    pub const NOTHING_SHOWN: Text = Text {
+        en: "Ask a question first: there is no answer to act on yet.",
+        ru: "Сначала задайте вопрос: ответа, с которым можно что-то сделать, пока нет.",
+    };
+
+    /// The terminal's language, as its locale says (`LC_ALL`, `LC_MESSAGES`, `LANG`:
+    /// "ru_RU.UTF-8"): the terminal's `language_code`. `None` for "C", "POSIX", or one
+    /// citebot does not speak.
+    pub fn locale() -> Option<String> {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .into_iter()
+            .filter_map(|var| std::env::var(var).ok())
+            .find(|value| !value.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_is_in_the_question_s_language_else_the_user_s_else_english() {
+        assert_eq!(reply_language(Some(Lang::Ru), Some("en")), Lang::Ru);
+        assert_eq!(reply_language(Some(Lang::En), Some("ru")), Lang::En);
+        assert_eq!(reply_language(None, Some("ru-RU")), Lang::Ru);
+        assert_eq!(reply_language(None, Some("ru_RU.UTF-8")), Lang::Ru);
+        assert_eq!(reply_language(None, Some("de")), Lang::En);
+        assert_eq!(reply_language(None, Some("C")), Lang::En);
+        assert_eq!(reply_language(None, None), Lang::En);
+    }
+
+    /// Whether `html` is what Telegram's HTML mode accepts: the tags citebot uses, each
+    /// closed in order, and `&` only in an entity.
+    fn balanced(html: &str) -> bool {
+        let mut open: Vec<&str> = Vec::new();
+        let mut rest = html;
+        while let Some(i) = rest.find(['<', '&']) {
+            rest = &rest[i..];
+            if let Some(after) = rest.strip_prefix('&') {
+                if !["amp;", "lt;", "gt;", "quot;"]
+                    .iter()
+                    .any(|e| after.starts_with(e))
+                {
+                    return false;
+                }
+                rest = after;
+                continue;
+            }
+            let Some(end) = rest.find('>') else {
+                return false;
+            };
+            let tag = &rest[1..end];
+            match tag.strip_prefix('/') {
+                Some(name) if open.pop() != Some(name) => return false,
+                Some(_) => {}
+                None => {
+                    let name = tag.split(' ').next().unwrap_or_default();
+                    if !["b", "i", "code", "blockquote", "a"].contains(&name) {
+                        return false;
+                    }
+                    open.push(name);
+                }
+            }
+            rest = &rest[end + 1..];
+        }
+        open.is_empty()
+    }
+
+    #[test]
+    fn every_text_is_translated_and_valid_telegram_html_in_every_language() {
+        let engine = Engine::load(&crate::Options::lexical(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"),
+        ))
+        .unwrap();
+        let fixed = [
+            RELOAD_BUSY,
+            RELOAD_UNAVAILABLE,
+            RELOAD_CRASHED,
+            RECORD_OFF,
+            RECORD_EMPTY,
+            NO_MORE_MATCHES,
+            NEW_CONVERSATION,
+            ONLY_TEXT,
+            NOT_THIS_CHAT,
+            ASK_NEEDS_A_QUESTION,
+            YES,
+            TOO_FAST,
+            UNKNOWN_COMMAND,
+            SORRY,
+            toast::BUTTON_TOO_OLD,
+            toast::NOT_THIS_CHAT,
+            toast::QUESTION_GONE,
+            toast::LOOKING,
+            toast::ANSWER_GONE,
+            toast::THANKS_UP,
+            toast::THANKS_DOWN,
+            button::FULL,
+            button::NEXT,
+            terminal::WELCOME,
+            terminal::CHOICES,
+            terminal::NOTHING_SHOWN,
+        ];
+        for text in fixed {
+            assert_ne!(text.en, text.ru, "translated");
+            assert!(text.ru.chars().any(crate::lang::is_cyrillic), "{}", text.ru);
+        }
+        for t in [toast::THANKS_DOWN, toast::QUESTION_GONE, toast::ANSWER_GONE] {
+            assert!(t.ru.chars().count() <= 200, "a toast: {}", t.ru);
+        }
+        let changes = crate::knowledge::Changes {
+            added: vec!["A & <B>".into()],
+            removed: vec!["C".into()],
+            passages_added: 3,
+            passages_removed: 1,
+            documents: 2,
+            passages: 40,
+        };
+        let mut said: Vec<(Lang, String)> = Vec::new();
+        for lang in Lang::ALL {
+            let mut html: Vec<String> = fixed.iter().map(|t| t.get(lang).to_string()).collect();
+            html.extend([
+                help(&terminal::commands(lang), lang),
+                greeting(&engine, lang),
+                about(&engine, lang),
+                other_documents(&engine, 0, &[0], Offer::DocFlag, lang),
+                truncated(1_000, lang),
+                match_number(2, lang),
+                reloaded(&changes, lang),
+                reload_failed("<no & such>", lang),
+                unanswered(&[], lang),
+            ]);
+            for message in [
+                "thanks!",
+                "hi",
+                "ok",
+                "what is it?",
+                "Capital of Burkina Faso",
+            ] {
+                let reply = crate::answer::ask(&engine, message, 1).unwrap();
+                html.push(no_answer(&reply, &engine, true, lang));
+            }
+            for h in html {
+                assert!(balanced(&h), "{lang}: {h}");
+                assert!(
+                    crate::render::utf16_len(&h) <= crate::render::MAX_MESSAGE_UTF16,
+                    "{h}"
+                );
+                said.push((lang, h));
+            }
+        }
+        let (en, ru): (Vec<_>, Vec<_>) = said.into_iter().partition(|(l, _)| *l == Lang::En);
+        for ((_, en), (_, ru)) in en.iter().zip(&ru) {
+            assert_ne!(en, ru, "translated");
+        }
+    }
+
+    #[test]
+    fn russian_counts_take_the_right_form() {
+        let form = |n| ru_plural(n, "фрагмент", "фрагмента", "фрагментов");
+        let cases = [
+            (1, "фрагмент"),
+            (2, "фрагмента"),
+            (4, "фрагмента"),
+            (5, "фрагментов"),
+            (11, "фрагментов"),
+            (12, "фрагментов"),
+            (21, "фрагмент"),
+            (22, "фрагмента"),
+            (111, "фрагментов"),
+            (0, "фрагментов"),
+        ];
+        for (n, want) in cases {
+            assert_eq!(form(n), want, "{n}");
+        }
+    }
+
+    #[test]
+    fn every_command_is_described_in_every_language() {
+        for name in [
+            "ask",
+            "new",
+            "help",
+            "about",
+            "start",
+            "stats",
+            "unanswered",
+            "reload",
+        ] {
+            for lang in Lang::ALL {
+                let description = command_description(name, lang);
+                // Telegram: 1 to 256 characters.
+                assert!(
+                    (1..=256).contains(&description.chars().count()),
+                    "/{name} in {lang}"
+                );
+            }
+            assert_ne!(
+                command_description(name, Lang::En),
+                command_description(name, Lang::Ru)
+            );
+        }
+    }
 }

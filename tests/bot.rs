@@ -8,6 +8,7 @@ use std::sync::Arc;
 use citebot::analysis::Synonyms;
 use citebot::index::PassageIndex;
 use citebot::knowledge::Knowledge;
+use citebot::lang::Lang;
 use citebot::retrieve::{By, Candidate, Question, Retriever, SearchError};
 use citebot::telegram::{handler_tree, Ctx};
 use citebot::Engine;
@@ -662,9 +663,9 @@ async fn new_forgets_the_conversation() {
     bot.update(MockMessageText::new().text("What did he warn about?"));
     bot.dispatch().await;
     assert!(!first_line(&bot).starts_with("↪"), "{}", first_line(&bot));
-    let help = citebot::texts::help(&citebot::telegram::commands::list());
+    let help = citebot::texts::help(&citebot::telegram::commands::list(Lang::En), Lang::En);
     assert!(help.contains("/new — "), "listed in /help");
-    let menu: Vec<String> = citebot::telegram::commands::menu()
+    let menu: Vec<String> = citebot::telegram::commands::menu(Lang::En)
         .into_iter()
         .map(|c| c.command)
         .collect();
@@ -1038,5 +1039,154 @@ async fn reload_swaps_in_a_new_document_and_keeps_the_old_knowledge_on_a_broken_
     assert!(
         answer.contains("shivering"),
         "the old knowledge still answers: {answer}"
+    );
+}
+
+/// A user whose Telegram app is set to Russian (`language_code = "ru"`).
+fn russian_user() -> teloxide::types::User {
+    MockUser::new().id(7).language_code("ru").build()
+}
+
+fn from_russian(text: &str) -> MockMessageText {
+    MockMessageText::new().text(text).from(russian_user())
+}
+
+#[tokio::test]
+async fn a_user_whose_app_is_in_russian_is_answered_in_russian_unless_asking_in_english() {
+    let mut bot = bot_for(from_russian("/start"));
+    bot.dispatch().await;
+    let responses = bot.get_responses();
+    let greeting = &responses.sent_messages_text.last().unwrap().bot_request;
+    assert!(
+        greeting
+            .text
+            .starts_with("Здравствуйте! Я отвечаю на вопросы"),
+        "{}",
+        greeting.text
+    );
+    assert!(
+        greeting.text.contains("Russia's Afghanistan Strategy"),
+        "the title as it is"
+    );
+    assert_eq!(buttons(&greeting.reply_markup).len(), 3, "the examples");
+
+    bot.update(from_russian("/help"));
+    bot.dispatch().await;
+    let help = sent_html(&bot).pop().unwrap();
+    assert!(help.starts_with("<b>Как спрашивать</b>"), "{help}");
+    assert!(help.contains("/ask — Задать вопрос о статье"), "{help}");
+    assert!(help.contains("Весь абзац") && help.contains("Следующее совпадение"));
+
+    // No question, nor letters: the app's language.
+    for (text, want) in [
+        ("/ask", "Напишите вопрос после команды"),
+        ("/frobnicate", "Такой команды я не знаю"),
+        ("/new", "Начнём заново"),
+    ] {
+        bot.update(from_russian(text));
+        bot.dispatch().await;
+        let said = sent_html(&bot).pop().unwrap();
+        assert!(said.starts_with(want), "{text}: {said}");
+    }
+
+    // A Russian question nothing answers: said so in Russian, with the title as it is.
+    bot.update(from_russian("Какая столица Франции?"));
+    bot.dispatch().await;
+    let refusal = sent_html(&bot).pop().unwrap();
+    assert!(
+        refusal.starts_with("Ответа на этот вопрос в «Russia's Afghanistan Strategy» нет"),
+        "{refusal}"
+    );
+
+    // The same user asks in English: the question's language wins.
+    bot.update(from_russian("What did Kabulov say about a US withdrawal?"));
+    bot.dispatch().await;
+    let responses = bot.get_responses();
+    let sent = &responses.sent_messages_text.last().unwrap().bot_request;
+    assert!(sent.text.contains("<b>Kabulov</b>"), "{}", sent.text);
+    assert!(sent.text.contains("¶4"));
+    let labels: Vec<String> = buttons(&sent.reply_markup)
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(labels, ["Full paragraph", "Next match", "👍", "👎"]);
+    drop(bot);
+
+    let mut bot = MockBot::new(
+        MockMessageSticker::new().from(russian_user()),
+        handler_tree(),
+    );
+    bot.dependencies(deps![ctx()]);
+    bot.dispatch().await;
+    let hint = sent_html(&bot).pop().expect("a hint");
+    assert!(hint.starts_with("Я читаю только текст"), "{hint}");
+}
+
+/// The bot with the multilingual sentence model alone, which reads a Russian question about
+/// an English text (as `EMBEDDING_MODEL=models/multilingual-e5-small` does).
+fn multilingual_ctx() -> Arc<Ctx> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let options = citebot::Options {
+        models: vec![root.join("models/multilingual-e5-small")],
+        ..citebot::Options::new(root.join("knowledge"))
+    };
+    let engine = Engine::load(&options).expect("the knowledge loads with e5");
+    Arc::new(Ctx::new(Arc::new(engine)))
+}
+
+#[tokio::test]
+async fn a_russian_question_gets_russian_around_the_english_quote_its_sentence_marked() {
+    let question = from_russian("Почему Россию беспокоит афганский героин?").id(90);
+    let mut bot = MockBot::new(question, handler_tree());
+    bot.dependencies(deps![multilingual_ctx()]);
+    let answer = ask(&mut bot).await;
+    let responses = bot.get_responses();
+    let sent = &responses.sent_messages_text.last().unwrap().bot_request;
+    // The quote in English, the sentences that answer it in bold (no word is shared to
+    // mark), the citation as it is.
+    assert!(
+        sent.text.starts_with("<blockquote><b>") && sent.text.contains("heroin"),
+        "{}",
+        sent.text
+    );
+    assert_eq!(sent.text.matches("<b>").count(), 1, "{}", sent.text);
+    assert!(sent.text.contains(
+        "— <a href=\"https://www.foreignaffairs.com/articles/afghanistan/2018-01-02/russias-afghanistan-strategy\">Russia's Afghanistan Strategy</a>, Julia Gurganus, Foreign Affairs, 2 January 2018, ¶12"
+    ), "{}", sent.text);
+    let labels: Vec<String> = buttons(&sent.reply_markup)
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(labels, ["Весь абзац", "Следующее совпадение", "👍", "👎"]);
+
+    // The buttons speak Russian too, whatever the presser's app says.
+    let press = |data: &str| {
+        MockCallbackQuery::new()
+            .data(data)
+            .message(answer.clone())
+            .from(MockUser::new().id(7).build())
+    };
+    bot.update(press("f:1:r"));
+    bot.dispatch().await;
+    let responses = bot.get_responses();
+    assert_eq!(
+        responses.answered_callback_queries[0].text.as_deref(),
+        Some("Весь абзац")
+    );
+    let full = sent_html(&bot).pop().unwrap();
+    assert!(full.contains("¶12"), "{full}");
+    assert_eq!(
+        full.matches("<b>").count(),
+        1,
+        "the answering sentences: {full}"
+    );
+
+    bot.update(press("n:1:r"));
+    bot.dispatch().await;
+    let next = sent_html(&bot).pop().unwrap();
+    assert!(
+        next.starts_with("<i>Совпадение 2:</i>")
+            || next == "Других совпадений для этого вопроса нет.",
+        "{next}"
     );
 }

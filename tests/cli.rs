@@ -23,6 +23,10 @@ fn citebot() -> Command {
         "ALLOWED_CHATS",
         "SEMANTIC",
         "EMBEDDING_MODEL",
+        // The terminal's locale is the user's language, as Telegram's language_code is.
+        "LC_ALL",
+        "LC_MESSAGES",
+        "LANG",
     ] {
         cmd.env_remove(var);
     }
@@ -69,6 +73,8 @@ fn ask_json_has_the_documented_shape() {
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["question"], "Where was the photo of the Mi-17 taken?");
+    assert_eq!(v["question_language"], "en");
+    assert_eq!(v["passage_language"], "en");
     let first = &v["answers"][0];
     let keys: Vec<&str> = first
         .as_object()
@@ -81,6 +87,7 @@ fn ask_json_has_the_documented_shape() {
         [
             "rank",
             "doc",
+            "language",
             "title",
             "passage",
             "kind",
@@ -575,4 +582,136 @@ fn bench_runs_beside_busy_processes_and_answers_several_at_once() {
         })
         .count();
     assert_eq!(spinners, 0, "a spinning process outlived the bench");
+}
+
+/// A Russian question in the article's words, which the multilingual model answers from ¶12.
+const HEROIN_RU: &str = "Почему Россию беспокоит афганский героин?";
+
+/// `citebot` with the multilingual sentence model, which reads Russian questions.
+fn multilingual() -> Command {
+    let mut cmd = citebot();
+    cmd.env(
+        "EMBEDDING_MODEL",
+        root().join("models/multilingual-e5-small"),
+    );
+    cmd
+}
+
+#[test]
+fn a_russian_question_gets_russian_texts_and_the_json_says_both_languages() {
+    let question = "кто такой Кабулов";
+    let (out, err, code) = run(citebot().args(["ask", "--color", "never", question]));
+    assert_eq!(code, 0, "{err}");
+    let (json, _, _) = run(citebot().args(["ask", "--json", question]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["question_language"], "ru");
+    if v["answers"][0].is_null() {
+        assert!(
+            out.starts_with("Ответа на этот вопрос в «Russia's Afghanistan Strategy» нет"),
+            "{out}"
+        );
+        assert!(v["passage_language"].is_null());
+    } else {
+        assert_eq!(v["passage_language"], "en");
+        assert!(
+            out.starts_with("“*"),
+            "the answering sentence marked: {out}"
+        );
+    }
+
+    // Cut for length: said in Russian.
+    let long = format!("{question} {}", "и ещё ".repeat(100));
+    let (out, _, _) = run(citebot()
+        .env("MAX_QUESTION_CHARS", "40")
+        .args(["ask", "--color", "never", &long]));
+    assert!(
+        out.starts_with("Вопрос длинный, поэтому поиск шёл только по первым"),
+        "{out}"
+    );
+
+    // Across languages: the English quote, the sentence that answers marked (no word is
+    // shared), the citation as it is.
+    let (out, err, code) = run(multilingual().args(["ask", "--color", "never", HEROIN_RU]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("“*") && out.contains("heroin"), "{out}");
+    assert!(
+        out.contains("*”\n— Russia's Afghanistan Strategy, Julia Gurganus, Foreign Affairs, 2 January 2018, ¶12"),
+        "{out}"
+    );
+    let (json, _, _) = run(multilingual().args(["ask", "--json", HEROIN_RU]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["question_language"], "ru");
+    assert_eq!(v["passage_language"], "en");
+    assert_eq!(v["answers"][0]["language"], "en");
+    assert_eq!(v["answers"][0]["passage"], "¶12");
+}
+
+#[test]
+fn the_chat_speaks_the_language_of_the_last_question() {
+    let mut child = multilingual()
+        .args(["chat", "--color", "never"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = format!("{HEROIN_RU}\n/help\nWho is Zamir Kabulov?\n/help\n");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let help = stdout
+        .find("*Как спрашивать*")
+        .expect("the help in Russian");
+    let answer = &stdout[..help];
+    assert!(
+        answer.contains("¶12") && answer.contains("/full: весь абзац"),
+        "{stdout}"
+    );
+    assert!(
+        stdout[help..].contains("/more — следующее совпадение"),
+        "{stdout}"
+    );
+    let english = stdout.find("*Kabulov*").expect("the English answer");
+    assert!(
+        stdout[english..].contains("How to ask"),
+        "an English question, English help: {stdout}"
+    );
+
+    let lines = json_lines(&["chat", "--json"], format!("{HEROIN_RU}\n").as_bytes());
+    assert_eq!(lines[0]["question_language"], "ru");
+}
+
+/// The interactive chat with a Russian question. rexpect reads each byte as a Latin-1
+/// character: Russian text is looked for as its UTF-8 bytes read that way.
+#[cfg(unix)]
+#[test]
+fn the_chat_on_a_terminal_answers_a_russian_question_in_russian() {
+    let as_read = |text: &str| -> String { text.bytes().map(char::from).collect() };
+    let mut cmd = multilingual();
+    cmd.args(["chat"])
+        .env("NO_COLOR", "1")
+        .env("TERM", "dumb")
+        .env("LANG", "ru_RU.UTF-8");
+    let mut chat = rexpect::session::spawn_command(cmd, Some(120_000)).expect("a pty");
+    chat.exp_string(&as_read("Задайте вопрос о статье"))
+        .expect("a Russian welcome: the locale is Russian");
+    chat.exp_string("you> ").expect("a prompt");
+    chat.send_line(HEROIN_RU).unwrap();
+    chat.exp_string("heroin").expect("the English quote");
+    chat.exp_string("Julia Gurganus, Foreign Affairs, 2 January 2018, ")
+        .expect("the citation");
+    chat.exp_string(&as_read("/full: весь абзац"))
+        .expect("the buttons as commands, in Russian");
+    chat.exp_string("you> ").unwrap();
+    chat.send_line("/full").unwrap();
+    chat.exp_string("*Russia wants to stem")
+        .expect("the whole paragraph, the answering sentence marked");
+    chat.exp_string("you> ").unwrap();
+    chat.send_line("/quit").unwrap();
+    chat.exp_eof().expect("/quit ends the chat");
 }

@@ -93,6 +93,19 @@ async fn a_question_gets_a_cited_html_reply_and_its_update_is_confirmed() {
             .map(|c| c["command"].as_str().unwrap())
             .collect();
         assert_eq!(names, ["ask", "new", "help", "about", "start"]);
+        // The menu in English for everyone, then in Russian for Russian apps.
+        let menus = api.done("setMyCommands");
+        assert_eq!(menus.len(), 2, "{menus:#?}");
+        assert!(menus[0].body.get("language_code").is_none());
+        assert_eq!(menus[1].body["language_code"], "ru");
+        assert_eq!(
+            menus[1].body["commands"][0],
+            json!({"command": "ask", "description": "Задать вопрос о статье"})
+        );
+        assert_eq!(
+            menus[0].body["commands"][0]["description"],
+            "Ask a question about the article"
+        );
         assert!(
             api.confirmed() > update,
             "the bot confirmed update {update} before stopping (offset {})",

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use citebot::answer::{excerpt, Marked};
+use citebot::lang::Lang;
 use citebot::render::{self, utf16_len, MAX_MESSAGE_UTF16};
 use citebot::Engine;
 use proptest::prelude::*;
@@ -102,16 +103,22 @@ proptest! {
     fn any_question_gets_a_valid_reply(q in nasty_text()) {
         let reply = citebot::ask(engine(), &q, 3).unwrap();
         for a in &reply.answers {
-            for msgs in [render::answer_html(a), render::full_html(a)] {
-                for m in &msgs {
-                    prop_assert!(utf16_len(m) <= MAX_MESSAGE_UTF16);
-                    if let Err(e) = check_telegram_html(m) {
-                        prop_assert!(false, "{}: {}", e, m);
+            // Asked in the passage's language (words marked), in another (sentences), or
+            // in none.
+            for asked in [None, Some(Lang::En), Some(Lang::Ru)] {
+                for msgs in [render::answer_html(a, asked), render::full_html(a, asked)] {
+                    for m in &msgs {
+                        prop_assert!(utf16_len(m) <= MAX_MESSAGE_UTF16);
+                        if let Err(e) = check_telegram_html(m) {
+                            prop_assert!(false, "{}: {}", e, m);
+                        }
                     }
                 }
             }
-            let plain = render::reply_plain(&reply, engine(), render::Style::Stars);
-            prop_assert!(!plain.is_empty());
+            for lang in Lang::ALL {
+                let plain = render::reply_plain(&reply, engine(), render::Style::Stars, lang);
+                prop_assert!(!plain.is_empty());
+            }
         }
     }
 
@@ -153,7 +160,7 @@ proptest! {
         let understood = understand(&then, context.as_ref());
         let reply = citebot::answer::reply(engine(), &understood, 1).unwrap();
         for a in &reply.answers {
-            for m in render::answer_html(a) {
+            for m in render::answer_html(a, render::asked_in(&reply)) {
                 prop_assert!(utf16_len(&m) <= MAX_MESSAGE_UTF16);
             }
         }

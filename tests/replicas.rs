@@ -510,7 +510,7 @@ async fn two_replicas_follow_one_conversation_share_new_the_gate_and_each_update
         assert_eq!(
             said_now
                 .iter()
-                .filter(|t| t.as_str() == citebot::texts::TOO_FAST)
+                .filter(|t| t.as_str() == citebot::texts::TOO_FAST.en)
                 .count(),
             1
         );

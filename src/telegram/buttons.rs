@@ -13,6 +13,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use crate::answer::Reply;
 use crate::engine::Engine;
+use crate::lang::Lang;
 use crate::texts;
 
 /// Telegram's limit for callback data.
@@ -144,7 +145,7 @@ impl Button {
 /// The buttons under the answer at `rank`: the full paragraph, the next match, the votes
 /// (the one cast, if any, ticked: the other changes it), and under the best answer, one
 /// per other document that may answer. Each acts on the question at `origin`, asked of
-/// `document` when the reader chose one.
+/// `document` when the reader chose one. Labels in `lang`.
 pub fn answer_keyboard(
     engine: &Engine,
     reply: &Reply,
@@ -152,6 +153,7 @@ pub fn answer_keyboard(
     origin: Origin,
     document: Option<usize>,
     voted: Option<bool>,
+    lang: Lang,
 ) -> InlineKeyboardMarkup {
     let button = |label: &str, action| {
         let data = Button::new(action, origin)
@@ -161,8 +163,8 @@ pub fn answer_keyboard(
         InlineKeyboardButton::callback(label, data)
     };
     let mut rows = vec![vec![
-        button(texts::button::FULL, Action::Full { rank }),
-        button(texts::button::NEXT, Action::Next { rank }),
+        button(texts::button::FULL.get(lang), Action::Full { rank }),
+        button(texts::button::NEXT.get(lang), Action::Next { rank }),
     ]];
     let vote = |up: bool| {
         let label = texts::button::vote(up, voted == Some(up));

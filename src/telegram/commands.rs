@@ -11,6 +11,7 @@ use teloxide::prelude::*;
 use teloxide::types::{BotCommand, Me};
 use teloxide::utils::command::{BotCommands, ParseError};
 
+use crate::lang::Lang;
 use crate::texts;
 
 // No doc comments on the variants: teloxide would take them for the descriptions, which
@@ -91,32 +92,32 @@ where
     })
 }
 
-/// The commands of `C` and what they do, names without the slash.
-fn described<C: BotCommands>() -> Vec<(String, String)> {
+/// The commands of `C` and what they do in `lang`, names without the slash.
+fn described<C: BotCommands>(lang: Lang) -> Vec<(String, String)> {
     C::bot_commands()
         .into_iter()
         .map(|c| {
             let name = c.command.trim_start_matches('/').to_string();
-            let description = texts::command_description(&name).to_string();
+            let description = texts::command_description(&name, lang).to_string();
             (name, description)
         })
         .collect()
 }
 
-/// The commands and their descriptions, for /help.
-pub fn list() -> Vec<(String, String)> {
-    described::<Command>()
+/// The commands and their descriptions in `lang`, for /help.
+pub fn list(lang: Lang) -> Vec<(String, String)> {
+    described::<Command>(lang)
 }
 
 /// The commands, as Telegram clients list them (names without the slash, as the Bot API
-/// documents them).
-pub fn menu() -> Vec<BotCommand> {
-    to_menu(described::<Command>())
+/// documents them), described in `lang`.
+pub fn menu(lang: Lang) -> Vec<BotCommand> {
+    to_menu(described::<Command>(lang))
 }
 
 /// The admin commands, for the menu of the admins only.
-pub fn admin_menu() -> Vec<BotCommand> {
-    to_menu(described::<Admin>())
+pub fn admin_menu(lang: Lang) -> Vec<BotCommand> {
+    to_menu(described::<Admin>(lang))
 }
 
 fn to_menu(commands: Vec<(String, String)>) -> Vec<BotCommand> {
@@ -178,14 +179,21 @@ mod tests {
 
     #[test]
     fn the_menu_lists_every_command_with_what_it_does() {
-        let names: Vec<String> = list().into_iter().map(|(n, _)| n).collect();
-        assert_eq!(names, ["ask", "new", "help", "about", "start"]);
-        for (name, description) in described::<Command>()
-            .into_iter()
-            .chain(described::<Admin>())
-        {
-            assert!(!description.is_empty(), "/{name} has a description");
+        for lang in Lang::ALL {
+            let names: Vec<String> = list(lang).into_iter().map(|(n, _)| n).collect();
+            assert_eq!(names, ["ask", "new", "help", "about", "start"]);
+            for (name, description) in
+                described::<Command>(lang)
+                    .into_iter()
+                    .chain(described::<Admin>(lang))
+            {
+                assert!(
+                    !description.is_empty(),
+                    "/{name} has a description in {lang}"
+                );
+            }
+            assert_eq!(admin_menu(lang).len(), 3);
         }
-        assert_eq!(admin_menu().len(), 3);
+        assert_eq!(list(Lang::Ru)[0].1, "Задать вопрос о статье");
     }
 }

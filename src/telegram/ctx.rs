@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::conversation::store::{self, ConversationStore, Key, MemoryStore};
 use crate::conversation::Context;
 use crate::engine::{Engine, Options};
+use crate::lang::Lang;
 use crate::record::{self, Location, Recorder};
 use crate::replicas::{Shared, SharedStore};
 use crate::texts;
@@ -147,8 +148,8 @@ impl Ctx {
 
     /// [`Ctx::reload`] here, then on every other replica (through Redis): `/reload` and
     /// SIGHUP. Returns what to tell whoever asked (HTML), about this replica.
-    pub async fn reload_everywhere(&self) -> String {
-        let said = self.reload().await;
+    pub async fn reload_everywhere(&self, lang: Lang) -> String {
+        let said = self.reload(lang).await;
         if let Some(shared) = &self.shared {
             match shared.publish_reload().await {
                 Some(listening) => tracing::info!(
@@ -170,13 +171,13 @@ impl Ctx {
 
     /// Re-reads the knowledge and swaps the new engine in when it is ready; the old one
     /// answers meanwhile, and stays when the new one cannot be loaded. Returns what to tell
-    /// whoever asked (HTML).
-    pub async fn reload(&self) -> String {
+    /// whoever asked (HTML, in `lang`).
+    pub async fn reload(&self, lang: Lang) -> String {
         let Some(options) = self.reload_from.clone() else {
-            return texts::RELOAD_UNAVAILABLE.to_string();
+            return texts::RELOAD_UNAVAILABLE.get(lang).to_string();
         };
         let Ok(_one_at_a_time) = self.reloading.try_lock() else {
-            return texts::RELOAD_BUSY.to_string();
+            return texts::RELOAD_BUSY.get(lang).to_string();
         };
         let started = Instant::now();
         let loaded = tokio::task::spawn_blocking(move || Engine::load(&options)).await;
@@ -199,15 +200,15 @@ impl Ctx {
                     ms = started.elapsed().as_millis() as u64,
                     "knowledge reloaded"
                 );
-                texts::reloaded(&changes)
+                texts::reloaded(&changes, lang)
             }
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "reload failed; the old knowledge stays");
-                texts::reload_failed(&e.to_string())
+                texts::reload_failed(&e.to_string(), lang)
             }
             Err(e) => {
                 tracing::error!(error = %e, "reload panicked; the old knowledge stays");
-                texts::reload_failed("the reload crashed (see the log)")
+                texts::reload_failed(texts::RELOAD_CRASHED.get(lang), lang)
             }
         }
     }

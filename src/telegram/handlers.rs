@@ -12,6 +12,9 @@
 //!   question as understood.
 //! - Inline mode: `@bot question` offers the top passages.
 //! - Everything else: a short hint where a reply makes sense, silence where it does not.
+//! - Every text is in the language of the question it answers, else in that of the user's
+//!   app (`language_code`), else English ([`texts::reply_language`]); quotes stay in their
+//!   document's.
 //!
 //! The tree takes a plain `Bot` and shares its state through dptree dependencies, so the
 //! tests can run it under `teloxide_tests::MockBot`. A question is one
@@ -29,7 +32,7 @@ use teloxide::payloads::{
 use teloxide::prelude::*;
 use teloxide::types::{
     ChatAction, InlineQueryResult, InlineQueryResultArticle, InputMessageContent,
-    InputMessageContentText, Me, MessageEntityKind, MessageId, ParseMode,
+    InputMessageContentText, Me, MessageEntityKind, MessageId, ParseMode, User,
 };
 
 use super::buttons::{self, Action, Button, Origin};
@@ -41,6 +44,7 @@ use crate::answer::{self, Reply};
 use crate::conversation::store::Key;
 use crate::conversation::{self, understand_with, Context, Limits, Turn, Understood};
 use crate::engine::Engine;
+use crate::lang::Lang;
 use crate::record::{self, Asked, RecordError, Report, Voted};
 use crate::render;
 use crate::texts::{self, toast, Offer};
@@ -130,6 +134,22 @@ fn addressed(msg: &Message, me: &Me) -> bool {
             .is_some_and(|u| u.id == me.id)
 }
 
+/// The language `user`'s Telegram app is set to (`language_code`: "ru", "en-US"), if it says.
+fn app_language(user: Option<&User>) -> Option<&str> {
+    user.and_then(|u| u.language_code.as_deref())
+}
+
+/// The language to tell the sender of `msg` something that answers no question of theirs
+/// (/start, /help, a sticker): their app's, else English.
+fn lang_of(msg: &Message) -> Lang {
+    texts::reply_language(None, app_language(msg.from.as_ref()))
+}
+
+/// The language to answer `question` from `user` in: the question's, else their app's.
+fn lang_for(question: &str, user: Option<&User>) -> Lang {
+    texts::reply_language(Lang::detect(question), app_language(user))
+}
+
 /// Sends `html` in reply to `msg`.
 async fn say(bot: &Bot, ctx: &Ctx, msg: &Message, html: &str) -> HandlerResult {
     let out = Outgoing::new(msg.chat.id, html.to_string()).reply_to(msg.id);
@@ -163,30 +183,37 @@ async fn on_wordless(bot: Bot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
             || msg.poll().is_some()
             || msg.dice().is_some());
     if msg.chat.is_private() && is_content {
-        say(&bot, &ctx, &msg, texts::ONLY_TEXT).await?;
+        say(&bot, &ctx, &msg, texts::ONLY_TEXT.get(lang_of(&msg))).await?;
     }
     Ok(())
 }
 
 async fn on_chat_not_allowed(bot: Bot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
     tracing::info!(chat = msg.chat.id.0, "chat not in ALLOWED_CHATS: refused");
-    say(&bot, &ctx, &msg, texts::NOT_THIS_CHAT).await
+    say(&bot, &ctx, &msg, texts::NOT_THIS_CHAT.get(lang_of(&msg))).await
 }
 
 async fn on_start(bot: Bot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
     let engine = ctx.engine();
-    let greeting = Outgoing::new(msg.chat.id, texts::greeting(&engine))
+    let greeting = Outgoing::new(msg.chat.id, texts::greeting(&engine, lang_of(&msg)))
         .keyboard(buttons::examples_keyboard(&engine));
     send::send(&bot, &ctx.pacer, greeting).await?;
     Ok(())
 }
 
 async fn on_help(bot: Bot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
-    say(&bot, &ctx, &msg, &texts::help(&commands::list())).await
+    let lang = lang_of(&msg);
+    say(&bot, &ctx, &msg, &texts::help(&commands::list(lang), lang)).await
 }
 
 async fn on_about(bot: Bot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
-    say(&bot, &ctx, &msg, &texts::about(&ctx.engine())).await
+    say(
+        &bot,
+        &ctx,
+        &msg,
+        &texts::about(&ctx.engine(), lang_of(&msg)),
+    )
+    .await
 }
 
 /// /new: the conversation is forgotten, and the next question read on its own.
@@ -196,12 +223,13 @@ async fn on_new(bot: Bot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
     if let Err(e) = tokio::task::spawn_blocking(move || store.remember(key, None)).await {
         tracing::error!(error = %e, "forgetting the conversation panicked");
     }
-    say(&bot, &ctx, &msg, texts::NEW_CONVERSATION).await
+    say(&bot, &ctx, &msg, texts::NEW_CONVERSATION.get(lang_of(&msg))).await
 }
 
 async fn on_ask(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>, question: String) -> HandlerResult {
     if question.is_empty() {
-        return say(&bot, &ctx, &msg, texts::ASK_NEEDS_A_QUESTION).await;
+        let lang = lang_of(&msg);
+        return say(&bot, &ctx, &msg, texts::ASK_NEEDS_A_QUESTION.get(lang)).await;
     }
     ask(&bot, &msg, &me, &ctx, &question).await
 }
@@ -211,18 +239,19 @@ async fn on_text(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> HandlerResult
     let text = msg.text().or(msg.caption()).unwrap_or_default();
     let question = strip_mention(text, commands::username(&me));
     if question.is_empty() {
-        return say(&bot, &ctx, &msg, texts::YES).await;
+        return say(&bot, &ctx, &msg, texts::YES.get(lang_of(&msg))).await;
     }
     ask(&bot, &msg, &me, &ctx, &question).await
 }
 
 async fn on_admin(bot: Bot, msg: Message, ctx: Arc<Ctx>, admin: Admin) -> HandlerResult {
+    let lang = lang_of(&msg);
     let html = match admin {
-        Admin::Stats => stats(&ctx).await,
-        Admin::Unanswered => unanswered(&ctx).await,
+        Admin::Stats => stats(&ctx, lang).await,
+        Admin::Unanswered => unanswered(&ctx, lang).await,
         Admin::Reload => {
             let _ = bot.send_chat_action(msg.chat.id, ChatAction::Typing).await;
-            ctx.reload_everywhere().await
+            ctx.reload_everywhere(lang).await
         }
     };
     say(&bot, &ctx, &msg, &html).await
@@ -230,7 +259,7 @@ async fn on_admin(bot: Bot, msg: Message, ctx: Arc<Ctx>, admin: Admin) -> Handle
 
 async fn on_unknown_command(bot: Bot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
     if msg.chat.is_private() {
-        say(&bot, &ctx, &msg, texts::UNKNOWN_COMMAND).await?;
+        say(&bot, &ctx, &msg, texts::UNKNOWN_COMMAND.get(lang_of(&msg))).await?;
     }
     Ok(())
 }
@@ -295,11 +324,15 @@ fn replied_context(msg: &Message, me: &Me, engine: &Engine) -> Option<Context> {
 
 /// Answers a question asked in `msg`, within its sender's flood limit: read in the context
 /// of the answer it replies to, or else of the conversation's last question, and remembered
-/// for the next.
+/// for the next. The reply is worded in the question's language, else the asker's.
 async fn ask(bot: &Bot, msg: &Message, me: &Me, ctx: &Arc<Ctx>, question: &str) -> HandlerResult {
+    let user = msg.from.as_ref();
     match ctx.flood_check(Sender::of(msg)).await {
         Verdict::Pass => {}
-        Verdict::Notice => return say(bot, ctx, msg, texts::TOO_FAST).await,
+        Verdict::Notice => {
+            let lang = lang_for(question, user);
+            return say(bot, ctx, msg, texts::TOO_FAST.get(lang)).await;
+        }
         Verdict::Silent => return Ok(()),
     }
     let _ = bot.send_chat_action(msg.chat.id, ChatAction::Typing).await;
@@ -308,7 +341,8 @@ async fn ask(bot: &Bot, msg: &Message, me: &Me, ctx: &Arc<Ctx>, question: &str) 
     let replied = replied_context(msg, me, &engine);
     let key = conversation_key(msg);
     let Some(turn) = take_turn(ctx, &engine, key, question, replied).await else {
-        return say(bot, ctx, msg, texts::SORRY).await;
+        let lang = lang_for(question, user);
+        return say(bot, ctx, msg, texts::SORRY.get(lang)).await;
     };
     let request = Request {
         engine,
@@ -320,6 +354,7 @@ async fn ask(bot: &Bot, msg: &Message, me: &Me, ctx: &Arc<Ctx>, question: &str) 
         user: msg.from.as_ref().map(|u| u.id.0),
         chat_kind: chat_kind(msg),
         truncated: turn.truncated,
+        lang: texts::reply_language(turn.language, app_language(user)),
     };
     show(bot, ctx, request, &turn.reply, started).await
 }
@@ -374,43 +409,46 @@ async fn compute<T: Send + 'static>(
 }
 
 /// /stats: the record's last 7 days.
-async fn stats(ctx: &Ctx) -> String {
+async fn stats(ctx: &Ctx, lang: Lang) -> String {
     read_record(
         ctx,
+        lang,
         |path| Report::load(path, SystemTime::now(), 7),
-        |r| texts::stats(&r),
+        |r| texts::stats(&r, lang),
     )
     .await
 }
 
 /// /unanswered: the last 10 questions nothing answered.
-async fn unanswered(ctx: &Ctx) -> String {
+async fn unanswered(ctx: &Ctx, lang: Lang) -> String {
     read_record(
         ctx,
+        lang,
         |path| record::recent_unanswered(path, 10),
-        |r| texts::unanswered(&r),
+        |r| texts::unanswered(&r, lang),
     )
     .await
 }
 
 /// Reads the record off the async threads with `read`, and says what it found with `show`
-/// (or why there is nothing to show).
+/// (or why there is nothing to show, in `lang`).
 async fn read_record<T: Send + 'static>(
     ctx: &Ctx,
+    lang: Lang,
     read: impl FnOnce(&record::Location) -> Result<T, RecordError> + Send + 'static,
     show: impl FnOnce(T) -> String,
 ) -> String {
     let Some(location) = ctx.record.location().cloned() else {
-        return texts::RECORD_OFF.to_string();
+        return texts::RECORD_OFF.get(lang).to_string();
     };
     match tokio::task::spawn_blocking(move || read(&location)).await {
         Ok(Ok(found)) => show(found),
-        Ok(Err(RecordError::Missing(_))) => texts::RECORD_EMPTY.to_string(),
+        Ok(Err(RecordError::Missing(_))) => texts::RECORD_EMPTY.get(lang).to_string(),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "cannot read the record");
-            texts::SORRY.to_string()
+            texts::SORRY.get(lang).to_string()
         }
-        Err(_) => texts::SORRY.to_string(),
+        Err(_) => texts::SORRY.get(lang).to_string(),
     }
 }
 
@@ -455,6 +493,8 @@ struct Request {
     chat_kind: &'static str,
     /// The question was cut to the length limit.
     truncated: bool,
+    /// The language the answer's texts are worded in.
+    lang: Lang,
 }
 
 /// Answers a request made with a button (a press does not move a conversation): the answer
@@ -464,7 +504,7 @@ async fn answer(bot: &Bot, ctx: &Ctx, request: Request) -> HandlerResult {
     let Some(reply) = search(ctx, &request.engine, &request.understood, request.rank).await else {
         let sorry = Outgoing {
             chat: request.chat,
-            html: texts::SORRY.into(),
+            html: texts::SORRY.get(request.lang).into(),
             reply_to: request.reply_to,
             keyboard: None,
         };
@@ -493,6 +533,7 @@ async fn show(
         user,
         chat_kind,
         truncated,
+        lang,
     } = request;
     let answer = reply.answers.get(rank - 1);
     if rank == 1 && !matches!(understood.reading, conversation::Reading::SmallTalk(_)) {
@@ -518,14 +559,15 @@ async fn show(
     );
     let example = matches!(origin, Origin::Example { .. }).then_some(understood.typed.as_str());
     let cut_at = (truncated || reply.truncated).then_some(ctx.max_question_chars);
-    let messages = render::reply_html(reply, rank, &engine, example, cut_at, Offer::Buttons);
+    let messages = render::reply_html(reply, rank, &engine, example, cut_at, Offer::Buttons, lang);
     let origin = if reply.understood_as.is_some() {
         Origin::Understood
     } else {
         origin
     };
     let keyboard = answer.map(|a| {
-        buttons::answer_keyboard(&engine, reply, a.rank, origin, understood.document, None)
+        let document = understood.document;
+        buttons::answer_keyboard(&engine, reply, a.rank, origin, document, None, lang)
     });
     send::send_all(bot, &ctx.pacer, chat, messages, reply_to, keyboard).await?;
     Ok(())
@@ -563,6 +605,7 @@ fn question_behind(
 }
 
 /// Answers a button press with a toast (every press gets one, or the user's client spins).
+/// Before the question behind the button is known, in the presser's language.
 async fn ack(bot: &Bot, q: &CallbackQuery, text: &str) -> HandlerResult {
     bot.answer_callback_query(q.id.clone())
         .text(truncate_for_toast(text))
@@ -572,18 +615,25 @@ async fn ack(bot: &Bot, q: &CallbackQuery, text: &str) -> HandlerResult {
 
 async fn on_callback(bot: Bot, q: CallbackQuery, me: Me, ctx: Arc<Ctx>) -> HandlerResult {
     let button = q.data.as_deref().and_then(Button::decode);
+    let theirs = texts::reply_language(None, app_language(Some(&q.from)));
     let (Some(button), Some(message)) = (button, q.regular_message()) else {
-        return ack(&bot, &q, toast::BUTTON_TOO_OLD).await;
+        return ack(&bot, &q, toast::BUTTON_TOO_OLD.get(theirs)).await;
     };
     let chat = message.chat.id;
     if !ctx.allowed(chat) {
-        return ack(&bot, &q, toast::NOT_THIS_CHAT).await;
+        return ack(&bot, &q, toast::NOT_THIS_CHAT.get(theirs)).await;
     }
     let engine = ctx.engine();
     let Some(mut understood) = question_behind(button.origin, message, &me, &engine) else {
-        return ack(&bot, &q, toast::QUESTION_GONE).await;
+        return ack(&bot, &q, toast::QUESTION_GONE.get(theirs)).await;
     };
     understood.document = button.document;
+    // A button acts on a question: what it shows is worded as the answer to it was, in the
+    // question's language; an example question is the document's, not the presser's.
+    let lang = match button.origin {
+        Origin::Example { .. } => theirs,
+        _ => lang_for(&understood.typed, Some(&q.from)),
+    };
     let request = Request {
         engine,
         chat,
@@ -594,10 +644,11 @@ async fn on_callback(bot: Bot, q: CallbackQuery, me: Me, ctx: Arc<Ctx>) -> Handl
         user: Some(q.from.id.0),
         chat_kind: chat_kind(message),
         truncated: false,
+        lang,
     };
     match button.action {
         Action::Ask => {
-            ack(&bot, &q, toast::LOOKING).await?;
+            ack(&bot, &q, toast::LOOKING.get(lang)).await?;
             // An example stands alone; the same question asked of another document replies
             // to the question, as its first answer did.
             let reply_to = match button.origin {
@@ -615,7 +666,7 @@ async fn on_callback(bot: Bot, q: CallbackQuery, me: Me, ctx: Arc<Ctx>) -> Handl
             .await
         }
         Action::Next { rank } => {
-            ack(&bot, &q, toast::NEXT).await?;
+            ack(&bot, &q, toast::NEXT.get(lang)).await?;
             let rank = rank + 1;
             answer(&bot, &ctx, Request { rank, ..request }).await
         }
@@ -634,11 +685,14 @@ async fn full_paragraph(
     rank: usize,
 ) -> HandlerResult {
     let reply = search(ctx, &request.engine, &request.understood, rank).await;
-    let Some(a) = reply.as_ref().and_then(|r| r.answers.get(rank - 1)) else {
-        return ack(bot, q, toast::ANSWER_GONE).await;
+    let Some(reply) = reply else {
+        return ack(bot, q, toast::ANSWER_GONE.get(request.lang)).await;
     };
-    ack(bot, q, toast::FULL).await?;
-    let messages = render::full_html(a);
+    let Some(a) = reply.answers.get(rank - 1) else {
+        return ack(bot, q, toast::ANSWER_GONE.get(request.lang)).await;
+    };
+    ack(bot, q, toast::FULL.get(request.lang)).await?;
+    let messages = render::full_html(a, render::asked_in(&reply));
     send::send_all(
         bot,
         &ctx.pacer,
@@ -663,7 +717,7 @@ async fn vote(
     up: bool,
 ) -> HandlerResult {
     let Some(reply) = search(ctx, &request.engine, &request.understood, rank).await else {
-        return ack(bot, q, toast::ANSWER_GONE).await;
+        return ack(bot, q, toast::ANSWER_GONE.get(request.lang)).await;
     };
     let answer = reply.answers.get(rank - 1);
     let passage = answer.map(|a| a.citation.label.clone());
@@ -688,7 +742,7 @@ async fn vote(
     } else {
         toast::THANKS_DOWN
     };
-    ack(bot, q, thanks).await?;
+    ack(bot, q, thanks.get(request.lang)).await?;
     let keyboard = buttons::answer_keyboard(
         &request.engine,
         &reply,
@@ -696,6 +750,7 @@ async fn vote(
         request.origin,
         request.understood.document,
         Some(up),
+        request.lang,
     );
     if let Err(e) = bot
         .edit_message_reply_markup(request.chat, message.id)
@@ -713,11 +768,12 @@ fn truncate_for_toast(text: &str) -> String {
 
 /// Inline results for a query: the top passages, each sending its excerpt and citation.
 pub fn inline_results(reply: &Reply) -> Vec<InlineQueryResult> {
+    let asked = render::asked_in(reply);
     reply
         .answers
         .iter()
         .map(|a| {
-            let html = render::answer_html(a)
+            let html = render::answer_html(a, asked)
                 .into_iter()
                 .next()
                 .unwrap_or_default();

@@ -33,6 +33,7 @@ use teloxide::{ApiError, RequestError};
 
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::lang::Lang;
 pub use ctx::Ctx;
 pub use flood::FloodGate;
 pub use handlers::handler_tree;
@@ -155,23 +156,39 @@ pub async fn run(
 
 /// Fills the command menu: everyone's commands for everyone, and the admin commands too in
 /// each admin's private chat with the bot (a chat scope per admin), so that nobody else sees
-/// them.
+/// them. Each menu is set once per language: in English without a `language_code` (for
+/// every user whose language has no menu of its own), then in each other language with its
+/// code, which Telegram shows to the users whose app is set to it.
 async fn register_commands(bot: &Bot, ctx: &Ctx) {
+    use teloxide::payloads::{SetMyCommands, SetMyCommandsSetters};
+    use teloxide::requests::JsonRequest;
     use teloxide::types::{BotCommandScope, Recipient};
-    if let Err(e) = bot.set_my_commands(commands::menu()).await {
-        tracing::warn!(error = %e, "could not register the command list");
+    // English is every other language's menu too: it is set without a code.
+    let in_language = |request: JsonRequest<SetMyCommands>, lang: Lang| match lang {
+        Lang::En => request,
+        lang => request.language_code(lang.code()),
+    };
+    for lang in Lang::ALL {
+        let request = in_language(bot.set_my_commands(commands::menu(lang)), lang);
+        if let Err(e) = request.await {
+            tracing::warn!(language = %lang, error = %e, "could not register the command list");
+        }
     }
     for &admin in &ctx.admins {
-        let scope = BotCommandScope::Chat {
-            chat_id: Recipient::Id(ChatId(admin as i64)),
-        };
-        let commands = commands::menu()
-            .into_iter()
-            .chain(commands::admin_menu())
-            .collect::<Vec<_>>();
-        // An admin who never opened a chat with the bot has no chat to scope: say so, go on.
-        if let Err(e) = bot.set_my_commands(commands).scope(scope).await {
-            tracing::warn!(admin, error = %e, "could not show the admin commands to this admin (have they started the bot?)");
+        for lang in Lang::ALL {
+            let scope = BotCommandScope::Chat {
+                chat_id: Recipient::Id(ChatId(admin as i64)),
+            };
+            let commands = commands::menu(lang)
+                .into_iter()
+                .chain(commands::admin_menu(lang))
+                .collect::<Vec<_>>();
+            let request = in_language(bot.set_my_commands(commands).scope(scope), lang);
+            // An admin who never opened a chat with the bot has no chat to scope: say so,
+            // go on.
+            if let Err(e) = request.await {
+                tracing::warn!(admin, language = %lang, error = %e, "could not show the admin commands to this admin (have they started the bot?)");
+            }
         }
     }
 }
@@ -184,7 +201,7 @@ async fn share_with_replicas(shared: Arc<crate::replicas::Shared>, ctx: Arc<Ctx>
         .listen_for_reloads(|| {
             let ctx = Arc::clone(&ctx);
             async move {
-                let said = ctx.reload().await;
+                let said = ctx.reload(Lang::En).await;
                 tracing::info!(result = %crate::html::html_to_plain(&said), "reload done");
             }
         })
@@ -202,7 +219,7 @@ pub async fn reload_on_sighup(ctx: Arc<Ctx>) {
         };
         while hangups.recv().await.is_some() {
             tracing::info!("SIGHUP received: reloading the knowledge");
-            let said = ctx.reload_everywhere().await;
+            let said = ctx.reload_everywhere(Lang::En).await;
             tracing::info!(result = %crate::html::html_to_plain(&said), "reload done");
         }
     }
