@@ -701,6 +701,38 @@ mod tests {
         Model::shared(&shipped(ENGLISH_MODEL_DIR)).expect("the model that ships with citebot loads")
     }
 
+    /// A model's config says where its cosines live, within a language and across two;
+    /// without it they are read as they are, and a band upside down is refused by name.
+    #[test]
+    fn a_models_cosines_are_read_on_the_scale_its_config_declares() {
+        let path = Path::new("config.json");
+        let none = SimilarityScale::of_config(br#"{"hidden_size": 384}"#, path).unwrap();
+        assert_eq!(none, Scales::default());
+        assert_eq!(none.between(Lang::Ru, Lang::En).apply(0.5), 0.5);
+
+        let same = br#"{"similarity_scale": {"unrelated": 0.75, "same": 0.95}}"#;
+        let scales = SimilarityScale::of_config(same, path).unwrap();
+        // Across languages defaults to the one band.
+        assert_eq!(scales.across_languages, scales.same_language);
+        let within = scales.between(Lang::En, Lang::En);
+        assert!(within.apply(0.75).abs() < 1e-6 && (within.apply(0.95) - 1.0).abs() < 1e-6);
+
+        let both = br#"{"similarity_scale": {"unrelated": 0.75, "same": 0.95},
+            "similarity_scale_across_languages": {"unrelated": 0.7, "same": 0.8}}"#;
+        let scales = SimilarityScale::of_config(both, path).unwrap();
+        assert!((scales.between(Lang::Ru, Lang::En).apply(0.8) - 1.0).abs() < 1e-6);
+        assert!((scales.between(Lang::Ru, Lang::Ru).apply(0.8) - 0.25).abs() < 1e-6);
+
+        let upside_down =
+            br#"{"similarity_scale_across_languages": {"unrelated": 0.9, "same": 0.8}}"#;
+        let err = SimilarityScale::of_config(upside_down, path).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("similarity_scale_across_languages"),
+            "{err}"
+        );
+    }
+
     fn cos(a: &[f32], b: &[f32]) -> f32 {
         a.iter().zip(b).map(|(x, y)| x * y).sum()
     }
