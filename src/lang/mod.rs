@@ -13,6 +13,78 @@
 //!
 //! This module is a leaf: it knows no other module of the crate.
 
+/// One of a language folder's data files (`src/lang/<code>/<name>`), compiled in.
+macro_rules! data {
+    ($code:literal, $name:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/lang/",
+            $code,
+            "/",
+            $name
+        ))
+    };
+}
+
+/// The [`Language`] whose data files are in `src/lang/<code>/`: every language has the same
+/// files, read the same way, so a language is its folder and one line that names its code
+/// and stemmer. A macro because `include_str!` takes only a literal path. `months.txt` holds
+/// a month a line: the form a date writes first, then any other forms ("января январь").
+macro_rules! language_from_files {
+    ($code:literal, $stemming:expr) => {{
+        use $crate::lang::{
+            AnswerWords, ConversationWords, Dictionary, Language, Phrases, QuestionWords, Words,
+        };
+        let words = |text: &str| Words::parse(text);
+        let phrases = |text: &str| Phrases::parse(text);
+        let document_words = words(data!($code, "document_words.txt"));
+        let months = phrases(data!($code, "months.txt"));
+        Language {
+            code: $code,
+            stemming: $stemming,
+            stop_words: words(data!($code, "stop_words.txt")),
+            dictionary: Dictionary::new(data!($code, "words.txt")),
+            generic_document_words: words(data!($code, "generic_document_words.txt")),
+            abbreviations: words(data!($code, "abbreviations.txt")),
+            boilerplate: words(data!($code, "boilerplate.txt")),
+            months: months.iter().map(|forms| forms[0].clone()).collect(),
+            months_lower: months.iter().flatten().map(|f| f.to_lowercase()).collect(),
+            conversation: ConversationWords {
+                pronouns: words(data!($code, "conversation/pronouns.txt")),
+                demonstratives: words(data!($code, "conversation/demonstratives.txt")),
+                document_mentions: document_words
+                    .and(&words(data!($code, "conversation/document_mentions.txt"))),
+                question_starts: words(data!($code, "conversation/question_starts.txt")),
+                leads: phrases(data!($code, "conversation/leads.txt")),
+                switches: phrases(data!($code, "conversation/switches.txt")),
+                switch_fillers: words(data!($code, "conversation/switch_fillers.txt")),
+                more: phrases(data!($code, "conversation/more.txt")),
+                more_about: phrases(data!($code, "conversation/more_about.txt")),
+                greetings: words(data!($code, "conversation/greetings.txt")),
+                thanks: words(data!($code, "conversation/thanks.txt")),
+                acknowledgements: words(data!($code, "conversation/acknowledgements.txt")),
+                small_talk_fillers: words(data!($code, "conversation/small_talk_fillers.txt")),
+                place_pronouns: words(data!($code, "conversation/place_pronouns.txt")),
+                existential_verbs: words(data!($code, "conversation/existential_verbs.txt")),
+                adverb_endings: words(data!($code, "conversation/adverb_endings.txt")),
+                nouns_in_ly: words(data!($code, "conversation/nouns_in_ly.txt")),
+            },
+            questions: toml::from_str::<QuestionWords>(data!($code, "questions.toml"))
+                .expect(concat!("src/lang/", $code, "/questions.toml is valid")),
+            answers: AnswerWords {
+                number_words: words(data!($code, "answers/number_words.txt")),
+                measures: words(data!($code, "answers/measures.txt")),
+                time_words: words(data!($code, "answers/time_words.txt")),
+                role_words: words(data!($code, "answers/role_words.txt")),
+                place_words: words(data!($code, "answers/place_words.txt")),
+                reason_words: words(data!($code, "answers/reason_words.txt")),
+                reported_speech: words(data!($code, "answers/reported_speech.txt")),
+            },
+            document_words,
+        }
+    }};
+}
+
 mod en;
 mod ru;
 

@@ -3,65 +3,10 @@
 
 use std::sync::LazyLock;
 
-use super::{
-    AnswerWords, ConversationWords, Dictionary, Language, Phrases, QuestionWords, Stemming, Words,
-};
+use super::{Language, Stemming};
 
-pub(super) static ENGLISH: LazyLock<Language> = LazyLock::new(english);
-
-fn english() -> Language {
-    let document_words = Words::parse(include_str!("document_words.txt"));
-    let months = Words::parse(include_str!("months.txt"));
-    Language {
-        code: "en",
-        stemming: Stemming::English,
-        stop_words: Words::parse(include_str!("stop_words.txt")),
-        dictionary: Dictionary::new(include_str!("words.txt")),
-        generic_document_words: Words::parse(include_str!("generic_document_words.txt")),
-        abbreviations: Words::parse(include_str!("abbreviations.txt")),
-        boilerplate: Words::parse(include_str!("boilerplate.txt")),
-        months: months.iter().map(str::to_string).collect(),
-        months_lower: months.iter().map(str::to_lowercase).collect(),
-        conversation: conversation(&document_words),
-        questions: toml::from_str::<QuestionWords>(include_str!("questions.toml"))
-            .expect("src/lang/en/questions.toml is valid"),
-        answers: AnswerWords {
-            number_words: Words::parse(include_str!("answers/number_words.txt")),
-            measures: Words::parse(include_str!("answers/measures.txt")),
-            time_words: Words::parse(include_str!("answers/time_words.txt")),
-            role_words: Words::parse(include_str!("answers/role_words.txt")),
-            place_words: Words::parse(include_str!("answers/place_words.txt")),
-            reason_words: Words::parse(include_str!("answers/reason_words.txt")),
-            reported_speech: Words::parse(include_str!("answers/reported_speech.txt")),
-        },
-        document_words,
-    }
-}
-
-fn conversation(document_words: &Words) -> ConversationWords {
-    let words = |text: &str| Words::parse(text);
-    let phrases = |text: &str| Phrases::parse(text);
-    ConversationWords {
-        pronouns: words(include_str!("conversation/pronouns.txt")),
-        demonstratives: words(include_str!("conversation/demonstratives.txt")),
-        document_mentions: document_words
-            .and(&words(include_str!("conversation/document_mentions.txt"))),
-        question_starts: words(include_str!("conversation/question_starts.txt")),
-        leads: phrases(include_str!("conversation/leads.txt")),
-        switches: phrases(include_str!("conversation/switches.txt")),
-        switch_fillers: words(include_str!("conversation/switch_fillers.txt")),
-        more: phrases(include_str!("conversation/more.txt")),
-        more_about: phrases(include_str!("conversation/more_about.txt")),
-        greetings: words(include_str!("conversation/greetings.txt")),
-        thanks: words(include_str!("conversation/thanks.txt")),
-        acknowledgements: words(include_str!("conversation/acknowledgements.txt")),
-        small_talk_fillers: words(include_str!("conversation/small_talk_fillers.txt")),
-        place_pronouns: words(include_str!("conversation/place_pronouns.txt")),
-        existential_verbs: words(include_str!("conversation/existential_verbs.txt")),
-        adverb_endings: words(include_str!("conversation/adverb_endings.txt")),
-        nouns_in_ly: words(include_str!("conversation/nouns_in_ly.txt")),
-    }
-}
+pub(super) static ENGLISH: LazyLock<Language> =
+    LazyLock::new(|| language_from_files!("en", Stemming::English));
 
 #[cfg(test)]
 mod tests {
