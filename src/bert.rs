@@ -28,16 +28,18 @@ pub struct Bert {
     act: HiddenAct,
 }
 
-struct Layer {
+/// One encoder layer of a BERT-shaped network: this one's, and multilingual-e5-small's
+/// (`e5`), which has the same layers and differs in its embeddings and tokenizer.
+pub(crate) struct Layer {
     /// Query, key and value in one product of three times the width: one pass over the rows.
-    qkv: Linear,
-    attention_out: Linear,
-    attention_norm: LayerNorm,
-    intermediate: Linear,
-    output: Linear,
-    output_norm: LayerNorm,
-    heads: usize,
-    head_size: usize,
+    pub(crate) qkv: Linear,
+    pub(crate) attention_out: Linear,
+    pub(crate) attention_norm: LayerNorm,
+    pub(crate) intermediate: Linear,
+    pub(crate) output: Linear,
+    pub(crate) output_norm: LayerNorm,
+    pub(crate) heads: usize,
+    pub(crate) head_size: usize,
 }
 
 /// How the weights of the matrix products are held.
@@ -232,7 +234,7 @@ pub(crate) fn self_attention(
 }
 
 impl Layer {
-    fn forward(&self, x: &Tensor, mask: &Tensor, act: HiddenAct) -> Result<Tensor> {
+    pub(crate) fn forward(&self, x: &Tensor, mask: &Tensor, act: HiddenAct) -> Result<Tensor> {
         let context = self_attention(&self.qkv.forward(x)?, mask, self.heads, self.head_size)?;
         let x = self
             .attention_norm

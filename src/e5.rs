@@ -34,8 +34,9 @@ use candle_core::quantized::ggml_file::qtensor_from_ggml;
 use candle_core::quantized::{gguf_file, GgmlDType, QMatMul};
 use candle_core::{bail, DType, Device, Module, Result, Tensor};
 use candle_nn::LayerNorm;
+use candle_transformers::models::bert::HiddenAct;
 
-use crate::bert::{self_attention, Linear, Precision, TILE_K};
+use crate::bert::{Layer, Linear, Precision, TILE_K};
 
 mod tiles;
 mod unigram;
@@ -98,18 +99,6 @@ struct Words {
     raw: Vec<u8>,
     rows: usize,
     hidden: usize,
-}
-
-struct Layer {
-    /// Query, key and value in one product of three times the width.
-    qkv: Linear,
-    attention_out: Linear,
-    attention_norm: LayerNorm,
-    intermediate: Linear,
-    output: Linear,
-    output_norm: LayerNorm,
-    heads: usize,
-    head_size: usize,
 }
 
 /// Q4_0: 32 weights in 18 bytes (an f16 scale, 16 bytes of nibbles).
@@ -549,7 +538,8 @@ impl E5 {
         let mask = mask.to_dtype(DType::F32)?.unsqueeze(1)?.unsqueeze(1)?;
         let mask = ((mask - 1.0)? * f64::from(f32::MAX))?;
         for layer in &self.layers {
-            x = layer.forward(&x, &mask)?;
+            // XLM-R's activation: GELU, the exact (erf) form.
+            x = layer.forward(&x, &mask, HiddenAct::Gelu)?;
         }
         Ok(x)
     }
@@ -574,18 +564,6 @@ fn pool<'a>(rows: impl Iterator<Item = &'a [f32]>, width: usize) -> Vec<f32> {
         *m /= norm;
     }
     mean
-}
-
-impl Layer {
-    fn forward(&self, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
-        let context = self_attention(&self.qkv.forward(x)?, mask, self.heads, self.head_size)?;
-        let x = self
-            .attention_norm
-            .forward(&(self.attention_out.forward(&context)? + x)?)?;
-        let inner = self.intermediate.forward(&x)?.gelu_erf()?;
-        self.output_norm
-            .forward(&(self.output.forward(&inner)? + x)?)
-    }
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@
 //! of any language: it asks a `&Language`. The words live as plain data files under a folder
 //! per language (`en/`, `ru/`), one word or phrase a line with `#` comments, or a small TOML
 //! file where a rule needs structure, compiled in with `include_str!`. Adding a language is
-//! adding its folder (the same files as `en/`, its own words in them), a constructor beside
-//! [`english`] and [`russian`], and its arm in [`Lang::language`].
+//! adding its folder (the same files as `en/`, its own words in them), a static built by
+//! `language_from_files!` beside `en/`'s, and its arm in [`Lang::language`].
 //!
 //! This module is a leaf: it knows no other module of the crate.
 
