@@ -45,7 +45,7 @@ use crate::conversation::store::Key;
 use crate::conversation::{self, understand_with, Context, Limits, Turn, Understood};
 use crate::engine::Engine;
 use crate::lang::Lang;
-use crate::record::{self, Asked, RecordError, Report, Voted};
+use crate::record::{Asked, Voted};
 use crate::render;
 use crate::texts::{self, toast, Offer};
 
@@ -247,8 +247,8 @@ async fn on_text(bot: Bot, msg: Message, me: Me, ctx: Arc<Ctx>) -> HandlerResult
 async fn on_admin(bot: Bot, msg: Message, ctx: Arc<Ctx>, admin: Admin) -> HandlerResult {
     let lang = lang_of(&msg);
     let html = match admin {
-        Admin::Stats => stats(&ctx, lang).await,
-        Admin::Unanswered => unanswered(&ctx, lang).await,
+        Admin::Stats => super::admin::stats(&ctx, lang).await,
+        Admin::Unanswered => super::admin::unanswered(&ctx, lang).await,
         Admin::Reload => {
             let _ = bot.send_chat_action(msg.chat.id, ChatAction::Typing).await;
             ctx.reload_everywhere(lang).await
@@ -405,50 +405,6 @@ async fn compute<T: Send + 'static>(
             tracing::error!(error = %e, "search panicked");
             None
         }
-    }
-}
-
-/// /stats: the record's last 7 days.
-async fn stats(ctx: &Ctx, lang: Lang) -> String {
-    read_record(
-        ctx,
-        lang,
-        |path| Report::load(path, SystemTime::now(), 7),
-        |r| texts::stats(&r, lang),
-    )
-    .await
-}
-
-/// /unanswered: the last 10 questions nothing answered.
-async fn unanswered(ctx: &Ctx, lang: Lang) -> String {
-    read_record(
-        ctx,
-        lang,
-        |path| record::recent_unanswered(path, 10),
-        |r| texts::unanswered(&r, lang),
-    )
-    .await
-}
-
-/// Reads the record off the async threads with `read`, and says what it found with `show`
-/// (or why there is nothing to show, in `lang`).
-async fn read_record<T: Send + 'static>(
-    ctx: &Ctx,
-    lang: Lang,
-    read: impl FnOnce(&record::Location) -> Result<T, RecordError> + Send + 'static,
-    show: impl FnOnce(T) -> String,
-) -> String {
-    let Some(location) = ctx.record.location().cloned() else {
-        return texts::RECORD_OFF.get(lang).to_string();
-    };
-    match tokio::task::spawn_blocking(move || read(&location)).await {
-        Ok(Ok(found)) => show(found),
-        Ok(Err(RecordError::Missing(_))) => texts::RECORD_EMPTY.get(lang).to_string(),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "cannot read the record");
-            texts::SORRY.get(lang).to_string()
-        }
-        Err(_) => texts::SORRY.get(lang).to_string(),
     }
 }
 

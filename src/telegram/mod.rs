@@ -13,6 +13,7 @@
 //! `REDIS_URL` both make every replica reload (`replicas`). The record of questions is
 //! complete when the process exits: its writer is drained last.
 
+pub mod admin;
 pub mod buttons;
 pub mod commands;
 pub mod ctx;
