@@ -26,7 +26,6 @@ use citebot::config::Config;
 use citebot::telegram::Ctx;
 use fake::{FakeApi, Fault, TOKEN};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::time::timeout;
@@ -62,37 +61,6 @@ async fn answer(api: &FakeApi, chat: i64) -> fake::Call {
 
 // ---------------------------------------------------------------------------------------------
 // Webhook mode, in-process.
-
-/// A `POST` of JSON to the webhook, over its own HTTP/1.1 connection, as Telegram makes it.
-/// Returns the HTTP status.
-async fn post_update(
-    addr: SocketAddr,
-    path: &str,
-    secret: Option<&str>,
-    body: &str,
-) -> io::Result<u16> {
-    let mut stream = TcpStream::connect(addr).await?;
-    let mut request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    if let Some(secret) = secret {
-        request.push_str(&format!("X-Telegram-Bot-Api-Secret-Token: {secret}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(body);
-    stream.write_all(request.as_bytes()).await?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await?;
-    let response = String::from_utf8_lossy(&response);
-    // "HTTP/1.1 200 OK"
-    response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| io::Error::other(format!("not an HTTP response: {response:?}")))
-}
 
 /// An update with a private text message from user `chat`, as Telegram posts it.
 fn update_json(update_id: i64, chat: i64, message_id: i64, text: &str) -> String {
@@ -154,7 +122,7 @@ async fn webhook_mode_registers_the_hook_answers_posts_with_the_secret_and_refus
         }
 
         // Posts that do not carry the secret are refused and not answered.
-        let wrong = post_update(
+        let wrong = fake::post_update(
             addr,
             "/hook",
             Some("wrong"),
@@ -163,13 +131,13 @@ async fn webhook_mode_registers_the_hook_answers_posts_with_the_secret_and_refus
         .await
         .expect("the hook answers");
         assert_eq!(wrong, 401, "a wrong secret");
-        let missing = post_update(addr, "/hook", None, &update_json(2, 14, 1, KABULOV))
+        let missing = fake::post_update(addr, "/hook", None, &update_json(2, 14, 1, KABULOV))
             .await
             .expect("the hook answers");
         assert_eq!(missing, 401, "no secret");
 
         // A post with the secret is answered through the Bot API.
-        let right = post_update(
+        let right = fake::post_update(
             addr,
             "/hook",
             Some("s3cret"),
@@ -680,7 +648,7 @@ async fn unparsed_updates_are_logged_without_their_text() {
         let body = json!({"update_id": 5, "message": {"text": SECRET_WORDS}}).to_string();
         let mut posted = Err(io::Error::other("not yet"));
         for _ in 0..50 {
-            posted = post_update(addr, "/hook", Some("s3cret"), &body).await;
+            posted = fake::post_update(addr, "/hook", Some("s3cret"), &body).await;
             if posted.is_ok() {
                 break;
             }

@@ -30,7 +30,6 @@ use citebot::record::{Asked, Location, Recorder, Report, ServerUrl, Voted};
 use citebot::replicas::{Shared, SharedStore};
 use fake::{FakeApi, TOKEN};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const SECRET: &[u8] = b"a secret the replicas of a test share, 32 bytes+";
@@ -416,23 +415,7 @@ impl Replica {
 
     /// Posts an update to this replica's webhook, as Telegram (or a proxy) does; the status.
     async fn post(&self, body: &str) -> io::Result<u16> {
-        let mut stream = TcpStream::connect(self.addr).await?;
-        let request = format!(
-            "POST /hook HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
-             X-Telegram-Bot-Api-Secret-Token: s3cret\r\nContent-Length: {}\r\n\
-             Connection: close\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).await?;
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).await?;
-        let response = String::from_utf8_lossy(&response);
-        response
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .ok_or_else(|| io::Error::other(format!("not HTTP: {response:?}")))
+        fake::post_update(self.addr, "/hook", Some("s3cret"), body).await
     }
 
     async fn say(&self, update: i64, chat: i64, text: &str) {
@@ -691,7 +674,7 @@ async fn burst(replicas: &[&Replica], first: i64, n: i64, chats: i64, chat0: i64
         .to_string();
         let addr = replica.addr;
         pending.spawn(async move {
-            let fake = Replica::post_to(addr, &body).await;
+            let fake = fake::post_update(addr, "/hook", Some("s3cret"), &body).await;
             assert_eq!(fake.unwrap(), 200);
         });
         while pending.len() >= at_once {
@@ -700,27 +683,6 @@ async fn burst(replicas: &[&Replica], first: i64, n: i64, chats: i64, chat0: i64
     }
     while let Some(done) = pending.join_next().await {
         done.unwrap();
-    }
-}
-
-impl Replica {
-    async fn post_to(addr: SocketAddr, body: &str) -> io::Result<u16> {
-        let mut stream = TcpStream::connect(addr).await?;
-        let request = format!(
-            "POST /hook HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-             X-Telegram-Bot-Api-Secret-Token: s3cret\r\nContent-Length: {}\r\n\
-             Connection: close\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).await?;
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).await?;
-        let response = String::from_utf8_lossy(&response);
-        response
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .ok_or_else(|| io::Error::other(format!("not HTTP: {response:?}")))
     }
 }
 

@@ -1,5 +1,6 @@
 //! A fake Telegram Bot API server on 127.0.0.1, for end-to-end tests of the real bot
-//! (`citebot::telegram::run`), shared by tests/fake_api.rs and tests/fake_api_load.rs.
+//! (`citebot::telegram::run`), shared by tests/fake_api.rs, fake_api_load.rs, lifecycle.rs and
+//! replicas.rs; and `post_update`, a webhook delivery as Telegram makes it.
 //!
 //! teloxide calls `POST {api_url}/bot{token}/{Method}` with a JSON body. The fake answers the
 //! methods citebot uses the way Telegram does (`{"ok":true,"result":...}`), records every call,
@@ -831,4 +832,36 @@ impl RunningBot {
         drop(stop);
         result
     }
+}
+
+/// A `POST` of JSON to the webhook, over its own HTTP/1.1 connection, as Telegram makes it.
+/// Returns the HTTP status.
+pub async fn post_update(
+    addr: std::net::SocketAddr,
+    path: &str,
+    secret: Option<&str>,
+    body: &str,
+) -> std::io::Result<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    if let Some(secret) = secret {
+        request.push_str(&format!("X-Telegram-Bot-Api-Secret-Token: {secret}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    let response = String::from_utf8_lossy(&response);
+    // "HTTP/1.1 200 OK"
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {response:?}")))
 }
