@@ -180,7 +180,7 @@ enum Network {
 
 /// What a text is to the model: e5 embeds a question and a passage each with its prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
+pub enum Role {
     Query,
     Passage,
 }
@@ -345,10 +345,25 @@ impl Model {
         })
     }
 
-    /// Unit vectors of `texts`, in order, embedded in batches of similar lengths.
+    /// The vectors of a few short texts asked together (a question's words), as queries, in
+    /// one batch on the calling thread.
+    pub fn embed_queries(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        crate::threads::here(|| self.embed_batch_as(texts, Role::Query))
+    }
+
+    /// Unit vectors of `texts` (sentences), in order, embedded in batches of similar lengths.
     pub fn embed(
         &self,
         texts: &[&str],
+        progress: &indicatif::ProgressBar,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed_as(texts, Role::Passage, progress)
+    }
+
+    fn embed_as(
+        &self,
+        texts: &[&str],
+        role: Role,
         progress: &indicatif::ProgressBar,
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
         use rayon::prelude::*;
@@ -365,7 +380,7 @@ impl Model {
                 .par_chunks(batch)
                 .map(|chunk| {
                     let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
-                    let vectors = self.embed_batch(&batch);
+                    let vectors = self.embed_batch_as(&batch, role);
                     progress.inc(chunk.len() as u64);
                     vectors
                 })
@@ -378,11 +393,6 @@ impl Model {
             }
         }
         Ok(out)
-    }
-
-    /// Sentences: passages to a model that tells them apart.
-    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        self.embed_batch_as(texts, Role::Passage)
     }
 
     fn embed_batch_as(&self, texts: &[&str], role: Role) -> Result<Vec<Vec<f32>>, EmbedError> {
@@ -476,7 +486,19 @@ impl SentenceVectors {
         cache_dir: Option<&Path>,
     ) -> Result<SentenceVectors, EmbedError> {
         let (texts, starts) = sentence_texts(knowledge);
-        let key = cache_key(model, &texts);
+        SentenceVectors::cached(model, (&texts, starts), Role::Passage, cache_dir)
+    }
+
+    /// The vectors of `texts` in `role`, grouped by `starts` (group `i` is rows
+    /// `starts[i]..starts[i + 1]`): read from `cache_dir` when computed there before with the
+    /// same model, role and texts, else embedded and written there.
+    pub fn cached(
+        model: &Model,
+        (texts, starts): (&[&str], Vec<u32>),
+        role: Role,
+        cache_dir: Option<&Path>,
+    ) -> Result<SentenceVectors, EmbedError> {
+        let key = cache_key(model, role, texts);
         let file = cache_dir.map(|d| d.join(format!("embeddings-{}.bin", &key[..32])));
         if let Some(file) = &file {
             match read_cache(file, model.dim, &starts) {
@@ -492,7 +514,7 @@ impl SentenceVectors {
         }
         let started = std::time::Instant::now();
         let progress = progress_bar(texts.len());
-        let rows = model.embed(&texts, &progress)?;
+        let rows = model.embed_as(texts, role, &progress)?;
         progress.finish_and_clear();
         let vectors = SentenceVectors {
             dim: model.dim,
@@ -599,10 +621,14 @@ impl SentenceVectors {
     }
 }
 
-fn cache_key(model: &Model, texts: &[&str]) -> String {
+fn cache_key(model: &Model, role: Role, texts: &[&str]) -> String {
     let mut hash = Sha256::new();
     hash.update(CACHE_FORMAT.to_le_bytes());
     hash.update(model.fingerprint.as_bytes());
+    // Sentences keep the key they had before words were cached too.
+    if role == Role::Query {
+        hash.update(b"query");
+    }
     for t in texts {
         hash.update((t.len() as u64).to_le_bytes());
         hash.update(t.as_bytes());

@@ -13,6 +13,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::analysis::{Analyzer, Query, SynonymError, Synonyms, Vocabulary};
 use crate::answer_type::AnswerType;
+use crate::bridge::Bridge;
 use crate::conversation::Names;
 use crate::documents::Catalog;
 use crate::embed::{self, Model, SentenceVectors};
@@ -128,6 +129,8 @@ pub struct Engine {
     vocabulary: Arc<dyn Vocabulary + Send + Sync>,
     retrievers: Vec<Box<dyn Retriever>>,
     meaning: Vec<MeaningLayer>,
+    /// The knowledge's words by meaning, for a question's words in another language.
+    bridge: Option<Bridge>,
     /// One per language ([`Lang::ALL`] order): a question is read in its own.
     analyzers: Vec<Analyzer>,
     reader: PassageReader,
@@ -215,6 +218,7 @@ impl Engine {
             vocabulary,
             retrievers,
             meaning,
+            bridge: None,
             analyzers: Lang::ALL
                 .iter()
                 .map(|l| Analyzer::new(l.language()))
@@ -228,6 +232,15 @@ impl Engine {
     /// The same engine, ranking and deciding with `tuning`.
     pub fn with_tuning(self, tuning: Tuning) -> Engine {
         Engine { tuning, ..self }
+    }
+
+    /// The same engine, reading a question's words that no passage holds as the words of
+    /// another language they mean (`bridge`).
+    pub fn with_bridge(self, bridge: Bridge) -> Engine {
+        Engine {
+            bridge: Some(bridge),
+            ..self
+        }
     }
 
     /// The weights and thresholds it ranks and decides with.
@@ -284,7 +297,12 @@ impl Engine {
             Some(dir) => kept_names(dir, &knowledge),
             None => Names::of(&knowledge),
         };
-        Ok(Engine::indexed(knowledge, names, synonyms, index, meaning))
+        let bridge = load_bridge(&meaning, &knowledge, cache_dir);
+        let engine = Engine::indexed(knowledge, names, synonyms, index, meaning);
+        Ok(match bridge {
+            Some(bridge) => engine.with_bridge(bridge),
+            None => engine,
+        })
     }
 
     /// Whether questions are matched by meaning as well as by words.
@@ -310,12 +328,17 @@ impl Engine {
 
     pub fn analyse(&self, question: &str) -> Query {
         let asked_in = self.language_of(question);
+        let vocabulary = Bridged {
+            index: self.vocabulary.as_ref(),
+            bridge: self.bridge.as_ref(),
+            min_cosine: self.tuning.translation_min_cosine,
+        };
         self.analyzers
             .iter()
             .find(|a| std::ptr::eq(a.language(), asked_in))
             .cloned()
             .unwrap_or_default()
-            .analyse(question, &self.synonyms, self.vocabulary.as_ref())
+            .analyse(question, &self.synonyms, &vocabulary)
     }
 
     /// How close in meaning every sentence is to `question` (`None` with the layer off): each
@@ -673,6 +696,52 @@ fn load_synonyms(path: &Path) -> Result<Synonyms, LoadError> {
             },
         )),
     }
+}
+
+/// The index's words, and their translations when a multilingual model is loaded.
+struct Bridged<'a> {
+    index: &'a (dyn Vocabulary + Send + Sync),
+    bridge: Option<&'a Bridge>,
+    min_cosine: f32,
+}
+
+impl Vocabulary for Bridged<'_> {
+    fn doc_freq(&self, term: &str) -> u64 {
+        self.index.doc_freq(term)
+    }
+
+    fn nearest(&self, term: &str, max_distance: u8) -> Option<String> {
+        self.index.nearest(term, max_distance)
+    }
+
+    fn num_passages(&self) -> u64 {
+        self.index.num_passages()
+    }
+
+    fn translate(&self, words: &[&str]) -> Vec<Option<String>> {
+        match self.bridge {
+            Some(bridge) => bridge.translate(words, self.min_cosine),
+            None => vec![None; words.len()],
+        }
+    }
+}
+
+/// The bridge between languages, by the first meaning layer whose model reads a question
+/// in one language against text in another; `None` without one (and, with a warning, when
+/// the words cannot be embedded: the sentences were, so that is unlikely).
+fn load_bridge(
+    meaning: &[MeaningLayer],
+    knowledge: &Knowledge,
+    cache_dir: Option<&Path>,
+) -> Option<Bridge> {
+    let layer = meaning
+        .iter()
+        .find(|l| l.model.serves(Lang::Ru, Lang::En))?;
+    Bridge::load(Arc::clone(&layer.model), knowledge, cache_dir)
+        .inspect_err(|e| {
+            tracing::warn!(error = %e, "could not embed the knowledge's words; a question's words are matched in its own language only")
+        })
+        .ok()
 }
 
 /// Loads the model and the sentence vectors; `None` (with one warning that says why) when

@@ -9,6 +9,7 @@
 //! sentences --embed--> a vector per sentence (cached on disk)            embed, bert
 //! question --names--> the one document it asks about, of several         documents
 //! question --analyse--> Query { weighted concepts } + question vector    analysis, lang, embed
+//!   (a word no passage holds, read in the knowledge's other language)      bridge
 //! Query --propose--> candidates, by words and by meaning                 retrieve, index
 //! candidates --score, decide--> Results { hits, answered }               engine, rank
 //! question --asks for--> a number, date, person, place, reason?          answer_type
@@ -41,6 +42,7 @@ pub mod answer;
 pub mod answer_type;
 pub mod bench;
 pub mod bert;
+pub mod bridge;
 pub mod chat;
 pub mod cli;
 pub mod config;

@@ -57,6 +57,10 @@ pub struct Tuning {
     /// How much the passage that answered the question before is preferred for a follow-up:
     /// enough to win a near tie, not enough to beat a passage that answers clearly better.
     pub prior_bonus: f32,
+    /// How close in meaning (multilingual-e5-small's cosine, as it comes) a question's word
+    /// and a word of the knowledge in another language must be for the one to be read as
+    /// the other (`bridge`). Swept on the tune part of `questions_ru`: docs/retrieval.md.
+    pub translation_min_cosine: f32,
     /// Whether a passage answers.
     pub policy: AnswerPolicy,
 }
@@ -75,6 +79,7 @@ impl Default for Tuning {
             meaning_weight: 0.5,
             topic_weight: 0.5,
             prior_bonus: 0.05,
+            translation_min_cosine: 0.88,
             policy: AnswerPolicy::default(),
         }
     }

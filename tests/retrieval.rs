@@ -359,18 +359,19 @@ fn off_topic_questions_stay_refused_after_any_question() {
 }
 
 /// Questions in Russian about the English article (`questions_ru.jsonl`, written before any
-/// ranking, `tune` and `held_out`): words do not cross the languages, except names found by
-/// transliteration, so multilingual-e5-small's meaning is what answers them. Floors under
-/// what was measured (docs/retrieval.md), well under issue 25's bar, which this model on
-/// these questions does not reach: what stands here guards against losing what it does.
+/// ranking, `tune` and `held_out`): multilingual-e5-small's meaning answers them, with the
+/// words it reads across the languages (`bridge`) and names found by transliteration. Floors
+/// under what was measured (docs/retrieval.md: 0.615 / 0.723 / 0.842 tune, 0.627 / 0.712 /
+/// 12 of 16 held out), under issue 25's bar for answers, which this model on these questions
+/// does not reach: what stands here guards against losing what it does.
 #[test]
 fn questions_in_russian_are_answered_from_the_english_article() {
     let tune = evaluate_set(semantic(), "questions_ru.jsonl", Some("tune"));
     assert!(tune.in_scope >= 60 && tune.out_of_scope >= 15);
-    assert_floor(&tune, 0.5, 0.62, 0.78);
+    assert_floor(&tune, 0.58, 0.69, 0.78);
     let held_out = evaluate_set(semantic(), "questions_ru.jsonl", Some("held_out"));
     assert!(held_out.in_scope >= 55 && held_out.out_of_scope >= 15);
-    assert_floor(&held_out, 0.52, 0.6, 0.75);
+    assert_floor(&held_out, 0.59, 0.68, 0.68);
     // Words alone answer almost none of them.
     let words_only = evaluate_set(lexical(), "questions_ru.jsonl", Some("held_out"));
     assert!(
@@ -378,6 +379,46 @@ fn questions_in_russian_are_answered_from_the_english_article() {
         "with meaning {:.3}, words only {:.3}",
         held_out.hit_at_1(),
         words_only.hit_at_1()
+    );
+}
+
+/// A Russian word that no passage holds is read as the article's English word nearest in
+/// meaning, with the weight of a guess; a name is still read by its letters, and a word with
+/// no close English word in the article stays as it is.
+#[test]
+fn a_russian_questions_words_are_read_in_the_articles_english() {
+    use citebot::analysis::Source;
+    let query = semantic().analyse("почему россию волнует стабильность, переговоры и хафтар");
+    let read: Vec<(&str, Source, String)> = (query.concepts.iter())
+        .map(|c| {
+            (
+                c.surface.as_str(),
+                c.alternatives[0].source,
+                c.alternatives[0].terms.join(" "),
+            )
+        })
+        .collect();
+    let of = |word: &str| {
+        read.iter()
+            .find(|(w, _, _)| *w == word)
+            .map(|(_, s, t)| (*s, t.as_str()))
+    };
+    assert_eq!(
+        of("переговоры"),
+        Some((Source::Translation, "discuss")),
+        "{read:?}"
+    );
+    assert_eq!(
+        of("россию"),
+        Some((Source::Translation, "russia")),
+        "{read:?}"
+    );
+    assert_eq!(of("хафтар"), Some((Source::Typo, "haftar")), "{read:?}");
+    // Words alone have no model, and read nothing across the languages.
+    let alone = lexical().analyse("почему россию волнует афганский героин");
+    assert!(
+        (alone.concepts.iter()).all(|c| c.alternatives[0].source != Source::Translation),
+        "{alone:?}"
     );
 }
 
