@@ -492,6 +492,13 @@ pub fn index(engine: &Engine) -> anyhow::Result<()> {
         plural(k.passages.len(), "passage", "passages"),
         plural(engine.synonyms.len(), "synonym entry", "synonym entries"),
     )?;
+    if let Some(bridge) = engine.bridge() {
+        writeln!(
+            out,
+            "{} a question in another language can be read as",
+            plural(bridge.len(), "word", "words")
+        )?;
+    }
     Ok(())
 }
 

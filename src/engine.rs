@@ -316,6 +316,11 @@ impl Engine {
         &self.meaning
     }
 
+    /// The knowledge's words by meaning, when a multilingual model is loaded.
+    pub fn bridge(&self) -> Option<&Bridge> {
+        self.bridge.as_ref()
+    }
+
     /// The language it reads a question in when the question does not say ("?", "2018").
     pub fn language(&self) -> &'static Language {
         self.lang

@@ -476,6 +476,13 @@ fn index_counts_in_words() {
         "{out}"
     );
     assert!(out.contains("1 document, 17 passages indexed"), "{out}");
+    // The article's words that a Russian question's words can be read as (`bridge`).
+    assert!(
+        out.contains("572 words a question in another language can be read as"),
+        "{out}"
+    );
+    let (out, _, _) = run(citebot().args(["--semantic", "off", "index"]));
+    assert!(!out.contains("another language"), "no model, no bridge: {out}");
 }
 
 /// `citebot ask` with no question on a terminal opens the chat rather than waiting silently
