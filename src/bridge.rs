@@ -11,9 +11,10 @@
 //! batch and read as the nearest word of the knowledge in another language, when near
 //! enough. Analysis weighs it as a corrected typo: a guess, as a correction is.
 //!
-//! This is no translation of the question: one word for one word, only words the knowledge
-//! holds, and a phrase the model cannot read word by word ("США", United States) finds
-//! nothing or a wrong word that the threshold mostly keeps out.
+//! This is no translation of the question: one word for one word, and only words the
+//! knowledge holds. An abbreviation is read worst: "РФ" is "russia" (0.90), but "США" is
+//! nearest to "south" (0.89, over the threshold), not "united states" (below "south"), which
+//! is one reason a translated word weighs little.
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -482,7 +482,10 @@ fn index_counts_in_words() {
         "{out}"
     );
     let (out, _, _) = run(citebot().args(["--semantic", "off", "index"]));
-    assert!(!out.contains("another language"), "no model, no bridge: {out}");
+    assert!(
+        !out.contains("another language"),
+        "no model, no bridge: {out}"
+    );
 }
 
 /// `citebot ask` with no question on a terminal opens the chat rather than waiting silently
