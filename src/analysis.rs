@@ -4,8 +4,9 @@
 //! User text never reaches tantivy's `QueryParser`: a question is only ever cut into words
 //! here, so no input can be a syntax error or a match-everything query. Each informative word
 //! of the question becomes a [`Concept`], satisfied by any of its [`Alternative`]s: the word
-//! itself (weight 1), its synonyms and aliases from `synonyms.txt` (lower), or the indexed word
-//! nearest to a typo (lower).
+//! itself (weight 1), its synonyms and aliases from `synonyms.txt` (lower), the indexed word
+//! nearest to a typo (lower), or the knowledge's word in another language that a word no
+//! passage holds means (`bridge`, lowest).
 
 use std::collections::{HashMap, HashSet};
 

@@ -144,10 +144,8 @@ pub fn ask_in(
 ) -> Result<Reply, SearchError> {
     // Read as a first message is: small talk answered in kind, an announced new topic
     // ("different question: ...") searched without its announcement.
-    let understood = Understood {
-        document,
-        ..understand_with(question, None, &engine.names)
-    };
+    let mut understood = understand_with(question, None, &engine.names);
+    understood.hints.document = document;
     reply(engine, &understood, top)
 }
 
@@ -177,7 +175,7 @@ pub fn reply(engine: &Engine, understood: &Understood, top: usize) -> Result<Rep
             return Ok(reply);
         }
     }
-    let results = engine.search_with(&understood.question, &understood.hints(), top.max(1))?;
+    let results = engine.search_with(&understood.question, &understood.hints, top.max(1))?;
     let mut reply = explain(engine, &understood.typed, &results, top);
     reply.understood_as = understood.understood_as().map(String::from);
     reply.more = understood.reading == Reading::More;
@@ -187,11 +185,11 @@ pub fn reply(engine: &Engine, understood: &Understood, top: usize) -> Result<Rep
 /// "Tell me more": the passage of the last answer, whole, its words marked as for the last
 /// question. `None` when there was no last answer, or it is no longer in the knowledge.
 fn more(engine: &Engine, understood: &Understood) -> Result<Option<Reply>, SearchError> {
-    let Some(prior) = understood.prior else {
+    let Some(prior) = understood.hints.prior else {
         return Ok(None);
     };
     // The last answer's passage is among the best for its own question; 50 is plenty.
-    let results = engine.search_with(&understood.question, &understood.hints(), 50)?;
+    let results = engine.search_with(&understood.question, &understood.hints, 50)?;
     let Some(hit) = results.hits.iter().find(|h| h.passage == prior) else {
         return Ok(None);
     };

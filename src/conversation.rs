@@ -175,19 +175,11 @@ pub struct Understood {
     /// What is searched: the message itself, or the message resolved against the context.
     pub question: String,
     pub reading: Reading,
-    /// What the question asks for, when the context decides it (else it is read from
-    /// `question`).
-    pub asks_for: Option<AnswerType>,
-    /// The passage the last answer came from, preferred a little.
-    pub prior: Option<usize>,
-    /// The words matched at full weight, when not all of `question`'s: the message as typed.
-    pub focus: Option<String>,
-    /// The topic's words, matched at a lower weight.
-    pub topic: Vec<String>,
-    /// The names the message itself asks about, which an answer must mention.
-    pub must_mention: Vec<String>,
-    /// The document to answer from, when the reader chose it (a button under an answer).
-    pub document: Option<usize>,
+    /// What the engine needs to know besides `question`: what the context decides it asks
+    /// for (else it is read from `question`), the passage the last answer came from, the
+    /// words matched at full weight (the message as typed, when not all of `question`'s),
+    /// the topic's words, the names an answer must mention, the document the reader chose.
+    pub hints: Hints,
 }
 
 impl Understood {
@@ -197,12 +189,7 @@ impl Understood {
             typed: message.to_string(),
             question: message.to_string(),
             reading: Reading::Standalone,
-            asks_for: None,
-            prior: None,
-            focus: None,
-            topic: Vec::new(),
-            must_mention: Vec::new(),
-            document: None,
+            hints: Hints::default(),
         }
     }
 
@@ -221,30 +208,20 @@ impl Understood {
                     typed: own.to_string(),
                     question: line.to_string(),
                     reading: Reading::WithTopic,
-                    asks_for: Some(count_the_topic(AnswerType::of(own), &topic)),
-                    prior,
-                    must_mention: own_names(own, &Names::default()),
-                    document: None,
-                    focus: Some(own.to_string()),
-                    topic,
+                    hints: Hints {
+                        asks_for: Some(count_the_topic(AnswerType::of(own), &topic)),
+                        prior,
+                        must_mention: own_names(own, &Names::default()),
+                        document: None,
+                        focus: Some(own.to_string()),
+                        topic,
+                    },
                 }
             }
             _ => Understood {
                 reading: Reading::Substituted,
                 ..Understood::standalone(line)
             },
-        }
-    }
-
-    /// What the engine needs to know besides the question.
-    pub fn hints(&self) -> Hints {
-        Hints {
-            asks_for: self.asks_for.clone(),
-            prior: self.prior,
-            focus: self.focus.clone(),
-            topic: self.topic.clone(),
-            must_mention: self.must_mention.clone(),
-            document: self.document,
         }
     }
 
@@ -267,6 +244,7 @@ impl Understood {
     ) -> Option<Context> {
         let passage = answered.map(|a| a.passage);
         let asks_for = self
+            .hints
             .asks_for
             .clone()
             .unwrap_or_else(|| AnswerType::of(&self.question));
@@ -521,12 +499,14 @@ fn in_the_topic(message: &str, context: &Context, known: &Names) -> Understood {
         typed: message.to_string(),
         question: with_topic(message, &context.topic),
         reading: Reading::WithTopic,
-        asks_for: Some(count_the_topic(AnswerType::of(message), &context.topic)),
-        prior: context.passage,
-        focus: Some(message.to_string()),
-        topic: context.topic.clone(),
-        must_mention: own_names(message, known),
-        document: None,
+        hints: Hints {
+            asks_for: Some(count_the_topic(AnswerType::of(message), &context.topic)),
+            prior: context.passage,
+            focus: Some(message.to_string()),
+            topic: context.topic.clone(),
+            must_mention: own_names(message, known),
+            document: None,
+        },
     }
 }
 
@@ -537,12 +517,11 @@ fn more_of_the_same(message: &str, context: &Context) -> Understood {
         typed: message.to_string(),
         question: context.question.clone(),
         reading: Reading::More,
-        asks_for: Some(context.asks_for.clone()),
-        prior: context.passage,
-        focus: None,
-        topic: Vec::new(),
-        must_mention: Vec::new(),
-        document: None,
+        hints: Hints {
+            asks_for: Some(context.asks_for.clone()),
+            prior: context.passage,
+            ..Hints::default()
+        },
     }
 }
 
@@ -572,12 +551,11 @@ fn read_ellipsis(message: &str, context: &Context, known: &Names, rest: &[Word])
             typed: message.to_string(),
             question,
             reading: Reading::Substituted,
-            asks_for: Some(asks_for),
-            prior: None,
-            focus: None,
-            topic: Vec::new(),
-            must_mention: own_names(message, known),
-            document: None,
+            hints: Hints {
+                asks_for: Some(asks_for),
+                must_mention: own_names(message, known),
+                ..Hints::default()
+            },
         };
     }
     // "And his spokesperson?": whatever the ellipsis names, the answer must hold.
@@ -585,12 +563,10 @@ fn read_ellipsis(message: &str, context: &Context, known: &Names, rest: &[Word])
         .iter()
         .map(|w| message[w.range.clone()].to_string())
         .collect();
-    Understood {
-        asks_for: Some(asks_for),
-        must_mention: named,
-        document: None,
-        ..in_the_topic(message, context, known)
-    }
+    let mut understood = in_the_topic(message, context, known);
+    understood.hints.asks_for = Some(asks_for);
+    understood.hints.must_mention = named;
+    understood
 }
 
 /// "And in Egypt?" swaps Egypt in for the last name of the last question; "what about the
@@ -864,7 +840,7 @@ mod tests {
             u.question,
             "What did he call a dead end? (about Sergey Lavrov)"
         );
-        assert_eq!(u.prior, Some(4));
+        assert_eq!(u.hints.prior, Some(4));
         assert_eq!(u.understood_as(), Some(u.question.as_str()));
     }
 
@@ -881,7 +857,7 @@ mod tests {
         ] {
             let u = understand(message, Some(&c));
             assert_eq!(u.reading, Reading::WithTopic, "{message}");
-            assert_eq!(u.asks_for, Some(wants), "{message}");
+            assert_eq!(u.hints.asks_for, Some(wants), "{message}");
             assert!(u
                 .question
                 .ends_with("(about Russia, Pakistan, agree, 2016)"));
@@ -892,7 +868,7 @@ mod tests {
     fn an_understood_line_reads_back_as_it_was_understood() {
         let c = after("Who is Sergey Lavrov?", Some(4));
         let u = understand("What did he call a dead end?", Some(&c));
-        assert_eq!(Understood::resolved(&u.question, u.prior), u);
+        assert_eq!(Understood::resolved(&u.question, u.hints.prior), u);
         let c = after("What has Moscow been up to in Libya?", Some(5));
         let u = understand("And in Egypt?", Some(&c));
         let back = Understood::resolved(&u.question, None);
@@ -907,7 +883,7 @@ mod tests {
         assert_eq!(second.topic[0], "helicopters");
         let u = understand("How many?", Some(&second));
         assert_eq!(
-            u.asks_for,
+            u.hints.asks_for,
             Some(AnswerType::Number {
                 counted: vec!["helicopters".into()]
             })
@@ -925,7 +901,7 @@ mod tests {
             let u = understand(message, Some(&c));
             assert_eq!(u.reading, Reading::Substituted, "{message}");
             assert_eq!(u.question, want);
-            assert_eq!(u.prior, None, "a new name is looked for anywhere");
+            assert_eq!(u.hints.prior, None, "a new name is looked for anywhere");
         }
     }
 
@@ -942,11 +918,11 @@ mod tests {
         let c = after("What has Moscow been up to in Libya?", Some(5));
         let u = understand_with("what about syria?", Some(&c), &known);
         assert_eq!(u.question, "What has Moscow been up to in syria?");
-        assert_eq!(u.must_mention, ["syria"]);
+        assert_eq!(u.hints.must_mention, ["syria"]);
         let u = understand_with("and his spokesperson?", Some(&c), &known);
         assert_eq!(u.reading, Reading::WithTopic);
         assert_eq!(
-            u.must_mention,
+            u.hints.must_mention,
             ["spokesperson"],
             "an ellipsis's words must be answered"
         );
@@ -957,13 +933,13 @@ mod tests {
         let c = after("How many troops does Russia have in Syria?", None);
         let u = understand("And in Libya?", Some(&c));
         assert_eq!(
-            u.asks_for,
+            u.hints.asks_for,
             Some(AnswerType::Number {
                 counted: vec!["troops".into()]
             })
         );
         let u = understand("And why?", Some(&c));
-        assert_eq!(u.asks_for, Some(AnswerType::Reason));
+        assert_eq!(u.hints.asks_for, Some(AnswerType::Reason));
     }
 
     #[test]
@@ -977,13 +953,13 @@ mod tests {
         assert!(u
             .question
             .starts_with("And his spokesperson? (about Sergey Lavrov"));
-        assert_eq!(u.prior, Some(4));
-        assert_eq!(u.must_mention, ["spokesperson"]);
+        assert_eq!(u.hints.prior, Some(4));
+        assert_eq!(u.hints.must_mention, ["spokesperson"]);
         // An adverb says how, not what: the answer need not hold it.
         let u = understand("And with the Taliban specifically?", Some(&c));
-        assert_eq!(u.must_mention, ["Taliban"]);
+        assert_eq!(u.hints.must_mention, ["Taliban"]);
         let u = understand("what about the assembly exactly", Some(&c));
-        assert_eq!(u.must_mention, ["assembly"]);
+        assert_eq!(u.hints.must_mention, ["assembly"]);
         let u = understand("And Ashraf Ghani exactly?", Some(&c));
         assert_eq!(u.reading, Reading::Substituted);
     }
@@ -1002,7 +978,7 @@ mod tests {
             let u = understand(message, Some(&c));
             assert_eq!(u.reading, Reading::More, "{message}");
             assert_eq!(u.question, c.question);
-            assert_eq!(u.prior, Some(3));
+            assert_eq!(u.hints.prior, Some(3));
         }
         let u = understand("Tell me more about the cultural center", Some(&c));
         assert_eq!(u.reading, Reading::WithTopic);

@@ -284,7 +284,7 @@ pub fn conversation_details(
         for question in &c.turns {
             let turn = conversation::turn(engine, &question.q, context.as_ref(), TURN_LIMITS)?;
             let understood = &turn.understood;
-            let results = engine.search_with(&understood.question, &understood.hints(), 5)?;
+            let results = engine.search_with(&understood.question, &understood.hints, 5)?;
             out.push(serde_json::json!({
                 "conversation": c.id,
                 "q": question.q,

@@ -119,7 +119,7 @@ impl Retriever for NearestInMeaning {
 
 /// What a conversation adds to a question: what it asks for, when the message alone says it
 /// better than the resolved question, and the passage that answered the question before.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Hints {
     pub asks_for: Option<AnswerType>,
     pub prior: Option<usize>,

@@ -522,7 +522,7 @@ async fn show(
         origin
     };
     let keyboard = answer.map(|a| {
-        let document = understood.document;
+        let document = understood.hints.document;
         buttons::answer_keyboard(&engine, reply, a.rank, origin, document, None, lang)
     });
     send::send_all(bot, &ctx.pacer, chat, messages, reply_to, keyboard).await?;
@@ -583,7 +583,7 @@ async fn on_callback(bot: Bot, q: CallbackQuery, me: Me, ctx: Arc<Ctx>) -> Handl
     let Some(mut understood) = question_behind(button.origin, message, &me, &engine) else {
         return ack(&bot, &q, toast::QUESTION_GONE.get(theirs)).await;
     };
-    understood.document = button.document;
+    understood.hints.document = button.document;
     // A button acts on a question: what it shows is worded as the answer to it was, in the
     // question's language; an example question is the document's, not the presser's.
     let lang = match button.origin {
@@ -704,7 +704,7 @@ async fn vote(
         &reply,
         rank,
         request.origin,
-        request.understood.document,
+        request.understood.hints.document,
         Some(up),
         request.lang,
     );
