@@ -9,7 +9,8 @@
 //! language, beside the sentences (and cached with them), and a question's word that no
 //! passage holds, nor corrects to one, is embedded with the others of its question in one
 //! batch and read as the nearest word of the knowledge in another language, when near
-//! enough. Analysis weighs it as a corrected typo: a guess, as a correction is.
+//! enough. Analysis weighs it well under a corrected typo (`analysis::TRANSLATION_WEIGHT`):
+//! a rougher guess.
 //!
 //! This is no translation of the question: one word for one word, and only words the
 //! knowledge holds. An abbreviation is read worst: "РФ" is "russia" (0.90), but "США" is
@@ -109,11 +110,16 @@ impl Bridge {
             let memo = memo();
             for &word in words {
                 match memo.get(word) {
-                    Some(known) => drop(read.insert(word.to_string(), known.clone())),
+                    Some(known) => {
+                        read.insert(word.to_string(), known.clone());
+                    }
                     None if self.has_targets(word) => new.push(word),
                     None => {}
                 }
             }
+        }
+        if new.is_empty() {
+            return answer(words, &read, min_cosine);
         }
         // Embedded without the lock: questions asked at once are read at once, and a word
         // two of them bring is embedded twice at worst.
@@ -133,12 +139,7 @@ impl Bridge {
                 tracing::warn!(error = %e, "could not embed a question's words to translate them")
             }
         }
-        (words.iter())
-            .map(|w| match read.get(*w) {
-                Some(Some((stem, cosine))) if *cosine >= min_cosine => Some(stem.clone()),
-                _ => None,
-            })
-            .collect()
+        answer(words, &read, min_cosine)
     }
 
     /// Whether the knowledge has a language other than `word`'s. (Short words are read too:
@@ -170,6 +171,20 @@ impl Bridge {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// For each of `words`, the stem it was `read` as, if near enough.
+fn answer(
+    words: &[&str],
+    read: &HashMap<String, Option<(String, f32)>>,
+    min_cosine: f32,
+) -> Vec<Option<String>> {
+    (words.iter())
+        .map(|w| match read.get(*w) {
+            Some(Some((stem, cosine))) if *cosine >= min_cosine => Some(stem.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The informative words of each language's documents (lower case, as typed: the model reads
