@@ -151,6 +151,41 @@ fn q4_0_to_q8_0(raw: &[u8], rows: usize, columns: usize, pad: usize) -> Vec<u8> 
     out
 }
 
+/// The names of encoder layer `i`'s tensors in the file (Hugging Face's `BertModel`'s, less
+/// `.weight` and `.bias`), for both ways of running it.
+struct LayerNames {
+    query: String,
+    key: String,
+    value: String,
+    attention_out: String,
+    attention_norm: String,
+    intermediate: String,
+    output: String,
+    output_norm: String,
+}
+
+impl LayerNames {
+    fn of(i: usize) -> LayerNames {
+        let l = format!("encoder.layer.{i}");
+        let s = format!("{l}.attention.self");
+        LayerNames {
+            query: format!("{s}.query"),
+            key: format!("{s}.key"),
+            value: format!("{s}.value"),
+            attention_out: format!("{l}.attention.output.dense"),
+            attention_norm: format!("{l}.attention.output.LayerNorm"),
+            intermediate: format!("{l}.intermediate.dense"),
+            output: format!("{l}.output.dense"),
+            output_norm: format!("{l}.output.LayerNorm"),
+        }
+    }
+
+    /// Query, key and value, fused into one matrix in that order.
+    fn qkv(&self) -> [&str; 3] {
+        [&self.query, &self.key, &self.value]
+    }
+}
+
 /// The GGUF file open for reading tensors by name.
 struct Gguf {
     content: gguf_file::Content,
@@ -170,24 +205,14 @@ impl Gguf {
         );
         (0..config.num_hidden_layers)
             .map(|i| {
-                let l = format!("encoder.layer.{i}");
-                let s = format!("{l}.attention.self");
-                let qkv = [
-                    &format!("{s}.query"),
-                    &format!("{s}.key"),
-                    &format!("{s}.value"),
-                ];
+                let n = LayerNames::of(i);
                 Ok(Layer {
-                    qkv: self.linear(&qkv.map(String::as_str), h, h)?,
-                    attention_out: self.linear(&[&format!("{l}.attention.output.dense")], h, h)?,
-                    attention_norm: self.layer_norm(
-                        &format!("{l}.attention.output.LayerNorm"),
-                        h,
-                        eps,
-                    )?,
-                    intermediate: self.linear(&[&format!("{l}.intermediate.dense")], h, ff)?,
-                    output: self.linear(&[&format!("{l}.output.dense")], ff, h)?,
-                    output_norm: self.layer_norm(&format!("{l}.output.LayerNorm"), h, eps)?,
+                    qkv: self.linear(&n.qkv(), h, h)?,
+                    attention_out: self.linear(&[&n.attention_out], h, h)?,
+                    attention_norm: self.layer_norm(&n.attention_norm, h, eps)?,
+                    intermediate: self.linear(&[&n.intermediate], h, ff)?,
+                    output: self.linear(&[&n.output], ff, h)?,
+                    output_norm: self.layer_norm(&n.output_norm, h, eps)?,
                     heads: config.num_attention_heads,
                     head_size: h / config.num_attention_heads,
                 })
@@ -200,25 +225,14 @@ impl Gguf {
         let (h, ff) = (config.hidden_size, config.intermediate_size);
         (0..config.num_hidden_layers)
             .map(|i| {
-                let l = format!("encoder.layer.{i}");
-                let s = format!("{l}.attention.self");
-                let qkv = [
-                    &format!("{s}.query"),
-                    &format!("{s}.key"),
-                    &format!("{s}.value"),
-                ];
+                let n = LayerNames::of(i);
                 Ok(tiles::Layer {
-                    qkv: self.tile_matrix(&qkv.map(String::as_str), h, h)?,
-                    attention_out: self.tile_matrix(
-                        &[&format!("{l}.attention.output.dense")],
-                        h,
-                        h,
-                    )?,
-                    attention_norm: self
-                        .tile_norm(&format!("{l}.attention.output.LayerNorm"), h)?,
-                    intermediate: self.tile_matrix(&[&format!("{l}.intermediate.dense")], h, ff)?,
-                    output: self.tile_matrix(&[&format!("{l}.output.dense")], ff, h)?,
-                    output_norm: self.tile_norm(&format!("{l}.output.LayerNorm"), h)?,
+                    qkv: self.tile_matrix(&n.qkv(), h, h)?,
+                    attention_out: self.tile_matrix(&[&n.attention_out], h, h)?,
+                    attention_norm: self.tile_norm(&n.attention_norm, h)?,
+                    intermediate: self.tile_matrix(&[&n.intermediate], h, ff)?,
+                    output: self.tile_matrix(&[&n.output], ff, h)?,
+                    output_norm: self.tile_norm(&n.output_norm, h)?,
                 })
             })
             .collect()
