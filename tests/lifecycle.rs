@@ -670,14 +670,7 @@ async fn unparsed_updates_are_logged_without_their_text() {
 async fn sighup_reloads_the_knowledge_and_the_record_survives_a_restart() {
     timeout(LIMIT * 2, async {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let knowledge = tempfile::tempdir().unwrap();
-        for file in ["russias-afghanistan-strategy.txt", "synonyms.txt"] {
-            std::fs::copy(
-                root.join("knowledge").join(file),
-                knowledge.path().join(file),
-            )
-            .unwrap();
-        }
+        let knowledge = fake::knowledge_copy();
         let data = tempfile::tempdir().unwrap();
         let vars = [
             ("KNOWLEDGE_DIR", knowledge.path().to_str().unwrap()),

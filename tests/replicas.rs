@@ -605,14 +605,7 @@ impl Replica {
 async fn sighup_on_one_replica_reloads_every_replica() {
     tokio::time::timeout(LIMIT, async {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let knowledge = tempfile::tempdir().unwrap();
-        for file in ["russias-afghanistan-strategy.txt", "synonyms.txt"] {
-            std::fs::copy(
-                root.join("knowledge").join(file),
-                knowledge.path().join(file),
-            )
-            .unwrap();
-        }
+        let knowledge = fake::knowledge_copy();
         let redis = servers::redis_url();
         let db = tokio::task::spawn_blocking(|| servers::fresh_database("reload"))
             .await

@@ -772,6 +772,20 @@ pub fn engine() -> Arc<Engine> {
         .clone()
 }
 
+/// A copy of the knowledge folder that a test may change (add a document, then reload).
+pub fn knowledge_copy() -> tempfile::TempDir {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let knowledge = tempfile::tempdir().unwrap();
+    for file in ["russias-afghanistan-strategy.txt", "synonyms.txt"] {
+        std::fs::copy(
+            root.join("knowledge").join(file),
+            knowledge.path().join(file),
+        )
+        .unwrap();
+    }
+    knowledge
+}
+
 /// Logs to the test output, filtered by RUST_LOG (nothing by default).
 pub fn init_logs() {
     let _ = tracing_subscriber::fmt()
