@@ -590,6 +590,18 @@ fn data_lines(text: &str) -> impl Iterator<Item = &str> {
         .filter(|l| !l.is_empty())
 }
 
+/// Asserts that a word list is sorted, without repeats, and written in `letters` only (a
+/// stop word in capitals or with ё would never match the analyzer's folded words).
+#[cfg(test)]
+fn assert_sorted_in(words: &Words, letters: impl Fn(char) -> bool) {
+    let words: Vec<&str> = words.iter().collect();
+    let mut sorted = words.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted, words);
+    assert!(words.iter().all(|w| w.chars().all(&letters)), "{words:?}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

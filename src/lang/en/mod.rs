@@ -28,14 +28,7 @@ mod tests {
 
     #[test]
     fn the_stop_words_are_sorted_and_lower_case() {
-        let words: Vec<&str> = english().stop_words.iter().collect();
-        let mut sorted = words.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        assert_eq!(sorted, words);
-        assert!(words
-            .iter()
-            .all(|w| w.chars().all(|c| c.is_ascii_lowercase())));
+        super::super::assert_sorted_in(&english().stop_words, |c| c.is_ascii_lowercase());
     }
 
     #[test]

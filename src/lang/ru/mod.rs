@@ -43,14 +43,7 @@ mod tests {
 
     #[test]
     fn the_stop_words_are_sorted_and_lower_case() {
-        let words: Vec<&str> = russian().stop_words.iter().collect();
-        let mut sorted = words.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        assert_eq!(sorted, words);
-        assert!(words
-            .iter()
-            .all(|w| w.chars().all(|c| ('а'..='я').contains(&c))));
+        super::super::assert_sorted_in(&russian().stop_words, |c| ('а'..='я').contains(&c));
     }
 
     #[test]
