@@ -47,8 +47,9 @@ pub enum Command {
     /// Talk to citebot as to the bot: follow-up questions, /more, /full, /new (no token
     /// needed). Off a terminal, one message per line; an empty line starts a new conversation.
     Chat(ChatArgs),
-    /// Load and index the knowledge, and show what was found in each document.
-    Index,
+    /// Load and index the knowledge, and show what was found in each document, and how many
+    /// lines of it are not passages (headings, credits, paywall text...), by rule.
+    Index(IndexArgs),
     /// Score a question set: hit@1, hit@3, MRR@3 and out-of-scope rejections.
     Eval(EvalArgs),
     /// Measure start-up, latency per question, throughput and memory.
@@ -169,6 +170,13 @@ fn parse_days(v: &str) -> Result<u64, String> {
         .contains(&days)
         .then_some(days)
         .ok_or_else(out_of_range)
+}
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// List every line that is not a passage, with the rule that dropped it.
+    #[arg(long)]
+    pub dropped: bool,
 }
 
 #[derive(Debug, Args)]
@@ -460,7 +468,7 @@ fn or_blank(s: &Option<String>) -> String {
 }
 
 /// `citebot index`.
-pub fn index(engine: &Engine) -> anyhow::Result<()> {
+pub fn index(engine: &Engine, args: &IndexArgs) -> anyhow::Result<()> {
     let k = &engine.knowledge;
     let mut out = std::io::stdout().lock();
     for (i, doc) in k.documents.iter().enumerate() {
@@ -484,6 +492,14 @@ pub fn index(engine: &Engine) -> anyhow::Result<()> {
             ),
             plural(count(PassageKind::About), "note about it", "notes about it"),
         )?;
+        if let Some(line) = dropped_summary(&doc.dropped) {
+            writeln!(out, "  {line}")?;
+        }
+        if args.dropped {
+            for d in &doc.dropped {
+                writeln!(out, "  {}: {}", d.rule.as_str(), d.text)?;
+            }
+        }
     }
     writeln!(
         out,
@@ -500,6 +516,25 @@ pub fn index(engine: &Engine) -> anyhow::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// "not passages: 4 lines (heading 2, short line 2)", or `None` when every line is one.
+fn dropped_summary(dropped: &[crate::knowledge::Dropped]) -> Option<String> {
+    if dropped.is_empty() {
+        return None;
+    }
+    let by_rule: Vec<String> = crate::knowledge::DropRule::ALL
+        .iter()
+        .filter_map(|&rule| {
+            let n = dropped.iter().filter(|d| d.rule == rule).count();
+            (n > 0).then(|| format!("{} {n}", rule.as_str()))
+        })
+        .collect();
+    Some(format!(
+        "not passages: {} ({}; `citebot index --dropped` lists them)",
+        plural(dropped.len(), "line", "lines"),
+        by_rule.join(", ")
+    ))
 }
 
 /// "1 paragraph", "2 paragraphs".

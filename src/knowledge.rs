@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::lang;
 
 mod cut;
-pub use cut::passages;
+pub use cut::{passages, Cut, DropRule, Dropped};
 
 /// The file in the knowledge folder that holds synonyms rather than a document.
 pub const SYNONYMS_FILE: &str = "synonyms.txt";
@@ -121,6 +121,8 @@ pub struct Document {
     pub meta: Metadata,
     /// The language of its text: as its header says, else told from its text.
     pub language: crate::lang::Lang,
+    /// The lines of its body that are not passages, each with the rule that dropped it.
+    pub dropped: Vec<Dropped>,
 }
 
 /// What part of a document a passage is.
@@ -260,8 +262,8 @@ impl Knowledge {
     pub fn add(&mut self, path: &Path, raw: &str) -> Result<(), KnowledgeError> {
         let (meta, body) = parse_document(path, raw)?;
         let doc = self.documents.len();
-        let cut = passages(doc, &meta, body);
-        if cut.is_empty() {
+        let Cut { passages, dropped } = passages(doc, &meta, body);
+        if passages.is_empty() {
             return Err(KnowledgeError::NoPassages(path.to_path_buf()));
         }
         let id = path
@@ -277,8 +279,9 @@ impl Knowledge {
             path: path.to_path_buf(),
             meta,
             language,
+            dropped,
         });
-        self.passages.extend(cut);
+        self.passages.extend(passages);
         Ok(())
     }
 
@@ -432,10 +435,11 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
         if !matches!(c, '.' | '!' | '?' | '…') {
             continue;
         }
-        // Closing quotes and brackets (and an ellipsis of dots) end the sentence with it.
+        // Closing quotes and brackets of any script (and an ellipsis of dots) end the
+        // sentence with it.
         while chars
             .peek()
-            .is_some_and(|(_, c)| matches!(c, '"' | '”' | '’' | '\'' | ')' | '.'))
+            .is_some_and(|(_, c)| *c == '.' || cut::CLOSERS.contains(c))
         {
             chars.next();
         }
@@ -447,7 +451,7 @@ pub fn sentences(text: &str) -> Vec<Range<usize>> {
             chars.next();
         }
         let starts_sentence = chars.peek().is_some_and(|(_, n)| {
-            n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '“' | '‘' | '(')
+            n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '“' | '‘' | '(' | '«' | '„')
         });
         if starts_sentence && !(c == '.' && is_abbreviation(text, i)) {
             push_trimmed(text, start..end, &mut out);

@@ -44,7 +44,7 @@ fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<()> {
             cli.color.style(),
             config.max_question_chars,
         ),
-        Command::Index => cli::index(&cli::engine(&config)?),
+        Command::Index(args) => cli::index(&cli::engine(&config)?, &args),
         Command::Eval(args) => cli::eval(&config, &args),
         Command::Bench(args) => cli::bench(&config, &args, process_start),
         Command::Report(args) => cli::report(&config, &args),

@@ -488,6 +488,48 @@ fn index_counts_in_words() {
     );
 }
 
+/// Whoever adds a document sees what citebot will not answer from: how many lines each rule
+/// dropped, and with `--dropped` the lines themselves.
+#[test]
+fn index_says_what_it_dropped_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let wiki = "lighthouse-keepers.txt";
+    std::fs::copy(
+        root().join("tests/data/shapes").join(wiki),
+        dir.path().join(wiki),
+    )
+    .unwrap();
+    let mut cmd = citebot();
+    cmd.env("KNOWLEDGE_DIR", dir.path())
+        .args(["--semantic", "off", "index"]);
+    let (out, err, code) = run(&mut cmd);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("9 paragraphs"), "{out}");
+    assert!(
+        out.contains(
+            "not passages: 11 lines (short line 11; `citebot index --dropped` lists them)"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("Jump to navigation"), "{out}");
+    let mut cmd = citebot();
+    cmd.env("KNOWLEDGE_DIR", dir.path())
+        .args(["--semantic", "off", "index", "--dropped"]);
+    let (out, _, _) = run(&mut cmd);
+    assert!(out.contains("  short line: Jump to navigation"), "{out}");
+    assert!(out.contains("  short line: See also"), "{out}");
+    // The seed article's credits, paywall text and pull quote, each under its rule.
+    let (out, _, _) = run(citebot().args(["--semantic", "off", "index", "--dropped"]));
+    for line in [
+        "  photo credit: Sabine Siebold / REUTERS",
+        "  repeated caption: An Afghan soldier",
+        "  paywall: Subscribe Now",
+        "  pull quote: Moscow has established a relationship",
+    ] {
+        assert!(out.contains(line), "{line:?} in {out}");
+    }
+}
+
 /// `citebot ask` with no question on a terminal opens the chat rather than waiting silently
 /// for lines on standard input.
 #[cfg(unix)]

@@ -367,7 +367,7 @@ fn for_each_paragraph(dir: &Path, mut each: impl FnMut(usize, &str)) -> anyhow::
         let raw = std::fs::read_to_string(path)
             .with_context(|| format!("{}: cannot be read", path.display()))?;
         let (meta, body) = knowledge::parse_document(path, &raw)?;
-        for p in knowledge::passages(doc, &meta, body) {
+        for p in knowledge::passages(doc, &meta, body).passages {
             if p.kind == PassageKind::Paragraph {
                 each(n, &p.text);
                 n += 1;

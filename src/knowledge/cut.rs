@@ -7,31 +7,90 @@
 //! Apart from loading files, this is the part of [`super`] that changes when scraped pages
 //! change shape.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::{normalize, sentences, Metadata, Passage, PassageKind};
 use crate::lang;
 
+/// A line of at least this many words is a paragraph whatever it ends with: the drop rules
+/// below were made for short lines (credits, buttons, navigation), and a long line that
+/// lacks a full stop (`…in the lower rooms` before a reference marker, notes typed in a
+/// hurry) is still text a reader may ask about.
+const PARAGRAPH_WORDS: usize = 15;
+
+/// Why a line of a document is not a passage: each rule that drops lines, by name, so that
+/// `citebot index` can say what it will not answer from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DropRule {
+    /// A heading: a Markdown `#` line, or a short numbered line ("2.1 Cargo volumes").
+    Heading,
+    /// The second copy of a photo caption (scraped pages give the alt text and the caption).
+    RepeatedCaption,
+    /// The credit line after a photo caption ("REUTERS / Photohost").
+    PhotoCredit,
+    /// A subscription or paywall prompt, and the list of selling points after it.
+    Paywall,
+    /// A line repeated from a body paragraph to catch the eye.
+    PullQuote,
+    /// A short line that ends no sentence: navigation, a button, a credit, a label.
+    ShortLine,
+}
+
+impl DropRule {
+    pub const ALL: [DropRule; 6] = [
+        DropRule::Heading,
+        DropRule::RepeatedCaption,
+        DropRule::PhotoCredit,
+        DropRule::Paywall,
+        DropRule::PullQuote,
+        DropRule::ShortLine,
+    ];
+
+    /// Its name in `citebot index`'s report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropRule::Heading => "heading",
+            DropRule::RepeatedCaption => "repeated caption",
+            DropRule::PhotoCredit => "photo credit",
+            DropRule::Paywall => "paywall",
+            DropRule::PullQuote => "pull quote",
+            DropRule::ShortLine => "short line",
+        }
+    }
+}
+
+/// A line of a document that is not a passage, and the rule that dropped it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dropped {
+    pub rule: DropRule,
+    pub text: String,
+}
+
+/// A document body cut into passages, and the lines that were not kept.
+#[derive(Debug, Clone, Default)]
+pub struct Cut {
+    pub passages: Vec<Passage>,
+    pub dropped: Vec<Dropped>,
+}
+
 /// A line of scraped text, with what its shape says about it.
 struct Line<'a> {
-    text: &'a str,
+    /// The line less its bullet and its reference markers.
+    text: Cow<'a, str>,
     bullet: bool,
 }
 
 impl<'a> Line<'a> {
     fn new(raw: &'a str) -> Line<'a> {
         let t = raw.trim();
-        for bullet in ["• ", "* ", "- ", "· "] {
-            if let Some(rest) = t.strip_prefix(bullet) {
-                return Line {
-                    text: rest.trim(),
-                    bullet: true,
-                };
-            }
-        }
+        let (text, bullet) = ["• ", "* ", "- ", "· "]
+            .iter()
+            .find_map(|bullet| t.strip_prefix(bullet))
+            .map_or((t, false), |rest| (rest.trim(), true));
         Line {
-            text: t,
-            bullet: false,
+            text: without_reference_markers(text),
+            bullet,
         }
     }
 
@@ -40,14 +99,28 @@ impl<'a> Line<'a> {
         self.text.split_whitespace().take(31).count()
     }
 
-    /// Body text ends its sentences; credits, buttons and navigation links do not.
+    /// Body text ends its sentences; credits, buttons and navigation links do not. A long
+    /// line is text however it ends.
     fn is_prose(&self) -> bool {
-        let end = self
-            .text
-            .trim_end_matches(['"', '”', '’', '\'', ')', ']'])
-            .chars()
-            .last();
-        matches!(end, Some('.' | '!' | '?' | '…' | ':')) && self.words() >= 4
+        let words = self.words();
+        words >= PARAGRAPH_WORDS || (ends_a_sentence(&self.text) && words >= 4)
+    }
+
+    /// A heading: a Markdown `#` line, or a short line numbered as a section ("1.
+    /// Introduction", "2.1 Cargo volumes", "3 Recommendations") that ends no sentence.
+    fn is_heading(&self) -> bool {
+        if self.text.starts_with('#') {
+            return true;
+        }
+        let mut words = self.text.split_whitespace();
+        let numbered = words.next().is_some_and(|first| {
+            let number = first.trim_end_matches(['.', ')']);
+            !number.is_empty()
+                && number
+                    .split('.')
+                    .all(|n| !n.is_empty() && n.len() <= 3 && n.chars().all(|c| c.is_ascii_digit()))
+        });
+        numbered && words.next().is_some() && self.words() <= 12 && !ends_a_sentence(&self.text)
     }
 
     /// Subscription and paywall prompts, as news sites phrase them.
@@ -81,79 +154,185 @@ impl<'a> Line<'a> {
     }
 }
 
-/// Cuts a document body into passages: body paragraphs numbered in reading order, photo
-/// captions once each, the author's note, and a passage made of the metadata itself; photo
-/// credits, pull quotes, paywall text and navigation are dropped.
-pub fn passages(doc: usize, meta: &Metadata, body: &str) -> Vec<Passage> {
-    let lines: Vec<Line> = body.lines().map(Line::new).collect();
-    let sorted = sort_lines(&lines, meta.author.as_deref());
-    let body_paragraphs = without_pull_quotes(&sorted.paragraphs);
-    number_passages(doc, meta, &body_paragraphs, &sorted.captions, &sorted.notes)
+/// Closing quotes and brackets of any script: a sentence may end inside them
+/// (`…he said: «Море не прощает спешки»`).
+pub(super) const CLOSERS: &[char] = &[
+    '"', '\'', '”', '’', '“', '‘', '»', '«', '›', '‹', ')', ']', '}', '」', '』', '〉', '》', '】',
+    '〕', '〗', '〙', '〛', '）', '］', '｝', '＂', '＇',
+];
+
+/// Whether `text` ends a sentence: its last mark, inside any closing quotes and brackets, is
+/// a full stop, `!`, `?`, `…` or `:` (or their forms in other scripts).
+fn ends_a_sentence(text: &str) -> bool {
+    let end = text.trim_end_matches(CLOSERS).chars().last();
+    matches!(
+        end,
+        Some('.' | '!' | '?' | '…' | ':' | '。' | '！' | '？' | '؟' | '।')
+    )
 }
 
-/// The lines of a body that may become passages, by kind, each in reading order. Pull quotes
-/// are still among the paragraphs: telling them apart needs all the paragraphs.
+/// `text` without the reference markers an encyclopedia puts after a claim: `[12]`, `[a]`,
+/// `[note 3]`, `[citation needed]`. They are no part of the sentence a reader quotes, and
+/// they hide how a paragraph ends. Other brackets (`[sic]`, a `[link](url)`) stay.
+fn without_reference_markers(text: &str) -> Cow<'_, str> {
+    if !text.contains('[') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let marker = after
+            .find(']')
+            .filter(|&close| is_reference_marker(&after[..close]))
+            // `[1](url)` is a Markdown link, not a marker.
+            .filter(|&close| !after[close + 1..].starts_with('('));
+        match marker {
+            Some(close) => {
+                out.push_str(rest[..open].trim_end_matches(' '));
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[..=open]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out.trim().to_string())
+}
+
+/// The inside of a bracket that marks a reference: a number, a footnote letter, a named
+/// note, or an editor's flag ("citation needed", "who?", "источник не указан 12 дней").
+fn is_reference_marker(inside: &str) -> bool {
+    let inside = inside.trim();
+    let numbered = |s: &str| !s.is_empty() && s.len() <= 4 && s.chars().all(|c| c.is_ascii_digit());
+    let lower = inside.to_lowercase();
+    numbered(inside)
+        || (inside.chars().count() == 1 && inside.chars().all(|c| c.is_ascii_lowercase()))
+        || ["note ", "nb ", "n "].iter().any(|p| {
+            lower
+                .strip_prefix(p)
+                .is_some_and(|n| n.len() <= 4 && !n.is_empty())
+        })
+        || (lower.chars().count() <= 40
+            && (lower.ends_with(" needed")
+                || lower.starts_with("источник")
+                || lower.starts_with("нет ")
+                || matches!(
+                    lower.as_str(),
+                    "who?"
+                        | "when?"
+                        | "which?"
+                        | "where?"
+                        | "why?"
+                        | "dubious"
+                        | "update"
+                        | "according to whom?"
+                        | "by whom?"
+                        | "failed verification"
+                        | "original research?"
+                        | "unreliable source?"
+                        | "citation not found"
+                        | "кто?"
+                        | "когда?"
+                        | "где?"
+                        | "уточнить"
+                )))
+}
+
+/// Cuts a document body into passages: body paragraphs numbered in reading order, photo
+/// captions once each, the author's note, and a passage made of the metadata itself; photo
+/// credits, pull quotes, paywall text and navigation are dropped, each line with its rule.
+pub fn passages(doc: usize, meta: &Metadata, body: &str) -> Cut {
+    let lines: Vec<Line> = body.lines().map(Line::new).collect();
+    let mut sorted = sort_lines(&lines, meta.author.as_deref());
+    let body_paragraphs = without_pull_quotes(&sorted.paragraphs, &mut sorted.dropped);
+    Cut {
+        passages: number_passages(doc, meta, &body_paragraphs, &sorted.captions, &sorted.notes),
+        dropped: sorted.dropped,
+    }
+}
+
+/// The lines of a body that may become passages, by kind, each in reading order, and those
+/// dropped. Pull quotes are still among the paragraphs: telling them apart needs all the
+/// paragraphs.
 struct SortedLines<'a> {
     paragraphs: Vec<&'a str>,
     captions: Vec<&'a str>,
     notes: Vec<&'a str>,
+    dropped: Vec<Dropped>,
 }
 
 /// Reads the lines in order, keeping prose paragraphs, captions (once each, their credits
 /// dropped) and the author's note (the note about `author`), and dropping headings, paywall
-/// prompts with the lists that follow them, and anything that is not prose.
-fn sort_lines<'a>(lines: &[Line<'a>], author: Option<&str>) -> SortedLines<'a> {
-    let mut paragraphs: Vec<&str> = Vec::new();
-    let mut captions: Vec<&str> = Vec::new();
-    let mut notes: Vec<&str> = Vec::new();
+/// prompts with the lists that follow them, and short lines that are not prose.
+fn sort_lines<'a>(lines: &'a [Line<'_>], author: Option<&str>) -> SortedLines<'a> {
+    let mut sorted = SortedLines {
+        paragraphs: Vec::new(),
+        captions: Vec::new(),
+        notes: Vec::new(),
+        dropped: Vec::new(),
+    };
+    let mut dropped: Vec<Dropped> = Vec::new();
+    let drop = |rule, line: &Line| Dropped {
+        rule,
+        text: line.text.to_string(),
+    };
     let mut in_boilerplate = false;
     let mut i = 0;
     while i < lines.len() {
         let line = &lines[i];
         i += 1;
-        if line.text.is_empty() || line.text.starts_with('#') {
+        if line.text.is_empty() {
+            continue;
+        }
+        if line.is_heading() {
+            dropped.push(drop(DropRule::Heading, line));
             continue;
         }
         // A scraped photo caption comes twice in a row (alt text, then caption), then its credit.
         if lines
             .get(i)
-            .is_some_and(|next| same_text(next.text, line.text))
+            .is_some_and(|next| same_text(&next.text, &line.text))
         {
+            dropped.push(drop(DropRule::RepeatedCaption, &lines[i]));
             i += 1;
-            if lines
+            if let Some(credit) = lines
                 .get(i)
-                .is_some_and(|credit| !credit.text.is_empty() && !credit.is_prose())
+                .filter(|credit| !credit.text.is_empty() && !credit.is_prose())
             {
+                dropped.push(drop(DropRule::PhotoCredit, credit));
                 i += 1;
             }
-            if !captions.iter().any(|c| same_text(c, line.text)) {
-                captions.push(line.text);
+            if !sorted.captions.iter().any(|c| same_text(c, &line.text)) {
+                sorted.captions.push(&line.text);
             }
             continue;
         }
         if line.is_author_note(author) {
-            notes.push(line.text);
+            sorted.notes.push(&line.text);
             continue;
         }
         if line.is_boilerplate() {
             in_boilerplate = true;
+            dropped.push(drop(DropRule::Paywall, line));
             continue;
         }
         // A paywall prompt is followed by its list of selling points: skip the list too.
         if in_boilerplate && (line.bullet || line.words() < 20) {
+            dropped.push(drop(DropRule::Paywall, line));
             continue;
         }
         if !line.is_prose() {
+            dropped.push(drop(DropRule::ShortLine, line));
             continue;
         }
         in_boilerplate = false;
-        paragraphs.push(line.text);
+        sorted.paragraphs.push(&line.text);
     }
-    SortedLines {
-        paragraphs,
-        captions,
-        notes,
-    }
+    sorted.dropped = dropped;
+    sorted
 }
 
 /// A pull quote is a short line repeated from a body paragraph: the paragraph cites it.
@@ -172,9 +351,10 @@ fn sandwiched(paragraphs: &[&str], i: usize) -> bool {
     long(i.checked_sub(1)) && long(Some(i + 1))
 }
 
-/// The paragraphs less the pull quotes: lines shaped like a quote whose words all stand in
-/// another paragraph, or, sandwiched between long paragraphs, mostly stand in one.
-fn without_pull_quotes<'a>(paragraphs: &[&'a str]) -> Vec<&'a str> {
+/// The paragraphs less the pull quotes (added to `dropped`): lines shaped like a quote whose
+/// words all stand in another paragraph, or, sandwiched between long paragraphs, mostly stand
+/// in one.
+fn without_pull_quotes<'a>(paragraphs: &[&'a str], dropped: &mut Vec<Dropped>) -> Vec<&'a str> {
     let candidates: Vec<bool> = paragraphs.iter().map(|p| shaped_like_a_quote(p)).collect();
     // Most documents have no line of that shape: then no paragraph needs hashing.
     let shingles = candidates.contains(&true).then(|| Shingles::of(paragraphs));
@@ -195,6 +375,12 @@ fn without_pull_quotes<'a>(paragraphs: &[&'a str]) -> Vec<&'a str> {
                     .is_some_and(|s| s.repeated_elsewhere(i, p))
                     || (loose.contains(&i)
                         && words.as_ref().is_some_and(|w| w.mostly_elsewhere(i, p))));
+            if pull_quote {
+                dropped.push(Dropped {
+                    rule: DropRule::PullQuote,
+                    text: p.to_string(),
+                });
+            }
             !pull_quote
         })
         .map(|(_, p)| *p)
@@ -374,4 +560,116 @@ fn about_text(meta: &Metadata, has_author_note: bool) -> String {
 
 fn same_text(a: &str, b: &str) -> bool {
     a.len() > 20 && normalize(a) == normalize(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_markers_are_taken_out_and_other_brackets_stay() {
+        for (line, want) in [
+            (
+                "through the winter storms.[1]",
+                "through the winter storms.",
+            ),
+            ("in the lower rooms.[12][13]", "in the lower rooms."),
+            ("was rebuilt [citation needed]", "was rebuilt"),
+            (
+                "in 1874[3] the tower rose.[a] Then",
+                "in 1874 the tower rose. Then",
+            ),
+            ("a keeper.[note 4] He", "a keeper. He"),
+            ("в 1911 году[источник не указан 12 дней]", "в 1911 году"),
+            ("he wrote [sic] that", "he wrote [sic] that"),
+            (
+                "see [1](https://example.org)",
+                "see [1](https://example.org)",
+            ),
+            ("an [unclosed bracket", "an [unclosed bracket"),
+            ("[", "["),
+            ("no brackets at all", "no brackets at all"),
+        ] {
+            assert_eq!(without_reference_markers(line), want, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn a_sentence_may_end_inside_closing_quotes_of_any_script() {
+        for (text, ends) in [
+            ("he said: «Море не прощает спешки»", false),
+            ("он сказал: «Море не прощает спешки.»", true),
+            ("«Море не прощает спешки!»", true),
+            ("the end.)", true),
+            ("「終わり。」", true),
+            ("It was “over.”", true),
+            ("Jump to navigation", false),
+            ("", false),
+        ] {
+            assert_eq!(ends_a_sentence(text), ends, "{text:?}");
+        }
+    }
+
+    fn cut(body: &str) -> Cut {
+        let meta: Metadata =
+            toml::from_str("title = \"T\"\nurl = \"https://example.org/t\"").expect("a header");
+        passages(0, &meta, body)
+    }
+
+    fn paragraphs(cut: &Cut) -> Vec<&str> {
+        cut.passages
+            .iter()
+            .filter(|p| p.kind == PassageKind::Paragraph)
+            .map(|p| p.text.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn long_lines_are_paragraphs_however_they_end_and_short_ones_are_reported() {
+        let long = "The survey team counted otters along the upper reach for three mornings \
+                    running and found fresh spraints at every bridge";
+        let quoted = "На прощание капитан повторил ученикам то, что говорил всем до них: \
+                      «Море не прощает спешки»";
+        let body = format!(
+            "From Wikipedia, the free encyclopedia\n\n2.1 Cargo volumes\n\n{long}\n\n\
+             # Notes\n\n{quoted}\n\nThe lamp was lit in 1874.[3]\n\n[edit]\n"
+        );
+        let cut = cut(&body);
+        assert_eq!(
+            paragraphs(&cut),
+            [long, quoted, "The lamp was lit in 1874."]
+        );
+        let dropped: Vec<(DropRule, &str)> = cut
+            .dropped
+            .iter()
+            .map(|d| (d.rule, d.text.as_str()))
+            .collect();
+        assert_eq!(
+            dropped,
+            [
+                (DropRule::ShortLine, "From Wikipedia, the free encyclopedia"),
+                (DropRule::Heading, "2.1 Cargo volumes"),
+                (DropRule::Heading, "# Notes"),
+                (DropRule::ShortLine, "[edit]"),
+            ]
+        );
+    }
+
+    #[test]
+    fn numbered_sentences_are_not_headings() {
+        for (line, heading) in [
+            ("1. Introduction", true),
+            ("3 Recommendations", true),
+            ("2.3 Condition of the estate", true),
+            ("1. The harbour handled more cargo than ever before.", false),
+            (
+                "2014 was the year the ferry stopped running for good",
+                false,
+            ),
+            ("12", false),
+        ] {
+            let l = Line::new(line);
+            assert_eq!(l.is_heading(), heading, "{line:?}");
+        }
+    }
 }
