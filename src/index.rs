@@ -209,9 +209,14 @@ impl Vocabulary for PassageIndex {
                 // Optimal string alignment: a transposition is one edit, as the automaton counts.
                 let distance = strsim::osa_distance(term, candidate);
                 let freq = u64::from(stream.value().doc_freq);
+                // On a tie the smaller word wins: segments come in no fixed order, and a
+                // first-seen rule made one question's answer change between two runs.
                 let better = match &best {
                     None => true,
-                    Some((d, f, _)) => distance < *d || (distance == *d && freq > *f),
+                    Some((d, f, t)) => {
+                        (distance, std::cmp::Reverse(freq), candidate)
+                            < (*d, std::cmp::Reverse(*f), t.as_str())
+                    }
                 };
                 if better {
                     best = Some((distance, freq, candidate.to_string()));
