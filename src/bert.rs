@@ -54,7 +54,34 @@ pub enum Precision {
     Bf16,
 }
 
+/// The environment variable that forces one numeric path (`bf16`, `int8`, `f32`) instead of
+/// the fastest this CPU has (`auto`, or unset), so that tests and CI can check every path's
+/// figures on one machine. `bf16` needs AMX; `int8` without AVX-512 VNNI runs, slowly.
+pub const PRECISION_VAR: &str = "CITEBOT_PRECISION";
+
 impl Precision {
+    /// The path [`PRECISION_VAR`] forces, `None` when it is unset, empty or `auto`; an
+    /// unknown value is an error that names the ones it takes.
+    pub fn forced() -> std::result::Result<Option<Precision>, String> {
+        match std::env::var_os(PRECISION_VAR) {
+            Some(value) => Precision::parse(&value.to_string_lossy()),
+            None => Ok(None),
+        }
+    }
+
+    /// A value of [`PRECISION_VAR`]: `None` for `auto` (or nothing).
+    pub fn parse(value: &str) -> std::result::Result<Option<Precision>, String> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => Ok(None),
+            "bf16" => Ok(Some(Precision::Bf16)),
+            "int8" => Ok(Some(Precision::Int8)),
+            "f32" => Ok(Some(Precision::F32)),
+            other => Err(format!(
+                "{PRECISION_VAR}={other}: expected auto, bf16, int8 or f32"
+            )),
+        }
+    }
+
     /// 8 bits where the CPU has the integer kernel that makes them pay. Without it candle
     /// falls back to AVX2 dot products, slower than f32's gemm (a question 10.9 ms against
     /// 9.7, a batch of sentences four times slower), so the weights stay f32.
@@ -258,6 +285,20 @@ mod tests {
 
     /// The network, in either precision, against candle-transformers' BERT on the same
     /// weights: the hidden state of every real token points the same way, padding or not.
+    #[test]
+    fn the_forced_path_is_read_or_refused_by_name() {
+        assert_eq!(Precision::parse("auto"), Ok(None));
+        assert_eq!(Precision::parse(" "), Ok(None));
+        assert_eq!(Precision::parse("F32"), Ok(Some(Precision::F32)));
+        assert_eq!(Precision::parse("int8"), Ok(Some(Precision::Int8)));
+        assert_eq!(Precision::parse("bf16"), Ok(Some(Precision::Bf16)));
+        let err = Precision::parse("fast").unwrap_err();
+        assert!(
+            err.contains("CITEBOT_PRECISION=fast") && err.contains("f32"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn both_precisions_keep_the_reference_networks_states() {
         let dir = crate::embed::shipped(crate::embed::ENGLISH_MODEL_DIR);

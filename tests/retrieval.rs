@@ -18,8 +18,10 @@
 //!   chat's own style, written last, all tuned on): follow-up questions read in the context
 //!   of the ones before.
 //!
-//! Floors sit a little under what was measured (docs/retrieval.md has the figures), so a
-//! change that loses more than a question or two fails here.
+//! Floors sit a little under what was measured on every numeric path of the sentence models
+//! (bf16 on AMX tiles, 8-bit on AVX-512 VNNI, f32: `CITEBOT_PRECISION`; docs/retrieval.md,
+//! "Numeric paths", has the figures side by side), so a change that loses more than a
+//! question or two fails here, and a floor that only one kind of CPU meets fails on all.
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -130,7 +132,8 @@ fn questions_in_other_words_are_understood() {
 fn questions_about_the_article_itself_are_answered() {
     let report = evaluate_set(semantic(), "document_questions.jsonl", None);
     assert!(report.in_scope >= 20 && report.out_of_scope >= 6);
-    assert_floor(&report, 0.55, 0.55, 0.8);
+    // 0.600 on the 8-bit path, 0.550 on f32 (docs/retrieval.md, "Numeric paths").
+    assert_floor(&report, 0.5, 0.5, 0.8);
 }
 
 /// Questions about other things entirely are never answered, in either part of the set.
@@ -361,17 +364,18 @@ fn off_topic_questions_stay_refused_after_any_question() {
 /// Questions in Russian about the English article (`questions_ru.jsonl`, written before any
 /// ranking, `tune` and `held_out`): multilingual-e5-small's meaning answers them, with the
 /// words it reads across the languages (`bridge`) and names found by transliteration. Floors
-/// under what was measured (docs/retrieval.md: 0.615 / 0.723 / 0.842 tune, 0.627 / 0.712 /
-/// 12 of 16 held out), under issue 25's bar for answers, which this model on these questions
-/// does not reach: what stands here guards against losing what it does.
+/// under the lowest of the three numeric paths (docs/retrieval.md, "Numeric paths": tune
+/// 0.569 / 0.723 / 0.842, held out 0.610 / 0.678 / 11 of 16, the lowest of bf16, 8-bit and
+/// f32 each), under issue 25's bar for answers, which this model on these questions does not
+/// reach: what stands here guards against losing what it does.
 #[test]
 fn questions_in_russian_are_answered_from_the_english_article() {
     let tune = evaluate_set(semantic(), "questions_ru.jsonl", Some("tune"));
     assert!(tune.in_scope >= 60 && tune.out_of_scope >= 15);
-    assert_floor(&tune, 0.58, 0.69, 0.78);
+    assert_floor(&tune, 0.55, 0.7, 0.78);
     let held_out = evaluate_set(semantic(), "questions_ru.jsonl", Some("held_out"));
     assert!(held_out.in_scope >= 55 && held_out.out_of_scope >= 15);
-    assert_floor(&held_out, 0.59, 0.68, 0.68);
+    assert_floor(&held_out, 0.58, 0.66, 0.62);
     // Words alone answer almost none of them.
     let words_only = evaluate_set(lexical(), "questions_ru.jsonl", Some("held_out"));
     assert!(
