@@ -11,6 +11,7 @@ use crate::knowledge::{Metadata, Passage, PassageKind};
 use crate::lang::Lang;
 use crate::rank::{window_bytes, Hit, Signals, MAX_EXCERPT_CHARS};
 use crate::retrieve::SearchError;
+use crate::verdict::Verdict;
 
 /// Where a passage comes from, as a reader cites it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -128,6 +129,13 @@ pub struct Reply {
     pub others: Vec<usize>,
     /// The one document the answers were looked for in, when the search kept to one.
     pub document: Option<usize>,
+    /// What the reader is told: a sure answer, the closest passage shown as such, or
+    /// nothing related (then `answers` is empty)...
+    pub verdict: Verdict,
+    /// ...and how sure it is, from 0 to 1...
+    pub confidence: f32,
+    /// ...that this passage (shown, or not when nothing is) answers.
+    pub best: Option<usize>,
 }
 
 /// Asks `engine` and explains up to `top` passages that answer.
@@ -162,6 +170,9 @@ fn small_talk(message: &str, kind: SmallTalk) -> Reply {
         more: false,
         others: Vec::new(),
         document: None,
+        verdict: Verdict::None,
+        confidence: 0.0,
+        best: None,
     }
 }
 
@@ -203,14 +214,18 @@ fn more(engine: &Engine, understood: &Understood) -> Result<Option<Reply>, Searc
         more: true,
         others: Vec::new(),
         document: engine.passage_doc(hit.passage),
+        // The passage of the last answer, asked for again: as sure as it was then.
+        verdict: Verdict::Answer,
+        confidence: 1.0,
+        best: Some(prior),
     }))
 }
 
-/// Turns search results into answers. There is an answer only when the best passage answers
-/// the question; the next ones need less, but a passage that shares one common word with the
-/// question and nothing of its meaning is never shown.
+/// Turns search results into answers. The best passage is shown when the verdict shows one
+/// (sure, or as the closest); the next ones need less, but a passage that shares one common
+/// word with the question and nothing of its meaning is never shown.
 pub fn explain(engine: &Engine, question: &str, results: &Results, top: usize) -> Reply {
-    let answers = if results.answered {
+    let answers = if results.verdict.shows() {
         results
             .hits
             .iter()
@@ -246,6 +261,9 @@ pub fn explain(engine: &Engine, question: &str, results: &Results, top: usize) -
             Scope::Document(doc) => Some(doc),
             Scope::All => None,
         },
+        verdict: results.verdict,
+        confidence: results.confidence,
+        best: results.best,
     }
 }
 

@@ -52,6 +52,9 @@ pub enum Command {
     Index(IndexArgs),
     /// Score a question set: hit@1, hit@3, MRR@3 and out-of-scope rejections.
     Eval(EvalArgs),
+    /// Fit the confidence to the tune parts of question sets: print its weights and cut
+    /// points as TOML for `eval --tuning`, with the tune questions' decisions at each cut.
+    Fit(FitArgs),
     /// Measure start-up, latency per question, throughput and memory.
     Bench(BenchArgs),
     /// What readers asked: questions per day, what nothing answered, what was voted down
@@ -203,6 +206,23 @@ pub struct EvalArgs {
     /// `rank::Tuning`, the rest at their defaults), for a sweep without recompiling.
     #[arg(long, value_name = "TUNING.toml")]
     pub tuning: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// Question sets and conversation sets; only their `tune` parts are read.
+    #[arg(required = true)]
+    pub sets: Vec<PathBuf>,
+    /// Gold passages: a JSON object from each gold key to a snippet of its passage.
+    #[arg(long, value_name = "PASSAGES.json")]
+    pub gold: PathBuf,
+    /// The L2 penalty on the weights.
+    #[arg(long, default_value_t = 1.0)]
+    pub l2: f64,
+    /// How often a sure answer must be right on the tune parts: `sure` is the lowest cut
+    /// point that meets it.
+    #[arg(long, default_value_t = 0.95)]
+    pub precision: f64,
 }
 
 fn parse_switch(v: &str) -> Result<bool, String> {
@@ -540,6 +560,21 @@ fn dropped_summary(dropped: &[crate::knowledge::Dropped]) -> Option<String> {
 /// "1 paragraph", "2 paragraphs".
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `citebot fit`.
+pub fn fit(config: &Config, args: &FitArgs) -> anyhow::Result<()> {
+    let engine = engine(config)?;
+    let sets: Vec<&std::path::Path> = args.sets.iter().map(PathBuf::as_path).collect();
+    let asked = crate::eval::fit::ask_tune_parts(&engine, &sets, &args.gold)?;
+    let model = crate::eval::fit::fit(&asked, args.l2, args.precision);
+    let section = if engine.is_semantic() {
+        "confidence"
+    } else {
+        "confidence_words_only"
+    };
+    print!("{}", crate::eval::fit::render(&model, &asked, section));
+    Ok(())
 }
 
 /// `citebot eval`.

@@ -27,6 +27,7 @@ use crate::rank::{
 use crate::retrieve::{
     By, Candidate, Hints, Meaning, NearestInMeaning, Question, Retriever, SearchError,
 };
+use crate::verdict::{Features, Verdict};
 
 /// Past this many sentences, embedding the knowledge at start-up would keep a 2-core machine
 /// busy for about ten minutes (some 100 sentences a second): citebot says so and answers by
@@ -108,8 +109,16 @@ pub struct Results {
     pub query: Query,
     /// Best first.
     pub hits: Vec<Hit>,
-    /// Whether the best hit answers the question.
-    pub answered: bool,
+    /// What the reader is told of the best hit: a sure answer, the closest passage, or
+    /// nothing related...
+    pub verdict: Verdict,
+    /// ...and how sure that is (0 to 1): the probability that `best` answers.
+    pub confidence: f32,
+    /// The passage the decision was surest of, shown or not.
+    pub best: Option<usize>,
+    /// What each of the best few hits showed the decision, beside its passage, in the
+    /// ranking's order (for `eval --details` and `citebot fit`).
+    pub weighed: Vec<(usize, Features)>,
     /// What the question asks for.
     pub asks_for: Option<AnswerType>,
     /// The documents the hits come from.
@@ -459,8 +468,9 @@ impl Engine {
             prior: hints.prior,
             named: named_concepts(&query, &hints.must_mention),
         };
-        let leader = self.tuning.policy.leader(&hits, &facts, &self.knowledge);
-        if let Some(i) = leader {
+        let (decision, weighed) = self.tuning.decide(&hits, &facts, &self.knowledge);
+        let best = decision.best.map(|i| hits[i].passage);
+        if let Some(i) = decision.leader {
             let hit = hits.remove(i);
             hits.insert(0, hit);
         }
@@ -468,7 +478,10 @@ impl Engine {
         Ok(Results {
             query,
             hits,
-            answered: leader.is_some(),
+            verdict: decision.verdict,
+            confidence: decision.confidence,
+            best,
+            weighed,
             asks_for: Some(asks_for),
             scope,
         })

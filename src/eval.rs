@@ -6,6 +6,8 @@
 //! one when its text contains the snippet, compared case-insensitively with curly quotes made
 //! straight and white space folded.
 
+pub mod fit;
+
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -17,6 +19,7 @@ use crate::answer;
 use crate::conversation::{self, Limits, Understood};
 use crate::engine::Engine;
 use crate::knowledge::normalize;
+use crate::verdict::{Calibration, Verdict};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Question {
@@ -136,11 +139,23 @@ impl Miss {
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     pub in_scope: usize,
+    /// The right passage shown first, as a sure answer or as the closest (shown@1).
     pub hit1: usize,
     pub hit3: usize,
     pub reciprocal_rank_sum: f64,
+    /// Answerable questions given a sure answer, and of those, right.
+    pub sure: usize,
+    pub sure_right: usize,
     pub out_of_scope: usize,
+    /// Questions without an answer given no sure answer (the closest passage, or none).
     pub rejected: usize,
+    /// Questions without an answer given a sure one.
+    pub unanswerable_sure: usize,
+    /// Off-topic questions (`"kind": "off_topic"`), and those given no passage at all.
+    pub off_topic: usize,
+    pub off_topic_none: usize,
+    /// The confidence of each best hit against whether it was a right one.
+    pub calibration: Calibration,
     pub misses: Vec<Miss>,
 }
 
@@ -168,6 +183,14 @@ impl Report {
     pub fn rejection_rate(&self) -> f64 {
         Self::ratio(self.rejected, self.out_of_scope)
     }
+    /// How often a sure answer is right, over every question given one.
+    pub fn sure_precision(&self) -> f64 {
+        Self::ratio(self.sure_right, self.sure + self.unanswerable_sure)
+    }
+    /// The share of answerable questions answered sure and right.
+    pub fn sure_coverage(&self) -> f64 {
+        Self::ratio(self.sure_right, self.in_scope)
+    }
 
     /// The report as the `eval` command prints it.
     pub fn render(&self) -> String {
@@ -194,11 +217,26 @@ impl Report {
         let _ = writeln!(s, "MRR@3:         {:.3}", self.mrr_at_3());
         let _ = writeln!(
             s,
-            "rejected:      {:.3} ({}/{} out-of-scope questions got no answer)",
+            "sure:          {:.3} of answerable questions answered sure and right ({}/{}); \
+             sure answers right {:.3} ({}/{})",
+            self.sure_coverage(),
+            self.sure_right,
+            self.in_scope,
+            self.sure_precision(),
+            self.sure_right,
+            self.sure + self.unanswerable_sure
+        );
+        let _ = writeln!(
+            s,
+            "rejected:      {:.3} ({}/{} out-of-scope questions got no sure answer; \
+             {}/{} off-topic got none)",
             self.rejection_rate(),
             self.rejected,
-            self.out_of_scope
+            self.out_of_scope,
+            self.off_topic_none,
+            self.off_topic
         );
+        let _ = write!(s, "calibration:\n{}", self.calibration.render());
         for m in &self.misses {
             let _ = writeln!(s, "{}", m.describe(format!("{:?}", m.question)));
         }
@@ -211,7 +249,7 @@ pub fn evaluate(engine: &Engine, set: &QuestionSet) -> anyhow::Result<Report> {
     let mut report = Report::default();
     for q in &set.questions {
         let reply = answer::ask(engine, &q.q, 3)?;
-        score_reply(set, &mut report, &q.q, &q.gold, &reply);
+        score_reply(set, &mut report, &q.q, q, &reply, engine);
     }
     Ok(report)
 }
@@ -227,8 +265,10 @@ pub fn details(engine: &Engine, set: &QuestionSet) -> anyhow::Result<Vec<serde_j
             "q": q.q,
             "gold": q.gold,
             "split": q.split,
-            "asks_for": results.asks_for.map(|t| format!("{t:?}")),
-            "answered": results.answered,
+            "asks_for": results.asks_for.as_ref().map(|t| format!("{t:?}")),
+            "verdict": results.verdict.as_str(),
+            "confidence": results.confidence,
+            "weighed": weighed_json(set, engine, &results),
             "hits": hits,
         }));
     }
@@ -256,6 +296,26 @@ fn hits_json(
                 "found": h.found,
                 "by_words": policy.answers_by_words(h),
                 "answers": policy.answers(h),
+            })
+        })
+        .collect()
+}
+
+/// What the decision read of each of the best few hits, for `--details`.
+fn weighed_json(
+    set: &QuestionSet,
+    engine: &Engine,
+    results: &crate::engine::Results,
+) -> Vec<serde_json::Value> {
+    results
+        .weighed
+        .iter()
+        .map(|(passage, features)| {
+            let text = &engine.knowledge.passages[*passage].text;
+            serde_json::json!({
+                "passage": gold_key(set, text)
+                    .unwrap_or_else(|| engine.knowledge.passages[*passage].label()),
+                "features": features,
             })
         })
         .collect()
@@ -291,7 +351,9 @@ pub fn conversation_details(
                 "understood_as": understood.understood_as(),
                 "gold": question.gold,
                 "asks_for": results.asks_for.as_ref().map(|t| format!("{t:?}")),
-                "answered": results.answered,
+                "verdict": results.verdict.as_str(),
+                "confidence": results.confidence,
+                "weighed": weighed_json(&set, engine, &results),
                 "hits": hits_json(engine, &set, &results),
             }));
             context = turn.context;
@@ -349,11 +411,15 @@ impl ConversationReport {
         let line = |s: &mut String, name: &str, r: &Report| {
             let _ = writeln!(
                 s,
-                "{name:<12} hit@1 {:.3} ({}/{}), hit@3 {:.3}, refused {}/{} that have no answer",
+                "{name:<12} hit@1 {:.3} ({}/{}), hit@3 {:.3}, sure and right {}/{} (right {:.3}), \
+                 refused {}/{} that have no answer",
                 r.hit_at_1(),
                 r.hit1,
                 r.in_scope,
                 r.hit_at_3(),
+                r.sure_right,
+                r.in_scope,
+                r.sure_precision(),
                 r.rejected,
                 r.out_of_scope
             );
@@ -402,48 +468,71 @@ pub fn evaluate_conversations(
             } else {
                 &mut report.follow_ups
             };
-            score_reply(&set, part, &shown, &question.gold, &reply);
+            score_reply(&set, part, &shown, question, &reply, engine);
         }
     }
     Ok(report)
 }
 
-/// Adds one reply to `report`: a hit when a gold passage is first, a rejection when a
-/// question without gold got no answer.
+/// Whether `text` (a passage's) holds one of the `gold` keys' snippets.
+fn is_gold(set: &QuestionSet, gold: &[String], text: &str) -> bool {
+    let text = normalize(text);
+    gold.iter().any(|k| {
+        set.gold
+            .get(k)
+            .is_some_and(|snippet| text.contains(snippet))
+    })
+}
+
+/// Adds one reply to `report`: shown@1 when a gold passage is first (sure or closest), a
+/// sure answer right or not, a rejection when a question without gold got no sure answer,
+/// and the confidence against whether the best passage was a gold one.
 fn score_reply(
     set: &QuestionSet,
     report: &mut Report,
     shown: &str,
-    gold: &[String],
+    question: &Question,
     reply: &answer::Reply,
+    engine: &Engine,
 ) {
+    let gold = &question.gold;
     let got: Vec<String> = reply
         .answers
         .iter()
         .map(|a| gold_key(set, &a.full.text).unwrap_or_else(|| a.citation.label.clone()))
         .collect();
+    let sure = reply.verdict == Verdict::Answer;
+    if let Some(best) = reply.best {
+        let right = is_gold(set, gold, &engine.knowledge.passages[best].text);
+        report.calibration.add(reply.confidence, right);
+    }
     if gold.is_empty() {
         report.out_of_scope += 1;
-        if reply.answers.is_empty() {
-            report.rejected += 1;
-        } else {
+        if question.kind.as_deref() == Some("off_topic") {
+            report.off_topic += 1;
+            report.off_topic_none += usize::from(reply.verdict == Verdict::None);
+        }
+        if sure {
+            report.unanswerable_sure += 1;
             report.misses.push(Miss {
                 question: shown.to_string(),
                 gold: vec![],
                 got,
             });
+        } else {
+            report.rejected += 1;
         }
         return;
     }
     report.in_scope += 1;
-    let rank = reply.answers.iter().position(|a| {
-        let text = normalize(&a.full.text);
-        gold.iter().any(|k| {
-            set.gold
-                .get(k)
-                .is_some_and(|snippet| text.contains(snippet))
-        })
-    });
+    let rank = reply
+        .answers
+        .iter()
+        .position(|a| is_gold(set, gold, &a.full.text));
+    if sure {
+        report.sure += 1;
+        report.sure_right += usize::from(rank == Some(0));
+    }
     match rank {
         Some(0) => report.hit1 += 1,
         _ => report.misses.push(Miss {

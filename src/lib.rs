@@ -66,6 +66,7 @@ pub mod store;
 pub mod telegram;
 pub mod texts;
 pub mod threads;
+pub mod verdict;
 
 pub use answer::{ask, Answer, Reply};
 pub use engine::{Engine, Options};

@@ -46,6 +46,7 @@ fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<()> {
         ),
         Command::Index(args) => cli::index(&cli::engine(&config)?, &args),
         Command::Eval(args) => cli::eval(&config, &args),
+        Command::Fit(args) => cli::fit(&config, &args),
         Command::Bench(args) => cli::bench(&config, &args, process_start),
         Command::Report(args) => cli::report(&config, &args),
         Command::Webhook {

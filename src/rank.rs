@@ -1,6 +1,7 @@
 //! Ranking: scoring a candidate passage on the question's words and on its meaning, fusing
-//! the two, and deciding whether the best passage answers at all. Pure functions over plain
-//! data: the index and the model have done their work before anything here runs.
+//! the two, and reading what the best few hits show the decision (`verdict` weighs it into
+//! one confidence). Pure functions over plain data: the index and the model have done their
+//! work before anything here runs.
 //!
 //! Words: BM25 picks candidates, and each candidate's words are read again to reward what
 //! BM25 cannot see: how much of the question it covers, whether one to three consecutive
@@ -9,10 +10,12 @@
 //! sentence. The fused score is a weighted sum of the two, and the excerpt is the window of
 //! sentences that is best on both.
 //!
-//! Whether there is an answer at all is decided on both signals too, and on what the question
-//! asks for (see `answer_type`): a passage about the same things that lacks the number or the
-//! date the question wants does not answer it. The thresholds were chosen on the tuning part
-//! of the project's own question sets; docs/retrieval.md gives the figures that chose them.
+//! How sure an answer is rests on both signals too, and on what the question asks for (see
+//! `answer_type`): a passage about the same things that lacks the number or the date the
+//! question wants is less likely to answer it. The rules that once refused on their own (the
+//! thresholds of [`AnswerPolicy`]) are now signs among the others ([`AnswerPolicy::features`]);
+//! the weights were fitted on the tuning part of the project's own question sets, and
+//! docs/retrieval.md gives the figures.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -22,6 +25,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use crate::analysis::{self, Alternative, Query, StemmerFn, Vocabulary};
 use crate::answer_type::AnswerType;
 use crate::knowledge::{Knowledge, Passage, PassageKind};
+use crate::verdict::{self, Confidence, Decision, Features};
 
 /// An excerpt of several sentences stays under this many characters.
 pub const MAX_EXCERPT_CHARS: usize = 400;
@@ -61,8 +65,13 @@ pub struct Tuning {
     /// and a word of the knowledge in another language must be for the one to be read as
     /// the other (`bridge`). Swept on the tune part of `questions_ru`: docs/retrieval.md.
     pub translation_min_cosine: f32,
-    /// Whether a passage answers.
+    /// What the decision reads of a hit.
     pub policy: AnswerPolicy,
+    /// How sure a hit answers, with the meaning layer on: weights and cut points
+    /// (`verdict`, fitted by `citebot fit`)...
+    pub confidence: Confidence,
+    /// ...and with words only (`SEMANTIC=off`).
+    pub confidence_words_only: Confidence,
 }
 
 impl Default for Tuning {
@@ -81,7 +90,36 @@ impl Default for Tuning {
             prior_bonus: 0.05,
             translation_min_cosine: 0.88,
             policy: AnswerPolicy::default(),
+            confidence: Confidence::with_meaning(),
+            confidence_words_only: Confidence::words_only(),
         }
+    }
+}
+
+impl Tuning {
+    /// The decision on `hits` (best ranked first): which leads, how sure, and what the reader
+    /// is told; with what each hit weighed showed, beside its passage.
+    pub fn decide(
+        &self,
+        hits: &[Hit],
+        asked: &QuestionFacts,
+        knowledge: &Knowledge,
+    ) -> (Decision, Vec<(usize, Features)>) {
+        let weighed = self.policy.features(hits, asked, knowledge);
+        let model = match hits.first().map(|h| h.signals.semantic) {
+            Some(None) => &self.confidence_words_only,
+            _ => &self.confidence,
+        };
+        let features: Vec<Features> = weighed.iter().map(|(_, f)| *f).collect();
+        let mut decision = verdict::decide(model, &features);
+        // The decision's indexes are into the hits weighed: make them the hits'.
+        decision.best = decision.best.map(|i| weighed[i].0);
+        decision.leader = decision.leader.map(|i| weighed[i].0);
+        let weighed = weighed
+            .into_iter()
+            .map(|(i, f)| (hits[i].passage, f))
+            .collect();
+        (decision, weighed)
     }
 }
 
@@ -111,9 +149,8 @@ impl Tuning {
     }
 }
 
-/// The thresholds that decide whether a ranked passage answers, on words, on meaning, or on
-/// both. The rest of the decision (what the question asks for, a follow-up's own words) is
-/// in [`AnswerPolicy::leader`].
+/// The thresholds of the answer rules, on words, on meaning, or on both: whether they pass is
+/// one sign among those the confidence weighs ([`AnswerPolicy::features`]), no longer a veto.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AnswerPolicy {
@@ -133,8 +170,7 @@ pub struct AnswerPolicy {
     /// Below this, a passage whose words cover the question still does not answer: the words
     /// are there, the meaning is another.
     pub meaning_floor: f32,
-    /// How many of the best hits may stand in for the first when it lacks what the question
-    /// asks for (a date, a number).
+    /// How many of the best hits the decision weighs: the one it is surest of leads.
     pub type_checked: usize,
     /// Passages after the first (`--top`, "Next match") need less lexical coverage: the user
     /// asked for more...
@@ -397,22 +433,65 @@ impl AnswerPolicy {
                 .is_some_and(|m| m >= self.another_meaning)
     }
 
-    /// Which of the best few `hits` leads, if any answers: the first that answers (or, for a
-    /// follow-up, holds what the message itself asks) and holds what the question asks for.
-    /// `None`: the knowledge does not answer the question.
-    pub fn leader(
+    /// What the decision reads of each of the best few `hits` (at most `type_checked`),
+    /// best ranked first, with each one's index in `hits`: the rules above are among the
+    /// signs, no longer vetoes. A hit that matches only the words of the title quoted in
+    /// the metadata passage is not weighed at all: such a question asks about the article's
+    /// subject, not about the article (see [`only_the_title`]).
+    pub fn features(
         &self,
         hits: &[Hit],
         asked: &QuestionFacts,
         knowledge: &Knowledge,
-    ) -> Option<usize> {
-        hits.iter().take(self.type_checked).position(|h| {
-            let passage = &knowledge.passages[h.passage];
-            (self.answers(h) || self.follow_up_answers(h, passage, asked))
-                && holds(h, passage, asked)
-                && !self.says_nothing_of(h, passage, asked)
-                && !only_the_title(h, passage, asked, knowledge)
-        })
+    ) -> Vec<(usize, Features)> {
+        // The ranking as the decision sees it: without the hits among the first few that
+        // match only the title.
+        let ranked: Vec<(usize, &Hit)> = hits
+            .iter()
+            .enumerate()
+            .filter(|&(i, h)| {
+                i >= self.type_checked
+                    || !only_the_title(h, &knowledge.passages[h.passage], asked, knowledge)
+            })
+            .collect();
+        ranked
+            .iter()
+            .take(self.type_checked)
+            .enumerate()
+            .map(|(place, &(i, h))| {
+                let passage = &knowledge.passages[h.passage];
+                let others = || ranked.iter().filter(move |&&(j, _)| j != i);
+                let best_other = others().map(|(_, o)| o.score).fold(0.0f32, f32::max);
+                let meaning = h.signals.semantic.unwrap_or(0.0);
+                let best_other_meaning = others()
+                    .filter_map(|(_, o)| o.signals.semantic)
+                    .fold(0.0f32, f32::max);
+                let language = knowledge.document(passage).language;
+                let features = Features {
+                    meaning,
+                    window_coverage: h.window_coverage,
+                    coverage: h.coverage,
+                    found: h.found,
+                    lead: h.score - best_other,
+                    meaning_lead: meaning - best_other_meaning,
+                    score: h.score,
+                    lexical: h.signals.lexical,
+                    across_languages: crate::lang::Lang::detect(asked.question)
+                        .is_some_and(|q| q != language),
+                    faint_meaning: h
+                        .signals
+                        .semantic
+                        .is_some_and(|m| m < verdict::FAINT_MEANING),
+                    first: place == 0,
+                    holds: holds(h, passage, asked),
+                    rules: self.answers(h) || self.follow_up_answers(h, passage, asked),
+                    on_the_document: h.on_the_document,
+                    follow_up: asked.follow_up,
+                    says_nothing: self.says_nothing_of(h, passage, asked),
+                };
+                (i, features)
+            })
+            .collect()
     }
 
     /// A follow-up ("What did he warn Trump about?") also answers when the excerpt holds

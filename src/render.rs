@@ -16,6 +16,7 @@ use crate::html::{escape, html_to_plain};
 use crate::knowledge::Knowledge;
 use crate::lang::Lang;
 use crate::texts;
+use crate::verdict::Verdict;
 
 /// Telegram's limit for one message, in UTF-16 code units.
 pub const MAX_MESSAGE_UTF16: usize = 4096;
@@ -216,6 +217,10 @@ pub fn reply_plain(reply: &Reply, engine: &Engine, style: Style, lang: Lang) -> 
         )));
         return out;
     }
+    if reply.verdict == Verdict::Closest && !reply.more {
+        out.push_str(&html_to_plain(&texts::closest(reply, engine, lang)));
+        out.push('\n');
+    }
     let several = reply.answers.len() > 1;
     let asked = asked_in(reply);
     for a in &reply.answers {
@@ -369,6 +374,9 @@ pub fn reply_html(
     if let Some(max_chars) = cut_at {
         above.push(texts::truncated(max_chars, lang));
     }
+    if rank == 1 && answer.is_some() && reply.verdict == Verdict::Closest && !reply.more {
+        above.push(texts::closest(reply, engine, lang));
+    }
     if rank > 1 && answer.is_some() {
         above.push(texts::match_number(rank, lang));
     }
@@ -417,13 +425,19 @@ pub fn context_of_answer(text: &str, marked: &[String], knowledge: &Knowledge) -
     })
 }
 
-/// The excerpt an answer's text quotes: what comes before its citation line ("— Title, …").
+/// The excerpt an answer's text quotes: the line before its citation line ("— Title, …").
+/// An excerpt is one line (a passage is one paragraph); the lines above it are the bot's
+/// own (how a follow-up was understood, "I'm not sure … The closest passage:"), whose words
+/// are no part of what was answered.
 fn excerpt(text: &str) -> &str {
     let end = text
         .match_indices('\n')
         .find(|&(i, _)| text[i + 1..].starts_with('—'))
         .map_or(text.len(), |(i, _)| i);
-    &text[..end]
+    let before = text[..end].trim_end();
+    before
+        .rfind('\n')
+        .map_or(before, |start| &before[start + 1..])
 }
 
 /// The question a follow-up's answer says it answered: its first line after
@@ -455,7 +469,9 @@ pub fn passage_quoted(text: &str, knowledge: &Knowledge) -> Option<usize> {
     })
 }
 
-/// A reply as the JSON object `ask --json` prints: `others` are the ids of the documents
+/// A reply as the JSON object `ask --json` prints: `verdict` is `answer` (sure), `closest`
+/// (the best passage, shown as not sure) or `none` (then `answers` is empty), `confidence`
+/// how sure (0 to 1); `others` are the ids of the documents
 /// that may answer too, when the question did not say which document it is about;
 /// `question_language` is the question's (`null`: it has no letters), `passage_language`
 /// the best answer's (`null`: no answer), and each answer has its own `language`.
@@ -495,6 +511,8 @@ pub fn reply_json(reply: &Reply, engine: &Engine) -> serde_json::Value {
         "question_language": asked_in(reply).map(Lang::code),
         "passage_language": reply.answers.first().map(|a| a.language.code()),
         "truncated": reply.truncated,
+        "verdict": reply.verdict.as_str(),
+        "confidence": round4(reply.confidence),
         "answers": answers,
         "others": others,
     })

@@ -366,29 +366,75 @@ pub fn no_answer(reply: &Reply, engine: &Engine, chat: bool, lang: Lang) -> Stri
     }
     let docs = &engine.knowledge.documents;
     let one = match (docs.as_slice(), reply.document.and_then(|d| docs.get(d))) {
-        ([d], _) | (_, Some(d)) => Some(quoted(&escape(&d.meta.title), lang)),
+        ([d], _) | (_, Some(d)) => Some(d),
         _ => None,
     };
+    // What the documents cover: the one document's full title, else every title.
+    let covers = match one {
+        Some(d) => quoted(&escape(&d.meta.full_title()), lang),
+        None => docs
+            .iter()
+            .map(|d| quoted(&escape(&d.meta.title), lang))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let example = one
+        .into_iter()
+        .chain(docs)
+        .find_map(|d| d.meta.examples.first())
+        .map(|e| escape(e));
     match lang {
         Lang::En => {
-            let titles = one.unwrap_or_else(|| format!("the {} documents I know", docs.len()));
+            let titles = one.map_or_else(
+                || format!("the {} documents I know", docs.len()),
+                |d| quoted(&escape(&d.meta.title), lang),
+            );
             let help = if chat { " /help has tips." } else { "" };
+            let ask = example.map_or(String::new(), |e| format!(" You could ask: <i>{e}</i>"));
             format!(
                 "I couldn't find an answer to that in {titles}, so I won't guess.\n\
-                 Try other words, or a question about what the article discusses.{help}"
+                 I answer from {covers}.{ask}{help}"
             )
         }
         Lang::Ru => {
-            let titles = one.unwrap_or_else(|| format!("моих документах ({})", docs.len()));
+            let titles = one.map_or_else(
+                || format!("моих документах ({})", docs.len()),
+                |d| quoted(&escape(&d.meta.title), lang),
+            );
             let help = if chat {
                 " Советы — в /help."
             } else {
                 ""
             };
+            let ask = example.map_or(String::new(), |e| format!(" Можно спросить: <i>{e}</i>"));
             format!(
                 "Ответа на этот вопрос в {titles} нет, и гадать я не стану.\n\
-                 Попробуйте другие слова или спросите о том, что обсуждается в статье.{help}"
+                 Я отвечаю по тексту {covers}.{ask}{help}"
             )
+        }
+    }
+}
+
+/// Above the closest passage, when citebot is not sure it answers: said as such, so that the
+/// reader weighs the quote for themselves.
+pub fn closest(reply: &Reply, engine: &Engine, lang: Lang) -> String {
+    let docs = &engine.knowledge.documents;
+    let one = match (docs.as_slice(), reply.document.and_then(|d| docs.get(d))) {
+        ([d], _) | (_, Some(d)) => Some(quoted(&escape(&d.meta.title), lang)),
+        _ => None,
+    };
+    match (lang, one) {
+        (Lang::En, Some(title)) => {
+            format!("<i>I'm not sure {title} answers this. The closest passage:</i>")
+        }
+        (Lang::En, None) => {
+            "<i>I'm not sure my documents answer this. The closest passage:</i>".to_string()
+        }
+        (Lang::Ru, Some(title)) => {
+            format!("<i>Не уверен, что в {title} есть ответ. Ближайший отрывок:</i>")
+        }
+        (Lang::Ru, None) => {
+            "<i>Не уверен, что в моих документах есть ответ. Ближайший отрывок:</i>".to_string()
         }
     }
 }

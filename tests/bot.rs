@@ -174,20 +174,71 @@ async fn a_question_gets_a_cited_excerpt_in_reply_with_buttons() {
     assert_eq!(labels, ["Full paragraph", "Next match", "👍", "👎"]);
 }
 
+/// Nothing related: no passage, but what the article is about and its example questions, as
+/// buttons, in the asker's language.
 #[tokio::test]
 async fn no_answer_says_so_and_shows_no_passage() {
-    let mut bot = bot_for(MockMessageText::new().text("What is the capital of France?"));
-    bot.dispatch().await;
-    let responses = bot.get_responses();
-    let sent = &responses.sent_messages_text.last().unwrap().bot_request;
-    assert!(
-        sent.text.contains("couldn't find an answer"),
-        "{}",
-        sent.text
-    );
-    assert!(sent.text.contains("/help"));
-    assert!(!sent.text.contains("<blockquote>"));
-    assert!(buttons(&sent.reply_markup).is_empty());
+    for (question, says, about) in [
+        (
+            "What is the capital of France?",
+            "couldn't find an answer",
+            "I answer from “Russia's Afghanistan Strategy: How Moscow Is Preparing to Go It Alone”",
+        ),
+        (
+            "Какая столица Франции?",
+            "Ответа на этот вопрос в «Russia's Afghanistan Strategy» нет",
+            "Я отвечаю по тексту «Russia's Afghanistan Strategy: How Moscow Is Preparing to Go It Alone»",
+        ),
+    ] {
+        let mut bot = bot_for(MockMessageText::new().text(question));
+        bot.dispatch().await;
+        let responses = bot.get_responses();
+        let sent = &responses.sent_messages_text.last().unwrap().bot_request;
+        assert!(sent.text.contains(says), "{}", sent.text);
+        assert!(sent.text.contains(about), "{}", sent.text);
+        assert!(sent.text.contains("/help"));
+        assert!(!sent.text.contains("<blockquote>"));
+        let labels: Vec<String> = buttons(&sent.reply_markup)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "Why does Russia work with the Taliban?",
+                "What did Kabulov say about a US withdrawal?",
+                "On what issues could Russia and the US cooperate?"
+            ]
+        );
+    }
+}
+
+/// Not sure: the closest passage, said to be the closest, in the asker's language, with the
+/// buttons of any answer.
+#[tokio::test]
+async fn a_closest_passage_is_shown_as_such() {
+    for (question, notice) in [
+        (
+            "how many russian soldiers are in afghanistan",
+            "<i>I'm not sure “Russia's Afghanistan Strategy” answers this. The closest passage:</i>",
+        ),
+        (
+            "сколько российских военных в Афганистане",
+            "<i>Не уверен, что в «Russia's Afghanistan Strategy» есть ответ. Ближайший отрывок:</i>",
+        ),
+    ] {
+        let mut bot = bot_for(MockMessageText::new().text(question));
+        bot.dispatch().await;
+        let responses = bot.get_responses();
+        let sent = &responses.sent_messages_text.last().unwrap().bot_request;
+        assert!(sent.text.starts_with(notice), "{question}: {}", sent.text);
+        assert!(sent.text.contains("<blockquote>"), "{}", sent.text);
+        let labels: Vec<String> = buttons(&sent.reply_markup)
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect();
+        assert_eq!(labels.len(), 4, "{labels:?}");
+    }
 }
 
 #[tokio::test]
@@ -757,14 +808,23 @@ async fn several_documents_are_listed_by_about_and_offered_under_an_answer() {
     assert_eq!(label, "📄 The Western Balkans After Enlargement");
     assert_eq!(data, "a:0:r@2");
 
-    // The same question asked of the Balkans piece, which does not answer it: it says so,
-    // naming that document, and does not borrow an answer from another.
+    // The same question asked of the Balkans piece, which does not answer it: it says so
+    // (nothing, or at most its closest passage, said to be no sure answer), naming that
+    // document, and does not borrow an answer from another.
     bot.update(MockCallbackQuery::new().data(&data).message(answer.clone()));
     bot.dispatch().await;
     let refusal = sent_html(&bot).pop().unwrap();
     assert!(
         refusal
-            .contains("couldn't find an answer to that in “The Western Balkans After Enlargement”"),
+            .contains("couldn't find an answer to that in “The Western Balkans After Enlargement”")
+            || refusal.starts_with(
+                "<i>I'm not sure “The Western Balkans After Enlargement” answers this."
+            ),
+        "{refusal}"
+    );
+    assert!(!refusal.contains("Kabulov"), "{refusal}");
+    assert!(
+        !refusal.contains("Russia's Afghanistan Strategy</a>"),
         "{refusal}"
     );
 }

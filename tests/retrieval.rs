@@ -27,6 +27,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use citebot::eval::{evaluate, QuestionSet, Report};
+use citebot::verdict::Verdict;
 use citebot::{Engine, Options};
 
 fn root() -> &'static Path {
@@ -66,6 +67,8 @@ fn evaluate_set(engine: &Engine, questions: &str, split: Option<&str>) -> Report
     report
 }
 
+/// `hit1` is shown@1: the right passage first, as a sure answer or as the closest; `rejected`
+/// the share of questions without an answer given no sure one.
 fn assert_floor(report: &Report, hit1: f64, hit3: f64, rejected: f64) {
     assert!(report.hit_at_1() >= hit1, "hit@1 {:.3}", report.hit_at_1());
     assert!(report.hit_at_3() >= hit3, "hit@3 {:.3}", report.hit_at_3());
@@ -81,8 +84,24 @@ fn public_question_set_meets_the_bar_with_and_without_meaning() {
     for engine in [semantic(), lexical()] {
         let report = evaluate_set(engine, "questions.jsonl", None);
         assert!(report.in_scope >= 30 && report.out_of_scope >= 4);
-        assert_floor(&report, 0.93, 0.97, 1.0);
+        assert_floor(&report, 0.93, 0.95, 1.0);
+        assert_sure(&report, 0.95, 0.6);
     }
+}
+
+/// Sure answers right at least `precision` of the time, covering at least `coverage` of the
+/// answerable questions.
+fn assert_sure(report: &Report, precision: f64, coverage: f64) {
+    assert!(
+        report.sure_precision() >= precision,
+        "sure answers right {:.3}",
+        report.sure_precision()
+    );
+    assert!(
+        report.sure_coverage() >= coverage,
+        "answered sure and right {:.3}",
+        report.sure_coverage()
+    );
 }
 
 /// Paraphrases written for the lexical ranking: misses allowed, but few, and no answer to an
@@ -109,11 +128,13 @@ fn questions_in_other_words_are_understood() {
     let set = "paraphrases.jsonl";
     let tune = evaluate_set(semantic(), set, Some("tune"));
     assert!(tune.in_scope >= 90 && tune.out_of_scope >= 25);
-    assert_floor(&tune, 0.67, 0.8, 0.7);
+    assert_floor(&tune, 0.72, 0.86, 0.85);
+    assert_sure(&tune, 0.82, 0.19);
 
     let held_out = evaluate_set(semantic(), set, Some("held_out"));
     assert!(held_out.in_scope >= 60 && held_out.out_of_scope >= 15);
-    assert_floor(&held_out, 0.65, 0.74, 0.6);
+    assert_floor(&held_out, 0.78, 0.84, 0.85);
+    assert_sure(&held_out, 0.8, 0.22);
 
     // Words alone answer far fewer of them: the layer earns its cost.
     let words_only = evaluate_set(lexical(), set, Some("held_out"));
@@ -132,11 +153,13 @@ fn questions_in_other_words_are_understood() {
 fn questions_about_the_article_itself_are_answered() {
     let report = evaluate_set(semantic(), "document_questions.jsonl", None);
     assert!(report.in_scope >= 20 && report.out_of_scope >= 6);
-    // 0.600 on the 8-bit path, 0.550 on f32 (docs/retrieval.md, "Numeric paths").
-    assert_floor(&report, 0.5, 0.5, 0.8);
+    // 0.750 on the 8-bit path and on f32 (docs/retrieval.md, "Graded answers").
+    assert_floor(&report, 0.7, 0.7, 0.8);
+    assert_sure(&report, 0.95, 0.45);
 }
 
-/// Questions about other things entirely are never answered, in either part of the set.
+/// Questions about other things entirely get nothing (not even a closest passage), in
+/// either part of the set.
 #[test]
 fn off_topic_questions_are_never_answered() {
     let data = root().join("tests/data");
@@ -146,13 +169,21 @@ fn off_topic_questions_are_never_answered() {
         .retain(|q| q.kind.as_deref() == Some("off_topic"));
     assert!(set.questions.len() >= 20);
     for engine in [semantic(), lexical()] {
-        let report = evaluate(engine, &set).unwrap();
-        assert_eq!(report.rejected, report.out_of_scope, "{}", report.render());
+        for split in ["tune", "held_out"] {
+            let report = evaluate(engine, &set.clone().only_split(split)).unwrap();
+            assert_eq!(report.unanswerable_sure, 0, "{}", report.render());
+            // Every one gets nothing on tune, where the cut point was chosen; held out, two
+            // of nine get the closest passage ("Who painted the Mona Lisa?" finds a person).
+            let floor = if split == "tune" { 1.0 } else { 0.75 };
+            let none = report.off_topic_none as f64 / report.off_topic as f64;
+            assert!(none >= floor, "{split}: {}", report.render());
+        }
     }
 }
 
 /// Questions in the article's words that ask what it does not say: the meaning is close, but
-/// the sentences lack what is asked for (a number of troops, a leader, a budget).
+/// the sentences lack what is asked for (a number of troops, a leader, a budget). No sure
+/// answer: at most the closest passage, shown as such.
 #[test]
 fn questions_the_article_does_not_answer_are_refused() {
     for q in [
@@ -165,8 +196,9 @@ fn questions_the_article_does_not_answer_are_refused() {
     ] {
         for engine in [semantic(), lexical()] {
             let reply = citebot::ask(engine, q, 1).unwrap();
-            assert!(
-                reply.answers.is_empty(),
+            assert_ne!(
+                reply.verdict,
+                Verdict::Answer,
                 "{q}: answered {:?}",
                 reply.answers[0].citation.label
             );
@@ -186,7 +218,7 @@ fn english_words_are_not_corrected_into_the_articles_words() {
     ] {
         for engine in [semantic(), lexical()] {
             let reply = citebot::ask(engine, q, 1).unwrap();
-            assert!(reply.answers.is_empty(), "{q}: answered");
+            assert_ne!(reply.verdict, Verdict::Answer, "{q}: answered");
         }
     }
     for engine in [semantic(), lexical()] {
@@ -275,11 +307,11 @@ fn conversations(
 #[test]
 fn follow_ups_are_understood_in_context() {
     for (file, split, floor, unanswerable_refused) in [
-        ("conversations.jsonl", Some("held_out"), 0.65, 0.6),
-        ("conversations.jsonl", Some("tune"), 0.79, 0.6),
-        ("conversations_more.jsonl", None, 0.68, 0.64),
-        ("conversations_fresh.jsonl", None, 0.58, 0.54),
-        ("conversations_casual.jsonl", None, 0.61, 0.56),
+        ("conversations.jsonl", Some("held_out"), 0.82, 0.7),
+        ("conversations.jsonl", Some("tune"), 0.74, 0.9),
+        ("conversations_more.jsonl", None, 0.73, 0.9),
+        ("conversations_fresh.jsonl", None, 0.7, 0.9),
+        ("conversations_casual.jsonl", None, 0.75, 0.88),
     ] {
         let (context, alone) = conversations(file, split);
         let follow = &context.follow_ups;
@@ -289,8 +321,10 @@ fn follow_ups_are_understood_in_context() {
             "{file} {split:?}: follow-ups hit@1 {:.3}",
             follow.hit_at_1()
         );
+        // Read alone, a follow-up often still gets the right passage as the closest: the
+        // context is what makes the difference on the rest.
         assert!(
-            follow.hit_at_1() >= alone.follow_ups.hit_at_1() + 0.25,
+            follow.hit_at_1() >= alone.follow_ups.hit_at_1() + 0.2,
             "{file} {split:?}: context must be what answers follow-ups"
         );
         assert!(
@@ -311,7 +345,7 @@ fn follow_ups_are_understood_in_context() {
 /// getting worse; docs/retrieval.md has the figures and what was tried.
 #[test]
 fn off_topic_follow_ups_are_refused_no_less_than_measured() {
-    for (split, floor) in [("tune", 0.9), ("held_out", 0.5)] {
+    for (split, floor) in [("tune", 0.9), ("held_out", 0.9)] {
         let (context, alone) = conversations("off_topic_follow_ups.jsonl", Some(split));
         assert!(context.follow_ups.out_of_scope >= 8);
         let refused = context.follow_ups.rejection_rate();
@@ -322,7 +356,11 @@ fn off_topic_follow_ups_are_refused_no_less_than_measured() {
 }
 
 /// Context adds words to search with, never a reason to answer: a question about something
-/// else entirely is refused whatever was asked before it.
+/// else entirely gets no sure answer whatever was asked before it, and context almost never
+/// makes it show a passage it would not show alone. Measured: of 275 pairs, one does ("Will
+/// it snow in Chicago this weekend?" after "Who is the author?": the author's note, as the
+/// closest); two held-out off-topic questions get a closest passage with or without context
+/// (docs/retrieval.md, "Graded answers").
 #[test]
 fn off_topic_questions_stay_refused_after_any_question() {
     use citebot::conversation::{understand_with, Understood};
@@ -340,7 +378,11 @@ fn off_topic_questions_stay_refused_after_any_question() {
         .collect();
     assert!(off_topic.len() >= 25);
     let engine = semantic();
-    let mut answered = Vec::new();
+    let alone: Vec<Verdict> = off_topic
+        .iter()
+        .map(|q| citebot::ask(engine, q, 1).unwrap().verdict)
+        .collect();
+    let (mut sure, mut raised, mut pairs) = (Vec::new(), Vec::new(), 0);
     for first in public
         .questions
         .iter()
@@ -350,15 +392,23 @@ fn off_topic_questions_stay_refused_after_any_question() {
         let before = Understood::standalone(&first.q);
         let reply = citebot::answer::reply(engine, &before, 1).unwrap();
         let context = before.remember(None, reply.answers.first().map(Into::into));
-        for q in &off_topic {
+        for (q, alone) in off_topic.iter().zip(&alone) {
             let understood = understand_with(q, context.as_ref(), &engine.names);
-            let reply = citebot::answer::reply(engine, &understood, 1).unwrap();
-            if !reply.answers.is_empty() {
-                answered.push(format!("{:?} after {:?}", q, first.q));
+            let verdict = citebot::answer::reply(engine, &understood, 1)
+                .unwrap()
+                .verdict;
+            pairs += 1;
+            let pair = format!("{q:?} after {:?}", first.q);
+            if verdict == Verdict::Answer {
+                sure.push(pair);
+            } else if verdict.shows() && !alone.shows() {
+                raised.push(pair);
             }
         }
     }
-    assert!(answered.is_empty(), "answered: {answered:#?}");
+    assert!(pairs >= 250);
+    assert!(sure.is_empty(), "answered sure: {sure:#?}");
+    assert!(raised.len() <= 2, "shown only in context: {raised:#?}");
 }
 
 /// Questions in Russian about the English article (`questions_ru.jsonl`, written before any
@@ -372,10 +422,12 @@ fn off_topic_questions_stay_refused_after_any_question() {
 fn questions_in_russian_are_answered_from_the_english_article() {
     let tune = evaluate_set(semantic(), "questions_ru.jsonl", Some("tune"));
     assert!(tune.in_scope >= 60 && tune.out_of_scope >= 15);
-    assert_floor(&tune, 0.55, 0.7, 0.78);
+    assert_floor(&tune, 0.7, 0.85, 0.84);
+    assert_sure(&tune, 0.8, 0.2);
     let held_out = evaluate_set(semantic(), "questions_ru.jsonl", Some("held_out"));
     assert!(held_out.in_scope >= 55 && held_out.out_of_scope >= 15);
-    assert_floor(&held_out, 0.58, 0.66, 0.62);
+    assert_floor(&held_out, 0.69, 0.79, 0.75);
+    assert_sure(&held_out, 0.84, 0.33);
     // Words alone answer almost none of them.
     let words_only = evaluate_set(lexical(), "questions_ru.jsonl", Some("held_out"));
     assert!(

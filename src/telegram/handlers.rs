@@ -521,10 +521,22 @@ async fn show(
     } else {
         origin
     };
-    let keyboard = answer.map(|a| {
-        let document = understood.hints.document;
-        buttons::answer_keyboard(&engine, reply, a.rank, origin, document, None, lang)
-    });
+    let keyboard = match answer {
+        Some(a) => {
+            let document = understood.hints.document;
+            Some(buttons::answer_keyboard(
+                &engine, reply, a.rank, origin, document, None, lang,
+            ))
+        }
+        // Nothing related: the example questions, to show what can be asked.
+        None if rank == 1
+            && reply.verdict == crate::verdict::Verdict::None
+            && !reply.empty_question =>
+        {
+            Some(buttons::examples_keyboard(&engine))
+        }
+        None => None,
+    };
     send::send_all(bot, &ctx.pacer, chat, messages, reply_to, keyboard).await?;
     Ok(())
 }
