@@ -35,16 +35,19 @@ pub enum DropRule {
     PullQuote,
     /// A short line that ends no sentence: navigation, a button, a credit, a label.
     ShortLine,
+    /// A menu or breadcrumb of any length: links between separators ("Home | World | …").
+    Navigation,
 }
 
 impl DropRule {
-    pub const ALL: [DropRule; 6] = [
+    pub const ALL: [DropRule; 7] = [
         DropRule::Heading,
         DropRule::RepeatedCaption,
         DropRule::PhotoCredit,
         DropRule::Paywall,
         DropRule::PullQuote,
         DropRule::ShortLine,
+        DropRule::Navigation,
     ];
 
     /// Its name in `citebot index`'s report.
@@ -56,6 +59,7 @@ impl DropRule {
             DropRule::Paywall => "paywall",
             DropRule::PullQuote => "pull quote",
             DropRule::ShortLine => "short line",
+            DropRule::Navigation => "navigation",
         }
     }
 }
@@ -104,6 +108,18 @@ impl<'a> Line<'a> {
     fn is_prose(&self) -> bool {
         let words = self.words();
         words >= PARAGRAPH_WORDS || (ends_a_sentence(&self.text) && words >= 4)
+    }
+
+    /// A menu or a breadcrumb: words between three or more separators standing alone
+    /// ("Home | World | Politics", "News › Europe › Russia"), ending no sentence. Long
+    /// lines are kept whatever they end with, so a long menu needs its own rule.
+    fn is_navigation(&self) -> bool {
+        let separators = self
+            .text
+            .split_whitespace()
+            .filter(|w| matches!(*w, "|" | "•" | "·" | "›" | "»" | "/" | "–" | "-"))
+            .count();
+        separators >= 3 && !ends_a_sentence(&self.text)
     }
 
     /// A heading: a Markdown `#` line, or a short line numbered as a section ("1.
@@ -289,6 +305,10 @@ fn sort_lines<'a>(lines: &'a [Line<'_>], author: Option<&str>) -> SortedLines<'a
         }
         if line.is_heading() {
             dropped.push(drop(DropRule::Heading, line));
+            continue;
+        }
+        if line.is_navigation() {
+            dropped.push(drop(DropRule::Navigation, line));
             continue;
         }
         // A scraped photo caption comes twice in a row (alt text, then caption), then its credit.
@@ -653,6 +673,17 @@ mod tests {
                 (DropRule::ShortLine, "[edit]"),
             ]
         );
+    }
+
+    #[test]
+    fn a_long_menu_is_navigation_and_a_sentence_with_dashes_is_not() {
+        let menu = "Home | News | Sport | Business | Innovation | Culture | Travel | Earth | \
+                    Video | Live | Sign in | Register";
+        let prose = "The crossing takes forty minutes - longer in winter - and the ferry \
+                     carries twelve cars, two lorries and up to 120 passengers on each trip.";
+        let cut = cut(&format!("{menu}\n\n{prose}\n"));
+        assert_eq!(paragraphs(&cut), [prose]);
+        assert_eq!(cut.dropped[0].rule, DropRule::Navigation);
     }
 
     #[test]
