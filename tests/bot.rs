@@ -893,6 +893,15 @@ async fn questions_and_votes_are_recorded_with_text_only_where_needed() {
             .from(user()),
     );
     let haftar = ask(&mut bot).await;
+    // Not sure: the closest passage is shown, and the question recorded as unanswered, for
+    // whoever keeps the knowledge.
+    bot.update(
+        MockMessageText::new()
+            .text("how many russian soldiers are in afghanistan")
+            .from(user()),
+    );
+    bot.dispatch().await;
+    assert!(sent_html(&bot)[0].contains("The closest passage:"));
 
     // A vote down, changed to up: one vote, up, and the question's text no longer kept.
     for data in ["v:1:d:r", "v:1:u:r"] {
@@ -919,14 +928,19 @@ async fn questions_and_votes_are_recorded_with_text_only_where_needed() {
         &db,
         "SELECT chat_kind, passage, question, context, chat, user FROM questions ORDER BY id",
     );
-    assert_eq!(questions.len(), 3, "{questions:?}");
+    assert_eq!(questions.len(), 4, "{questions:?}");
     let column =
         |i: usize| -> Vec<Option<&str>> { questions.iter().map(|r| r[i].as_deref()).collect() };
-    assert_eq!(column(0), [Some("private"); 3]);
-    assert_eq!(column(1), [Some("¶4"), None, Some("¶6")]);
+    assert_eq!(column(0), [Some("private"); 4]);
+    assert_eq!(column(1), [Some("¶4"), None, Some("¶6"), None]);
     assert_eq!(
         column(2),
-        [None, Some("Recommend a laptop for gaming"), None]
+        [
+            None,
+            Some("Recommend a laptop for gaming"),
+            None,
+            Some("how many russian soldiers are in afghanistan")
+        ]
     );
     // Ids are keyed hashes, never the ids.
     for id in column(4).into_iter().chain(column(5)) {

@@ -498,7 +498,11 @@ async fn show(
             chat_kind,
             chat: chat.0,
             user,
-            answer: answer.map(|a| (a.doc.clone(), a.citation.label.clone())),
+            // A passage shown only as the closest answered nothing: the question is kept for
+            // /unanswered and `citebot report`, which tell what the knowledge lacks.
+            answer: answer
+                .filter(|_| reply.verdict == crate::verdict::Verdict::Answer)
+                .map(|a| (a.doc.clone(), a.citation.label.clone())),
             latency: started.elapsed(),
             context: reply.understood_as.is_some(),
             question: understood.question.clone(),
