@@ -214,10 +214,14 @@ fn more(engine: &Engine, understood: &Understood) -> Result<Option<Reply>, Searc
         more: true,
         others: Vec::new(),
         document: engine.passage_doc(hit.passage),
-        // The passage of the last answer, asked for again: as sure as it was then.
-        verdict: Verdict::Answer,
-        confidence: 1.0,
-        best: Some(prior),
+        // The last answer's passage shown whole, on request: the decision on its question
+        // now, which shows a passage in any case.
+        verdict: match results.verdict {
+            Verdict::None => Verdict::Closest,
+            shown => shown,
+        },
+        confidence: results.confidence,
+        best: results.best,
     }))
 }
 

@@ -1,5 +1,8 @@
-//! Scoring a question set: how often the gold passage is first (hit@1) or in the top three
-//! (hit@3, MRR@3), and how many out-of-scope questions (no gold passage) get no answer.
+//! Scoring a question set: how often the gold passage is shown first, as a sure answer or as
+//! the closest (hit@1, that is shown@1), or in the top three (hit@3, MRR@3); how often a sure
+//! answer is right and how many answerable questions get one; how many out-of-scope questions
+//! (no gold passage) get no sure answer, and off-topic ones nothing; and how well the
+//! confidence is calibrated. `fit` asks the tune parts for `citebot fit`.
 //!
 //! The format is the public set's: one JSON object per line, `{"q": "...", "gold": ["p4"]}`,
 //! and a JSON object mapping each gold key to a snippet of its passage. A passage is the gold

@@ -454,6 +454,7 @@ impl AnswerPolicy {
                     || !only_the_title(h, &knowledge.passages[h.passage], asked, knowledge)
             })
             .collect();
+        let question_language = crate::lang::Lang::detect(asked.question);
         ranked
             .iter()
             .take(self.type_checked)
@@ -476,8 +477,7 @@ impl AnswerPolicy {
                     meaning_lead: meaning - best_other_meaning,
                     score: h.score,
                     lexical: h.signals.lexical,
-                    across_languages: crate::lang::Lang::detect(asked.question)
-                        .is_some_and(|q| q != language),
+                    across_languages: question_language.is_some_and(|q| q != language),
                     faint_meaning: h
                         .signals
                         .semantic
