@@ -5,6 +5,7 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+use crate::about::Asks;
 use crate::conversation::{understand_with, Answered, Reading, SmallTalk, Understood};
 use crate::engine::{Engine, Results, Scope};
 use crate::knowledge::{Metadata, Passage, PassageKind};
@@ -136,7 +137,37 @@ pub struct Reply {
     pub confidence: f32,
     /// ...that this passage (shown, or not when nothing is) answers.
     pub best: Option<usize>,
+    /// What the answers are: passages that answer, or the key sentences of a summary.
+    pub kind: Kind,
 }
+
+/// What a reply's answers are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Kind {
+    /// Passages that answer the question, best first.
+    #[default]
+    Passages,
+    /// A document's summary: its key sentences in reading order, each its own answer (the
+    /// document in [`Reply::document`]). Without answers, the question did not say which of
+    /// several documents: [`Reply::others`] are the ones to choose from.
+    Summary,
+}
+
+impl Kind {
+    /// As `ask --json` prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Passages => "passages",
+            Kind::Summary => "summary",
+        }
+    }
+}
+
+/// How sure a reply from the document's own metadata, its author's note or its summary is:
+/// these say what the question asks by construction; what can be wrong is reading the
+/// question as one about the document (about.rs), which was right on 97% of the tune
+/// questions of `tests/data/about`.
+pub const FROM_THE_DOCUMENT: f32 = 0.95;
 
 /// Asks `engine` and explains up to `top` passages that answer.
 pub fn ask(engine: &Engine, question: &str, top: usize) -> Result<Reply, SearchError> {
@@ -173,6 +204,7 @@ fn small_talk(message: &str, kind: SmallTalk) -> Reply {
         verdict: Verdict::None,
         confidence: 0.0,
         best: None,
+        kind: Kind::Passages,
     }
 }
 
@@ -183,6 +215,11 @@ pub fn reply(engine: &Engine, understood: &Understood, top: usize) -> Result<Rep
     }
     if understood.reading == Reading::More {
         if let Some(reply) = more(engine, understood)? {
+            return Ok(reply);
+        }
+    }
+    if understood.reading != Reading::More {
+        if let Some(reply) = about_the_document(engine, understood, top) {
             return Ok(reply);
         }
     }
@@ -222,6 +259,7 @@ fn more(engine: &Engine, understood: &Understood) -> Result<Option<Reply>, Searc
         },
         confidence: results.confidence,
         best: results.best,
+        kind: Kind::Passages,
     }))
 }
 
@@ -268,22 +306,42 @@ pub fn explain(engine: &Engine, question: &str, results: &Results, top: usize) -
         verdict: results.verdict,
         confidence: results.confidence,
         best: results.best,
+        kind: Kind::Passages,
     }
 }
 
 fn answer(engine: &Engine, hit: &Hit, rank: usize) -> Answer {
     let passage = engine.passage(hit);
-    let doc = engine.knowledge.document(passage);
     let marks = merge(hit.matches.iter().filter_map(|m| m.range.clone()).collect());
     let window = window_bytes(passage, &hit.window);
     Answer {
+        score: hit.score,
+        signals: hit.signals,
+        ..quoted(engine, hit.passage, rank, marks, window)
+    }
+}
+
+/// Passage `id` quoted at `rank`: its `window` (a byte range) as the excerpt, `marks` marked.
+fn quoted(
+    engine: &Engine,
+    id: usize,
+    rank: usize,
+    marks: Vec<Range<usize>>,
+    window: Range<usize>,
+) -> Answer {
+    let passage = &engine.knowledge.passages[id];
+    let doc = engine.knowledge.document(passage);
+    Answer {
         rank,
-        passage: hit.passage,
+        passage: id,
         doc: doc.id.clone(),
         kind: passage.kind,
         number: passage.number,
-        score: hit.score,
-        signals: hit.signals,
+        score: 1.0,
+        signals: Signals {
+            lexical: 0.0,
+            semantic: None,
+        },
         excerpt: excerpt(&passage.text, window.clone(), &marks, MAX_EXCERPT_CHARS),
         answering: window,
         language: doc.language,
@@ -292,6 +350,152 @@ fn answer(engine: &Engine, hit: &Hit, rank: usize) -> Answer {
             marks,
         },
         citation: Citation::new(&doc.meta, passage),
+    }
+}
+
+/// The reply to a question about a document itself (about.rs), or `None` when the
+/// question is about something else: when, where and under which title from the metadata
+/// passage (its value marked), who wrote it and who they are from the note about them, what
+/// it is about from its summary. The document is the one the question or the conversation
+/// names; with several and none named, a summary asks which, and the rest is said of each.
+fn about_the_document(engine: &Engine, understood: &Understood, top: usize) -> Option<Reply> {
+    let language = engine.language_of(&understood.typed);
+    let follows_an_answer = understood.hints.prior.is_some();
+    let asks = crate::about::asks(
+        &understood.typed,
+        language,
+        &engine.bylines,
+        follows_an_answer,
+    )?;
+    let documents = engine.knowledge.documents.len();
+    let named = understood
+        .hints
+        .document
+        .or_else(|| engine.catalog.named_in(&understood.typed))
+        .or_else(|| engine.passage_doc(understood.hints.prior?))
+        .or((documents == 1).then_some(0));
+    let docs: Vec<usize> = match named {
+        Some(doc) => vec![doc],
+        None => (0..documents).collect(),
+    };
+    let mut reply = match (asks, named) {
+        (Asks::Summary, Some(doc)) => {
+            from_the_document(understood, named, Kind::Summary, summary(engine, doc))
+        }
+        (Asks::Summary, None) => Reply {
+            others: docs,
+            verdict: Verdict::Closest,
+            ..from_the_document(understood, None, Kind::Summary, Vec::new())
+        },
+        (asks, _) => {
+            let mut answers = metadata(engine, asks, &docs);
+            answers.truncate(top.max(1));
+            from_the_document(understood, named, Kind::Passages, answers)
+        }
+    };
+    for (i, a) in reply.answers.iter_mut().enumerate() {
+        a.rank = i + 1;
+    }
+    if reply.answers.is_empty() && reply.others.is_empty() {
+        return None; // A document without paragraphs to summarise: searched instead.
+    }
+    Some(reply)
+}
+
+/// The passages that say what `asks` asks of each of `docs`: who the author is from the
+/// note about them; who wrote it from that note, then the metadata that names them; when,
+/// where and under which title from the metadata, its value marked.
+fn metadata(engine: &Engine, asks: Asks, docs: &[usize]) -> Vec<Answer> {
+    let mut answers = Vec::new();
+    for &doc in docs {
+        let note = passage_of(engine, doc, PassageKind::AuthorNote);
+        let about = passage_of(engine, doc, PassageKind::About);
+        let shown = match asks {
+            Asks::AuthorBio => vec![note.or(about)],
+            Asks::Author => vec![note, about],
+            _ => vec![about],
+        };
+        for id in shown.into_iter().flatten() {
+            let marks = match Some(id) == about {
+                true => metadata_marks(engine, id, asks),
+                false => Vec::new(),
+            };
+            answers.push(whole(engine, id, marks));
+        }
+    }
+    answers
+}
+
+/// The first passage of `kind` in document `doc`.
+fn passage_of(engine: &Engine, doc: usize, kind: PassageKind) -> Option<usize> {
+    (engine.knowledge.passages.iter()).position(|p| p.doc == doc && p.kind == kind)
+}
+
+/// Passage `id` quoted whole.
+fn whole(engine: &Engine, id: usize, marks: Vec<Range<usize>>) -> Answer {
+    let len = engine.knowledge.passages[id].text.len();
+    quoted(engine, id, 1, marks, 0..len)
+}
+
+/// Where the metadata passage `id` says what `field` asks: the author's name, the date, the
+/// publication, the title.
+fn metadata_marks(engine: &Engine, id: usize, field: Asks) -> Vec<Range<usize>> {
+    let passage = &engine.knowledge.passages[id];
+    let meta = &engine.knowledge.document(passage).meta;
+    let value = match field {
+        Asks::Author => meta.author.clone(),
+        Asks::Date => meta.human_date(),
+        Asks::Publication => meta.publication.clone(),
+        Asks::Title => Some(meta.full_title()),
+        Asks::AuthorBio | Asks::Summary => None,
+    };
+    value
+        .and_then(|v| passage.text.find(&v).map(|at| at..at + v.len()))
+        .into_iter()
+        .collect()
+}
+
+/// Document `doc`'s key sentences, each an answer quoting it from its paragraph.
+pub fn summary(engine: &Engine, doc: usize) -> Vec<Answer> {
+    engine
+        .summary(doc)
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let sentence = engine.knowledge.passages[key.passage].sentences[key.sentence].clone();
+            quoted(engine, key.passage, i + 1, Vec::new(), sentence)
+        })
+        .collect()
+}
+
+/// The reply to `/summary` and its buttons: document `doc`'s summary.
+pub fn summary_reply(engine: &Engine, doc: usize, question: &str) -> Reply {
+    let asked = Understood::standalone(question);
+    from_the_document(&asked, Some(doc), Kind::Summary, summary(engine, doc))
+}
+
+/// A sure reply of `kind` from what a document says of itself (its metadata, its note
+/// about the author, its summary) to `understood`, kept to `document` when given.
+fn from_the_document(
+    understood: &Understood,
+    document: Option<usize>,
+    kind: Kind,
+    answers: Vec<Answer>,
+) -> Reply {
+    Reply {
+        question: understood.typed.clone(),
+        best: answers.first().map(|a| a.passage),
+        answers,
+        empty_question: false,
+        small_talk: None,
+        truncated: false,
+        understood_as: None,
+        more: false,
+        others: Vec::new(),
+        document,
+        verdict: Verdict::Answer,
+        confidence: FROM_THE_DOCUMENT,
+        kind,
     }
 }
 

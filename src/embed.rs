@@ -591,6 +591,13 @@ impl SentenceVectors {
         &self.starts
     }
 
+    /// Sentence `row`'s unit vector (empty past the last row).
+    pub fn row(&self, row: usize) -> &[f32] {
+        self.data
+            .get(row * self.dim..(row + 1) * self.dim)
+            .unwrap_or_default()
+    }
+
     /// The cosine of `query` with sentence `row`.
     pub fn similarity(&self, row: usize, query: &[f32]) -> f32 {
         match self.data.get(row * self.dim..(row + 1) * self.dim) {

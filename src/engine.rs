@@ -8,9 +8,9 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
+use crate::about::Bylines;
 use crate::analysis::{Analyzer, Query, SynonymError, Synonyms, Vocabulary};
 use crate::answer_type::AnswerType;
 use crate::bridge::Bridge;
@@ -21,13 +21,16 @@ use crate::index::PassageIndex;
 use crate::knowledge::{Knowledge, KnowledgeError, Passage, SYNONYMS_FILE};
 use crate::lang::{self, Lang, Language};
 use crate::rank::{
-    self, concept_weights, find_matches, Evidence, Hit, PassageReader, PassageWords, QuestionFacts,
-    Tuning,
+    self, concept_weights, find_matches, Evidence, Hit, PassageReader, QuestionFacts, Tuning,
 };
 use crate::retrieve::{
     By, Candidate, Hints, Meaning, NearestInMeaning, Question, Retriever, SearchError,
 };
+use crate::summary::{KeySentence, Summaries};
 use crate::verdict::{Features, Verdict};
+
+mod word_cache;
+use word_cache::WordCache;
 
 /// Past this many sentences, embedding the knowledge at start-up would keep a 2-core machine
 /// busy for about ten minutes (some 100 sentences a second): citebot says so and answers by
@@ -145,48 +148,10 @@ pub struct Engine {
     reader: PassageReader,
     words: WordCache,
     tuning: Tuning,
-}
-
-/// The words of passages read so far, kept for the next questions up to a budget of words:
-/// re-reading a passage costs more than everything else a question does, and the passages
-/// that come up once tend to come up again.
-struct WordCache {
-    slots: Vec<OnceLock<Arc<PassageWords>>>,
-    room: AtomicUsize,
-}
-
-/// About 64 bytes a word: 2 million words is some 130 MB at most.
-const CACHED_WORDS: usize = 2_000_000;
-
-impl WordCache {
-    fn new(passages: usize) -> WordCache {
-        WordCache {
-            slots: (0..passages).map(|_| OnceLock::new()).collect(),
-            room: AtomicUsize::new(CACHED_WORDS),
-        }
-    }
-
-    fn get(&self, id: usize, read: impl FnOnce() -> PassageWords) -> Arc<PassageWords> {
-        let Some(slot) = self.slots.get(id) else {
-            return Arc::new(read());
-        };
-        if let Some(words) = slot.get() {
-            return Arc::clone(words);
-        }
-        let words = Arc::new(read());
-        let size = words.text.len() + words.context.len();
-        let fits = self
-            .room
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |room| {
-                room.checked_sub(size)
-            })
-            .is_ok();
-        if fits && slot.set(Arc::clone(&words)).is_err() {
-            // Another thread cached it first: give the room back.
-            self.room.fetch_add(size, Ordering::Relaxed);
-        }
-        words
-    }
+    /// Each document's key sentences, for "what is it about?".
+    summaries: Summaries,
+    /// The words that name the documents, for questions about a document itself.
+    pub bylines: Bylines,
 }
 
 impl Engine {
@@ -218,7 +183,15 @@ impl Engine {
         let knowledge_len = knowledge.passages.len();
         // The catalog names documents in English ("the bee article").
         let lang = lang::english();
+        let summaries = Summaries::of(&knowledge, |doc| {
+            let language = knowledge.documents[doc].language;
+            (meaning.iter())
+                .find(|layer| layer.model.serves(language, language))
+                .map(|layer| &layer.vectors)
+        });
         Engine {
+            summaries,
+            bylines: Bylines::of(&knowledge),
             names,
             catalog: Catalog::of(&knowledge, lang),
             lang,
@@ -312,6 +285,11 @@ impl Engine {
             Some(bridge) => engine.with_bridge(bridge),
             None => engine,
         })
+    }
+
+    /// The key sentences of document `doc`, in reading order.
+    pub fn summary(&self, doc: usize) -> &[KeySentence] {
+        self.summaries.of_document(doc)
     }
 
     /// Whether questions are matched by meaning as well as by words.
@@ -798,21 +776,6 @@ fn load_meaning(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_word_cache_reads_a_passage_once() {
-        let cache = WordCache::new(2);
-        let mut reads = 0;
-        let mut read = || {
-            reads += 1;
-            PassageWords::default()
-        };
-        let a = cache.get(1, &mut read);
-        let b = cache.get(1, &mut read);
-        assert!(Arc::ptr_eq(&a, &b));
-        let _ = cache.get(99, &mut read); // Unknown ids are read, not cached.
-        assert_eq!(reads, 2);
-    }
 
     /// A restart with the index on disk reads the names kept beside it instead of reading
     /// every word of the knowledge again, and gets the same names.

@@ -651,9 +651,9 @@ mod tests {
         let about = of_kind(&k, PassageKind::About);
         assert_eq!(
             about[0].text,
-            "“Russia's Afghanistan Strategy: How Moscow Is Preparing to Go It Alone” is an article published in Foreign Affairs on 2 January 2018."
+            "“Russia's Afghanistan Strategy: How Moscow Is Preparing to Go It Alone” is an article by Julia Gurganus, published in Foreign Affairs on 2 January 2018."
         );
-        // With no note about the author, it names them, so "who wrote it?" has an answer.
+        // Only what the header says.
         let mut k = Knowledge::default();
         let raw = "+++\ntitle = \"Bees\"\nauthor = \"Ada Lindqvist\"\ndate = \"2021-11-03\"\n\
                    url = \"https://example.org/b\"\n+++\nA colony of honeybees does not sleep \

@@ -37,6 +37,7 @@
 //! the flood gate and reloads through Redis (`replicas`), and the record through
 //! PostgreSQL (`record`).
 
+pub mod about;
 pub mod analysis;
 pub mod answer;
 pub mod answer_type;
@@ -63,6 +64,7 @@ pub mod render;
 pub mod replicas;
 pub mod retrieve;
 pub mod store;
+pub mod summary;
 pub mod telegram;
 pub mod texts;
 pub mod threads;

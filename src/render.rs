@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use crate::answer::{Answer, Citation, Marked, Reply};
+use crate::answer::{Answer, Citation, Kind, Marked, Reply};
 use crate::conversation::{Context, ShownAnswer};
 use crate::engine::Engine;
 use crate::html::{escape, html_to_plain};
@@ -211,6 +211,13 @@ pub fn reply_plain(reply: &Reply, engine: &Engine, style: Style, lang: Lang) -> 
         )));
         out.push_str("\n\n");
     }
+    if reply.kind == Kind::Summary {
+        out.push_str(&html_to_terminal(
+            &summary_html(reply, engine, false, lang),
+            style,
+        ));
+        return out;
+    }
     if reply.answers.is_empty() {
         out.push_str(&html_to_plain(&texts::no_answer(
             reply, engine, false, lang,
@@ -359,6 +366,10 @@ pub fn reply_html(
     let answer = reply.answers.get(rank - 1);
     let asked = asked_in(reply);
     let mut messages = match answer {
+        _ if reply.kind == Kind::Summary && rank == 1 => {
+            quote_lines(&summary_html(reply, engine, true, lang))
+        }
+        _ if reply.kind == Kind::Summary => vec![texts::NO_MORE_MATCHES.get(lang).to_string()],
         Some(a) if reply.more && rank == 1 => full_html(a, asked),
         Some(a) => answer_html(a, asked),
         None if rank == 1 => vec![texts::no_answer(reply, engine, true, lang)],
@@ -385,6 +396,47 @@ pub fn reply_html(
         if let Some(line) = others_line(reply, engine, offer, lang) {
             append(&mut messages, &line);
         }
+    }
+    messages
+}
+
+/// A document's summary as Telegram HTML: its title and subtitle, its key sentences in
+/// reading order, each with its ¶ (`links`: linked to the source), then the citation; or,
+/// when the question did not say which document, the question which.
+pub fn summary_html(reply: &Reply, engine: &Engine, links: bool, lang: Lang) -> String {
+    let Some(first) = reply.answers.first() else {
+        return texts::which_document(engine, &reply.others, lang);
+    };
+    let passage = &engine.knowledge.passages[first.passage];
+    let doc = engine.knowledge.document(passage);
+    let mut lines = vec![texts::summary_head(doc, lang)];
+    for a in &reply.answers {
+        let (sentence, label) = (escape(&a.excerpt.text), escape(&a.citation.label));
+        lines.push(if links {
+            let url = escape(&a.citation.url);
+            format!("• {sentence} <a href=\"{url}\">{label}</a>")
+        } else {
+            format!("• {sentence} ({label})")
+        });
+    }
+    let c = &first.citation;
+    let byline: Vec<&String> = [&c.author, &c.publication, &c.date]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut citation = format!("— <a href=\"{}\">{}</a>", escape(&c.url), escape(&c.title));
+    for part in byline {
+        citation.push_str(&format!(", {}", escape(part)));
+    }
+    lines.push(citation);
+    lines.join("\n")
+}
+
+/// Lines of HTML (each with its tags balanced) as messages within Telegram's limit.
+fn quote_lines(html: &str) -> Vec<String> {
+    let mut messages = Vec::new();
+    for line in html.lines() {
+        append(&mut messages, line);
     }
     messages
 }
@@ -511,6 +563,7 @@ pub fn reply_json(reply: &Reply, engine: &Engine) -> serde_json::Value {
         "question_language": asked_in(reply).map(Lang::code),
         "passage_language": reply.answers.first().map(|a| a.language.code()),
         "truncated": reply.truncated,
+        "kind": reply.kind.as_str(),
         "verdict": reply.verdict.as_str(),
         "confidence": round4(reply.confidence),
         "answers": answers,

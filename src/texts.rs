@@ -16,7 +16,7 @@ use crate::html::escape;
 use crate::lang::Lang;
 
 mod replies;
-pub use replies::{closest, no_answer};
+pub use replies::{closest, no_answer, summary_head, which_document};
 
 /// A fixed text, in each language citebot speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +122,10 @@ pub fn command_description(name: &str, lang: Lang) -> &'static str {
             en: "Ask a question about the article",
             ru: "Задать вопрос о статье",
         },
+        "summary" => Text {
+            en: "The article in short: its key sentences, cited",
+            ru: "Статья вкратце: её главные фразы со ссылками",
+        },
         "new" => Text {
             en: "Start a new conversation: forget the last question",
             ru: "Новый разговор: забыть прошлый вопрос",
@@ -153,6 +157,19 @@ pub fn command_description(name: &str, lang: Lang) -> &'static str {
         _ => return "",
     };
     text.get(lang)
+}
+
+/// The button under /about that sums up the one document.
+pub const SUMMARY_BUTTON: Text = Text {
+    en: "📄 Summary",
+    ru: "📄 Кратко",
+};
+
+/// The button that sums up one of several documents, named by its title (cut to fit).
+pub fn summary_button_of(title: &str, lang: Lang) -> String {
+    let short: String = title.chars().take(40).collect();
+    let cut = if short.len() < title.len() { "…" } else { "" };
+    format!("{} {short}{cut}", SUMMARY_BUTTON.get(lang))
 }
 
 /// The first message, above the example questions.

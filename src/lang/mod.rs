@@ -33,7 +33,8 @@ macro_rules! data {
 macro_rules! language_from_files {
     ($code:literal, $stemming:expr) => {{
         use $crate::lang::{
-            AnswerWords, ConversationWords, Dictionary, Language, Phrases, QuestionWords, Words,
+            AboutWords, AnswerWords, ConversationWords, Dictionary, Language, Phrases,
+            QuestionWords, Words,
         };
         let words = |text: &str| Words::parse(text);
         let phrases = |text: &str| Phrases::parse(text);
@@ -81,6 +82,11 @@ macro_rules! language_from_files {
                 reported_speech: words(data!($code, "answers/reported_speech.txt")),
             },
             document_words,
+            about: toml::from_str::<AboutWords>(data!($code, "about.toml")).expect(concat!(
+                "src/lang/",
+                $code,
+                "/about.toml is valid"
+            )),
         }
     }};
 }
@@ -256,6 +262,8 @@ pub struct Language {
     pub questions: QuestionWords,
     /// What, in the sentences of an answer, holds what a question asks for.
     pub answers: AnswerWords,
+    /// How a question asks about the document itself.
+    pub about: AboutWords,
 }
 
 /// By its code only: its lists run to tens of thousands of words, and whoever prints an
@@ -350,6 +358,23 @@ impl ConversationWords {
             nouns_in_ly: self.nouns_in_ly.and(&more.nouns_in_ly),
         }
     }
+}
+
+/// The words about.rs reads a question about the document itself with; `en/about.toml` says
+/// how. A word of a phrase ending in `*` stands for every word it begins.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AboutWords {
+    pub author: Phrases,
+    pub author_bio: Phrases,
+    pub date: Phrases,
+    pub publication: Phrases,
+    pub title: Phrases,
+    pub summary: Phrases,
+    pub points: Phrases,
+    pub people: Phrases,
+    pub elsewhere: Phrases,
+    pub filler: Phrases,
 }
 
 /// The words answer_type.rs reads a question with; `en/questions.toml` says what each does.

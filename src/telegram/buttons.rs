@@ -41,6 +41,8 @@ pub enum Action {
     Next { rank: usize },
     /// Thumbs up or down for the answer at `rank`.
     Vote { rank: usize, up: bool },
+    /// The summary of the button's document.
+    Summary,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +62,7 @@ impl fmt::Display for Button {
             Action::Full { rank } => write!(f, "f:{rank}:")?,
             Action::Next { rank } => write!(f, "n:{rank}:")?,
             Action::Vote { rank, up } => write!(f, "v:{rank}:{}:", if up { 'u' } else { 'd' })?,
+            Action::Summary => write!(f, "s:0:")?,
         }
         match self.origin {
             Origin::Reply => write!(f, "r")?,
@@ -100,6 +103,7 @@ impl Button {
         let rank: usize = parts.next()?.parse().ok()?;
         let action = match kind {
             "a" => Action::Ask,
+            "s" => Action::Summary,
             "f" => Action::Full { rank },
             "n" => Action::Next { rank },
             "v" => Action::Vote {
@@ -112,7 +116,7 @@ impl Button {
             },
             _ => return None,
         };
-        if !matches!(action, Action::Ask) && !(1..=100).contains(&rank) {
+        if !matches!(action, Action::Ask | Action::Summary) && !(1..=100).contains(&rank) {
             return None;
         }
         let last = parts.next()?;
@@ -210,6 +214,27 @@ pub fn examples_keyboard(engine: &Engine) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(rows)
 }
 
+/// A "Summary" button for each of `docs`, labelled with its title (when there are several)
+/// in `lang`.
+pub fn summary_keyboard(engine: &Engine, docs: &[usize], lang: Lang) -> InlineKeyboardMarkup {
+    let several = engine.knowledge.documents.len() > 1;
+    let rows = docs
+        .iter()
+        .filter_map(|&doc| {
+            let d = engine.knowledge.documents.get(doc)?;
+            let data = Button::new(Action::Summary, Origin::Reply)
+                .of_document(Some(doc))
+                .encode()?;
+            let label = match several {
+                true => texts::summary_button_of(&d.meta.title, lang),
+                false => texts::SUMMARY_BUTTON.get(lang).to_string(),
+            };
+            Some(vec![InlineKeyboardButton::callback(label, data)])
+        })
+        .collect::<Vec<_>>();
+    InlineKeyboardMarkup::new(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +256,7 @@ mod tests {
             Action::Next { rank: 100 },
             Action::Vote { rank: 2, up: true },
             Action::Vote { rank: 3, up: false },
+            Action::Summary,
         ];
         for origin in origins {
             for action in actions {

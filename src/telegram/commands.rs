@@ -21,6 +21,8 @@ use crate::texts;
 pub enum Command {
     // The question after the command, trimmed: empty when there is none.
     Ask(String),
+    // The document to sum up, in the reader's words: empty for the only one, or to choose.
+    Summary(String),
     New,
     Help,
     About,
@@ -161,6 +163,14 @@ mod tests {
             ("/ask\nWho is Atmar?", ask("Who is Atmar?")),
             ("/ask", ask("")),
             ("/new", Some(Parsed::Ours(Command::New))),
+            (
+                "/summary",
+                Some(Parsed::Ours(Command::Summary(String::new()))),
+            ),
+            (
+                "/summary bees",
+                Some(Parsed::Ours(Command::Summary("bees".to_string()))),
+            ),
             ("/help@OtherBot", Some(Parsed::OtherBot)),
             ("/frobnicate", Some(Parsed::Unknown)),
             ("/stats", Some(Parsed::Admin(Admin::Stats))),
@@ -181,7 +191,7 @@ mod tests {
     fn the_menu_lists_every_command_with_what_it_does() {
         for lang in Lang::ALL {
             let names: Vec<String> = list(lang).into_iter().map(|(n, _)| n).collect();
-            assert_eq!(names, ["ask", "new", "help", "about", "start"]);
+            assert_eq!(names, ["ask", "summary", "new", "help", "about", "start"]);
             for (name, description) in
                 described::<Command>(lang)
                     .into_iter()

@@ -40,6 +40,7 @@ use super::commands::{self, Admin, Command};
 use super::ctx::Ctx;
 use super::flood::{Sender, Verdict};
 use super::send::{self, no_preview, Outgoing};
+use super::summary;
 use crate::answer::{self, Reply};
 use crate::conversation::store::Key;
 use crate::conversation::{self, understand_with, Context, Limits, Turn, Understood};
@@ -98,6 +99,7 @@ fn messages() -> UpdateHandler<HandlerError> {
                 .branch(dptree::case![Command::Help].endpoint(on_help))
                 .branch(dptree::case![Command::About].endpoint(on_about))
                 .branch(dptree::case![Command::New].endpoint(on_new))
+                .branch(dptree::case![Command::Summary(name)].endpoint(on_summary))
                 .branch(dptree::case![Command::Ask(question)].endpoint(on_ask)),
         )
         .branch(
@@ -207,13 +209,11 @@ async fn on_help(bot: Bot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
 }
 
 async fn on_about(bot: Bot, msg: Message, ctx: Arc<Ctx>) -> HandlerResult {
-    say(
-        &bot,
-        &ctx,
-        &msg,
-        &texts::about(&ctx.engine(), lang_of(&msg)),
-    )
-    .await
+    Ok(summary::about(&bot, &ctx, msg.chat.id, lang_of(&msg)).await?)
+}
+
+async fn on_summary(bot: Bot, msg: Message, ctx: Arc<Ctx>, name: String) -> HandlerResult {
+    Ok(summary::summary(&bot, &ctx, msg.chat.id, &name, lang_of(&msg)).await?)
 }
 
 /// /new: the conversation is forgotten, and the next question read on its own.
@@ -526,6 +526,10 @@ async fn show(
         origin
     };
     let keyboard = match answer {
+        // A summary is the document's, not an answer to weigh or page through; asked of
+        // several documents without saying which, the buttons choose.
+        _ if reply.kind == answer::Kind::Summary => (reply.answers.is_empty())
+            .then(|| buttons::summary_keyboard(&engine, &reply.others, lang)),
         Some(a) => {
             let document = understood.hints.document;
             Some(buttons::answer_keyboard(
@@ -596,6 +600,16 @@ async fn on_callback(bot: Bot, q: CallbackQuery, me: Me, ctx: Arc<Ctx>) -> Handl
         return ack(&bot, &q, toast::NOT_THIS_CHAT.get(theirs)).await;
     }
     let engine = ctx.engine();
+    if button.action == Action::Summary {
+        let Some(doc) = button
+            .document
+            .filter(|&d| d < engine.knowledge.documents.len())
+        else {
+            return ack(&bot, &q, toast::BUTTON_TOO_OLD.get(theirs)).await;
+        };
+        ack(&bot, &q, toast::LOOKING.get(theirs)).await?;
+        return Ok(summary::send(&bot, &ctx, &engine, chat, doc, theirs).await?);
+    }
     let Some(mut understood) = question_behind(button.origin, message, &me, &engine) else {
         return ack(&bot, &q, toast::QUESTION_GONE.get(theirs)).await;
     };
@@ -644,6 +658,7 @@ async fn on_callback(bot: Bot, q: CallbackQuery, me: Me, ctx: Arc<Ctx>) -> Handl
         }
         Action::Full { rank } => full_paragraph(&bot, &ctx, &q, message, &request, rank).await,
         Action::Vote { rank, up } => vote(&bot, &ctx, &q, message, &request, rank, up).await,
+        Action::Summary => Ok(()), // Answered above: it needs no question.
     }
 }
 

@@ -20,6 +20,7 @@ pub mod ctx;
 pub mod flood;
 pub mod handlers;
 pub mod send;
+pub mod summary;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

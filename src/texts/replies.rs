@@ -130,3 +130,31 @@ pub fn closest(reply: &Reply, engine: &Engine, lang: Lang) -> String {
         }
     }
 }
+
+/// Above a document's summary: its title and subtitle, said as a summary of it.
+pub fn summary_head(doc: &crate::knowledge::Document, lang: Lang) -> String {
+    let title = quoted(&escape(&doc.meta.title), lang);
+    let subtitle = doc
+        .meta
+        .subtitle
+        .as_deref()
+        .map_or(String::new(), |s| format!("\n<i>{}</i>", escape(s)));
+    match lang {
+        Lang::En => format!("<b>In short:</b> {title}{subtitle}"),
+        Lang::Ru => format!("<b>Кратко:</b> {title}{subtitle}"),
+    }
+}
+
+/// When a summary was asked for and the question did not say of which document.
+pub fn which_document(engine: &Engine, docs: &[usize], lang: Lang) -> String {
+    let titles: Vec<String> = docs
+        .iter()
+        .filter_map(|&d| engine.knowledge.documents.get(d))
+        .map(|d| format!("• {}", quoted(&escape(&d.meta.title), lang)))
+        .collect();
+    let ask = match lang {
+        Lang::En => "Which document should I sum up?",
+        Lang::Ru => "Какой документ пересказать?",
+    };
+    format!("{ask}\n{}", titles.join("\n"))
+}
