@@ -7,11 +7,13 @@
 //! knowledge/*.txt --load--> Knowledge { documents, passages }            knowledge
 //! passages --index--> tantivy index (RAM, or on disk under INDEX_DIR)    index, store
 //! sentences --embed--> a vector per sentence (cached on disk)            embed, bert
+//! sentences --rank once--> each document's central sentences (summary)   summary
 //! question --names--> the one document it asks about, of several         documents
+//! question --about?--> who wrote it, when, its title, what it is about   about, answer
 //! question --analyse--> Query { weighted concepts } + question vector    analysis, lang, embed
 //!   (a word no passage holds, read in the knowledge's other language)      bridge
 //! Query --propose--> candidates, by words and by meaning                 retrieve, index
-//! candidates --score, decide--> Results { hits, answered }               engine, rank
+//! candidates --score, decide--> Results { hits, verdict, confidence }   engine, rank, verdict
 //! question --asks for--> a number, date, person, place, reason?          answer_type
 //! Hit --explain--> Answer { excerpt, marks, citation }                   answer
 //! Answer --render--> plain text | Telegram HTML (≤ 4096 UTF-16 units)    render
