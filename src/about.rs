@@ -140,7 +140,7 @@ pub fn asks(
     // "How old is the writer?", "how old is he?": a person's age, not the article's.
     let a_person = |t: &String| {
         language.conversation.document_mentions.contains(t)
-            || about.people.iter().any(|p| matches(&p[0], t))
+            || about.people.iter().any(|p| opens_with(p, t))
     };
     let the_person =
         tokens.iter().any(a_person) && !tokens.iter().any(|t| language.document_words.contains(t));
@@ -189,9 +189,12 @@ fn cues(tokens: &[String], used: &mut [bool], language: &Language) -> (Vec<Asks>
     cues.sort_by_key(|(_, phrase)| std::cmp::Reverse(phrase.len()));
     let (mut found, mut pointed) = (Vec::new(), false);
     for (asks, phrase) in cues {
-        let weak = phrase[0].starts_with('~');
+        let Some(first) = phrase.first() else {
+            continue;
+        };
+        let weak = first.starts_with('~');
         let mut phrase = phrase.to_vec();
-        phrase[0] = phrase[0].trim_start_matches('~').to_string();
+        phrase[0] = first.trim_start_matches('~').to_string();
         if mark(tokens, used, &phrase) {
             pointed |= !weak;
             if !found.contains(&asks) {
@@ -211,7 +214,7 @@ fn is_the_author(tokens: &[String], language: &Language) -> bool {
         .is_some_and(|t| language.questions.yes_no_starts.contains(t));
     let subject = tokens.iter().skip(1).take(2).any(|t| {
         language.conversation.document_mentions.contains(t)
-            && (language.about.author.iter()).any(|p| matches(p[0].trim_start_matches('~'), t))
+            && (language.about.author.iter()).any(|p| opens_with(p, t))
     });
     yes_no && subject && tokens.len() <= 10
 }
@@ -245,11 +248,7 @@ fn expand(tokens: Vec<String>, language: &Language) -> Vec<String> {
         let known = language.is_word(&token)
             || language.is_stop_word(&token)
             || is_document_word(&token, language)
-            || lists(language).any(|phrases| {
-                phrases
-                    .iter()
-                    .any(|p| matches(p[0].trim_start_matches('~'), &token))
-            });
+            || lists(language).any(|phrases| phrases.iter().any(|p| opens_with(p, &token)));
         let token = if known {
             token
         } else {
@@ -329,6 +328,13 @@ fn mark(tokens: &[String], used: &mut [bool], phrase: &[String]) -> bool {
         }
     }
     any
+}
+
+/// Whether `token` is the first word of `phrase` (read without its `~`).
+fn opens_with(phrase: &[String], token: &str) -> bool {
+    phrase
+        .first()
+        .is_some_and(|p| matches(p.trim_start_matches('~'), token))
 }
 
 /// Whether `token` is the word `pattern`, or begins with it when it ends with `*`.
