@@ -92,7 +92,7 @@ async fn a_question_gets_a_cited_html_reply_and_its_update_is_confirmed() {
             .iter()
             .map(|c| c["command"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["ask", "new", "help", "about", "start"]);
+        assert_eq!(names, ["ask", "summary", "new", "help", "about", "start"]);
         // The menu in English for everyone, then in Russian for Russian apps.
         let menus = api.done("setMyCommands");
         assert_eq!(menus.len(), 2, "{menus:#?}");
