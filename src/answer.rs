@@ -41,13 +41,20 @@ impl Citation {
 
     /// Everything but the title and the URL: "Julia Gurganus, Foreign Affairs, 2 January 2018, ¶4".
     pub fn details(&self) -> String {
+        self.byline()
+            .into_iter()
+            .chain(std::iter::once(&self.label))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Who wrote it, where and when, as far as the metadata says.
+    pub fn byline(&self) -> Vec<&String> {
         [&self.author, &self.publication, &self.date]
             .into_iter()
             .flatten()
-            .cloned()
-            .chain(std::iter::once(self.label.clone()))
-            .collect::<Vec<_>>()
-            .join(", ")
+            .collect()
     }
 }
 

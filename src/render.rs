@@ -420,10 +420,7 @@ pub fn summary_html(reply: &Reply, engine: &Engine, links: bool, lang: Lang) -> 
         });
     }
     let c = &first.citation;
-    let byline: Vec<&String> = [&c.author, &c.publication, &c.date]
-        .into_iter()
-        .flatten()
-        .collect();
+    let byline = c.byline();
     let mut citation = format!("— <a href=\"{}\">{}</a>", escape(&c.url), escape(&c.title));
     for part in byline {
         citation.push_str(&format!(", {}", escape(part)));
