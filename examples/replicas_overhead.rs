@@ -57,6 +57,11 @@ fn asked(i: usize) -> Asked {
             .then(|| ("russias-afghanistan-strategy".into(), "¶4".into())),
         latency: Duration::from_millis(5),
         context: i.is_multiple_of(3),
+        verdict: if i.is_multiple_of(5) {
+            citebot::record::Verdict::Closest
+        } else {
+            citebot::record::Verdict::Answer
+        },
         question: "What did Kabulov say about a US withdrawal?".into(),
     }
 }

@@ -12,6 +12,7 @@
 //! "spokesperson"): they turn away an answer only when the sentences have nothing of the kind.
 
 use std::collections::HashSet;
+use std::ops::Range;
 
 use tantivy::tokenizer::Token;
 
@@ -119,9 +120,34 @@ impl AnswerType {
         self.found_in_lang(written_in(sentences), sentences, question)
     }
 
+    /// [`found_in`](Self::found_in), where `also_counted` are where the sentences name what a
+    /// number question counts by another word (see [`found_in_naming`](Self::found_in_naming)).
+    pub fn found_counting(
+        &self,
+        sentences: &str,
+        question: &str,
+        also_counted: &[Range<usize>],
+    ) -> bool {
+        self.found_in_naming(written_in(sentences), sentences, question, also_counted)
+    }
+
     /// Whether `sentences` (in `lang`) hold what the question asks for, other than the
     /// question's own words (`question`, as written).
     pub fn found_in_lang(&self, lang: &Language, sentences: &str, question: &str) -> bool {
+        self.found_in_naming(lang, sentences, question, &[])
+    }
+
+    /// [`found_in_lang`](Self::found_in_lang), where `also_counted` are byte ranges of
+    /// `sentences` that name what a number question counts by another word: the ranking
+    /// matched "how many weapons" to "rifles" by a synonym, so "tens of thousands of
+    /// Kalashnikov rifles" is a count of weapons.
+    pub fn found_in_naming(
+        &self,
+        lang: &Language,
+        sentences: &str,
+        question: &str,
+        also_counted: &[Range<usize>],
+    ) -> bool {
         if *self == AnswerType::Any {
             return true;
         }
@@ -158,8 +184,11 @@ impl AnswerType {
         match self {
             AnswerType::Any => true,
             AnswerType::Number { counted } => {
-                let counted_stems = counted_stems(lang, &mut stemmer, counted);
-                holds_a_count(lang, sentences, &tokens, &lower, &stems, &counted_stems)
+                let counted = Counted {
+                    stems: counted_stems(lang, &mut stemmer, counted),
+                    elsewhere: also_counted,
+                };
+                holds_a_count(lang, sentences, &tokens, &lower, &stems, &counted)
             }
             AnswerType::Date => lower
                 .iter()
@@ -195,16 +224,34 @@ fn counted_stems(lang: &Language, stemmer: &mut StemmerFn, counted: &[String]) -
     }
 }
 
+/// What a number must count: the stems of the question's words for it (none, for nothing
+/// or a unit: any number answers), and where the sentences name it by another word.
+struct Counted<'a> {
+    stems: Vec<String>,
+    elsewhere: &'a [Range<usize>],
+}
+
+impl Counted<'_> {
+    /// Whether the word at `i` (of `tokens`, stemmed `stems`) names the counted thing.
+    fn named_at(&self, i: usize, tokens: &[Token], stems: &[String]) -> bool {
+        self.stems.contains(&stems[i])
+            || self
+                .elsewhere
+                .iter()
+                .any(|r| r.contains(&tokens[i].offset_from))
+    }
+}
+
 /// Whether `sentences` (their `tokens`, lower-cased `lower` and stemmed `stems`) hold a
-/// number, not a year nor part of a name, that counts what `counted_stems` name (anything,
-/// when there are none).
+/// number, not a year nor part of a name, that counts what `counted` names (anything, when
+/// the question names nothing).
 fn holds_a_count(
     lang: &Language,
     sentences: &str,
     tokens: &[Token],
     lower: &[String],
     stems: &[String],
-    counted_stems: &[String],
+    counted: &Counted,
 ) -> bool {
     let a = &lang.answers;
     let is_number = |w: &str| w.chars().any(|c| c.is_ascii_digit()) || a.number_words.contains(w);
@@ -221,12 +268,12 @@ fn holds_a_count(
             return false;
         }
         // The number counts the thing asked about: it stands a few words before it
-        // ("three rounds of talks", "25 percent of Afghan heroin").
-        counted_stems.is_empty()
-            || stems[i + 1..]
-                .iter()
+        // ("three rounds of talks", "25 percent of Afghan heroin", "tens of thousands of
+        // Kalashnikov rifles").
+        counted.stems.is_empty()
+            || (i + 1..lower.len())
                 .take(4)
-                .any(|w| counted_stems.contains(w))
+                .any(|j| counted.named_at(j, tokens, stems))
     })
 }
 
@@ -497,6 +544,13 @@ mod tests {
         ));
         let talks = AnswerType::of("How many rounds of talks were held?");
         assert!(talks.found_in("Russia hosted three rounds of talks.", ""));
+        // Amounts in words and fractions; "how much shorter" asks for a difference.
+        let shorter = "How much shorter is the Arctic route than Suez?";
+        let by = AnswerType::of(shorter);
+        assert!(by.found_in("The voyage is cut by roughly a third.", shorter));
+        assert!(!by.found_in("The voyage runs along the Arctic coast.", shorter));
+        let helicopters = AnswerType::of("How many helicopters were sold?");
+        assert!(helicopters.found_in("Dozens of helicopters were sold.", ""));
 
         assert!(AnswerType::Date.found_in("In January 2017, Kabulov spoke.", ""));
         assert!(!AnswerType::Date.found_in("Kabulov spoke of collapse.", ""));
@@ -518,6 +572,25 @@ mod tests {
         assert!(said.found_in("Lavrov called the focus a “dead end”.", ""));
         assert!(said.found_in("In 2015, Kabulov explained that interests coincide.", ""));
         assert!(!said.found_in("Putin shakes hands with Ashraf Ghani in Ufa.", ""));
+    }
+
+    /// A count of the thing by another word (a synonym the ranking matched) answers; the
+    /// same count, where nothing names the thing, does not.
+    #[test]
+    fn a_count_may_name_the_thing_by_another_word() {
+        let q = "How many weapons did Russia provide?";
+        let weapons = AnswerType::of(q);
+        let text = "Since 2016, it has provided tens of thousands of Kalashnikov rifles.";
+        assert!(!weapons.found_in(text, q));
+        let named = |word: &str| {
+            let at = text.find(word).unwrap();
+            vec![Range {
+                start: at,
+                end: at + word.len(),
+            }]
+        };
+        assert!(weapons.found_counting(text, q, &named("rifles")));
+        assert!(!weapons.found_counting(text, q, &named("Since")));
     }
 
     #[test]

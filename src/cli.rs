@@ -417,6 +417,17 @@ pub fn report_text(r: &crate::record::Report) -> String {
         r.unanswered_share * 100.0,
         r.sparkline()
     );
+    // Voted up often, a closest passage was an answer the bot did not dare give: the cut
+    // point could be lower. Seldom, it suits the readers.
+    for (what, shown) in [("Sure answers", r.sure), ("Closest passages", r.closest)] {
+        let share = shown.up_share().map_or("no votes".to_string(), |up| {
+            format!("{:.0}% voted up", up * 100.0)
+        });
+        s += &format!(
+            "{what}: {} shown, {} 👍 {} 👎, {share}\n",
+            shown.shown, shown.up, shown.down
+        );
+    }
     for (title, body) in sections {
         s += &format!("\n{title}\n{body}\n");
     }

@@ -445,6 +445,10 @@ impl Engine {
                 .is_some_and(|focus| crate::answer_type::is_yes_no(self.language_of(focus), focus)),
             prior: hints.prior,
             named: named_concepts(&query, &hints.must_mention),
+            counted: match &asks_for {
+                AnswerType::Number { counted } => named_concepts(&query, counted).concat(),
+                _ => Vec::new(),
+            },
         };
         let (decision, weighed) = self.tuning.decide(&hits, &facts, &self.knowledge);
         let best = decision.best.map(|i| hits[i].passage);

@@ -392,6 +392,9 @@ pub struct QuestionFacts<'a> {
     /// For each name a follow-up asks about ("And China?"), the concepts that stand for it
     /// (the word, a synonym, a typo's correction): a hit must match one of each.
     pub named: Vec<Vec<usize>>,
+    /// The concepts that stand for what a number question counts ("weapons", and with it
+    /// its synonyms): a count of any of them answers.
+    pub counted: Vec<usize>,
 }
 
 impl AnswerPolicy {
@@ -520,12 +523,31 @@ impl AnswerPolicy {
 }
 
 /// Whether `h`'s excerpt holds what the question asks for ("when" wants a time, "how many
-/// troops" a number of troops) and mentions each name a follow-up asks about.
+/// troops" a number of troops, or of what a synonym names) and mentions each name a
+/// follow-up asks about.
 fn holds(h: &Hit, passage: &Passage, asked: &QuestionFacts) -> bool {
     let bytes = window_bytes(passage, &h.window);
+    // Where the excerpt names what the question counts, by the word or another, in the
+    // question's language or the excerpt's (relative to the excerpt, as the check reads it).
+    // A capitalised word is a name, which a number does not count: "сколько тонн опиума
+    // Афганистан производит" matches "Afghanistan", and "in 2016 Afghanistan" is no count.
+    let also_counted: Vec<Range<usize>> = h
+        .matches
+        .iter()
+        .filter(|m| asked.counted.contains(&m.concept))
+        .filter_map(|m| m.range.clone())
+        .filter(|r| bytes.start <= r.start && r.end <= bytes.end)
+        .filter(|r| {
+            passage.text[r.clone()]
+                .chars()
+                .next()
+                .is_some_and(|c| !c.is_uppercase())
+        })
+        .map(|r| r.start - bytes.start..r.end - bytes.start)
+        .collect();
     asked
         .asks_for
-        .found_in(&passage.text[bytes], asked.question)
+        .found_counting(&passage.text[bytes], asked.question, &also_counted)
         && asked
             .named
             .iter()

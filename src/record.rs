@@ -42,6 +42,7 @@ mod report;
 pub use report::*;
 
 pub use crate::config::ServerUrl;
+pub use crate::verdict::Verdict;
 
 /// The database's file name in the data folder.
 pub const DB_FILE: &str = "citebot.db";
@@ -123,6 +124,10 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (chat, message, rank, user)
     );
     CREATE INDEX votes_at ON votes (at);",
+    // 2: what the reader was told (answer, closest, none), so that votes on a passage shown
+    // only as the closest tell whether the cut points suit the readers. NULL before.
+    "ALTER TABLE questions ADD COLUMN verdict TEXT;
+    ALTER TABLE votes ADD COLUMN verdict TEXT;",
 ];
 
 /// Why the record could not be opened or read.
@@ -151,6 +156,8 @@ pub struct Asked {
     pub latency: Duration,
     /// Read in the context of the conversation.
     pub context: bool,
+    /// What the reader was told: a sure answer, the closest passage, or none.
+    pub verdict: Verdict,
     /// As asked (kept only when nothing answered).
     pub question: String,
 }
@@ -167,6 +174,8 @@ pub struct Voted {
     pub up: bool,
     /// The answer's document and passage label.
     pub answer: Option<(String, String)>,
+    /// Whether the passage voted on was shown as the answer or as the closest.
+    pub verdict: Verdict,
     /// The question as answered (kept only when voted down).
     pub question: String,
 }
@@ -183,6 +192,7 @@ enum Event {
         passage: Option<String>,
         latency_ms: f64,
         context: bool,
+        verdict: &'static str,
         question: Option<String>,
     },
     Vote {
@@ -194,6 +204,7 @@ enum Event {
         up: bool,
         document: Option<String>,
         passage: Option<String>,
+        verdict: &'static str,
         question: Option<String>,
     },
 }
@@ -289,6 +300,7 @@ impl Recorder {
             user: asked.user.map(|u| self.hash("user", u as i64)),
             latency_ms: (asked.latency.as_secs_f64() * 1e4).round() / 10.0,
             context: asked.context,
+            verdict: asked.verdict.as_str(),
             question: asked.answer.is_none().then_some(asked.question),
             document,
             passage,
@@ -311,6 +323,7 @@ impl Recorder {
             up: voted.up,
             document,
             passage,
+            verdict: voted.verdict.as_str(),
             question: (!voted.up).then_some(voted.question),
         });
     }
@@ -574,15 +587,17 @@ fn write_batch(conn: &mut Connection, batch: &[Event]) -> rusqlite::Result<()> {
     {
         let mut question = tx.prepare_cached(
             "INSERT INTO questions (at, chat_kind, chat, user, document, passage, latency_ms,
-                                    context, question)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                    context, verdict, question)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?;
         let mut vote = tx.prepare_cached(
-            "INSERT INTO votes (chat, message, rank, user, at, up, document, passage, question)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            "INSERT INTO votes (chat, message, rank, user, at, up, document, passage, verdict,
+                                question)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (chat, message, rank, user) DO UPDATE SET
                 at = excluded.at, up = excluded.up, document = excluded.document,
-                passage = excluded.passage, question = excluded.question",
+                passage = excluded.passage, verdict = excluded.verdict,
+                question = excluded.question",
         )?;
         for event in batch {
             match event {
@@ -595,10 +610,12 @@ fn write_batch(conn: &mut Connection, batch: &[Event]) -> rusqlite::Result<()> {
                     passage,
                     latency_ms,
                     context,
+                    verdict,
                     question: text,
                 } => {
                     question.execute(params![
-                        at, chat_kind, chat, user, document, passage, latency_ms, context, text
+                        at, chat_kind, chat, user, document, passage, latency_ms, context, verdict,
+                        text
                     ])?;
                 }
                 Event::Vote {
@@ -610,10 +627,11 @@ fn write_batch(conn: &mut Connection, batch: &[Event]) -> rusqlite::Result<()> {
                     up,
                     document,
                     passage,
+                    verdict,
                     question: text,
                 } => {
                     vote.execute(params![
-                        chat, message, rank, user, at, up, document, passage, text
+                        chat, message, rank, user, at, up, document, passage, verdict, text
                     ])?;
                 }
             }
@@ -635,6 +653,11 @@ mod tests {
             answer: answer.map(|(d, p)| (d.to_string(), p.to_string())),
             latency: Duration::from_millis(12),
             context: false,
+            verdict: if answer.is_some() {
+                Verdict::Answer
+            } else {
+                Verdict::None
+            },
             question: question.to_string(),
         }
     }
@@ -678,6 +701,7 @@ mod tests {
                 user: 42,
                 up: false,
                 answer: Some(("doc".into(), "¶4".into())),
+                verdict: Verdict::Answer,
                 question: "What did Kabulov say?".into(),
             });
             record.close();
@@ -723,6 +747,42 @@ mod tests {
         assert_eq!(report.unanswered[0].count, 2);
         assert_eq!(report.voted_down[0].passage.as_deref(), Some("¶4"));
         assert_eq!(report.sparkline(), "      █");
+    }
+
+    /// A record made before verdicts were kept gains the column, keeps its rows (their
+    /// verdict unknown, so in neither count), and takes new ones with it.
+    #[test]
+    fn a_record_of_the_first_schema_is_migrated_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        let day = 20_000 * 86_400;
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO questions (at, chat_kind, chat, latency_ms, context, question)
+                 VALUES (?1, 'private', 'c', 3.0, 0, 'old')",
+                [day],
+            )
+            .unwrap();
+        }
+        let record = Recorder::start(dir.path());
+        record.question(Asked {
+            verdict: Verdict::Closest,
+            ..asked(1, None, "What did he warn about?", day + 10)
+        });
+        record.close();
+        let conn = open_for_reading(&path).unwrap();
+        let version: usize = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+        let report = Report::load(&path, UNIX_EPOCH + Duration::from_secs(day + 60), 1).unwrap();
+        assert_eq!(report.questions, 2);
+        assert_eq!(report.closest.shown, 1);
+        assert_eq!(report.sure.shown, 0);
+        assert_eq!(report.closest.up_share(), None);
     }
 
     #[test]

@@ -395,6 +395,7 @@ pub fn stats(report: &crate::record::Report, lang: Lang) -> String {
              (без ответа {unanswered:.0}%)\n<code>{sparkline}</code> по дням\n"
         ),
     };
+    s.push_str(&verdict_votes(report, lang));
     if !report.unanswered.is_empty() {
         s.push_str(match lang {
             Lang::En => "\n<b>Asked most, not answered</b>\n",
@@ -428,6 +429,36 @@ pub fn stats(report: &crate::record::Report, lang: Lang) -> String {
         Lang::Ru => "\nОстальное — в <code>citebot report</code>.",
     });
     s
+}
+
+/// How readers voted on sure answers and on passages shown as the closest: the line that
+/// tells whoever keeps the bot whether its cut points suit the readers. Empty before any
+/// passage was shown.
+fn verdict_votes(report: &crate::record::Report, lang: Lang) -> String {
+    let line = |shown: &crate::record::Shown, en: &str, ru: &str| {
+        let n = shown.shown;
+        match (shown.up_share(), lang) {
+            (Some(up), Lang::En) => format!(
+                "{en}: {n}, 👍 {} 👎 {} ({:.0}% up)\n",
+                shown.up,
+                shown.down,
+                up * 100.0
+            ),
+            (Some(up), Lang::Ru) => format!(
+                "{ru}: {n}, 👍 {} 👎 {} ({:.0}% 👍)\n",
+                shown.up,
+                shown.down,
+                up * 100.0
+            ),
+            (None, Lang::En) => format!("{en}: {n}, no votes yet\n"),
+            (None, Lang::Ru) => format!("{ru}: {n}, оценок пока нет\n"),
+        }
+    };
+    if report.sure.shown + report.closest.shown == 0 {
+        return String::new();
+    }
+    line(&report.sure, "Sure answers", "Уверенных ответов")
+        + &line(&report.closest, "Closest passages", "Ближайших абзацев")
 }
 
 /// A question cut to a line, for lists that must fit one message.

@@ -988,7 +988,7 @@ async fn questions_and_votes_are_recorded_with_text_only_where_needed() {
             .text("how many russian soldiers are in afghanistan")
             .from(user()),
     );
-    bot.dispatch().await;
+    let closest = ask(&mut bot).await;
     assert!(sent_html(&bot)[0].contains("The closest passage:"));
 
     // A vote down, changed to up: one vote, up, and the question's text no longer kept.
@@ -1009,12 +1009,21 @@ async fn questions_and_votes_are_recorded_with_text_only_where_needed() {
             .from(user()),
     );
     bot.dispatch().await;
+    // A vote up on the passage shown as the closest: recorded as such, for /stats.
+    bot.update(
+        MockCallbackQuery::new()
+            .data("v:1:u:r")
+            .message(closest.clone())
+            .from(user()),
+    );
+    bot.dispatch().await;
     ctx.record.close();
 
     let db = data.path().join(citebot::record::DB_FILE);
     let questions = rows(
         &db,
-        "SELECT chat_kind, passage, question, context, chat, user FROM questions ORDER BY id",
+        "SELECT chat_kind, passage, question, context, chat, user, verdict FROM questions
+         ORDER BY id",
     );
     assert_eq!(questions.len(), 4, "{questions:?}");
     let column =
@@ -1030,6 +1039,15 @@ async fn questions_and_votes_are_recorded_with_text_only_where_needed() {
             Some("how many russian soldiers are in afghanistan")
         ]
     );
+    assert_eq!(
+        column(6),
+        [
+            Some("answer"),
+            Some("none"),
+            Some("answer"),
+            Some("closest")
+        ]
+    );
     // Ids are keyed hashes, never the ids.
     for id in column(4).into_iter().chain(column(5)) {
         let id = id.unwrap();
@@ -1038,19 +1056,32 @@ async fn questions_and_votes_are_recorded_with_text_only_where_needed() {
     }
     let votes = rows(
         &db,
-        "SELECT passage, up, question FROM votes ORDER BY passage",
+        "SELECT passage, up, question, verdict FROM votes ORDER BY message",
     );
     assert_eq!(
-        votes,
+        votes[..2],
         [
-            vec![Some("¶4".into()), Some("1".into()), None],
+            vec![
+                Some("¶4".into()),
+                Some("1".into()),
+                None,
+                Some("answer".into())
+            ],
             vec![
                 Some("¶6".into()),
                 Some("0".into()),
-                Some("Who is Khalifa Haftar?".into())
+                Some("Who is Khalifa Haftar?".into()),
+                Some("answer".into())
             ],
         ]
     );
+    assert_eq!(
+        votes[2][1..],
+        [Some("1".into()), None, Some("closest".into())]
+    );
+    let report = citebot::record::Report::load(&db, std::time::SystemTime::now(), 1).unwrap();
+    assert_eq!((report.closest.shown, report.closest.up), (1, 1));
+    assert_eq!(report.closest.up_share(), Some(1.0));
     assert!(data.path().join(citebot::record::KEY_FILE).exists());
 }
 
@@ -1117,6 +1148,10 @@ async fn stats_and_unanswered_for_an_admin_only() {
     );
     assert!(
         stats.contains("<i>Recommend a laptop for gaming</i>"),
+        "{stats}"
+    );
+    assert!(
+        stats.contains("Sure answers: 1, no votes yet\nClosest passages: 0, no votes yet"),
         "{stats}"
     );
     assert!(stats.encode_utf16().count() <= 4096);

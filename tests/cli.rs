@@ -582,6 +582,11 @@ fn report_shows_the_record_as_tables_and_json() {
             answer: answer.map(|(d, p)| (d.to_string(), p.to_string())),
             latency: Duration::from_millis(11),
             context: false,
+            verdict: if answer.is_some() {
+                citebot::record::Verdict::Answer
+            } else {
+                citebot::record::Verdict::None
+            },
             question: question.into(),
         });
     }
@@ -594,6 +599,10 @@ fn report_shows_the_record_as_tables_and_json() {
         "{out}"
     );
     assert!(out.contains("│     2 ┆ Who is Putin?"), "{out}");
+    assert!(
+        out.contains("Sure answers: 1 shown, 0 👍 0 👎, no votes\nClosest passages: 0 shown"),
+        "{out}"
+    );
 
     let (out, _, code) = run(citebot()
         .args(["report", "--since", "1d", "--json"])

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use citebot::conversation::store::{ConversationStore, Key, MemoryStore};
 use citebot::conversation::Context;
-use citebot::record::{Asked, Location, Recorder, Report, ServerUrl, Voted};
+use citebot::record::{Asked, Location, Recorder, Report, ServerUrl, Verdict, Voted};
 use citebot::replicas::{Shared, SharedStore};
 use fake::{FakeApi, TOKEN};
 use serde_json::json;
@@ -189,6 +189,11 @@ fn asked(chat: i64, answer: Option<(&str, &str)>, question: &str, at: u64) -> As
         answer: answer.map(|(d, p)| (d.to_string(), p.to_string())),
         latency: Duration::from_millis(12),
         context: false,
+        verdict: if answer.is_some() {
+            Verdict::Answer
+        } else {
+            Verdict::None
+        },
         question: question.to_string(),
     }
 }
@@ -219,9 +224,26 @@ fn the_record_in_postgres_reads_back_as_in_sqlite() {
                 user: 42,
                 up,
                 answer: Some(("doc".into(), "¶4".into())),
+                verdict: Verdict::Answer,
                 question: "What did Kabulov say?".into(),
             });
         }
+        // A passage shown as the closest, and voted up: the cut point could have been lower.
+        record.question(Asked {
+            verdict: Verdict::Closest,
+            ..asked(7, None, "What did he warn about?", day + 130)
+        });
+        record.vote(Voted {
+            at: std::time::UNIX_EPOCH + Duration::from_secs(day + 210),
+            chat: 7,
+            message: 11,
+            rank: 1,
+            user: 7,
+            up: true,
+            answer: Some(("doc".into(), "¶9".into())),
+            verdict: Verdict::Closest,
+            question: "What did he warn about?".into(),
+        });
         record.close();
     }
     let now = std::time::UNIX_EPOCH + Duration::from_secs(day + 300);
@@ -233,8 +255,14 @@ fn the_record_in_postgres_reads_back_as_in_sqlite() {
         serde_json::to_value(&a).unwrap(),
         serde_json::to_value(&b).unwrap()
     );
-    assert_eq!((b.questions, b.answered), (3, 1));
+    assert_eq!((b.questions, b.answered), (4, 1));
     assert_eq!(b.voted_down[0].down, 1, "voting again replaced the vote");
+    let closest = citebot::record::Shown {
+        shown: 1,
+        up: 1,
+        down: 0,
+    };
+    assert_eq!((b.sure.shown, b.closest), (1, closest));
     assert_eq!(
         citebot::record::totals(&postgres).unwrap(),
         citebot::record::totals(&sqlite).unwrap()
@@ -247,7 +275,7 @@ fn the_record_in_postgres_reads_back_as_in_sqlite() {
     let again = Recorder::start_at(postgres.clone(), SECRET.to_vec());
     again.question(asked(9, None, "third chat", day + 250));
     again.close();
-    assert_eq!(citebot::record::totals(&postgres).unwrap(), (4, 1, 3));
+    assert_eq!(citebot::record::totals(&postgres).unwrap(), (5, 2, 3));
 }
 
 // ---------------------------------------------------------------------------------------------

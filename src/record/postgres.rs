@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use ::postgres::{Client, NoTls};
 
-use super::{Event, PassageVotes, RecordError, ServerUrl, VotedDown};
+use super::{Event, PassageVotes, RecordError, ServerUrl, Shown, VotedDown};
 
 /// The schema, one step per version.
 const MIGRATIONS: &[&str] = &[
@@ -48,6 +48,9 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (chat, message, rank, \"user\")
     );
     CREATE INDEX votes_at ON votes (at);",
+    // 2: what the reader was told, as in SQLite.
+    "ALTER TABLE questions ADD COLUMN verdict TEXT;
+    ALTER TABLE votes ADD COLUMN verdict TEXT;",
 ];
 
 /// The advisory lock migrations take (any constant of citebot's own).
@@ -93,15 +96,17 @@ pub(super) fn write_batch(client: &mut Client, batch: &[Event]) -> Result<(), ::
     let mut tx = client.transaction()?;
     let question = tx.prepare(
         "INSERT INTO questions (at, chat_kind, chat, \"user\", document, passage, latency_ms,
-                                context, question)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                context, verdict, question)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )?;
     let vote = tx.prepare(
-        "INSERT INTO votes (chat, message, rank, \"user\", at, up, document, passage, question)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        "INSERT INTO votes (chat, message, rank, \"user\", at, up, document, passage, verdict,
+                            question)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (chat, message, rank, \"user\") DO UPDATE SET
             at = excluded.at, up = excluded.up, document = excluded.document,
-            passage = excluded.passage, question = excluded.question",
+            passage = excluded.passage, verdict = excluded.verdict,
+            question = excluded.question",
     )?;
     for event in batch {
         match event {
@@ -114,13 +119,15 @@ pub(super) fn write_batch(client: &mut Client, batch: &[Event]) -> Result<(), ::
                 passage,
                 latency_ms,
                 context,
+                verdict,
                 question: text,
             } => {
                 let context = i32::from(*context);
                 tx.execute(
                     &question,
                     &[
-                        at, chat_kind, chat, user, document, passage, latency_ms, &context, text,
+                        at, chat_kind, chat, user, document, passage, latency_ms, &context,
+                        verdict, text,
                     ],
                 )?;
             }
@@ -133,12 +140,15 @@ pub(super) fn write_batch(client: &mut Client, batch: &[Event]) -> Result<(), ::
                 up,
                 document,
                 passage,
+                verdict,
                 question: text,
             } => {
                 let up = i32::from(*up);
                 tx.execute(
                     &vote,
-                    &[chat, message, rank, user, at, &up, document, passage, text],
+                    &[
+                        chat, message, rank, user, at, &up, document, passage, verdict, text,
+                    ],
                 )?;
             }
         }
@@ -218,11 +228,28 @@ pub(super) fn report_parts(
                 down: count(r.get(3)),
             })
             .collect();
+        let mut verdicts: HashMap<String, Shown> = HashMap::new();
+        for r in client.query(
+            "SELECT verdict, count(*) FROM questions WHERE at >= $1 AND verdict IS NOT NULL
+             GROUP BY verdict",
+            &[&since],
+        )? {
+            verdicts.entry(r.get(0)).or_default().shown = count(r.get(1));
+        }
+        for r in client.query(
+            "SELECT verdict, sum(up), sum(1 - up) FROM votes
+             WHERE at >= $1 AND verdict IS NOT NULL GROUP BY verdict",
+            &[&since],
+        )? {
+            let counts = verdicts.entry(r.get(0)).or_default();
+            (counts.up, counts.down) = (count(r.get(1)), count(r.get(2)));
+        }
         Ok(super::Parts {
             days,
             unanswered,
             voted_down,
             votes,
+            verdicts,
         })
     };
     query().map_err(|e| missing_or(url, e))

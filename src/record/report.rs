@@ -22,6 +22,28 @@ pub struct Report {
     pub voted_down: Vec<VotedDown>,
     /// Votes per passage, most voted first.
     pub votes: Vec<PassageVotes>,
+    /// Passages shown as the answer, and the votes on them.
+    pub sure: Shown,
+    /// Passages shown only as the closest, and the votes on them: voted up often, the bot
+    /// could be surer; seldom, the cut points suit the readers.
+    pub closest: Shown,
+}
+
+/// How often passages were shown with one verdict, and how they were voted on (questions
+/// recorded before verdicts were kept are in neither).
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct Shown {
+    pub shown: u64,
+    pub up: u64,
+    pub down: u64,
+}
+
+impl Shown {
+    /// The share of votes that were up, when there were any.
+    pub fn up_share(&self) -> Option<f64> {
+        let votes = self.up + self.down;
+        (votes > 0).then(|| self.up as f64 / votes as f64)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -101,6 +123,7 @@ impl Report {
                     unanswered: unanswered_rows(conn, since)?,
                     voted_down: most_voted_down(conn, since)?,
                     votes: votes_per_passage(conn, since)?,
+                    verdicts: verdict_counts(conn, since)?,
                 })
             })?,
             Location::Postgres(url) => postgres::report_parts(&url, since, REPORT_ROWS)?,
@@ -127,6 +150,8 @@ impl Report {
             unanswered: group_unanswered(parts.unanswered),
             voted_down: parts.voted_down,
             votes: parts.votes,
+            sure: parts.verdicts.get("answer").copied().unwrap_or_default(),
+            closest: parts.verdicts.get("closest").copied().unwrap_or_default(),
         }
     }
 
@@ -152,6 +177,34 @@ pub(super) struct Parts {
     pub(super) unanswered: Vec<(String, i64)>,
     pub(super) voted_down: Vec<VotedDown>,
     pub(super) votes: Vec<PassageVotes>,
+    /// Per verdict ("answer", "closest"): how often it was given and voted on.
+    pub(super) verdicts: HashMap<String, Shown>,
+}
+
+/// Per verdict since `since`: the questions given it, and the votes on its passages.
+pub(super) fn verdict_counts(
+    conn: &Connection,
+    since: i64,
+) -> rusqlite::Result<HashMap<String, Shown>> {
+    let mut verdicts: HashMap<String, Shown> = HashMap::new();
+    let mut stmt = conn.prepare(
+        "SELECT verdict, count(*) FROM questions WHERE at >= ?1 AND verdict IS NOT NULL
+         GROUP BY verdict",
+    )?;
+    for row in stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))? {
+        let (verdict, shown): (String, u64) = row?;
+        verdicts.entry(verdict).or_default().shown = shown;
+    }
+    let mut stmt = conn.prepare(
+        "SELECT verdict, sum(up), sum(1 - up) FROM votes WHERE at >= ?1 AND verdict IS NOT NULL
+         GROUP BY verdict",
+    )?;
+    for row in stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))? {
+        let (verdict, up, down): (String, u64, u64) = row?;
+        let counts = verdicts.entry(verdict).or_default();
+        (counts.up, counts.down) = (up, down);
+    }
+    Ok(verdicts)
 }
 
 /// Questions asked and answered per day since `since`.

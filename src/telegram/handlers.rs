@@ -505,6 +505,7 @@ async fn show(
                 .map(|a| (a.doc.clone(), a.citation.label.clone())),
             latency: started.elapsed(),
             context: reply.understood_as.is_some(),
+            verdict: reply.verdict,
             question: understood.question.clone(),
         });
     }
@@ -716,6 +717,7 @@ async fn vote(
         user: q.from.id.0,
         up,
         answer: answer.map(|a| (a.doc.clone(), a.citation.label.clone())),
+        verdict: reply.verdict,
         question: request.understood.question.clone(),
     });
     tracing::info!(

@@ -182,6 +182,18 @@ mod tests {
             "Россия передала десятки вертолетов.",
             "Сколько вертолетов?"
         ));
+        // By how much: the amount of a difference, a fraction as well as a number.
+        let shorter = AnswerType::of_in(ru, "На сколько короче северный путь?");
+        assert!(found(
+            shorter.clone(),
+            "Путь сокращается примерно на треть.",
+            "На сколько короче северный путь?"
+        ));
+        assert!(!found(
+            shorter,
+            "Путь идёт вдоль северного побережья.",
+            "На сколько короче северный путь?"
+        ));
         assert!(found(
             AnswerType::Reason,
             "Москва боится героина, потому что он убивает.",
