@@ -24,7 +24,8 @@ pub struct Citation {
     pub date: Option<String>,
     /// `¶4`, `photo caption 1`, `about the author`.
     pub label: String,
-    pub url: String,
+    /// Where the document lives on the web, when it does.
+    pub url: Option<String>,
 }
 
 impl Citation {

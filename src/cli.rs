@@ -50,6 +50,9 @@ pub enum Command {
     /// Load and index the knowledge, and show what was found in each document, and how many
     /// lines of it are not passages (headings, credits, paywall text...), by rule.
     Index(IndexArgs),
+    /// Add a document (a file, or the page or file at a URL) to the knowledge folder, and
+    /// show what was found in it. Restart the bot or send /reload to answer from it.
+    Add(AddArgs),
     /// Score a question set: hit@1, hit@3, MRR@3 and out-of-scope rejections.
     Eval(EvalArgs),
     /// Fit the confidence to the tune parts of question sets: print its weights and cut
@@ -180,6 +183,24 @@ pub struct IndexArgs {
     /// List every line that is not a passage, with the rule that dropped it.
     #[arg(long)]
     pub dropped: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// A file (text, Markdown, PDF, HTML, Word) or an http(s) URL.
+    pub source: String,
+    /// The title, over what the document says.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// The author, over what the document says.
+    #[arg(long)]
+    pub author: Option<String>,
+    /// The date (YYYY-MM-DD), over what the document says.
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Where it lives on the web, for the citation's link (a URL added has its own).
+    #[arg(long)]
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -498,6 +519,69 @@ fn or_blank(s: &Option<String>) -> String {
     s.clone().unwrap_or_default()
 }
 
+/// `citebot add`.
+pub fn add(config: &Config, args: &AddArgs) -> anyhow::Result<()> {
+    use crate::intake;
+    let max_bytes = config.max_document_mb.saturating_mul(1_000_000);
+    let is_url = args.source.starts_with("http://") || args.source.starts_with("https://");
+    let (name, bytes) = if is_url {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(intake::fetch(&args.source, max_bytes))?
+    } else {
+        let path = std::path::Path::new(&args.source);
+        let size = std::fs::metadata(path)
+            .with_context(|| format!("{}: cannot be read", path.display()))?
+            .len();
+        anyhow::ensure!(
+            size <= max_bytes,
+            "{}: {} MB, over the limit of {} MB a document (MAX_DOCUMENT_MB)",
+            path.display(),
+            size.div_ceil(1_000_000),
+            config.max_document_mb
+        );
+        let bytes =
+            std::fs::read(path).with_context(|| format!("{}: cannot be read", path.display()))?;
+        (args.source.clone(), bytes)
+    };
+    let fields = intake::Fields {
+        title: args.title.clone(),
+        author: args.author.clone(),
+        date: args.date.clone(),
+        url: args
+            .url
+            .clone()
+            .or_else(|| is_url.then(|| args.source.clone())),
+    };
+    std::fs::create_dir_all(&config.knowledge_dir)
+        .with_context(|| format!("{}: cannot be made", config.knowledge_dir.display()))?;
+    let added = intake::add(
+        &config.knowledge_dir,
+        &name,
+        &bytes,
+        &fields,
+        config.max_document_mb,
+    )?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "added {}", added.path.display())?;
+    writeln!(out, "  title:    {}", added.title)?;
+    writeln!(
+        out,
+        "  author:   {}",
+        added.author.as_deref().unwrap_or("—")
+    )?;
+    writeln!(out, "  date:     {}", added.date.as_deref().unwrap_or("—"))?;
+    writeln!(out, "  language: {}", added.language.code())?;
+    writeln!(
+        out,
+        "  {}; try: citebot ask {:?}",
+        plural(added.paragraphs, "paragraph", "paragraphs"),
+        added.example
+    )?;
+    Ok(())
+}
+
 /// `citebot index`.
 pub fn index(engine: &Engine, args: &IndexArgs) -> anyhow::Result<()> {
     let k = &engine.knowledge;
@@ -545,6 +629,16 @@ pub fn index(engine: &Engine, args: &IndexArgs) -> anyhow::Result<()> {
             "{} a question in another language can be read as",
             plural(bridge.len(), "word", "words")
         )?;
+    }
+    // What was not read fails the command, so that a script notices; the rest is indexed.
+    if !k.skipped.is_empty() {
+        for s in &k.skipped {
+            writeln!(out, "skipped {s}")?;
+        }
+        anyhow::bail!(
+            "{} not read (listed above); the others are indexed",
+            plural(k.skipped.len(), "file", "files")
+        );
     }
     Ok(())
 }

@@ -109,6 +109,8 @@ fn naming_text(d: &Document) -> String {
     let url_words = d
         .meta
         .url
+        .as_deref()
+        .unwrap_or_default()
         .replace(['/', '-', '_', '.', ':', '?', '=', '&'], " ");
     [
         d.meta.title.as_str(),

@@ -21,6 +21,15 @@ pub fn escape(s: &str) -> String {
 
 /// Telegram HTML back to plain text: tags dropped, entities decoded. For resending a message
 /// Telegram refused to parse.
+/// `text_html` (already escaped) as a link to `url`, or as it is when there is no URL (a
+/// document of one's own has none).
+pub fn link(url: Option<&str>, text_html: &str) -> String {
+    match url {
+        Some(url) => format!("<a href=\"{}\">{text_html}</a>", escape(url)),
+        None => text_html.to_string(),
+    }
+}
+
 pub fn html_to_plain(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;

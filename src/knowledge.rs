@@ -1,7 +1,11 @@
 //! The documents citebot answers from, and how raw scraped text becomes passages.
 //!
-//! A document is one file in the knowledge folder: a TOML metadata header between `+++` lines
-//! (title, author, publication, date, url), then the text as it was scraped. Scraped articles
+//! A document is one file in the knowledge folder: text or Markdown, a PDF, a saved web page
+//! or a Word file (read by [`crate::formats`], which also finds its title, author and date).
+//! Text may start with a TOML metadata header between `+++` lines (title, author,
+//! publication, date, url), and any file may have one beside it, `NAME.toml`: either
+//! overrides what was found. A file that cannot be read is skipped, named with its reason in
+//! [`Knowledge::skipped`]; the rest are answered from. Scraped articles
 //! carry more than their body: photo captions (often twice, once as alt text and once as the
 //! caption), photo credits, pull quotes repeated from the body, paywall text and the author's
 //! note. [`passages`] (in the `cut` submodule) sorts these out by the shape of the text, not
@@ -16,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 // Documents are English until their header names a language: their dates, abbreviations,
 // paywall prompts and stop words are English ones.
+use crate::formats::{Extracted, Format};
 use crate::lang;
 
 mod cut;
@@ -29,10 +34,12 @@ pub const SYNONYMS_FILE: &str = "synonyms.txt";
 pub enum KnowledgeError {
     #[error("knowledge folder {0} cannot be read: {1}")]
     Folder(PathBuf, std::io::Error),
-    #[error(
-        "knowledge folder {0} holds no documents (*.txt or *.md files with a +++ metadata header)"
-    )]
+    #[error("knowledge folder {0} holds no documents (text, Markdown, PDF, HTML or Word files)")]
     Empty(PathBuf),
+    #[error("knowledge folder {0}: no document could be read ({list})", list = skipped_list(.1))]
+    NoneReadable(PathBuf, Vec<Skipped>),
+    #[error("{0}: {1}")]
+    Format(PathBuf, crate::formats::Unreadable),
     #[error("{0}: cannot be read: {1}")]
     Unreadable(PathBuf, std::io::Error),
     #[error("{0}: no metadata header: the file must start with a line `+++`, TOML metadata (title, url, ...), and another `+++`")]
@@ -43,6 +50,15 @@ pub enum KnowledgeError {
     NoPassages(PathBuf),
     #[error("{0}: {1} MB, over the limit of {2} MB a document (MAX_DOCUMENT_MB)")]
     TooLarge(PathBuf, u64, u64),
+}
+
+/// The files skipped and why, on one line (an error is one line).
+fn skipped_list(skipped: &[Skipped]) -> String {
+    skipped
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Documents larger than this are refused unless `MAX_DOCUMENT_MB` says otherwise.
@@ -62,7 +78,9 @@ pub struct Metadata {
     /// `YYYY-MM-DD`.
     #[serde(default)]
     pub date: Option<String>,
-    pub url: String,
+    /// Where the document lives on the web; a file of one's own has none.
+    #[serde(default)]
+    pub url: Option<String>,
     /// Questions the bot offers as buttons when a user starts it.
     #[serde(default)]
     pub examples: Vec<String>,
@@ -110,6 +128,38 @@ pub struct Changes {
     /// What there is now.
     pub documents: usize,
     pub passages: usize,
+    /// The files of the new knowledge that could not be read.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A file of the knowledge folder that was not read: the knowledge goes on without it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: PathBuf,
+    /// Why, as a person can act on it ("has no text layer (a scan?)...").
+    pub reason: String,
+}
+
+impl fmt::Display for Skipped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.reason)
+    }
+}
+
+/// What a `NAME.toml` beside a document (or the `+++` header in it) may say: each field
+/// overrides what was found in the file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Overrides {
+    title: Option<String>,
+    subtitle: Option<String>,
+    author: Option<String>,
+    publication: Option<String>,
+    date: Option<String>,
+    url: Option<String>,
+    #[serde(default)]
+    examples: Vec<String>,
+    language: Option<crate::lang::Lang>,
 }
 
 /// One document of the knowledge folder.
@@ -123,6 +173,8 @@ pub struct Document {
     pub language: crate::lang::Lang,
     /// The lines of its body that are not passages, each with the rule that dropped it.
     pub dropped: Vec<Dropped>,
+    /// The kind of file it was read from.
+    pub format: Format,
 }
 
 /// What part of a document a passage is.
@@ -160,6 +212,8 @@ pub struct Passage {
     pub text: String,
     /// Byte ranges of the sentences of `text`.
     pub sentences: Vec<Range<usize>>,
+    /// The page it starts on, in a paged document (PDF).
+    pub page: Option<u32>,
 }
 
 impl Passage {
@@ -171,13 +225,18 @@ impl Passage {
             number,
             text,
             sentences,
+            page: None,
         }
     }
 
-    /// How a citation names the passage: `¶3`, `photo caption 2`, `about the author`.
+    /// How a citation names the passage: `¶3` (`p. 2, ¶3` in a paged document), `photo
+    /// caption 2`, `about the author`.
     pub fn label(&self) -> String {
         match self.kind {
-            PassageKind::Paragraph => format!("¶{}", self.number),
+            PassageKind::Paragraph => match self.page {
+                Some(page) => format!("p. {page}, ¶{}", self.number),
+                None => format!("¶{}", self.number),
+            },
             PassageKind::Caption => format!("photo caption {}", self.number),
             PassageKind::AuthorNote => "about the author".to_string(),
             PassageKind::About => "about this article".to_string(),
@@ -208,17 +267,21 @@ pub struct Knowledge {
     /// A hash of every document file (name and contents): a persistent index built from the
     /// same fingerprint holds the same passages.
     pub fingerprint: String,
+    /// The files that could not be read, each with its reason.
+    pub skipped: Vec<Skipped>,
 }
 
 impl Knowledge {
-    /// Reads every document (`*.txt`, `*.md`, except the synonyms file) of `dir`, in file-name
-    /// order so that passage numbers and ties are the same on every machine.
+    /// Reads every document of `dir` (text, Markdown, PDF, HTML, Word; not the synonyms
+    /// file), in file-name order so that passage numbers and ties are the same on every
+    /// machine. A file that cannot be read is skipped and named in [`Knowledge::skipped`];
+    /// only a folder with none readable is an error.
     pub fn load(dir: &Path) -> Result<Knowledge, KnowledgeError> {
         Knowledge::load_limited(dir, DEFAULT_MAX_DOCUMENT_MB)
     }
 
-    /// [`Knowledge::load`], refusing any document over `max_mb` megabytes (10^6 bytes) before
-    /// reading it.
+    /// [`Knowledge::load`], skipping any document over `max_mb` megabytes (10^6 bytes), on
+    /// disk or once inflated, before reading more of it.
     pub fn load_limited(dir: &Path, max_mb: u64) -> Result<Knowledge, KnowledgeError> {
         let entries =
             std::fs::read_dir(dir).map_err(|e| KnowledgeError::Folder(dir.to_path_buf(), e))?;
@@ -233,22 +296,31 @@ impl Knowledge {
         let mut knowledge = Knowledge::default();
         let mut hasher = Sha256::new();
         for path in files {
-            let size = std::fs::metadata(&path)
-                .map_err(|e| KnowledgeError::Unreadable(path.clone(), e))?
-                .len();
-            if size > max_mb.saturating_mul(1_000_000) {
-                return Err(KnowledgeError::TooLarge(
-                    path,
-                    size.div_ceil(1_000_000),
-                    max_mb,
-                ));
+            match knowledge.read_file(&path, max_mb) {
+                Ok(read) => {
+                    hasher.update(path.file_name().unwrap_or_default().as_encoded_bytes());
+                    hasher.update([0]);
+                    hasher.update(read);
+                }
+                Err(e) => {
+                    let reason = e.to_string();
+                    let reason = reason
+                        .strip_prefix(&format!("{}: ", path.display()))
+                        .unwrap_or(&reason)
+                        .to_string();
+                    knowledge.skipped.push(Skipped { path, reason });
+                }
             }
-            let raw = std::fs::read_to_string(&path)
-                .map_err(|e| KnowledgeError::Unreadable(path.clone(), e))?;
-            knowledge.add(&path, &raw)?;
-            hasher.update(path.file_name().unwrap_or_default().as_encoded_bytes());
-            hasher.update([0]);
-            hasher.update(Sha256::digest(raw.as_bytes()));
+        }
+        if knowledge.documents.is_empty() {
+            // The error names each file and why: said once, not also in the log.
+            return Err(KnowledgeError::NoneReadable(
+                dir.to_path_buf(),
+                knowledge.skipped,
+            ));
+        }
+        for s in &knowledge.skipped {
+            tracing::warn!(file = %s.path.display(), reason = %s.reason, "skipped");
         }
         knowledge.fingerprint = hasher
             .finalize()
@@ -258,13 +330,108 @@ impl Knowledge {
         Ok(knowledge)
     }
 
-    /// Adds one document from its raw file contents.
+    /// Reads one file (and its `NAME.toml`, if any) into a document. Returns the hash of what
+    /// was read, for the fingerprint.
+    fn read_file(&mut self, path: &Path, max_mb: u64) -> Result<[u8; 32], KnowledgeError> {
+        let max_bytes = max_mb.saturating_mul(1_000_000);
+        let unreadable = |e| KnowledgeError::Unreadable(path.to_path_buf(), e);
+        let size = std::fs::metadata(path).map_err(unreadable)?.len();
+        if size > max_bytes {
+            return Err(KnowledgeError::TooLarge(
+                path.to_path_buf(),
+                size.div_ceil(1_000_000),
+                max_mb,
+            ));
+        }
+        let bytes = std::fs::read(path).map_err(unreadable)?;
+        let sidecar_path = sidecar(path);
+        let sidecar_text = match std::fs::read_to_string(&sidecar_path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(KnowledgeError::Unreadable(sidecar_path, e)),
+        };
+        let mut hasher = Sha256::new();
+        hasher.update(&bytes);
+        hasher.update(sidecar_text.as_deref().unwrap_or_default());
+        let overrides = match &sidecar_text {
+            Some(text) => Some(parse_overrides(&sidecar_path, text, 1)?),
+            None => None,
+        };
+        let format = Format::of(path).unwrap_or(Format::Text);
+        let format_error = |e| KnowledgeError::Format(path.to_path_buf(), e);
+        let text_like = matches!(format, Format::Text | Format::Markdown);
+        let decoded = if text_like {
+            Some(crate::formats::decode(&bytes).map_err(format_error)?)
+        } else {
+            None
+        };
+        match decoded.as_deref().and_then(|text| split_header(text)) {
+            Some((header, body)) => {
+                let mut found = parse_overrides(path, header, 2)?;
+                if let Some(sidecar) = overrides {
+                    found = sidecar.over(found);
+                }
+                let extracted = Extracted {
+                    body: body.to_string(),
+                    ..Extracted::default()
+                };
+                self.add_extracted(path, format, found, &extracted)?;
+            }
+            None => {
+                let extracted = match decoded {
+                    Some(text) if format == Format::Markdown => crate::formats::markdown(&text),
+                    Some(text) => crate::formats::plain(&text),
+                    None => {
+                        crate::formats::read(format, &bytes, max_bytes).map_err(format_error)?
+                    }
+                };
+                self.add_extracted(path, format, overrides.unwrap_or_default(), &extracted)?;
+            }
+        }
+        Ok(hasher.finalize().into())
+    }
+
+    /// Adds one document from its raw file contents (text with a `+++` header).
     pub fn add(&mut self, path: &Path, raw: &str) -> Result<(), KnowledgeError> {
         let (meta, body) = parse_document(path, raw)?;
+        let extracted = Extracted {
+            body: body.to_string(),
+            ..Extracted::default()
+        };
+        self.add_document(path, Format::Text, meta, &extracted)
+    }
+
+    /// Adds what was read of one file, `overrides` (its header, its sidecar) over what the
+    /// file said of itself.
+    fn add_extracted(
+        &mut self,
+        path: &Path,
+        format: Format,
+        overrides: Overrides,
+        extracted: &Extracted,
+    ) -> Result<(), KnowledgeError> {
+        let meta = overrides.metadata(path, extracted)?;
+        self.add_document(path, format, meta, extracted)
+    }
+
+    fn add_document(
+        &mut self,
+        path: &Path,
+        format: Format,
+        meta: Metadata,
+        extracted: &Extracted,
+    ) -> Result<(), KnowledgeError> {
+        let body = extracted.body.as_str();
         let doc = self.documents.len();
-        let Cut { passages, dropped } = passages(doc, &meta, body);
-        if passages.is_empty() {
+        let Cut {
+            mut passages,
+            dropped,
+        } = passages(doc, &meta, body);
+        if !passages.iter().any(|p| p.kind == PassageKind::Paragraph) {
             return Err(KnowledgeError::NoPassages(path.to_path_buf()));
+        }
+        if !extracted.pages.is_empty() {
+            place_on_pages(&mut passages, extracted);
         }
         let id = path
             .file_stem()
@@ -280,6 +447,7 @@ impl Knowledge {
             meta,
             language,
             dropped,
+            format,
         });
         self.passages.extend(passages);
         Ok(())
@@ -331,6 +499,7 @@ impl Knowledge {
             passages_removed: old_passages.difference(&new_passages).count(),
             documents: new.documents.len(),
             passages: new.passages.len(),
+            skipped: new.skipped.clone(),
         }
     }
 
@@ -342,15 +511,133 @@ impl Knowledge {
     }
 }
 
-fn is_document_file(path: &Path) -> bool {
+/// Whether the knowledge reads `path`: a file of a format it knows, not the synonyms file,
+/// not hidden.
+pub fn is_document_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let ext_ok = matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("txt") | Some("md")
-    );
-    // Not a folder; but a link whose target is gone is a document that cannot be read (an
-    // error that names it), not one to skip in silence.
-    ext_ok && name != SYNONYMS_FILE && !name.starts_with('.') && !path.is_dir()
+    // Not a folder; but a link whose target is gone is a document that cannot be read (a
+    // reason that names it), not one to skip in silence.
+    Format::of(path).is_some() && name != SYNONYMS_FILE && !name.starts_with('.') && !path.is_dir()
+}
+
+/// Where a document's metadata may be kept beside it: `NAME.toml` for `NAME.pdf`.
+pub fn sidecar(path: &Path) -> PathBuf {
+    path.with_extension("toml")
+}
+
+/// The TOML between a text's `+++` lines, and the body after them; `None` without a header.
+fn split_header(raw: &str) -> Option<(&str, &str)> {
+    let raw = raw.strip_prefix('\u{feff}').unwrap_or(raw);
+    let rest = raw
+        .strip_prefix("+++\n")
+        .or_else(|| raw.strip_prefix("+++\r\n"))?;
+    let end = rest
+        .match_indices("+++")
+        .find(|(i, _)| *i == 0 || rest[..*i].ends_with('\n'))
+        .map(|(i, _)| i)?;
+    Some((
+        &rest[..end],
+        rest[end + 3..].trim_start_matches(['\r', '\n']),
+    ))
+}
+
+/// Reads metadata TOML (a header starting on line `first_line` of `path`, or a sidecar).
+fn parse_overrides(
+    path: &Path,
+    toml_text: &str,
+    first_line: usize,
+) -> Result<Overrides, KnowledgeError> {
+    toml::from_str(toml_text).map_err(|e: toml::de::Error| {
+        let why = match e.span() {
+            Some(span) => format!(
+                "line {}: {}",
+                toml_text[..span.start.min(toml_text.len())]
+                    .matches('\n')
+                    .count()
+                    + first_line,
+                one_line(e.message())
+            ),
+            None => one_line(e.message()),
+        };
+        KnowledgeError::BadMetadata(path.to_path_buf(), why)
+    })
+}
+
+impl Overrides {
+    /// `self`'s fields over `under`'s.
+    fn over(self, under: Overrides) -> Overrides {
+        Overrides {
+            title: self.title.or(under.title),
+            subtitle: self.subtitle.or(under.subtitle),
+            author: self.author.or(under.author),
+            publication: self.publication.or(under.publication),
+            date: self.date.or(under.date),
+            url: self.url.or(under.url),
+            examples: if self.examples.is_empty() {
+                under.examples
+            } else {
+                self.examples
+            },
+            language: self.language.or(under.language),
+        }
+    }
+
+    /// The document's metadata: these fields over what the file said of itself, the title
+    /// from the file name when neither has one. Checked as a header is.
+    fn metadata(self, path: &Path, found: &Extracted) -> Result<Metadata, KnowledgeError> {
+        let title = self
+            .title
+            .or_else(|| found.title.clone())
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| title_from_file_name(path));
+        let meta = Metadata {
+            title,
+            subtitle: self.subtitle.or_else(|| found.subtitle.clone()),
+            author: self.author.or_else(|| found.author.clone()),
+            publication: self.publication.or_else(|| found.publication.clone()),
+            date: self.date.or_else(|| found.date.clone()),
+            url: self.url.or_else(|| found.url.clone()),
+            examples: self.examples,
+            language: self.language,
+        };
+        check(path, meta)
+    }
+}
+
+/// "russia-afghanistan_notes.pdf" → "Russia afghanistan notes".
+fn title_from_file_name(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().replace(['-', '_'], " "))
+        .unwrap_or_default();
+    let stem = stem.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut chars = stem.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => "Untitled".to_string(),
+    }
+}
+
+/// Refuses metadata a citation could not use: an empty title, a date not `YYYY-MM-DD`, a
+/// URL that is not http(s).
+fn check(path: &Path, meta: Metadata) -> Result<Metadata, KnowledgeError> {
+    let bad = |why: String| Err(KnowledgeError::BadMetadata(path.to_path_buf(), why));
+    if meta.title.trim().is_empty() {
+        return bad("title is empty".into());
+    }
+    if let Some(date) = meta.date.as_deref().filter(|d| human_date(d).is_none()) {
+        return bad(format!("date must be YYYY-MM-DD, found {date:?}"));
+    }
+    if let Some(url) = meta
+        .url
+        .as_deref()
+        .filter(|u| !(u.starts_with("https://") || u.starts_with("http://")))
+    {
+        return bad(format!(
+            "url must start with http:// or https://, found {url:?}"
+        ));
+    }
+    Ok(meta)
 }
 
 /// Splits a file into its metadata header and its body.
@@ -358,53 +645,48 @@ pub fn parse_document<'a>(
     path: &Path,
     raw: &'a str,
 ) -> Result<(Metadata, &'a str), KnowledgeError> {
-    let raw = raw.strip_prefix('\u{feff}').unwrap_or(raw);
-    let no_meta = || KnowledgeError::NoMetadata(path.to_path_buf());
-    let rest = raw
-        .strip_prefix("+++\n")
-        .or_else(|| raw.strip_prefix("+++\r\n"))
-        .ok_or_else(no_meta)?;
-    let end = rest
-        .match_indices("+++")
-        .find(|(i, _)| *i == 0 || rest[..*i].ends_with('\n'))
-        .map(|(i, _)| i)
-        .ok_or_else(no_meta)?;
-    let header = &rest[..end];
-    let body = rest[end + 3..].trim_start_matches(['\r', '\n']);
-    let meta: Metadata = toml::from_str(header).map_err(|e| {
-        // The line in the file: the header starts on line 2, after the opening `+++`.
-        let why = match e.span() {
-            Some(span) => format!(
-                "line {}: {}",
-                header[..span.start.min(header.len())].matches('\n').count() + 2,
-                one_line(e.message())
-            ),
-            None => one_line(e.message()),
-        };
-        KnowledgeError::BadMetadata(path.to_path_buf(), why)
-    })?;
-    if meta.title.trim().is_empty() {
+    let (header, body) =
+        split_header(raw).ok_or_else(|| KnowledgeError::NoMetadata(path.to_path_buf()))?;
+    let overrides = parse_overrides(path, header, 2)?;
+    if overrides
+        .title
+        .as_deref()
+        .is_none_or(|t| t.trim().is_empty())
+    {
         return Err(KnowledgeError::BadMetadata(
             path.to_path_buf(),
             "title is empty".into(),
         ));
     }
-    if let Some(date) = meta.date.as_deref().filter(|d| human_date(d).is_none()) {
-        return Err(KnowledgeError::BadMetadata(
-            path.to_path_buf(),
-            format!("date must be YYYY-MM-DD, found {date:?}"),
-        ));
-    }
-    if !(meta.url.starts_with("https://") || meta.url.starts_with("http://")) {
-        return Err(KnowledgeError::BadMetadata(
-            path.to_path_buf(),
-            format!(
-                "url must start with http:// or https://, found {:?}",
-                meta.url
-            ),
-        ));
-    }
+    let meta = overrides.metadata(path, &Extracted::default())?;
     Ok((meta, body))
+}
+
+/// Sets the page of each paragraph of a paged document: where its text starts in the body.
+fn place_on_pages(passages: &mut [Passage], extracted: &Extracted) {
+    let body = extracted.body.as_str();
+    let mut from = 0;
+    for p in passages
+        .iter_mut()
+        .filter(|p| p.kind == PassageKind::Paragraph)
+    {
+        // The paragraph's first words, as the body has them (the cutting may have joined
+        // its lines, so no more than the first line is looked for).
+        let (start, _) = crate::analysis::truncate_chars(&p.text, 40);
+        let start = start.split('\n').next().unwrap_or_default();
+        if start.is_empty() {
+            continue;
+        }
+        let at = body
+            .get(from..)
+            .and_then(|rest| rest.find(start))
+            .map(|i| from + i)
+            .or_else(|| body.find(start));
+        if let Some(at) = at {
+            p.page = extracted.page_at(at);
+            from = at;
+        }
+    }
 }
 
 fn one_line(s: &str) -> String {
@@ -704,8 +986,8 @@ mod tests {
             ("just text", "no metadata header"),
             ("+++\ntitle = \"T\"\n", "no metadata header"),
             (
-                "+++\ntitle = \"T\"\n+++\nBody here is long enough.",
-                "bad metadata",
+                "+++\ntitle = \"\"\n+++\nBody here is long enough.",
+                "title is empty",
             ),
             (
                 "+++\ntitle = \"T\"\nurl = \"ftp://x\"\n+++\nBody.",
@@ -743,8 +1025,80 @@ mod tests {
         let link = dir.path().join("gone.txt");
         std::os::unix::fs::symlink(dir.path().join("nowhere.txt"), &link).unwrap();
         let err = Knowledge::load(dir.path()).unwrap_err();
-        assert!(matches!(err, KnowledgeError::Unreadable(..)), "{err}");
-        assert!(err.to_string().contains("gone.txt"), "{err}");
+        assert!(matches!(err, KnowledgeError::NoneReadable(..)), "{err}");
+        assert!(
+            err.to_string().contains("gone.txt: cannot be read"),
+            "{err}"
+        );
+    }
+
+    /// One file that cannot be read is named with its reason and skipped; the rest load.
+    /// A text without a header is read as it is, its title from its first line.
+    #[test]
+    fn a_bad_file_is_skipped_and_the_rest_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = "Moscow has reached out to the Taliban, legitimizing a group that continues \
+                    to threaten the security of the Afghan government and of NATO forces.";
+        std::fs::write(
+            dir.path().join("notes.txt"),
+            format!("Field notes\n\n{body}\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("broken.txt"),
+            "+++\ntitle = \"T\"\nauthr = 1\n+++\nx",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("binary.md"),
+            [0u8, 1, 2, 3, 4, 5, 6, 7].repeat(300),
+        )
+        .unwrap();
+        let k = Knowledge::load(dir.path()).unwrap();
+        assert_eq!(k.documents.len(), 1);
+        assert_eq!(k.documents[0].meta.title, "Field notes");
+        assert_eq!(k.documents[0].meta.url, None);
+        let skipped: Vec<String> = k.skipped.iter().map(ToString::to_string).collect();
+        assert_eq!(skipped.len(), 2, "{skipped:?}");
+        assert!(
+            skipped[0].ends_with(
+                "binary.md: is not text (binary data, or an encoding that cannot be told)"
+            ),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped[1].contains("broken.txt: bad metadata: line 3: unknown field"),
+            "{skipped:?}"
+        );
+    }
+
+    /// `NAME.toml` beside a document says what the file cannot, over what was found in it.
+    #[test]
+    fn a_sidecar_overrides_what_the_file_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = "Moscow has reached out to the Taliban, legitimizing a group that continues \
+                    to threaten the security of the Afghan government and of NATO forces.";
+        std::fs::write(
+            dir.path().join("field-notes.md"),
+            format!("# Notes from Kabul\n\nBy Jane Doe\n\n{body}\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("field-notes.toml"),
+            "author = \"Julia Gurganus\"\nurl = \"https://example.org/notes\"\n",
+        )
+        .unwrap();
+        let k = Knowledge::load(dir.path()).unwrap();
+        let meta = &k.documents[0].meta;
+        assert_eq!(meta.title, "Notes from Kabul");
+        assert_eq!(meta.author.as_deref(), Some("Julia Gurganus"));
+        assert_eq!(meta.url.as_deref(), Some("https://example.org/notes"));
+        assert_eq!(k.documents[0].format, Format::Markdown);
+        // Without a title anywhere, the file name gives one.
+        assert_eq!(
+            title_from_file_name(Path::new("k/russia_afghan-notes.pdf")),
+            "Russia afghan notes"
+        );
     }
 
     #[test]

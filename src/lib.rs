@@ -4,7 +4,8 @@
 //! the Telegram bot and the tests all share one path:
 //!
 //! ```text
-//! knowledge/*.txt --load--> Knowledge { documents, passages }            knowledge
+//! knowledge/*.{txt,md,pdf,html,docx} --read--> Extracted { meta, body }  formats
+//! Extracted --cut--> Knowledge { documents, passages, skipped }          knowledge
 //! passages --index--> tantivy index (RAM, or on disk under INDEX_DIR)    index, store
 //! sentences --embed--> a vector per sentence (cached on disk)            embed, bert
 //! sentences --rank once--> each document's central sentences (summary)   summary
@@ -32,6 +33,9 @@
 //! Russian (the question's language, else the user's), written as Telegram HTML (`html`
 //! escapes it and reads it back as plain text).
 //!
+//! Documents come in through `intake` (`citebot add`, a file an admin sends the bot): read
+//! first, added to the knowledge folder only when they read.
+//!
 //! Around that path: `config` (settings from the environment, the redacted token), `logs`
 //! (tracing, with message text kept out), `cli`
 //! (the commands), `eval` (scoring a question set or a conversation set) and `bench`
@@ -55,8 +59,10 @@ pub mod e5;
 pub mod embed;
 pub mod engine;
 pub mod eval;
+pub mod formats;
 pub mod html;
 pub mod index;
+pub mod intake;
 pub mod knowledge;
 pub mod lang;
 pub mod logs;

@@ -45,6 +45,7 @@ fn run(cli: Cli, process_start: std::time::Instant) -> anyhow::Result<()> {
             config.max_question_chars,
         ),
         Command::Index(args) => cli::index(&cli::engine(&config)?, &args),
+        Command::Add(args) => cli::add(&config, &args),
         Command::Eval(args) => cli::eval(&config, &args),
         Command::Fit(args) => cli::fit(&config, &args),
         Command::Bench(args) => cli::bench(&config, &args, process_start),

@@ -768,6 +768,7 @@ mod tests {
             number: 1,
             text: text.to_string(),
             sentences: crate::knowledge::sentences(text),
+            page: None,
         }
     }
 

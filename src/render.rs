@@ -184,15 +184,17 @@ fn sentences_marked(text: &str, range: Range<usize>) -> Marked {
 
 /// A citation in plain text, on two lines: what, then where.
 pub fn citation_plain(c: &Citation) -> String {
-    format!("— {}, {}\n  {}", c.title, c.details(), c.url)
+    match &c.url {
+        Some(url) => format!("— {}, {}\n  {url}", c.title, c.details()),
+        None => format!("— {}, {}", c.title, c.details()),
+    }
 }
 
 /// A citation in Telegram HTML: the title links to the source.
 pub fn citation_html(c: &Citation) -> String {
     format!(
-        "— <a href=\"{}\">{}</a>, {}",
-        escape(&c.url),
-        escape(&c.title),
+        "— {}, {}",
+        crate::html::link(c.url.as_deref(), &escape(&c.title)),
         escape(&c.details())
     )
 }
@@ -413,15 +415,18 @@ pub fn summary_html(reply: &Reply, engine: &Engine, links: bool, lang: Lang) -> 
     for a in &reply.answers {
         let (sentence, label) = (escape(&a.excerpt.text), escape(&a.citation.label));
         lines.push(if links {
-            let url = escape(&a.citation.url);
-            format!("• {sentence} <a href=\"{url}\">{label}</a>")
+            let label = crate::html::link(a.citation.url.as_deref(), &label);
+            format!("• {sentence} {label}")
         } else {
             format!("• {sentence} ({label})")
         });
     }
     let c = &first.citation;
     let byline = c.byline();
-    let mut citation = format!("— <a href=\"{}\">{}</a>", escape(&c.url), escape(&c.title));
+    let mut citation = format!(
+        "— {}",
+        crate::html::link(c.url.as_deref(), &escape(&c.title))
+    );
     for part in byline {
         citation.push_str(&format!(", {}", escape(part)));
     }
@@ -654,7 +659,7 @@ mod tests {
             publication: None,
             date: None,
             label: "¶1".into(),
-            url: "https://x/?a=1&b=2".into(),
+            url: Some("https://x/?a=1&b=2".into()),
         });
         let msgs = quote_messages(&marked, &footer);
         assert!(msgs.len() > 1);

@@ -16,7 +16,9 @@ use crate::html::escape;
 use crate::lang::Lang;
 
 mod replies;
+mod uploads;
 pub use replies::{closest, no_answer, summary_head, which_document};
+pub use uploads::{added, upload_failed, upload_too_large, UPLOAD_NOT_ALLOWED};
 
 /// A fixed text, in each language citebot speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -318,9 +320,8 @@ pub fn about(engine: &Engine, lang: Lang) -> String {
             ),
         };
         s.push_str(&format!(
-            "\n• <a href=\"{}\">{}</a>\n  {} ({count})",
-            escape(&m.url),
-            escape(&m.full_title()),
+            "\n• {}\n  {} ({count})",
+            crate::html::link(m.url.as_deref(), &escape(&m.full_title())),
             details.join(", "),
         ));
         if !m.examples.is_empty() {
@@ -498,12 +499,26 @@ pub fn reloaded(c: &crate::knowledge::Changes, lang: Lang) -> String {
         Lang::En => format!("Reloaded: {documents} documents, {passages} passages."),
         Lang::Ru => format!("Перечитано: документов — {documents}, фрагментов — {passages}."),
     };
+    // The files that could not be read, each with its reason: the one thing to act on.
+    let skipped: String = c
+        .skipped
+        .iter()
+        .map(|f| {
+            let name = f.path.file_name().unwrap_or_default().to_string_lossy();
+            format!("\n• <code>{}</code>: {}", escape(&name), escape(&f.reason))
+        })
+        .collect();
+    let skipped = match (skipped.is_empty(), lang) {
+        (true, _) => skipped,
+        (false, Lang::En) => format!("\nNot read:{skipped}"),
+        (false, Lang::Ru) => format!("\nНе прочитаны:{skipped}"),
+    };
     if c.added.is_empty() && c.removed.is_empty() && c.passages_added + c.passages_removed == 0 {
         s.push_str(match lang {
             Lang::En => " Nothing changed.",
             Lang::Ru => " Ничего не изменилось.",
         });
-        return s;
+        return s + &skipped;
     }
     let titles = |t: &[String]| {
         t.iter()
@@ -525,7 +540,7 @@ pub fn reloaded(c: &crate::knowledge::Changes, lang: Lang) -> String {
         "\n{changed}: +{} −{}",
         c.passages_added, c.passages_removed
     ));
-    s
+    s + &skipped
 }
 
 /// When the new knowledge could not be loaded.
@@ -835,6 +850,10 @@ mod tests {
             passages_removed: 1,
             documents: 2,
             passages: 40,
+            skipped: vec![crate::knowledge::Skipped {
+                path: "k/scan.pdf".into(),
+                reason: "has no text layer <a scan?>".into(),
+            }],
         };
         let mut said: Vec<(Lang, String)> = Vec::new();
         for lang in Lang::ALL {

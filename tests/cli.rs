@@ -229,10 +229,10 @@ fn eval_takes_its_tuning_from_a_file() {
 #[test]
 fn bad_knowledge_is_one_line_and_a_failure() {
     let empty = tempfile::tempdir().unwrap();
-    let no_meta = tempfile::tempdir().unwrap();
+    let unreadable = tempfile::tempdir().unwrap();
     std::fs::write(
-        no_meta.path().join("article.txt"),
-        "Just text, no header.\n",
+        unreadable.path().join("article.txt"),
+        [0u8, 1, 2, 3].repeat(500),
     )
     .unwrap();
     let cases = [
@@ -242,8 +242,8 @@ fn bad_knowledge_is_one_line_and_a_failure() {
         ),
         (empty.path().to_path_buf(), "holds no documents"),
         (
-            no_meta.path().to_path_buf(),
-            "article.txt: no metadata header",
+            unreadable.path().to_path_buf(),
+            "no document could be read (",
         ),
     ];
     for (dir, want) in cases {
@@ -797,4 +797,131 @@ fn the_chat_on_a_terminal_answers_a_russian_question_in_russian() {
     chat.exp_string("you> ").unwrap();
     chat.send_line("/quit").unwrap();
     chat.exp_eof().expect("/quit ends the chat");
+}
+
+/// Serves each of `pages` (path, content type, body) once per request on 127.0.0.1, for as
+/// long as the test runs; returns the base URL.
+fn http_server(pages: Vec<(&'static str, &'static str, Vec<u8>)>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let mut stream = &stream;
+            let reply = match pages.iter().find(|(p, _, _)| *p == path) {
+                Some((_, kind, body)) => {
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    [head.into_bytes(), body.clone()].concat()
+                }
+                None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_vec(),
+            };
+            let _ = stream.write_all(&reply);
+        }
+    });
+    base
+}
+
+/// `citebot add` takes a file or a URL into the knowledge folder and says what it found;
+/// `--author` goes to the sidecar; a URL's page too large, or missing, changes nothing.
+#[test]
+fn add_takes_a_file_or_a_url_into_the_knowledge() {
+    let knowledge = tempfile::tempdir().unwrap();
+    let file = knowledge.path().join("../notes-to-add.txt");
+    std::fs::write(
+        &file,
+        "Field notes from Kabul\nBy Jane Doe\nMarch 3, 2019\n\nMoscow has reached out to the \
+         Taliban, legitimizing a group that continues to threaten the security of the Afghan \
+         government and of NATO forces.\n",
+    )
+    .unwrap();
+    let (out, err, code) = run(citebot()
+        .args(["add", file.to_str().unwrap(), "--author", "Julia Gurganus"])
+        .env("KNOWLEDGE_DIR", knowledge.path()));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("title:    Field notes from Kabul"), "{out}");
+    assert!(out.contains("author:   Julia Gurganus"), "{out}");
+    assert!(out.contains("date:     2019-03-03"), "{out}");
+    assert!(out.contains("1 paragraph; try: citebot ask"), "{out}");
+    assert!(knowledge.path().join("notes-to-add.toml").exists());
+    std::fs::remove_file(&file).unwrap();
+
+    let page = "# Honeybees in Winter\n\nHoneybees survive the winter by clustering inside \
+                the hive and shivering their flight muscles to make heat for the queen.\n";
+    let base = http_server(vec![
+        ("/bees", "text/markdown", page.as_bytes().to_vec()),
+        ("/huge", "text/plain", vec![b'a'; 2_100_000]),
+    ]);
+    let (out, err, code) = run(citebot()
+        .args(["add", &format!("{base}/bees")])
+        .env("KNOWLEDGE_DIR", knowledge.path()));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("title:    Honeybees in Winter"), "{out}");
+    assert!(knowledge.path().join("bees.md").exists(), "{out}");
+    let sidecar = std::fs::read_to_string(knowledge.path().join("bees.toml")).unwrap();
+    assert!(
+        sidecar.contains(&format!("url = \"{base}/bees\"")),
+        "{sidecar}"
+    );
+
+    for (path, said) in [("/huge", "larger than 1 MB"), ("/gone", "404")] {
+        let (_, err, code) = run(citebot()
+            .args(["add", &format!("{base}{path}")])
+            .env("KNOWLEDGE_DIR", knowledge.path())
+            .env("MAX_DOCUMENT_MB", "1"));
+        assert_ne!(code, 0);
+        assert!(err.contains(said), "{err}");
+    }
+    let files = std::fs::read_dir(knowledge.path()).unwrap().count();
+    assert_eq!(files, 4, "two documents and their sidecars, nothing else");
+}
+
+/// A file that cannot be read does not stop `index` or `ask`: it is named with its reason,
+/// the rest answer, and `index` exits non-zero so that a script notices.
+#[test]
+fn a_bad_file_is_skipped_by_name_and_index_fails_for_scripts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let knowledge = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root.join("knowledge/russias-afghanistan-strategy.txt"),
+        knowledge.path().join("russias-afghanistan-strategy.txt"),
+    )
+    .unwrap();
+    std::fs::write(
+        knowledge.path().join("broken.md"),
+        [0u8, 1, 2, 3].repeat(500),
+    )
+    .unwrap();
+    let (out, _, code) = run(citebot()
+        .args(["--semantic", "off", "index"])
+        .env("KNOWLEDGE_DIR", knowledge.path()));
+    assert_ne!(code, 0);
+    assert!(
+        out.contains("russias-afghanistan-strategy.txt: “Russia's Afghanistan Strategy”"),
+        "{out}"
+    );
+    assert!(out.contains("broken.md: is not text"), "{out}");
+    let (out, _, code) = run(citebot()
+        .args([
+            "--semantic",
+            "off",
+            "ask",
+            "What did Kabulov say about a US withdrawal?",
+        ])
+        .env("KNOWLEDGE_DIR", knowledge.path()));
+    assert_eq!(code, 0);
+    assert!(out.contains("¶4"), "{out}");
 }

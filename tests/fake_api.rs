@@ -540,3 +540,59 @@ async fn a_reply_follow_up_is_understood_right_after_a_restart() {
     .await
     .expect("within the time limit");
 }
+
+/// An admin sends a file: the bot downloads it (getFile, then the file), adds it to the
+/// knowledge folder, reloads, says what it found, and answers from it. A file that cannot
+/// be read changes nothing and says why; anyone else's file is not downloaded.
+#[tokio::test]
+async fn a_file_an_admin_sends_is_added_and_answered_from() {
+    timeout(LIMIT * 2, async {
+        let api = FakeApi::start().await;
+        let knowledge = fake::knowledge_copy();
+        let options = citebot::Options::new(knowledge.path());
+        let engine = citebot::Engine::load(&options).unwrap();
+        let mut ctx = citebot::telegram::ctx::Ctx::new(Arc::new(engine));
+        ctx.admins = [5].into_iter().collect();
+        ctx.reload_from = Some(options);
+        let bot = RunningBot::start_with(&api, ctx);
+        started(&api).await;
+
+        let notes = "# How Honeybees Survive the Winter\n\nBy Jane Doe\n\n\
+                     Honeybees survive the winter by clustering together inside the hive and \
+                     shivering their flight muscles to make heat, which keeps the queen warm.\n";
+        api.push_file(5, 10, "bees.md", notes.as_bytes());
+        let said = answers(&api, 5, 1).await;
+        let said = said[0].text();
+        assert!(
+            said.contains("Added “How Honeybees Survive the Winter” (Jane Doe): 1 paragraphs.")
+                && said.contains("Reloaded: 2 documents"),
+            "{said}"
+        );
+        assert!(knowledge.path().join("bees.md").exists());
+        api.push_text(5, 11, "How do bees keep warm in winter?");
+        let said = answers(&api, 5, 2).await;
+        assert!(said[1].text().contains("shivering"), "{}", said[1].text());
+
+        api.push_file(5, 12, "scan.txt", &[0u8, 1, 2, 3, 4, 5, 6, 7].repeat(300));
+        let said = answers(&api, 5, 3).await;
+        assert!(
+            said[2]
+                .text()
+                .starts_with("Not added, nothing changed:\n<code>scan.txt: is not text"),
+            "{}",
+            said[2].text()
+        );
+        assert!(!knowledge.path().join("scan.txt").exists());
+
+        let downloads = api.calls("getFile").len();
+        api.push_file(6, 13, "mine.md", notes.as_bytes());
+        let said = answers(&api, 6, 1).await;
+        assert!(said[0]
+            .text()
+            .starts_with("Only the bot's admins can add documents"));
+        assert_eq!(api.calls("getFile").len(), downloads, "not downloaded");
+        bot.stop().await.unwrap();
+    })
+    .await
+    .expect("within the limit");
+}

@@ -129,6 +129,27 @@ fn to_menu(commands: Vec<(String, String)>) -> Vec<BotCommand> {
         .collect()
 }
 
+/// Whether a message is for the bot: anything in a private chat; in a group `/ask`, a
+/// mention, or a reply to the bot. A command for another bot never is.
+pub fn addressed(msg: &Message, me: &Me) -> bool {
+    let Some(text) = msg.text().or(msg.caption()) else {
+        return false;
+    };
+    let username = username(me);
+    if for_another_bot(text, username) {
+        return false;
+    }
+    msg.chat.is_private()
+        || matches!(parse::<Command>(text, username), Some(Ok(Command::Ask(_))))
+        || text
+            .to_lowercase()
+            .contains(&format!("@{}", username.to_lowercase()))
+        || msg
+            .reply_to_message()
+            .and_then(|m| m.from.as_ref())
+            .is_some_and(|u| u.id == me.id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,6 +41,7 @@ use super::ctx::Ctx;
 use super::flood::{Sender, Verdict};
 use super::send::{self, no_preview, Outgoing};
 use super::summary;
+use super::upload;
 use crate::answer::{self, Reply};
 use crate::conversation::store::Key;
 use crate::conversation::{self, understand_with, Context, Limits, Turn, Understood};
@@ -77,9 +78,11 @@ pub fn handler_tree() -> UpdateHandler<HandlerError> {
 /// not addressed to the bot, one from a chat it does not answer in, a command, text.
 fn messages() -> UpdateHandler<HandlerError> {
     let wordless = |msg: Message| msg.text().or(msg.caption()).is_none();
-    let not_addressed = |msg: Message, me: Me| !addressed(&msg, &me);
+    let not_addressed = |msg: Message, me: Me| !commands::addressed(&msg, &me);
     let not_allowed = |msg: Message, ctx: Arc<Ctx>| !ctx.allowed(msg.chat.id);
     let by_an_admin = |msg: Message, ctx: Arc<Ctx>| ctx.is_admin(msg.from.as_ref());
+    let a_file = |msg: Message, ctx: Arc<Ctx>| upload::is_a_file(&msg, &ctx);
+    let an_admins_link = |msg: Message, ctx: Arc<Ctx>| upload::is_an_admins_link(&msg, &ctx);
     let a_command = |msg: Message| {
         msg.text()
             .or(msg.caption())
@@ -90,9 +93,12 @@ fn messages() -> UpdateHandler<HandlerError> {
             dptree::filter_map(|msg: Message| msg.migrate_to_chat_id().copied())
                 .endpoint(on_migration),
         )
+        // A file sent in a private chat: a document to add (an admin's), with or without words.
+        .branch(dptree::filter(a_file).endpoint(upload::on_document))
         .branch(dptree::filter(wordless).endpoint(on_wordless))
         .branch(dptree::filter(not_addressed).endpoint(|| async { Ok(()) }))
         .branch(dptree::filter(not_allowed).endpoint(on_chat_not_allowed))
+        .branch(dptree::filter(an_admins_link).endpoint(upload::on_link))
         .branch(
             commands::filter_command::<Command, _>()
                 .branch(dptree::case![Command::Start].endpoint(on_start))
@@ -110,30 +116,6 @@ fn messages() -> UpdateHandler<HandlerError> {
         // For anyone else an admin command is as unknown as any other.
         .branch(dptree::filter(a_command).endpoint(on_unknown_command))
         .endpoint(on_text)
-}
-
-/// Whether a message is for the bot: anything in a private chat; in a group `/ask`, a
-/// mention, or a reply to the bot. A command for another bot never is.
-fn addressed(msg: &Message, me: &Me) -> bool {
-    let Some(text) = msg.text().or(msg.caption()) else {
-        return false;
-    };
-    let username = commands::username(me);
-    if commands::for_another_bot(text, username) {
-        return false;
-    }
-    msg.chat.is_private()
-        || matches!(
-            commands::parse::<Command>(text, username),
-            Some(Ok(Command::Ask(_)))
-        )
-        || text
-            .to_lowercase()
-            .contains(&format!("@{}", username.to_lowercase()))
-        || msg
-            .reply_to_message()
-            .and_then(|m| m.from.as_ref())
-            .is_some_and(|u| u.id == me.id)
 }
 
 /// The language `user`'s Telegram app is set to (`language_code`: "ru", "en-US"), if it says.

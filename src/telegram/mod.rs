@@ -21,6 +21,7 @@ pub mod flood;
 pub mod handlers;
 pub mod send;
 pub mod summary;
+pub mod upload;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

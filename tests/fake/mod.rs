@@ -205,6 +205,8 @@ struct Inner {
     send_delay: Duration,
     /// The URL of the last `setWebhook` (empty after `deleteWebhook`).
     webhook_url: String,
+    /// Files users sent, by file id: what `getFile` and a download serve.
+    files: HashMap<String, Vec<u8>>,
 }
 
 struct Shared {
@@ -238,6 +240,7 @@ impl FakeApi {
         });
         let app = Router::new()
             .route("/{bot}/{method}", post(handle))
+            .route("/file/{bot}/{path}", axum::routing::get(download))
             .with_state(Arc::clone(&shared));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -278,6 +281,22 @@ impl FakeApi {
         };
         self.shared.news.notify_waiters();
         id
+    }
+
+    /// Queues a private message from user `chat` with a file `name` holding `bytes`, which
+    /// `getFile` and the download then serve, as Telegram's servers do.
+    pub fn push_file(&self, chat: i64, message_id: i64, name: &str, bytes: &[u8]) -> i64 {
+        let id = format!("file-{message_id}");
+        self.lock().files.insert(id.clone(), bytes.to_vec());
+        let mut message = text_message(chat, message_id, "");
+        if let Some(m) = message.as_object_mut() {
+            m.remove("text");
+        }
+        message["document"] = json!({
+            "file_id": id, "file_unique_id": format!("u{id}"), "file_name": name,
+            "file_size": bytes.len(),
+        });
+        self.push("message", message)
     }
 
     /// Queues a private text message from user `chat` (the user id is the chat id).
@@ -476,6 +495,16 @@ async fn handle(
                 sent
             })
         }
+        "getFile" => {
+            let id = body["file_id"].as_str().unwrap_or("").to_string();
+            match shared.inner.lock().unwrap().files.get(&id) {
+                Some(bytes) => Ok(json!({
+                    "file_id": id, "file_unique_id": format!("u{id}"),
+                    "file_size": bytes.len(), "file_path": id,
+                })),
+                None => Err(Fault::error(400, "Bad Request: invalid file_id")),
+            }
+        }
         "editMessageReplyMarkup" => {
             let id = body["message_id"].as_i64().unwrap_or(0);
             Ok(bot_message(&body["chat_id"], id, "(edited)"))
@@ -493,6 +522,20 @@ async fn handle(
     match result {
         Ok(result) => ok(result),
         Err(fault) => fault.response().await,
+    }
+}
+
+/// A file's bytes, as `https://api.telegram.org/file/bot<token>/<file_path>` serves them.
+async fn download(
+    State(shared): State<Arc<Shared>>,
+    UrlPath((bot, path)): UrlPath<(String, String)>,
+) -> Response {
+    let bytes = (bot == format!("bot{TOKEN}"))
+        .then(|| shared.inner.lock().unwrap().files.get(&path).cloned())
+        .flatten();
+    match bytes {
+        Some(bytes) => (axum::http::StatusCode::OK, bytes).into_response(),
+        None => axum::http::StatusCode::NOT_FOUND.into_response(),
     }
 }
 
