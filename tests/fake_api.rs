@@ -564,7 +564,7 @@ async fn a_file_an_admin_sends_is_added_and_answered_from() {
         let said = answers(&api, 5, 1).await;
         let said = said[0].text();
         assert!(
-            said.contains("Added “How Honeybees Survive the Winter” (Jane Doe): 1 paragraphs.")
+            said.contains("Added “How Honeybees Survive the Winter” (Jane Doe): 1 paragraph.")
                 && said.contains("Reloaded: 2 documents"),
             "{said}"
         );

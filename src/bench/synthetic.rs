@@ -337,8 +337,8 @@ fn paragraph(
     }
 }
 
-/// The documents of a knowledge folder, as [`knowledge::Knowledge::load`] picks them: `*.txt`
-/// and `*.md` files except the synonyms file and hidden files, in file-name order.
+/// The text documents of a knowledge folder (`*.txt` and `*.md`, the synonyms file and hidden
+/// files aside), in file-name order: what the synthetic corpus writes and reads back.
 fn document_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let entries =
         std::fs::read_dir(dir).with_context(|| format!("{}: cannot be read", dir.display()))?;

@@ -53,8 +53,13 @@ pub fn added(a: &crate::intake::Added, lang: Lang) -> String {
     let example = escape(&a.example);
     match lang {
         Lang::En => format!(
-            "Added {title}{by}: {} paragraphs.\nTry: <i>{example}</i>",
-            a.paragraphs
+            "Added {title}{by}: {} {}.\nTry: <i>{example}</i>",
+            a.paragraphs,
+            if a.paragraphs == 1 {
+                "paragraph"
+            } else {
+                "paragraphs"
+            }
         ),
         Lang::Ru => format!(
             "Добавлен документ {title}{by}: абзацев — {}.\nСпросите: <i>{example}</i>",
