@@ -187,7 +187,8 @@ fn measure_embedding(
     engine: &Engine,
     questions: &[String],
 ) -> anyhow::Result<Option<EmbeddingFigures>> {
-    let Some(layer) = engine.meaning().last() else {
+    let semantics = engine.meaning();
+    let Some(layer) = semantics.layers.last() else {
         return Ok(None);
     };
     let sentences: Vec<&str> = engine

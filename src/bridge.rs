@@ -22,7 +22,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use crate::analysis::{plain_analyzer, tokens, StemmerFn};
-use crate::embed::{EmbedError, Model, Role, SentenceVectors};
+use crate::embed::{EmbedError, Model, Progress, Role, SentenceVectors};
 use crate::knowledge::Knowledge;
 use crate::lang::Lang;
 
@@ -68,31 +68,50 @@ impl std::fmt::Debug for Bridge {
 
 impl Bridge {
     /// Embeds the words of `knowledge` with `model` (a multilingual one), or reads their
-    /// vectors from `cache_dir`.
+    /// vectors from `cache_dir`, counting in `progress` and asking `go_on` between parts
+    /// (`None`: told to stop; what was embedded is kept in the cache).
     pub fn load(
         model: Arc<Model>,
         knowledge: &Knowledge,
         cache_dir: Option<&Path>,
-    ) -> Result<Bridge, EmbedError> {
+        (progress, go_on): (&Progress, &dyn Fn() -> bool),
+    ) -> Result<Option<Bridge>, EmbedError> {
+        let by_language = words_by_language(knowledge);
+        let texts: Vec<&str> = (by_language.iter())
+            .flat_map(|(_, words)| words.iter().map(String::as_str))
+            .collect();
+        let starts = (0..=texts.len() as u32).collect();
+        let filled = SentenceVectors::fill(
+            &model,
+            (&texts, starts),
+            Role::Query,
+            cache_dir,
+            progress,
+            go_on,
+        )?;
+        let Some(filled) = filled else {
+            return Ok(None);
+        };
+        let mut next = 0;
         let mut lexicons = Vec::new();
-        for (lang, words) in words_by_language(knowledge) {
-            let texts: Vec<&str> = words.iter().map(String::as_str).collect();
-            let starts = (0..=texts.len() as u32).collect();
-            let vectors =
-                SentenceVectors::cached(&model, (&texts, starts), Role::Query, cache_dir)?;
+        for (lang, words) in by_language {
+            let rows: Vec<Vec<f32>> = (next..next + words.len())
+                .map(|row| filled.vectors.row(row).to_vec())
+                .collect();
+            next += words.len();
+            let starts = (0..=words.len() as u32).collect();
             let mut stemmer = StemmerFn::default();
-            let stems = words.iter().map(|w| stemmer.stem(w)).collect();
             lexicons.push(Lexicon {
                 lang,
-                stems,
-                vectors,
+                stems: words.iter().map(|w| stemmer.stem(w)).collect(),
+                vectors: SentenceVectors::from_rows(model.dim, &rows, starts),
             });
         }
-        Ok(Bridge {
+        Ok(Some(Bridge {
             model,
             lexicons,
             memo: Mutex::default(),
-        })
+        }))
     }
 
     /// For each of `words` (lower case), the stem of the knowledge's word in another language
@@ -263,7 +282,9 @@ mod tests {
             "Moscow worries about heroin trafficking through Central Asia.\n\n\
              The negotiations with the Taliban stalled.",
         );
-        let bridge = Bridge::load(model, &k, None).unwrap();
+        let bridge = Bridge::load(model, &k, None, (&Progress::default(), &|| true))
+            .unwrap()
+            .unwrap();
         let read = bridge.translate(&["героин", "переговоры", "борщ", "heroin"], 0.88);
         assert_eq!(read[0].as_deref(), Some("heroin"));
         assert_eq!(read[1].as_deref(), Some("negoti"));

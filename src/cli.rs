@@ -623,7 +623,7 @@ pub fn index(engine: &Engine, args: &IndexArgs) -> anyhow::Result<()> {
         plural(k.passages.len(), "passage", "passages"),
         plural(engine.synonyms.len(), "synonym entry", "synonym entries"),
     )?;
-    if let Some(bridge) = engine.bridge() {
+    if let Some(bridge) = &engine.meaning().bridge {
         writeln!(
             out,
             "{} a question in another language can be read as",

@@ -15,13 +15,13 @@
 //! model's config declares ([`SimilarityScale`]).
 //!
 //! Every sentence of every passage is embedded once, in batches of similar lengths (each
-//! thread of the shared pool embeds whole batches: see `threads`), and the vectors are cached
-//! on disk under a key made of the model's fingerprint and the sentences' text, so a second
-//! `citebot ask` reads them instead of computing them.
+//! thread of the shared pool embeds whole batches: see `threads`), and each vector is kept
+//! on disk under its text, per model ([`VectorStore`]), so a second `citebot ask` reads them
+//! instead of computing them, and a document added or edited costs only its new sentences.
 
-use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::lang::Lang;
@@ -32,7 +32,10 @@ use sha2::{Digest, Sha256};
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 use crate::bert::{Bert, Precision};
+
+mod store;
 use crate::knowledge::Knowledge;
+pub use store::{Key, VectorStore};
 
 /// The English model that ships with citebot, relative to the working directory.
 pub const ENGLISH_MODEL_DIR: &str = "models/all-minilm-l6-v2";
@@ -48,9 +51,13 @@ const BATCH: usize = 32;
 const TILE_BATCH: usize = 8;
 /// A progress bar is worth drawing from this many sentences on.
 const PROGRESS_FROM: usize = 2_000;
-/// Bumped whenever what a cached vector means changes (pooling, truncation, file layout).
-const CACHE_FORMAT: u32 = 1;
-const CACHE_MAGIC: &[u8; 8] = b"CITEVEC1";
+/// Bumped whenever what a kept vector means changes (pooling, truncation): a new file.
+const CACHE_FORMAT: u32 = 2;
+/// Texts embedded between two looks at whether to go on, each part kept as soon as it is
+/// made (some 5 s of work for all-MiniLM-L6-v2 on two cores).
+const PART: usize = 512;
+/// How often a long embedding says how far it has got.
+const LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
@@ -340,6 +347,13 @@ impl Model {
         Ok(model)
     }
 
+    /// Its folder's name, for messages ("all-minilm-l6-v2").
+    pub fn name(&self) -> String {
+        self.dir
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    }
+
     /// Whether it matches a question in `question` to text in `passage`: all-MiniLM-L6-v2
     /// knows English only; e5 knows both, and either across the other.
     pub fn serves(&self, question: Lang, passage: Lang) -> bool {
@@ -464,7 +478,7 @@ impl Model {
 
 /// A vector for every sentence of every passage, in passage order and, within a passage, in
 /// the order of [`crate::knowledge::Passage::sentences`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SentenceVectors {
     dim: usize,
     /// Row-major, one unit vector per sentence.
@@ -473,11 +487,55 @@ pub struct SentenceVectors {
     starts: Vec<u32>,
 }
 
+/// What [`SentenceVectors::fill`] made: the vectors, and how many texts it had to embed
+/// (the others were kept from before).
+#[derive(Debug)]
+pub struct Filled {
+    pub vectors: SentenceVectors,
+    pub computed: usize,
+}
+
+/// How far embedding has got, read by other threads (the log, `/stats`).
+#[derive(Debug, Default)]
+pub struct Progress {
+    done: AtomicUsize,
+    total: AtomicUsize,
+}
+
+impl Progress {
+    fn start(&self, total: usize) {
+        self.done.store(0, Ordering::Relaxed);
+        self.total.store(total, Ordering::Relaxed);
+    }
+
+    fn advance(&self, n: usize) {
+        self.done.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Texts embedded so far, and how many there are to embed.
+    pub fn get(&self) -> (usize, usize) {
+        (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// The file keeping a model's vectors in a role.
+fn store_file_name(model: &Model, role: Role) -> String {
+    let role = match role {
+        Role::Query => "query",
+        Role::Passage => "passage",
+    };
+    let short = model.fingerprint.get(..16).unwrap_or(&model.fingerprint);
+    format!("vectors{CACHE_FORMAT}-{short}-{role}.bin")
+}
+
 /// The text that stands for each sentence: its words, or the whole passage for a passage
 /// the sentence splitter found no sentence in. (Telling the model what a caption or the
 /// author's note is, with a prefix such as "Photo caption:", was tried: it made the ranking
 /// worse on the tuning questions, so sentences are embedded as they are.)
-fn sentence_texts(knowledge: &Knowledge) -> (Vec<&str>, Vec<u32>) {
+pub(crate) fn sentence_texts(knowledge: &Knowledge) -> (Vec<&str>, Vec<u32>) {
     let mut texts = Vec::new();
     let mut starts = vec![0u32];
     for p in &knowledge.passages {
@@ -493,7 +551,7 @@ fn sentence_texts(knowledge: &Knowledge) -> (Vec<&str>, Vec<u32>) {
 
 impl SentenceVectors {
     /// Embeds every sentence of `knowledge`, or reads the vectors from `cache_dir` when they
-    /// were computed there before with the same model and the same sentences.
+    /// were computed there before with the same model.
     pub fn load_or_embed(
         model: &Model,
         knowledge: &Knowledge,
@@ -504,49 +562,90 @@ impl SentenceVectors {
     }
 
     /// The vectors of `texts` in `role`, grouped by `starts` (group `i` is rows
-    /// `starts[i]..starts[i + 1]`): read from `cache_dir` when computed there before with the
-    /// same model, role and texts, else embedded and written there.
+    /// `starts[i]..starts[i + 1]`): those computed before in `cache_dir` with the same model
+    /// and role are read, the others embedded and kept there.
     pub fn cached(
+        model: &Model,
+        texts: (&[&str], Vec<u32>),
+        role: Role,
+        cache_dir: Option<&Path>,
+    ) -> Result<SentenceVectors, EmbedError> {
+        let filled =
+            SentenceVectors::fill(model, texts, role, cache_dir, &Progress::default(), &|| {
+                true
+            })?;
+        // Never stopped: `go_on` always says yes.
+        Ok(filled.map(|f| f.vectors).unwrap_or_default())
+    }
+
+    /// [`SentenceVectors::cached`], counting in `progress` the texts it embeds as it goes,
+    /// and asking `go_on` before each part whether to: `None` when told to stop (what was
+    /// embedded by then is kept, and a later call starts from there).
+    pub fn fill(
         model: &Model,
         (texts, starts): (&[&str], Vec<u32>),
         role: Role,
         cache_dir: Option<&Path>,
-    ) -> Result<SentenceVectors, EmbedError> {
-        let key = cache_key(model, role, texts);
-        let file = cache_dir.map(|d| d.join(format!("embeddings-{}.bin", &key[..32])));
-        if let Some(file) = &file {
-            match read_cache(file, model.dim, &starts) {
-                Ok(Some(vectors)) => {
-                    tracing::debug!(file = %file.display(), "sentence vectors from the cache");
-                    return Ok(vectors);
-                }
-                Ok(None) => {}
-                Err(why) => {
-                    tracing::warn!(file = %file.display(), %why, "ignoring a damaged cache file")
-                }
-            }
-        }
+        progress: &Progress,
+        go_on: &dyn Fn() -> bool,
+    ) -> Result<Option<Filled>, EmbedError> {
+        let keys: Vec<Key> = texts.iter().map(|t| store::key(t)).collect();
+        let file = cache_dir.map(|dir| dir.join(store_file_name(model, role)));
+        let mut kept = VectorStore::open(file, model.dim);
+        let mut seen = std::collections::HashSet::new();
+        let mut missing: Vec<(Key, &str)> = (keys.iter().zip(texts))
+            .filter(|(k, _)| kept.get(**k).is_none() && seen.insert(**k))
+            .map(|(&k, &t)| (k, t))
+            .collect();
+        // Parts of similar lengths pad little; each is kept as soon as it is embedded.
+        missing.sort_by_key(|(_, t)| t.len());
+        progress.start(missing.len());
         let started = std::time::Instant::now();
-        let progress = progress_bar(texts.len());
-        let rows = model.embed_as(texts, role, &progress)?;
-        progress.finish_and_clear();
-        let vectors = SentenceVectors {
-            dim: model.dim,
-            data: rows.concat(),
-            starts,
-        };
-        tracing::info!(
-            sentences = texts.len(),
-            ms = started.elapsed().as_millis() as u64,
-            "embedded the knowledge"
-        );
-        if let Some(file) = &file {
-            // A cache that cannot be written costs time on the next start, nothing else.
-            if let Err(e) = vectors.write(file) {
-                tracing::warn!(file = %file.display(), error = %e, "could not cache the sentence vectors");
+        let bar = progress_bar(missing.len());
+        let mut said = started;
+        for part in missing.chunks(PART) {
+            if !go_on() {
+                return Ok(None);
+            }
+            let batch: Vec<&str> = part.iter().map(|(_, t)| *t).collect();
+            let rows = model.embed_as(&batch, role, &bar)?;
+            let made: Vec<(Key, Vec<f32>)> = part.iter().map(|(k, _)| *k).zip(rows).collect();
+            kept.insert(&made);
+            progress.advance(part.len());
+            if said.elapsed() >= LOG_EVERY {
+                said = std::time::Instant::now();
+                let (done, total) = progress.get();
+                tracing::info!(model = %model.name(), done, total, "embedding");
             }
         }
-        Ok(vectors)
+        bar.finish_and_clear();
+        if !missing.is_empty() {
+            tracing::info!(
+                model = %model.name(),
+                embedded = missing.len(),
+                kept = texts.len() - missing.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "embedded the knowledge's new texts"
+            );
+        }
+        let mut data = Vec::with_capacity(texts.len() * model.dim);
+        for k in &keys {
+            match kept.get(*k) {
+                Some(v) => data.extend_from_slice(v),
+                // Only if the model gave a vector of another length: a zero vector matches
+                // nothing.
+                None => data.extend(std::iter::repeat_n(0.0, model.dim)),
+            }
+        }
+        kept.compact(&keys);
+        Ok(Some(Filled {
+            vectors: SentenceVectors {
+                dim: model.dim,
+                data,
+                starts,
+            },
+            computed: missing.len(),
+        }))
     }
 
     /// Builds the store from rows given directly (tests, benchmarks).
@@ -618,83 +717,6 @@ impl SentenceVectors {
             .map(|row| row.iter().zip(query).map(|(a, b)| a * b).sum())
             .collect()
     }
-
-    fn write(&self, file: &Path) -> std::io::Result<()> {
-        if let Some(dir) = file.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        // Written beside the target and renamed: readers never see half a file, and two
-        // processes writing the same vectors both leave a whole one.
-        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        out.write_all(CACHE_MAGIC)?;
-        for n in [self.dim, self.starts.len(), self.data.len()] {
-            out.write_all(&(n as u64).to_le_bytes())?;
-        }
-        for s in &self.starts {
-            out.write_all(&s.to_le_bytes())?;
-        }
-        for x in &self.data {
-            out.write_all(&x.to_le_bytes())?;
-        }
-        out.into_inner()?.sync_all()?;
-        std::fs::rename(&tmp, file)
-    }
-}
-
-fn cache_key(model: &Model, role: Role, texts: &[&str]) -> String {
-    let mut hash = Sha256::new();
-    hash.update(CACHE_FORMAT.to_le_bytes());
-    hash.update(model.fingerprint.as_bytes());
-    // Sentences keep the key they had before words were cached too.
-    if role == Role::Query {
-        hash.update(b"query");
-    }
-    for t in texts {
-        hash.update((t.len() as u64).to_le_bytes());
-        hash.update(t.as_bytes());
-    }
-    format!("{:x}", hash.finalize())
-}
-
-/// `Ok(None)`: no cache file. `Err`: a file that does not hold what its name promises.
-fn read_cache(file: &Path, dim: usize, starts: &[u32]) -> Result<Option<SentenceVectors>, String> {
-    let bytes = match std::fs::read(file) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.to_string()),
-    };
-    let rows = starts.last().copied().unwrap_or(0) as usize;
-    let header = CACHE_MAGIC.len() + 3 * 8;
-    let expected = header + starts.len() * 4 + rows * dim * 4;
-    if bytes.len() != expected || !bytes.starts_with(CACHE_MAGIC) {
-        return Err(format!(
-            "{} bytes where {expected} were expected",
-            bytes.len()
-        ));
-    }
-    let word = |i: usize| {
-        let at = CACHE_MAGIC.len() + i * 8;
-        u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default()) as usize
-    };
-    if (word(0), word(1), word(2)) != (dim, starts.len(), rows * dim) {
-        return Err("the header does not match the knowledge".into());
-    }
-    let u32s = bytes[header..header + starts.len() * 4]
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
-    if !u32s.eq(starts.iter().copied()) {
-        return Err("the passages do not match the knowledge".into());
-    }
-    let data = bytes[header + starts.len() * 4..]
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
-    Ok(Some(SentenceVectors {
-        dim,
-        data,
-        starts: starts.to_vec(),
-    }))
 }
 
 /// A bar on stderr when a person is watching and the work is long; hidden otherwise.
@@ -821,17 +843,46 @@ mod tests {
     }
 
     #[test]
-    fn the_cache_round_trips_and_refuses_other_knowledge() {
+    fn only_new_texts_are_embedded() {
+        let model = model();
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("v.bin");
-        let v = SentenceVectors::from_rows(2, &[vec![1.0, 0.0], vec![0.6, 0.8]], vec![0, 1, 2]);
-        v.write(&file).unwrap();
-        assert_eq!(read_cache(&file, 2, &[0, 1, 2]).unwrap(), Some(v));
-        assert!(read_cache(&file, 2, &[0, 2, 2]).is_err());
-        assert!(read_cache(&file, 3, &[0, 1, 2]).is_err());
-        std::fs::write(&file, b"CITEVEC1 truncated").unwrap();
-        assert!(read_cache(&file, 2, &[0, 1, 2]).is_err());
-        assert_eq!(read_cache(&dir.path().join("none"), 2, &[0]).unwrap(), None);
+        let fill = |texts: &[&str], go_on: &dyn Fn() -> bool| {
+            let starts = vec![0, texts.len() as u32];
+            let progress = Progress::default();
+            let filled = SentenceVectors::fill(
+                &model,
+                (texts, starts),
+                Role::Passage,
+                Some(dir.path()),
+                &progress,
+                go_on,
+            );
+            (filled.unwrap(), progress.get())
+        };
+        let texts = [
+            "Moscow met the Taliban.",
+            "Kabul protested.",
+            "Kabul protested.",
+        ];
+        let (first, progress) = fill(&texts, &|| true);
+        let first = first.unwrap();
+        assert_eq!(first.computed, 2, "a text written twice is embedded once");
+        assert_eq!(progress, (2, 2));
+        assert_eq!(first.vectors.row(1), first.vectors.row(2));
+        let (again, _) = fill(&texts, &|| true);
+        let again = again.unwrap();
+        assert_eq!(again.computed, 0);
+        assert_eq!(again.vectors, first.vectors);
+        let edited = ["Moscow met the Taliban.", "Kabul objected."];
+        assert!(
+            fill(&edited, &|| false).0.is_none(),
+            "told to stop, it stops"
+        );
+        let (edited, _) = fill(&edited, &|| true);
+        let edited = edited.unwrap();
+        assert_eq!(edited.computed, 1);
+        assert_eq!(edited.vectors.row(0), first.vectors.row(0));
+        assert_ne!(edited.vectors.row(1), first.vectors.row(1));
     }
 
     /// The two precisions give slightly different vectors, so a cache written in one is not

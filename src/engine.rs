@@ -10,13 +10,15 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
+
 use crate::about::Bylines;
 use crate::analysis::{Analyzer, Query, SynonymError, Synonyms, Vocabulary};
 use crate::answer_type::AnswerType;
 use crate::bridge::Bridge;
 use crate::conversation::Names;
 use crate::documents::Catalog;
-use crate::embed::{self, Model, SentenceVectors};
+use crate::embed::{self, Model, Role, SentenceVectors};
 use crate::index::PassageIndex;
 use crate::knowledge::{Knowledge, KnowledgeError, Passage, SYNONYMS_FILE};
 use crate::lang::{self, Lang, Language};
@@ -36,6 +38,9 @@ use word_cache::WordCache;
 /// busy for about ten minutes (some 100 sentences a second): citebot says so and answers by
 /// words. (Vectors cached by an earlier run are not recomputed, but the limit is on the size.)
 pub const MAX_EMBEDDED_SENTENCES: usize = 50_000;
+
+/// The folder of `INDEX_DIR` that keeps the sentence vectors.
+const VECTORS_DIR: &str = "vectors";
 
 /// Why an engine could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -92,7 +97,61 @@ impl Options {
 /// A meaning layer: a model that embeds questions, and its vectors of every sentence.
 pub struct MeaningLayer {
     pub model: Arc<Model>,
-    pub vectors: SentenceVectors,
+    pub vectors: Arc<SentenceVectors>,
+}
+
+/// What matching by meaning adds to an engine: its layers, the bridge between languages, and
+/// the summaries they make better. Swapped in whole as each layer's vectors are ready, so a
+/// question reads one consistent set.
+#[derive(Default)]
+pub struct Semantics {
+    /// In order of preference.
+    pub layers: Vec<MeaningLayer>,
+    /// The knowledge's words by meaning, when a multilingual model is loaded.
+    pub bridge: Option<Arc<Bridge>>,
+    /// Each document's key sentences, for "what is it about?".
+    summaries: Summaries,
+}
+
+/// A meaning layer on its way: its model, and how far its vectors are.
+#[derive(Debug)]
+pub struct Joining {
+    pub model: Arc<Model>,
+    /// What it is embedding: the sentences, then (for the bridge) the words.
+    pub progress: embed::Progress,
+    pub bridge: embed::Progress,
+    ready: std::sync::atomic::AtomicBool,
+}
+
+impl Joining {
+    /// Whether its vectors are in use.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sentences embedded so far and to embed (those kept from before are not counted).
+    pub fn sentences(&self) -> (usize, usize) {
+        self.progress.get()
+    }
+}
+
+/// How far a meaning layer is, as people are told.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerState {
+    /// The model's folder name.
+    pub model: String,
+    pub ready: bool,
+    /// Sentences embedded so far, and to embed (those kept from before are not counted).
+    pub done: usize,
+    pub total: usize,
+}
+
+/// The part of loading that can run while the engine answers by words: the sentence
+/// vectors of each model (and the bridge's words), from the cache or embedded.
+#[derive(Debug)]
+#[must_use = "without it, the engine answers by words only"]
+pub struct Unfinished {
+    cache_dir: Option<PathBuf>,
 }
 
 /// Which documents a search answers from.
@@ -140,16 +199,15 @@ pub struct Engine {
     lang: &'static Language,
     vocabulary: Arc<dyn Vocabulary + Send + Sync>,
     retrievers: Vec<Box<dyn Retriever>>,
-    meaning: Vec<MeaningLayer>,
-    /// The knowledge's words by meaning, for a question's words in another language.
-    bridge: Option<Bridge>,
+    /// Matching by meaning, as far as it has got.
+    semantics: ArcSwap<Semantics>,
+    /// The models whose layers are loading or loaded, in order of preference.
+    joining: Vec<Joining>,
     /// One per language ([`Lang::ALL`] order): a question is read in its own.
     analyzers: Vec<Analyzer>,
     reader: PassageReader,
     words: WordCache,
     tuning: Tuning,
-    /// Each document's key sentences, for "what is it about?".
-    summaries: Summaries,
     /// The words that name the documents, for questions about a document itself.
     pub bylines: Bylines,
 }
@@ -177,20 +235,15 @@ impl Engine {
         mut retrievers: Vec<Box<dyn Retriever>>,
         meaning: Vec<MeaningLayer>,
     ) -> Engine {
-        if !meaning.is_empty() {
-            retrievers.push(Box::new(NearestInMeaning));
-        }
+        // It proposes nothing until a layer is in.
+        retrievers.push(Box::new(NearestInMeaning));
         let knowledge_len = knowledge.passages.len();
         // The catalog names documents in English ("the bee article").
         let lang = lang::english();
-        let summaries = Summaries::of(&knowledge, |doc| {
-            let language = knowledge.documents[doc].language;
-            (meaning.iter())
-                .find(|layer| layer.model.serves(language, language))
-                .map(|layer| &layer.vectors)
-        });
+        let semantics = Semantics::of(&knowledge, meaning, None);
         Engine {
-            summaries,
+            semantics: ArcSwap::from_pointee(semantics),
+            joining: Vec::new(),
             bylines: Bylines::of(&knowledge),
             names,
             catalog: Catalog::of(&knowledge, lang),
@@ -199,8 +252,6 @@ impl Engine {
             synonyms,
             vocabulary,
             retrievers,
-            meaning,
-            bridge: None,
             analyzers: Lang::ALL
                 .iter()
                 .map(|l| Analyzer::new(l.language()))
@@ -214,15 +265,6 @@ impl Engine {
     /// The same engine, ranking and deciding with `tuning`.
     pub fn with_tuning(self, tuning: Tuning) -> Engine {
         Engine { tuning, ..self }
-    }
-
-    /// The same engine, reading a question's words that no passage holds as the words of
-    /// another language they mean (`bridge`).
-    pub fn with_bridge(self, bridge: Bridge) -> Engine {
-        Engine {
-            bridge: Some(bridge),
-            ..self
-        }
     }
 
     /// The weights and thresholds it ranks and decides with.
@@ -256,8 +298,41 @@ impl Engine {
 
     /// Loads the knowledge folder and its synonyms, and indexes it: in memory, or under
     /// `index_dir`, reusing the index found there when it was built from the same files. With
-    /// a model, every sentence is embedded (or its vector read from the cache).
+    /// a model, every sentence is embedded (or its vector read from the cache) before it
+    /// returns.
     pub fn load(options: &Options) -> Result<Engine, LoadError> {
+        let (engine, unfinished) = Engine::load_words(options)?;
+        unfinished.finish(&engine, &|| true)?;
+        Ok(engine)
+    }
+
+    /// [`Engine::load`], answering by words at once: the sentence vectors are made on a
+    /// thread of their own, and each model's layer joins when its vectors are ready. The
+    /// thread stops (keeping what it made) when nothing else holds the engine any more.
+    pub fn load_in_background(options: &Options) -> Result<Arc<Engine>, LoadError> {
+        let (engine, unfinished) = Engine::load_words(options)?;
+        let engine = Arc::new(engine);
+        if engine.joining.is_empty() {
+            return Ok(engine);
+        }
+        let held = Arc::clone(&engine);
+        let spawned = std::thread::Builder::new()
+            .name("embedding".into())
+            .spawn(move || {
+                let wanted = || Arc::strong_count(&held) > 1;
+                if let Err(e) = unfinished.finish(&held, &wanted) {
+                    tracing::warn!(error = %e, "the sentence vectors could not be made; answering by words only");
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "could not start embedding; answering by words only");
+        }
+        Ok(engine)
+    }
+
+    /// Everything of [`Engine::load`] but the sentence vectors: the engine answers by words,
+    /// and [`Unfinished::finish`] brings in the meaning layers.
+    pub fn load_words(options: &Options) -> Result<(Engine, Unfinished), LoadError> {
         let knowledge_dir = &options.knowledge_dir;
         let knowledge = Knowledge::load_limited(knowledge_dir, options.max_document_mb)?;
         let synonyms = load_synonyms(&knowledge_dir.join(SYNONYMS_FILE))?;
@@ -266,46 +341,82 @@ impl Engine {
                 .map_err(|e| LoadError::Index(dir.to_path_buf(), e))?,
             None => PassageIndex::in_ram(&knowledge)?,
         };
-        // With an index on disk, what start-up derives from every passage (sentence vectors,
-        // names) is kept beside it, in the build's folder.
+        // With an index on disk, the names derived from every passage are kept beside it, in
+        // the build's folder, and the vectors (kept per sentence, whatever the knowledge) in
+        // a folder of their own.
         let build_dir =
             (options.index_dir.as_deref()).map(|dir| crate::store::build_dir(dir, &knowledge));
-        let cache_dir = build_dir.as_deref().or(options.cache_dir.as_deref());
-        let mut meaning = Vec::new();
-        for dir in &options.models {
-            meaning.extend(load_meaning(dir, &knowledge, cache_dir)?);
-        }
+        let cache_dir = match &options.index_dir {
+            Some(dir) => Some(dir.join(VECTORS_DIR)),
+            None => options.cache_dir.clone(),
+        };
+        let models = load_models(&options.models, &knowledge);
         let names = match &build_dir {
             Some(dir) => kept_names(dir, &knowledge),
             None => Names::of(&knowledge),
         };
-        let bridge = load_bridge(&meaning, &knowledge, cache_dir);
-        let engine = Engine::indexed(knowledge, names, synonyms, index, meaning);
-        Ok(match bridge {
-            Some(bridge) => engine.with_bridge(bridge),
-            None => engine,
-        })
+        let mut engine = Engine::indexed(knowledge, names, synonyms, index, Vec::new());
+        engine.joining = models
+            .into_iter()
+            .map(|model| Joining {
+                model,
+                progress: embed::Progress::default(),
+                bridge: embed::Progress::default(),
+                ready: Default::default(),
+            })
+            .collect();
+        Ok((engine, Unfinished { cache_dir }))
+    }
+
+    /// Brings in the layers whose vectors are `made` (one per [`Engine::joining`]), and the
+    /// bridge.
+    fn install(&self, made: &[Option<Arc<SentenceVectors>>], bridge: Option<Arc<Bridge>>) {
+        let layers = (self.joining.iter().zip(made))
+            .filter_map(|(joining, vectors)| {
+                Some(MeaningLayer {
+                    model: Arc::clone(&joining.model),
+                    vectors: Arc::clone(vectors.as_ref()?),
+                })
+            })
+            .collect();
+        let semantics = Semantics::of(&self.knowledge, layers, bridge);
+        self.semantics.store(Arc::new(semantics));
+    }
+
+    /// The meaning layers loaded or loading, in order of preference, with their progress.
+    pub fn joining(&self) -> &[Joining] {
+        &self.joining
+    }
+
+    /// [`Engine::joining`], read now, for people.
+    pub fn joining_now(&self) -> Vec<LayerState> {
+        (self.joining.iter())
+            .map(|j| {
+                let (done, total) = j.sentences();
+                LayerState {
+                    model: j.model.name(),
+                    ready: j.is_ready(),
+                    done,
+                    total,
+                }
+            })
+            .collect()
     }
 
     /// The key sentences of document `doc`, in reading order.
-    pub fn summary(&self, doc: usize) -> &[KeySentence] {
-        self.summaries.of_document(doc)
+    pub fn summary(&self, doc: usize) -> Vec<KeySentence> {
+        self.semantics.load().summaries.of_document(doc).to_vec()
     }
 
-    /// Whether questions are matched by meaning as well as by words.
+    /// Whether questions are matched by meaning as well as by words (now: a layer still
+    /// loading is not counted).
     pub fn is_semantic(&self) -> bool {
-        !self.meaning.is_empty()
+        !self.semantics.load().layers.is_empty()
     }
 
-    /// The meaning layer, when on.
-    /// The meaning layers, in order of preference.
-    pub fn meaning(&self) -> &[MeaningLayer] {
-        &self.meaning
-    }
-
-    /// The knowledge's words by meaning, when a multilingual model is loaded.
-    pub fn bridge(&self) -> Option<&Bridge> {
-        self.bridge.as_ref()
+    /// The meaning layers in use, and the bridge.
+    pub fn meaning(&self) -> Arc<Semantics> {
+        self.semantics.load_full()
     }
 
     /// The language it reads a question in when the question does not say ("?", "2018").
@@ -320,9 +431,10 @@ impl Engine {
 
     pub fn analyse(&self, question: &str) -> Query {
         let asked_in = self.language_of(question);
+        let semantics = self.semantics.load();
         let vocabulary = Bridged {
             index: self.vocabulary.as_ref(),
-            bridge: self.bridge.as_ref(),
+            bridge: semantics.bridge.as_deref(),
             min_cosine: self.tuning.translation_min_cosine,
         };
         self.analyzers
@@ -338,20 +450,22 @@ impl Engine {
     /// the passage's (the question embedded once per layer used), the cosine read on that
     /// model's scale for the pair.
     pub fn understand(&self, question: &str) -> Result<Option<Meaning>, SearchError> {
-        let Some(fallback) = self.meaning.last() else {
+        let semantics = self.semantics.load();
+        let layers = &semantics.layers;
+        let Some(fallback) = layers.last() else {
             return Ok(None);
         };
         let (question, _) =
             crate::analysis::truncate_chars(question, crate::analysis::MAX_QUESTION_CHARS);
         let asked_in = Lang::detect(question).unwrap_or_default();
-        let mut vectors: Vec<Option<Vec<f32>>> = vec![None; self.meaning.len()];
+        let mut vectors: Vec<Option<Vec<f32>>> = vec![None; layers.len()];
         let mut similarities = vec![0.0; fallback.vectors.len()];
         for (p, passage) in self.knowledge.passages.iter().enumerate() {
             let written_in = self.knowledge.document(passage).language;
-            let chosen = (self.meaning.iter())
+            let chosen = (layers.iter())
                 .position(|l| l.model.serves(asked_in, written_in))
-                .unwrap_or(self.meaning.len() - 1);
-            let layer = &self.meaning[chosen];
+                .unwrap_or(layers.len() - 1);
+            let layer = &layers[chosen];
             let vector = match &mut vectors[chosen] {
                 Some(vector) => vector,
                 empty => empty.insert(
@@ -726,55 +840,115 @@ impl Vocabulary for Bridged<'_> {
     }
 }
 
-/// The bridge between languages, by the first meaning layer whose model reads a question
-/// in one language against text in another; `None` without one (and, with a warning, when
-/// the words cannot be embedded: the sentences were, so that is unlikely).
-fn load_bridge(
-    meaning: &[MeaningLayer],
-    knowledge: &Knowledge,
-    cache_dir: Option<&Path>,
-) -> Option<Bridge> {
-    let layer = meaning
-        .iter()
-        .find(|l| l.model.serves(Lang::Ru, Lang::En))?;
-    Bridge::load(Arc::clone(&layer.model), knowledge, cache_dir)
-        .inspect_err(|e| {
-            tracing::warn!(error = %e, "could not embed the knowledge's words; a question's words are matched in its own language only")
-        })
-        .ok()
-}
-
-/// Loads the model and the sentence vectors; `None` (with one warning that says why) when
-/// the layer cannot be had, so that citebot still answers by words.
-fn load_meaning(
-    model_dir: &Path,
-    knowledge: &Knowledge,
-    cache_dir: Option<&Path>,
-) -> Result<Option<MeaningLayer>, LoadError> {
+/// The sentence models of `dirs` (each loaded once per process); one that cannot be loaded
+/// is left out with one warning, so that citebot still answers (by words, at worst). Past
+/// [`MAX_EMBEDDED_SENTENCES`] none is loaded.
+fn load_models(dirs: &[PathBuf], knowledge: &Knowledge) -> Vec<Arc<Model>> {
     let sentences: usize = knowledge
         .passages
         .iter()
         .map(|p| p.sentences.len().max(1))
         .sum();
-    if sentences > MAX_EMBEDDED_SENTENCES {
+    if !dirs.is_empty() && sentences > MAX_EMBEDDED_SENTENCES {
         tracing::warn!(
             sentences,
             limit = MAX_EMBEDDED_SENTENCES,
-            "too many sentences to embed at start-up on this machine; matching by words only \
+            "too many sentences to hold their vectors on this machine; matching by words only \
              (SEMANTIC=off silences this)"
         );
-        return Ok(None);
+        return Vec::new();
     }
-    let model = match Model::shared(model_dir) {
-        Ok(model) => model,
-        Err(e) => {
-            tracing::warn!(error = %e, "the sentence model cannot be loaded; matching by words only");
-            return Ok(None);
+    dirs.iter()
+        .filter_map(|dir| {
+            Model::shared(dir)
+                .inspect_err(|e| {
+                    tracing::warn!(dir = %dir.display(), error = %e, "the sentence model cannot be loaded; matching by words without it")
+                })
+                .ok()
+        })
+        .collect()
+}
+
+impl Semantics {
+    /// The layers given (in order of preference) and the bridge, with the summaries they make.
+    fn of(
+        knowledge: &Knowledge,
+        layers: Vec<MeaningLayer>,
+        bridge: Option<Arc<Bridge>>,
+    ) -> Semantics {
+        let summaries = Summaries::of(knowledge, |doc| {
+            let language = knowledge.documents[doc].language;
+            (layers.iter())
+                .find(|layer| layer.model.serves(language, language))
+                .map(|layer| layer.vectors.as_ref())
+        });
+        Semantics {
+            layers,
+            bridge,
+            summaries,
         }
-    };
-    let vectors = SentenceVectors::load_or_embed(&model, knowledge, cache_dir)
-        .map_err(|e| LoadError::Search(SearchError::Embed(e)))?;
-    Ok(Some(MeaningLayer { model, vectors }))
+    }
+}
+
+impl Unfinished {
+    /// Makes each model's sentence vectors (and, with a multilingual model, the bridge's
+    /// words), and brings each layer into `engine` as soon as it is ready. The model last in
+    /// order of preference is done first: it is the one that reads the questions no other
+    /// model knows the language of, so no layer is ever asked to read a language it does
+    /// not know. Asks `go_on` between parts, and stops when it says no (what was made is
+    /// kept in the cache).
+    pub fn finish(self, engine: &Engine, go_on: &dyn Fn() -> bool) -> Result<(), LoadError> {
+        let embed_error = |e| LoadError::Search(SearchError::Embed(e));
+        let (texts, starts) = embed::sentence_texts(&engine.knowledge);
+        let cache_dir = self.cache_dir.as_deref();
+        let mut made: Vec<Option<Arc<SentenceVectors>>> = vec![None; engine.joining.len()];
+        let mut bridge = None;
+        for (i, joining) in engine.joining.iter().enumerate().rev() {
+            let started = std::time::Instant::now();
+            let sentences = (&texts[..], starts.clone());
+            let progress = &joining.progress;
+            let filled = SentenceVectors::fill(
+                &joining.model,
+                sentences,
+                Role::Passage,
+                cache_dir,
+                progress,
+                go_on,
+            )
+            .map_err(embed_error)?;
+            let Some(filled) = filled else {
+                return Ok(());
+            };
+            made[i] = Some(Arc::new(filled.vectors));
+            if bridge.is_none() && joining.model.serves(Lang::Ru, Lang::En) {
+                let words = Bridge::load(
+                    Arc::clone(&joining.model),
+                    &engine.knowledge,
+                    cache_dir,
+                    (&joining.bridge, go_on),
+                );
+                match words {
+                    Ok(Some(words)) => bridge = Some(Arc::new(words)),
+                    Ok(None) => return Ok(()),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not embed the knowledge's words; a question's words are matched in its own language only")
+                    }
+                }
+            }
+            engine.install(&made, bridge.clone());
+            joining
+                .ready
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            tracing::info!(
+                model = %joining.model.name(),
+                sentences = texts.len(),
+                embedded = filled.computed,
+                ms = started.elapsed().as_millis() as u64,
+                "matching by meaning with this model"
+            );
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

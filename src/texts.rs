@@ -381,6 +381,30 @@ pub fn truncated(max_chars: usize, lang: Lang) -> String {
     }
 }
 
+/// What `/stats` says first while a meaning layer is still loading: which, and how far;
+/// nothing once all are in.
+pub fn meaning_progress(layers: &[crate::engine::LayerState], lang: Lang) -> String {
+    if layers.iter().all(|l| l.ready) {
+        return String::new();
+    }
+    let mut s = String::from(match lang {
+        Lang::En => "<b>Matching by meaning is loading</b>: answers come by words meanwhile.\n",
+        Lang::Ru => "<b>Поиск по смыслу загружается</b>: пока ответы ищутся по словам.\n",
+    });
+    for l in layers {
+        let model = escape(&l.model);
+        let (done, total) = (l.done, l.total);
+        s.push_str(&match (l.ready, lang) {
+            (true, Lang::En) => format!("{model}: ready\n"),
+            (true, Lang::Ru) => format!("{model}: готов\n"),
+            (false, Lang::En) => format!("{model}: {done} of {total} sentences embedded\n"),
+            (false, Lang::Ru) => format!("{model}: {done} из {total} предложений\n"),
+        });
+    }
+    s.push('\n');
+    s
+}
+
 /// /stats: the last days in one message.
 pub fn stats(report: &crate::record::Report, lang: Lang) -> String {
     let sparkline = escape(&report.sparkline());

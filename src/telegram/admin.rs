@@ -8,15 +8,17 @@ use crate::lang::Lang;
 use crate::record::{self, RecordError, Report};
 use crate::texts;
 
-/// /stats: the record's last 7 days.
+/// /stats: the record's last 7 days, after how far the meaning layers are while they load.
 pub(super) async fn stats(ctx: &Ctx, lang: Lang) -> String {
-    read_record(
+    let loading = texts::meaning_progress(&ctx.engine().joining_now(), lang);
+    let report = read_record(
         ctx,
         lang,
         |path| Report::load(path, SystemTime::now(), 7),
         |r| texts::stats(&r, lang),
     )
-    .await
+    .await;
+    loading + &report
 }
 
 /// /unanswered: the last 10 questions nothing answered.

@@ -46,7 +46,9 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     // Checked before anything is loaded, so a missing token is the first thing said.
     let token = config.token()?;
     config.check_bot()?;
-    let engine = Engine::load(&config.engine_options())?;
+    // Answers by words from the first second; each meaning layer joins when its vectors are
+    // made (or read from the cache).
+    let engine = Engine::load_in_background(&config.engine_options())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -56,7 +58,7 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         if let Some(url) = &config.api_url {
             bot = bot.set_api_url(url.clone());
         }
-        let ctx = Arc::new(Ctx::from_config(Arc::new(engine), &config)?);
+        let ctx = Arc::new(Ctx::from_config(engine, &config)?);
         let reloads = tokio::spawn(reload_on_sighup(Arc::clone(&ctx)));
         let replicas = ctx
             .shared

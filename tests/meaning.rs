@@ -1,0 +1,161 @@
+//! The meaning layer as it loads: the engine answers by words while the sentence vectors are
+//! made, each layer joins when its vectors are ready, and a knowledge that changes costs only
+//! the embedding of its new sentences.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use citebot::embed::ENGLISH_MODEL_DIR;
+use citebot::{Engine, Options};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The seed article, with the models that ship, vectors kept in a folder of the test's own
+/// (so nothing is read from an earlier run).
+fn options(cache: &Path) -> Options {
+    Options {
+        cache_dir: Some(cache.to_path_buf()),
+        ..Options::new(root().join("knowledge"))
+    }
+}
+
+/// A question in other words than the article's: meaning matters for it.
+const QUESTION: &str = "Why would Moscow want to be on speaking terms with the Taliban?";
+
+#[test]
+fn a_question_asked_while_vectors_are_made_is_answered_by_words_then_by_meaning_too() {
+    let cache = tempfile::tempdir().unwrap();
+    let (engine, unfinished) = Engine::load_words(&options(cache.path())).unwrap();
+    assert!(!engine.is_semantic());
+    let states = engine.joining_now();
+    assert_eq!(
+        states.len(),
+        2,
+        "both shipped models are loading: {states:?}"
+    );
+    assert!(states.iter().all(|s| !s.ready));
+
+    let before = engine.search(QUESTION, 5).unwrap();
+    assert!(!before.hits.is_empty(), "answered by words meanwhile");
+    assert!(before.hits.iter().all(|h| h.signals.semantic.is_none()));
+
+    unfinished.finish(&engine, &|| true).unwrap();
+    assert!(engine.is_semantic());
+    let states = engine.joining_now();
+    assert!(
+        states
+            .iter()
+            .all(|s| s.ready && s.done == s.total && s.total > 0),
+        "{states:?}"
+    );
+    let after = engine.search(QUESTION, 5).unwrap();
+    assert!(
+        after.hits.iter().all(|h| h.signals.semantic.is_some()),
+        "every hit is scored by meaning now"
+    );
+    assert!(
+        engine.meaning().bridge.is_some(),
+        "the multilingual model brings the bridge"
+    );
+}
+
+#[test]
+fn a_stopped_start_keeps_what_it_made_and_the_next_embeds_only_the_rest() {
+    let cache = tempfile::tempdir().unwrap();
+    let options = Options {
+        models: vec![root().join(ENGLISH_MODEL_DIR)],
+        ..options(cache.path())
+    };
+    let (engine, unfinished) = Engine::load_words(&options).unwrap();
+    // Told to stop before its first part: nothing is embedded, and no layer joins.
+    unfinished.finish(&engine, &|| false).unwrap();
+    assert!(!engine.is_semantic(), "told to stop, no layer joined");
+    let (done, total) = engine.joining()[0].sentences();
+    assert_eq!(done, 0);
+    assert!(
+        total > 50,
+        "the article's sentences were to be embedded: {total}"
+    );
+
+    let engine = Engine::load(&options).unwrap();
+    assert!(engine.is_semantic());
+    assert_eq!(engine.joining()[0].sentences(), (total, total));
+    let again = Engine::load(&options).unwrap();
+    assert_eq!(
+        again.joining()[0].sentences(),
+        (0, 0),
+        "all kept from before"
+    );
+}
+
+#[test]
+fn in_the_background_the_layers_join_by_themselves() {
+    let cache = tempfile::tempdir().unwrap();
+    let engine = Engine::load_in_background(&options(cache.path())).unwrap();
+    assert!(!engine.search(QUESTION, 5).unwrap().hits.is_empty());
+    let started = Instant::now();
+    while !engine.joining_now().iter().all(|s| s.ready) {
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the layers never joined: {:?}",
+            engine.joining_now()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(engine.is_semantic());
+}
+
+/// 40 synthetic documents, one edited: only its new sentences are embedded, by each model.
+#[test]
+fn editing_one_document_embeds_only_its_new_sentences() {
+    let knowledge = tempfile::tempdir().unwrap();
+    let index = tempfile::tempdir().unwrap();
+    let info = citebot::bench::write_synthetic_in(knowledge.path(), 40, 40, 7).unwrap();
+    let options = Options {
+        index_dir: Some(index.path().to_path_buf()),
+        cache_dir: None,
+        models: vec![root().join(ENGLISH_MODEL_DIR)],
+        ..Options::new(knowledge.path())
+    };
+    let first = Engine::load(&options).unwrap();
+    let (done, total) = first.joining()[0].sentences();
+    assert_eq!(done, total);
+    assert!(
+        total >= info.passages,
+        "every sentence embedded once: {total}"
+    );
+    let vectors = first.meaning().layers[0].vectors.clone();
+    let passages = first.knowledge.passages.len();
+    drop(first);
+
+    let edited = some_document(knowledge.path());
+    let mut text = std::fs::read_to_string(&edited).unwrap();
+    text.push_str(
+        "\n\nThis paragraph was added to the document after it had been indexed once. \
+         Its two sentences are the only ones the model has never read before.\n",
+    );
+    std::fs::write(&edited, text).unwrap();
+    let second = Engine::load(&options).unwrap();
+    assert_eq!(second.knowledge.passages.len(), passages + 1);
+    assert_eq!(
+        second.joining()[0].sentences(),
+        (2, 2),
+        "two new sentences, nothing else"
+    );
+    // The sentences that did not change keep their vectors.
+    let after = second.meaning().layers[0].vectors.clone();
+    assert_eq!(after.row(0), vectors.row(0));
+    assert_eq!(after.len(), vectors.len() + 2);
+}
+
+fn some_document(dir: &Path) -> PathBuf {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    files.pop().expect("a synthetic document")
+}
