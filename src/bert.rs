@@ -26,6 +26,9 @@ pub struct Bert {
     norm: LayerNorm,
     layers: Vec<Layer>,
     act: HiddenAct,
+    /// The layers on plain rows (8-bit products, the rest in f32; see `e5::rows`), when this
+    /// CPU has AVX-512: then `layers` is empty.
+    rows: Option<crate::e5::rows::Encoder>,
 }
 
 /// One encoder layer of a BERT-shaped network: this one's, and multilingual-e5-small's
@@ -163,6 +166,16 @@ impl Bert {
         let types = embedding("token_type_embeddings", config.type_vocab_size)?;
         let norm = candle_nn::layer_norm(hidden, eps, e.pp("LayerNorm"))?;
         let heads = config.num_attention_heads;
+        let on_rows = precision == Precision::Int8
+            && config.hidden_act == HiddenAct::Gelu
+            && crate::e5::rows::rows_available()
+            && std::env::var_os(crate::e5::ROWS_VAR).is_none_or(|v| v != "off");
+        let norm_of = |vb: VarBuilder| -> Result<crate::e5::rows::Norm> {
+            Ok(crate::e5::rows::Norm {
+                weight: vb.get(hidden, "weight")?.to_vec1()?,
+                bias: vb.get(hidden, "bias")?.to_vec1()?,
+            })
+        };
         let layers = (0..config.num_hidden_layers)
             .map(|i| {
                 let l = vb.pp(format!("encoder.layer.{i}"));
@@ -202,6 +215,44 @@ impl Bert {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let (layers, rows) = if on_rows {
+            let row_layers = (layers.into_iter().enumerate())
+                .map(|(i, layer)| {
+                    let l = vb.pp(format!("encoder.layer.{i}"));
+                    let int8 = |linear: Linear, inputs: usize, outputs: usize| {
+                        crate::e5::rows::Matrix::Int8 {
+                            linear,
+                            inputs,
+                            outputs,
+                        }
+                    };
+                    let ff = config.intermediate_size;
+                    Ok(crate::e5::rows::Layer {
+                        qkv: int8(layer.qkv, hidden, 3 * hidden),
+                        attention_out: int8(layer.attention_out, hidden, hidden),
+                        attention_norm: norm_of(l.pp("attention.output.LayerNorm"))?,
+                        intermediate: int8(layer.intermediate, hidden, ff),
+                        output: int8(layer.output, ff, hidden),
+                        output_norm: norm_of(l.pp("output.LayerNorm"))?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let encoder = crate::e5::rows::Encoder {
+                network: crate::e5::rows::Network {
+                    layers: row_layers,
+                    heads,
+                    hidden,
+                    eps: eps as f32,
+                },
+                positions: positions.embeddings().flatten_all()?.to_vec1()?,
+                token_type: types.embeddings().get(0)?.to_vec1()?,
+                norm: norm_of(e.pp("LayerNorm"))?,
+                amx: false,
+            };
+            (Vec::new(), Some(encoder))
+        } else {
+            (layers, None)
+        };
         Ok(Bert {
             words,
             positions,
@@ -209,12 +260,82 @@ impl Bert {
             norm,
             layers,
             act: config.hidden_act,
+            rows,
         })
+    }
+
+    /// Whether the layers run on plain rows (then [`Bert::embed_rows`] is the way in).
+    pub fn on_rows(&self) -> bool {
+        self.rows.is_some()
+    }
+
+    /// The unit-length mean of each text's last hidden states, for texts given as their
+    /// token ids, unpadded, on plain rows; `None` when the layers are not there.
+    pub fn embed_rows(&self, ids: &[&[u32]]) -> Result<Option<Vec<Vec<f32>>>> {
+        let Some(encoder) = &self.rows else {
+            return Ok(None);
+        };
+        let h = encoder.network.hidden;
+        let (states, lengths) = self.row_states(encoder, ids)?;
+        let mut rows = states.chunks_exact(h);
+        Ok(Some(
+            lengths
+                .iter()
+                .map(|&n| crate::e5::pool(rows.by_ref().take(n), h))
+                .collect(),
+        ))
+    }
+
+    /// Every token's last hidden state, the texts' `ids` stacked, and each text's length.
+    fn row_states(
+        &self,
+        encoder: &crate::e5::rows::Encoder,
+        ids: &[&[u32]],
+    ) -> Result<(Vec<f32>, Vec<usize>)> {
+        let lengths: Vec<usize> = ids.iter().map(|t| t.len()).collect();
+        let flat: Vec<u32> = ids.concat();
+        if flat.is_empty() {
+            return Ok((Vec::new(), lengths));
+        }
+        let n = flat.len();
+        let words = self
+            .words
+            .forward(&Tensor::from_vec(flat, n, &candle_core::Device::Cpu)?)?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
+        Ok((encoder.states(words, &lengths)?, lengths))
+    }
+
+    /// [`Bert::forward`] on plain rows: the padding taken off, put back (as zeros) after.
+    fn forward_on_rows(
+        &self,
+        encoder: &crate::e5::rows::Encoder,
+        ids: &Tensor,
+        mask: &Tensor,
+    ) -> Result<Tensor> {
+        let (batch, len) = ids.dims2()?;
+        let h = encoder.network.hidden;
+        let ids = ids.to_vec2::<u32>()?;
+        let mask = mask.to_dtype(DType::U32)?.to_vec2::<u32>()?;
+        let texts: Vec<&[u32]> = (ids.iter().zip(&mask))
+            .map(|(t, m)| &t[..m.iter().filter(|&&v| v != 0).count()])
+            .collect();
+        let (states, lengths) = self.row_states(encoder, &texts)?;
+        let mut out = vec![0f32; batch * len * h];
+        let mut start = 0;
+        for (b, &n) in lengths.iter().enumerate() {
+            out[b * len * h..][..n * h].copy_from_slice(&states[start * h..(start + n) * h]);
+            start += n;
+        }
+        Tensor::from_vec(out, (batch, len, h), &candle_core::Device::Cpu)
     }
 
     /// Hidden states `(batch, tokens, hidden)` of `ids` `(batch, tokens)`; `mask` is 1 for a
     /// real token and 0 for padding, which no token attends to.
     pub fn forward(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        if let Some(encoder) = &self.rows {
+            return self.forward_on_rows(encoder, ids, mask);
+        }
         let (_, len) = ids.dims2()?;
         let positions = Tensor::arange(0u32, len as u32, ids.device())?;
         let types = ids.zeros_like()?;

@@ -38,7 +38,7 @@ use candle_transformers::models::bert::HiddenAct;
 
 use crate::bert::{Layer, Linear, Precision, TILE_K};
 
-mod tiles;
+pub(crate) mod rows;
 mod unigram;
 
 pub use unigram::Tokenizer;
@@ -48,11 +48,14 @@ pub const TOKENIZER: &str = "tokenizer.bin";
 
 /// Whether this CPU runs e5 on AMX tiles ([`Precision::Bf16`]), much faster than the rest.
 pub fn tiles_available() -> bool {
-    tiles::available()
+    rows::available()
 }
 
 /// The weights' file in a model folder: its presence is what makes a folder an e5 model.
 pub const WEIGHTS: &str = "model.gguf";
+
+/// `off` keeps the 8-bit layers on candle's tensors instead of plain rows (to compare).
+pub const ROWS_VAR: &str = "CITEBOT_ROWS";
 
 /// What `config.json` says of the network and of how to use it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
@@ -79,19 +82,13 @@ pub struct E5 {
     /// Token type 0's row, added to every token.
     token_type: Tensor,
     norm: LayerNorm,
-    /// The layers on candle (`Precision::Int8` or `F32`), or empty when `tiles` has them.
+    /// The layers on candle's tensors (`Precision::F32`, or `Int8` without AVX-512), or
+    /// empty when `rows` has them.
     layers: Vec<Layer>,
-    /// The layers on AMX tiles (`Precision::Bf16`), with the embeddings' rows as plain numbers.
-    tiles: Option<Tiled>,
+    /// The layers on plain rows (AMX tiles or VNNI), with the embeddings' rows as plain
+    /// numbers.
+    rows: Option<rows::Encoder>,
     hidden: usize,
-}
-
-/// What the tiles' path reads: the layers, and the embeddings as plain rows.
-struct Tiled {
-    network: tiles::Network,
-    positions: Vec<f32>,
-    token_type: Vec<f32>,
-    norm: tiles::Norm,
 }
 
 /// The word-embedding table, kept as its Q4_0 blocks (54 MB instead of 384 as f32).
@@ -220,22 +217,39 @@ impl Gguf {
             .collect()
     }
 
-    /// The encoder's layers for AMX tiles, their matrices as bf16.
-    fn tile_layers(&mut self, config: &Config) -> Result<Vec<tiles::Layer>> {
+    /// The encoder's layers on plain rows: their matrices as bf16 for AMX tiles
+    /// (`Precision::Bf16`), else as 8-bit blocks for candle's VNNI kernel.
+    fn row_layers(&mut self, config: &Config) -> Result<Vec<rows::Layer>> {
         let (h, ff) = (config.hidden_size, config.intermediate_size);
         (0..config.num_hidden_layers)
             .map(|i| {
                 let n = LayerNames::of(i);
-                Ok(tiles::Layer {
-                    qkv: self.tile_matrix(&n.qkv(), h, h)?,
-                    attention_out: self.tile_matrix(&[&n.attention_out], h, h)?,
+                Ok(rows::Layer {
+                    qkv: self.row_matrix(&n.qkv(), h, h)?,
+                    attention_out: self.row_matrix(&[&n.attention_out], h, h)?,
                     attention_norm: self.tile_norm(&n.attention_norm, h)?,
-                    intermediate: self.tile_matrix(&[&n.intermediate], h, ff)?,
-                    output: self.tile_matrix(&[&n.output], ff, h)?,
+                    intermediate: self.row_matrix(&[&n.intermediate], h, ff)?,
+                    output: self.row_matrix(&[&n.output], ff, h)?,
                     output_norm: self.tile_norm(&n.output_norm, h)?,
                 })
             })
             .collect()
+    }
+
+    fn row_matrix(
+        &mut self,
+        parts: &[&str],
+        inputs: usize,
+        outputs: usize,
+    ) -> Result<rows::Matrix> {
+        if self.precision == Precision::Bf16 {
+            return self.tile_matrix(parts, inputs, outputs);
+        }
+        Ok(rows::Matrix::Int8 {
+            linear: self.linear(parts, inputs, outputs)?,
+            inputs,
+            outputs: parts.len() * outputs,
+        })
     }
 
     fn info(&self, name: &str) -> Result<&gguf_file::TensorInfo> {
@@ -326,7 +340,7 @@ impl Gguf {
         parts: &[&str],
         inputs: usize,
         outputs: usize,
-    ) -> Result<tiles::Matrix> {
+    ) -> Result<rows::Matrix> {
         let mut weight = Vec::with_capacity(parts.len() * outputs * inputs);
         let mut bias = Vec::with_capacity(parts.len() * outputs);
         for part in parts {
@@ -342,16 +356,16 @@ impl Gguf {
                     .to_vec1::<f32>()?,
             );
         }
-        Ok(tiles::Matrix::new(
+        Ok(rows::Matrix::Tiles(rows::TileMatrix::new(
             &weight,
             bias,
             parts.len() * outputs,
             inputs,
-        ))
+        )))
     }
 
-    fn tile_norm(&mut self, name: &str, size: usize) -> Result<tiles::Norm> {
-        Ok(tiles::Norm {
+    fn tile_norm(&mut self, name: &str, size: usize) -> Result<rows::Norm> {
+        Ok(rows::Norm {
             weight: self.f32(&format!("{name}.weight"), &[size])?.to_vec1()?,
             bias: self.f32(&format!("{name}.bias"), &[size])?.to_vec1()?,
         })
@@ -398,13 +412,20 @@ impl E5 {
         let types = g.f32("embeddings.token_type_embeddings.weight", &[2, h])?;
         let token_type = types.get(0)?;
         let norm = g.layer_norm("embeddings.LayerNorm", h, eps)?;
-        if precision == Precision::Bf16 {
-            if !tiles::available() {
-                bail!("bf16 on AMX tiles was asked for, and this CPU or kernel has no AMX")
-            }
-            let layers = g.tile_layers(config)?;
-            let tiled = Tiled {
-                network: tiles::Network {
+        if precision == Precision::Bf16 && !rows::available() {
+            bail!("bf16 on AMX tiles was asked for, and this CPU or kernel has no AMX")
+        }
+        // 8-bit products run on rows too, where AVX-512 runs the steps between them (and
+        // `CITEBOT_ROWS=off` does not keep them on candle's tensors, to compare).
+        let on_rows = precision == Precision::Bf16
+            || (precision == Precision::Int8
+                && rows::rows_available()
+                && std::env::var_os(ROWS_VAR).is_none_or(|v| v != "off"));
+        if on_rows {
+            let layers = g.row_layers(config)?;
+            let tiled = rows::Encoder {
+                amx: precision == Precision::Bf16,
+                network: rows::Network {
                     layers,
                     heads: config.num_attention_heads,
                     hidden: h,
@@ -420,7 +441,7 @@ impl E5 {
                 token_type,
                 norm,
                 layers: Vec::new(),
-                tiles: Some(tiled),
+                rows: Some(tiled),
                 hidden: h,
             });
         }
@@ -431,45 +452,34 @@ impl E5 {
             token_type,
             norm,
             layers,
-            tiles: None,
+            rows: None,
             hidden: h,
         })
     }
 
     /// Whether the layers run on AMX tiles (then [`E5::embed`] is the fast way in).
     pub fn on_tiles(&self) -> bool {
-        self.tiles.is_some()
+        self.rows.as_ref().is_some_and(|r| r.amx)
     }
 
     /// Every token's last hidden state, the texts' `ids` stacked (`lengths` rows each), on
     /// the tiles; the texts are not padded and each attends only to itself.
-    fn tile_states(&self, tiled: &Tiled, ids: &[&[u32]]) -> Result<(Vec<f32>, Vec<usize>)> {
-        let h = self.hidden;
-        let max = self.positions.dim(0)?;
+    fn tile_states(
+        &self,
+        encoder: &rows::Encoder,
+        ids: &[&[u32]],
+    ) -> Result<(Vec<f32>, Vec<usize>)> {
         let lengths: Vec<usize> = ids.iter().map(|t| t.len()).collect();
-        if let Some(&n) = lengths.iter().find(|&&n| n > max) {
-            bail!("{n} tokens, more than the model's {max} positions")
-        }
         let flat: Vec<u32> = ids.concat();
         if flat.is_empty() {
             return Ok((Vec::new(), lengths));
         }
-        let mut x = self
+        let x = self
             .words
             .lookup(&flat, &Device::Cpu)?
             .flatten_all()?
             .to_vec1::<f32>()?;
-        let mut rows = x.chunks_exact_mut(h);
-        for &n in &lengths {
-            for (position, row) in rows.by_ref().take(n).enumerate() {
-                let p = &tiled.positions[position * h..(position + 1) * h];
-                for ((v, p), t) in row.iter_mut().zip(p).zip(&tiled.token_type) {
-                    *v += p + t;
-                }
-                tiles::layer_norm(row, &tiled.norm, tiled.network.eps);
-            }
-        }
-        Ok((tiled.network.forward(x, &lengths), lengths))
+        Ok((encoder.states(x, &lengths)?, lengths))
     }
 
     /// The unit-length mean of each text's last hidden states (e5's sentence vector), for
@@ -477,7 +487,7 @@ impl E5 {
     /// into one batch on candle.
     pub fn embed(&self, ids: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
         let h = self.hidden;
-        let Some(tiled) = &self.tiles else {
+        let Some(tiled) = &self.rows else {
             let len = ids.iter().map(|t| t.len()).max().unwrap_or(0);
             let mut padded = Vec::with_capacity(ids.len() * len);
             let mut mask = Vec::with_capacity(ids.len() * len);
@@ -514,7 +524,7 @@ impl E5 {
     /// real token and 0 for padding, which no token attends to.
     pub fn forward(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
         let (batch, len) = ids.dims2()?;
-        if let Some(tiled) = &self.tiles {
+        if let Some(tiled) = &self.rows {
             // The texts unpadded through the tiles, then padded again (with zeros).
             let ids = ids.to_vec2::<u32>()?;
             let mask = mask.to_dtype(DType::U32)?.to_vec2::<u32>()?;
@@ -560,7 +570,7 @@ impl E5 {
 }
 
 /// The mean of `rows`, at unit length.
-fn pool<'a>(rows: impl Iterator<Item = &'a [f32]>, width: usize) -> Vec<f32> {
+pub(crate) fn pool<'a>(rows: impl Iterator<Item = &'a [f32]>, width: usize) -> Vec<f32> {
     let mut mean = vec![0f32; width];
     let mut n = 0usize;
     for row in rows {

@@ -455,6 +455,18 @@ impl Model {
             tokenizer.encode_batch(texts.to_vec(), true)
         }
         .map_err(|e| EmbedError::Tokenize(e.to_string()))?;
+        if bert.on_rows() {
+            // Unpadded: each text's real tokens only.
+            let ids: Vec<&[u32]> = (encodings.iter())
+                .map(|e| {
+                    let real = e.get_attention_mask().iter().filter(|&&m| m != 0).count();
+                    &e.get_ids()[..real]
+                })
+                .collect();
+            if let Some(vectors) = bert.embed_rows(&ids)? {
+                return Ok(vectors);
+            }
+        }
         let len = encodings.first().map_or(0, |e| e.get_ids().len());
         let flat = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| -> Vec<u32> {
             encodings

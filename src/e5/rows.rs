@@ -1,12 +1,14 @@
-//! e5's encoder layers on AMX tiles: a batch's matrix products in bf16, the rest in f32.
+//! e5's encoder layers on plain rows: a batch's matrix products on AMX tiles in bf16, or on
+//! AVX-512 VNNI in 8 bits, and the rest in f32 without candle's tensors.
 //!
 //! Embedding a batch of sentences is mostly matrix products of a few hundred token rows by
-//! the layers' weights, and with candle's 8-bit kernel (`Precision::Int8`) a release build
+//! the layers' weights, and with candle's 8-bit kernel on candle's tensors a release build
 //! embedded 53 sentences a second on two cores: a third of the time in the products, a fifth
 //! quantizing their inputs to 8 bits, the rest in GELU's erf, softmax, padding and copies.
 //! A CPU with AMX (Intel's tile unit, Sapphire Rapids on) multiplies 16 x 32 bf16 tiles in
 //! one instruction, a hundred times the work of an AVX-512 FMA: there the products almost
-//! vanish, so this module also does the rest without candle's tensors, each on plain rows:
+//! vanish ([`Matrix::Tiles`]). Elsewhere the products stay on candle's 8-bit VNNI kernel
+//! ([`Matrix::Int8`]), and the rest is what this module saves, each step on plain rows:
 //!
 //! - the tokens of all of a batch's texts are stacked without padding (each text attends
 //!   only to its own rows), so no work is spent on padding and none on masks;
@@ -18,7 +20,8 @@
 //!   1.5e-7) instead of the C library's one number at a time.
 //!
 //! The states stay within cosine 0.999 of e5.c's (the tests in `e5`). [`available`] says
-//! whether this CPU and kernel allow AMX; elsewhere `e5` runs on candle as before.
+//! whether this CPU and kernel allow AMX, [`rows_available`] whether the f32 steps' AVX-512
+//! can run; elsewhere `e5` runs on candle's tensors.
 
 use std::sync::OnceLock;
 
@@ -42,8 +45,74 @@ pub(crate) fn available() -> bool {
     })
 }
 
+/// Whether the steps between the products can run here (they are compiled for AVX-512).
+pub(crate) fn rows_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512vl")
+            && is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// A layer's weight matrix and bias, held as its products want them.
+pub(crate) enum Matrix {
+    /// In bf16 for AMX tiles.
+    Tiles(TileMatrix),
+    /// In 8-bit blocks for candle's AVX-512 VNNI kernel.
+    Int8 {
+        linear: crate::bert::Linear,
+        inputs: usize,
+        outputs: usize,
+    },
+}
+
+impl Matrix {
+    fn outputs(&self) -> usize {
+        match self {
+            Matrix::Tiles(m) => m.outputs,
+            Matrix::Int8 { outputs, .. } => *outputs,
+        }
+    }
+
+    /// `out` (tokens x outputs) = `x` (tokens x inputs) `W^T + b`. `scratch` holds the tiles'
+    /// bf16 rows, and `out` room for `tokens` rounded up to [`ROWS`].
+    fn product(
+        &self,
+        x: &[f32],
+        tokens: usize,
+        scratch: &mut [u16],
+        out: &mut [f32],
+    ) -> candle_core::Result<()> {
+        match self {
+            Matrix::Tiles(m) => {
+                let rows = tokens.next_multiple_of(ROWS);
+                to_bf16(x, scratch, tokens, rows, m.inputs);
+                m.product(scratch, rows, out);
+            }
+            Matrix::Int8 {
+                linear,
+                inputs,
+                outputs,
+            } => {
+                let x = candle_core::Tensor::from_slice(
+                    &x[..tokens * inputs],
+                    (tokens, *inputs),
+                    &candle_core::Device::Cpu,
+                )?;
+                let y = linear.forward(&x)?.flatten_all()?;
+                out[..tokens * outputs].copy_from_slice(&y.to_vec1::<f32>()?);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A weight matrix `(outputs, inputs)` in bf16, packed tile by tile, and its bias.
-pub(crate) struct Matrix {
+pub(crate) struct TileMatrix {
     outputs: usize,
     inputs: usize,
     /// For each 16 outputs, for each 32 inputs, a tile of 16 rows of pairs: row `r`, column
@@ -52,9 +121,9 @@ pub(crate) struct Matrix {
     bias: Vec<f32>,
 }
 
-impl Matrix {
+impl TileMatrix {
     /// `weight` holds `outputs` rows of `inputs` numbers; both sizes multiples of 32.
-    pub(crate) fn new(weight: &[f32], bias: Vec<f32>, outputs: usize, inputs: usize) -> Matrix {
+    pub(crate) fn new(weight: &[f32], bias: Vec<f32>, outputs: usize, inputs: usize) -> TileMatrix {
         assert!(outputs.is_multiple_of(ROWS) && inputs.is_multiple_of(DEPTH));
         assert_eq!(weight.len(), outputs * inputs);
         assert_eq!(bias.len(), outputs);
@@ -73,7 +142,7 @@ impl Matrix {
                 }
             }
         }
-        Matrix {
+        TileMatrix {
             outputs,
             inputs,
             tiles,
@@ -123,7 +192,11 @@ pub(crate) struct Network {
 impl Network {
     /// The last hidden states of texts whose embedded tokens (after the embeddings' layer
     /// norm) are stacked in `x`, `lengths[i]` rows for text `i`, `hidden` numbers a row.
-    pub(crate) fn forward(&self, mut x: Vec<f32>, lengths: &[usize]) -> Vec<f32> {
+    pub(crate) fn forward(
+        &self,
+        mut x: Vec<f32>,
+        lengths: &[usize],
+    ) -> candle_core::Result<Vec<f32>> {
         let h = self.hidden;
         let tokens: usize = lengths.iter().sum();
         assert_eq!(x.len(), tokens * h);
@@ -131,40 +204,83 @@ impl Network {
         let widest = self
             .layers
             .iter()
-            .map(|l| l.intermediate.outputs.max(l.qkv.outputs))
+            .map(|l| l.intermediate.outputs().max(l.qkv.outputs()))
             .max()
             .unwrap_or(h);
-        let mut x16 = vec![0u16; rows * widest];
+        let tiles = matches!(self.layers.first(), Some(l) if matches!(l.qkv, Matrix::Tiles(_)));
+        let mut x16 = vec![0u16; if tiles { rows * widest } else { 0 }];
         let mut wide = vec![0f32; rows * widest];
         let mut context = vec![0f32; tokens * h];
         let mut y = vec![0f32; rows * h];
         for layer in &self.layers {
             // Attention.
-            to_bf16(&x, &mut x16, tokens, rows, h);
-            layer.qkv.product(&x16, rows, &mut wide);
+            layer.qkv.product(&x, tokens, &mut x16, &mut wide)?;
             let mut start = 0;
             for &n in lengths {
                 let qkv = &wide[start * 3 * h..(start + n) * 3 * h];
-                // SAFETY: available() checked the CPU's features.
+                // SAFETY: rows_available() checked the CPU's features (a `Network` is only
+                // built then).
                 unsafe { attend(qkv, &mut context[start * h..(start + n) * h], n, self.heads) };
                 start += n;
             }
-            to_bf16(&context, &mut x16, tokens, rows, h);
-            layer.attention_out.product(&x16, rows, &mut y);
+            layer
+                .attention_out
+                .product(&context, tokens, &mut x16, &mut y)?;
             // SAFETY: as above.
             unsafe { add_and_norm(&mut x, &y, &layer.attention_norm, h, self.eps) };
             // Feed-forward.
-            let ff = layer.intermediate.outputs;
-            to_bf16(&x, &mut x16, tokens, rows, h);
-            layer.intermediate.product(&x16, rows, &mut wide);
+            let ff = layer.intermediate.outputs();
+            layer
+                .intermediate
+                .product(&x, tokens, &mut x16, &mut wide)?;
             // SAFETY: as above.
             unsafe { gelu(&mut wide[..tokens * ff]) };
-            to_bf16(&wide[..tokens * ff], &mut x16, tokens, rows, ff);
-            layer.output.product(&x16, rows, &mut y);
+            layer.output.product(&wide, tokens, &mut x16, &mut y)?;
             // SAFETY: as above.
             unsafe { add_and_norm(&mut x, &y, &layer.output_norm, h, self.eps) };
         }
-        x
+        Ok(x)
+    }
+}
+
+/// An encoder on plain rows: its position and token-type rows, the embeddings' layer norm,
+/// and its layers. What turns the word rows of a batch of texts into their last hidden
+/// states, for e5 and for a BERT alike.
+pub(crate) struct Encoder {
+    pub(crate) network: Network,
+    /// `(max positions, hidden)`, row `i` for the `i`-th token.
+    pub(crate) positions: Vec<f32>,
+    /// Token type 0's row, added to every token.
+    pub(crate) token_type: Vec<f32>,
+    pub(crate) norm: Norm,
+    /// Whether the products run on AMX tiles.
+    pub(crate) amx: bool,
+}
+
+impl Encoder {
+    /// The last hidden states of texts whose tokens' word rows are stacked in `x`,
+    /// `lengths[i]` rows for text `i`; each text attends only to itself, none is padded.
+    pub(crate) fn states(
+        &self,
+        mut x: Vec<f32>,
+        lengths: &[usize],
+    ) -> candle_core::Result<Vec<f32>> {
+        let h = self.network.hidden;
+        let max = self.positions.len() / h.max(1);
+        if let Some(&n) = lengths.iter().find(|&&n| n > max) {
+            candle_core::bail!("{n} tokens, more than the model's {max} positions")
+        }
+        let mut rows = x.chunks_exact_mut(h);
+        for &n in lengths {
+            for (position, row) in rows.by_ref().take(n).enumerate() {
+                let p = &self.positions[position * h..(position + 1) * h];
+                for ((v, p), t) in row.iter_mut().zip(p).zip(&self.token_type) {
+                    *v += p + t;
+                }
+                layer_norm(row, &self.norm, self.network.eps);
+            }
+        }
+        self.network.forward(x, lengths)
     }
 }
 
@@ -518,7 +634,7 @@ mod tests {
         let x: Vec<f32> = (0..rows * inputs)
             .map(|i| ((i * 53 % 89) as f32 - 44.0) / 16.0)
             .collect();
-        let m = Matrix::new(&weight, bias.clone(), outputs, inputs);
+        let m = TileMatrix::new(&weight, bias.clone(), outputs, inputs);
         let mut x16 = vec![0u16; rows * inputs];
         to_bf16(&x, &mut x16, rows, rows, inputs);
         let mut out = vec![0f32; rows * outputs];
