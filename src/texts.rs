@@ -299,8 +299,14 @@ pub fn about(engine: &Engine, lang: Lang) -> String {
         Lang::En => String::from("<b>What I answer from</b>\n"),
         Lang::Ru => String::from("<b>По каким документам я отвечаю</b>\n"),
     };
+    // Numbered when there are several: `/remove 2` names a document by its number here.
+    let several = engine.knowledge.documents.len() > 1;
     for (i, d) in engine.knowledge.documents.iter().enumerate() {
         let m = &d.meta;
+        let mark = match several {
+            true => format!("{}.", i + 1),
+            false => "•".to_string(),
+        };
         let passages = engine
             .knowledge
             .passages
@@ -320,7 +326,7 @@ pub fn about(engine: &Engine, lang: Lang) -> String {
             ),
         };
         s.push_str(&format!(
-            "\n• {}\n  {} ({count})",
+            "\n{mark} {}\n  {} ({count})",
             crate::html::link(m.url.as_deref(), &escape(&m.full_title())),
             details.join(", "),
         ));
