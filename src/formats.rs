@@ -1,7 +1,8 @@
 //! Documents as people have them: plain text and Markdown (with citebot's `+++` header or
 //! without), PDF, saved web pages and Word files, each read into one shape, [`Extracted`]:
-//! what the file says of itself (title, author, date...) and its text as paragraphs, which
-//! the knowledge then cuts into passages the same way whatever the format.
+//! what the file says of itself (title, author, date...), its text as paragraphs and the
+//! captions the format marks as such, which the knowledge then cuts into passages the same
+//! way whatever the format.
 //!
 //! A file that cannot be read (a scan with no text, a locked PDF, a truncated zip) is a
 //! [`Unreadable`] with a reason a person can act on; the knowledge skips it and goes on.
@@ -30,6 +31,11 @@ pub struct Extracted {
     /// For paged formats (PDF): the byte offset in `body` where each page starts, page 1
     /// first. Empty for the rest.
     pub pages: Vec<usize>,
+    /// The figure and photo captions the format marks as captions (a web page's
+    /// `<figcaption>`, Word's Caption style, a PDF's caption type), in reading order, taken
+    /// out of `body`: the cutting knows a scraped caption only by its being given twice,
+    /// and a marked one is a caption however often it is given.
+    pub captions: Vec<String>,
 }
 
 impl Extracted {
@@ -107,6 +113,8 @@ pub use text::{decode, markdown, plain};
 /// tests/data/formats were made from (by make.py there).
 #[cfg(test)]
 mod test_support {
+    use super::Extracted;
+
     const SEED: &str = include_str!("../knowledge/russias-afghanistan-strategy.txt");
 
     pub fn collapse(s: &str) -> String {
@@ -123,12 +131,24 @@ mod test_support {
             .collect()
     }
 
-    /// The seed's paragraphs of 15 words or more (captions and short pull quotes aside),
+    /// The seed's photo captions, each once: the lines it gives twice in a row, as the site
+    /// gives them (make.py's CAPTIONS).
+    pub fn seed_captions() -> Vec<String> {
+        let lines = seed_lines();
+        lines
+            .windows(2)
+            .filter(|pair| pair[0] == pair[1])
+            .map(|pair| pair[0].clone())
+            .collect()
+    }
+
+    /// The seed's paragraphs of 15 words or more (short pull quotes aside), captions aside,
     /// each once.
     pub fn seed_paragraphs() -> Vec<String> {
+        let captions = seed_captions();
         let mut out: Vec<String> = Vec::new();
         for line in seed_lines() {
-            if line.split(' ').count() >= 15 && !out.contains(&line) {
+            if line.split(' ').count() >= 15 && !out.contains(&line) && !captions.contains(&line) {
                 out.push(line);
             }
         }
@@ -141,5 +161,39 @@ mod test_support {
             .map(collapse)
             .filter(|p| !p.is_empty())
             .collect()
+    }
+
+    /// What the seed's header says of it, read from `file` by its own means.
+    pub fn assert_seed_metadata(found: &Extracted, file: &str) {
+        assert_eq!(
+            found.title.as_deref(),
+            Some("Russia's Afghanistan Strategy"),
+            "{file}"
+        );
+        assert_eq!(found.author.as_deref(), Some("Julia Gurganus"), "{file}");
+        assert_eq!(found.date.as_deref(), Some("2018-01-02"), "{file}");
+    }
+
+    /// `file`, the seed article in a format that marks captions, read whole: its metadata,
+    /// every paragraph whole in the body, and the photo captions apart from it (each as
+    /// often as the file gives it).
+    pub fn assert_seed_article(doc: &Extracted, file: &str) {
+        assert_seed_metadata(doc, file);
+        let got = paragraphs(&doc.body);
+        let seed = seed_paragraphs();
+        let missing: Vec<&String> = seed.iter().filter(|p| !got.contains(p)).collect();
+        eprintln!(
+            "{file}: {} of {} seed paragraphs found whole",
+            seed.len() - missing.len(),
+            seed.len()
+        );
+        assert!(missing.is_empty(), "{file}: not found whole: {missing:#?}");
+        let captions: Vec<String> = doc.captions.iter().map(|c| collapse(c)).collect();
+        let mut once = captions.clone();
+        once.dedup();
+        assert_eq!(once, seed_captions(), "{file}: captions");
+        for caption in &captions {
+            assert!(!got.contains(caption), "{file}: a caption in the body");
+        }
     }
 }

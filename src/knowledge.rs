@@ -24,7 +24,7 @@ use crate::formats::{Extracted, Format};
 use crate::lang;
 
 mod cut;
-pub use cut::{passages, Cut, DropRule, Dropped};
+pub use cut::{passages, passages_with_captions, Cut, DropRule, Dropped};
 
 /// The file in the knowledge folder that holds synonyms rather than a document.
 pub const SYNONYMS_FILE: &str = "synonyms.txt";
@@ -426,7 +426,7 @@ impl Knowledge {
         let Cut {
             mut passages,
             dropped,
-        } = passages(doc, &meta, body);
+        } = passages_with_captions(doc, &meta, body, &extracted.captions);
         if !passages.iter().any(|p| p.kind == PassageKind::Paragraph) {
             return Err(KnowledgeError::NoPassages(path.to_path_buf()));
         }

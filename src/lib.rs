@@ -4,7 +4,7 @@
 //! the Telegram bot and the tests all share one path:
 //!
 //! ```text
-//! knowledge/*.{txt,md,pdf,html,docx} --read--> Extracted { meta, body }  formats
+//! knowledge/*.{txt,md,pdf,html,docx} --read--> Extracted { meta, body, captions }  formats
 //! Extracted --cut--> Knowledge { documents, passages, skipped }          knowledge
 //! passages --index--> tantivy index (RAM, or on disk under INDEX_DIR)    index, store
 //! sentences --embed--> a vector per sentence (cached on disk)            embed, bert

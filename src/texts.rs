@@ -15,8 +15,14 @@ use crate::engine::Engine;
 use crate::html::escape;
 use crate::lang::Lang;
 
+mod removal;
 mod replies;
 mod uploads;
+pub use removal::{
+    remove_button, remove_confirm, remove_failed, remove_last, remove_list, remove_unknown,
+    removed, ADMINS_ONLY, REMOVE_CANCEL, REMOVE_CANCELLED, REMOVE_CHOOSE, REMOVE_NONE,
+    REMOVE_STALE, REMOVE_YES, REMOVING,
+};
 pub use replies::{closest, no_answer, summary_head, which_document};
 pub use uploads::{added, upload_failed, upload_too_large, UPLOAD_NOT_ALLOWED};
 
@@ -155,6 +161,10 @@ pub fn command_description(name: &str, lang: Lang) -> &'static str {
         "reload" => Text {
             en: "Admin: re-read knowledge/ and swap it in",
             ru: "Админ: перечитать папку knowledge/",
+        },
+        "remove" => Text {
+            en: "Admin: remove a document from knowledge/ (asks first)",
+            ru: "Админ: удалить документ из knowledge/ (с подтверждением)",
         },
         _ => return "",
     };
@@ -299,8 +309,14 @@ pub fn about(engine: &Engine, lang: Lang) -> String {
         Lang::En => String::from("<b>What I answer from</b>\n"),
         Lang::Ru => String::from("<b>По каким документам я отвечаю</b>\n"),
     };
+    // Numbered when there are several: `/remove 2` names a document by its number here.
+    let several = engine.knowledge.documents.len() > 1;
     for (i, d) in engine.knowledge.documents.iter().enumerate() {
         let m = &d.meta;
+        let mark = match several {
+            true => format!("{}.", i + 1),
+            false => "•".to_string(),
+        };
         let passages = engine
             .knowledge
             .passages
@@ -320,7 +336,7 @@ pub fn about(engine: &Engine, lang: Lang) -> String {
             ),
         };
         s.push_str(&format!(
-            "\n• {}\n  {} ({count})",
+            "\n{mark} {}\n  {} ({count})",
             crate::html::link(m.url.as_deref(), &escape(&m.full_title())),
             details.join(", "),
         ));
@@ -854,6 +870,14 @@ mod tests {
             toast::ANSWER_GONE,
             toast::THANKS_UP,
             toast::THANKS_DOWN,
+            REMOVE_CHOOSE,
+            REMOVE_NONE,
+            REMOVE_CANCELLED,
+            REMOVE_STALE,
+            REMOVE_YES,
+            REMOVE_CANCEL,
+            REMOVING,
+            ADMINS_ONLY,
             button::FULL,
             button::NEXT,
             terminal::WELCOME,
@@ -892,6 +916,12 @@ mod tests {
                 reloaded(&changes, lang),
                 reload_failed("<no & such>", lang),
                 unanswered(&[], lang),
+                remove_list(&[("A & B".into(), "a<b>.txt".into())], lang),
+                remove_unknown("<x>", lang),
+                remove_confirm("A & B", "a<b>.txt", 3, lang),
+                remove_last("A & B", lang),
+                removed("A & B", &["a<b>.txt".into()], 2, lang),
+                remove_failed("<denied>", lang),
             ]);
             for message in [
                 "thanks!",
@@ -949,6 +979,7 @@ mod tests {
             "stats",
             "unanswered",
             "reload",
+            "remove",
         ] {
             for lang in Lang::ALL {
                 let description = command_description(name, lang);

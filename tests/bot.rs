@@ -1165,7 +1165,7 @@ async fn stats_and_unanswered_for_an_admin_only() {
     );
     assert!(!unanswered.contains("Haftar"), "{unanswered}");
 
-    for command in ["/stats", "/unanswered", "/reload"] {
+    for command in ["/stats", "/unanswered", "/reload", "/remove", "/remove 1"] {
         bot.update(
             MockMessageText::new()
                 .text(command)
@@ -1238,6 +1238,274 @@ async fn reload_swaps_in_a_new_document_and_keeps_the_old_knowledge_on_a_broken_
         answer.contains("shivering"),
         "the old knowledge still answers: {answer}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// /remove: an admin takes a document out of the knowledge folder, after confirming.
+
+/// The article and the bee piece (with a `NAME.toml` beside it) in a temporary knowledge
+/// folder, and a bot that reloads from it, with user 5 as its admin.
+fn removal_bot(update: MockMessageText) -> (Mock, tempfile::TempDir) {
+    let knowledge = knowledge_folder(&[
+        "knowledge/russias-afghanistan-strategy.txt",
+        "knowledge/synonyms.txt",
+        "tests/data/library/honeybees-in-winter.txt",
+    ]);
+    std::fs::write(
+        knowledge.path().join("honeybees-in-winter.toml"),
+        "publication = \"The Apiary\"\n",
+    )
+    .unwrap();
+    let options = citebot::Options::lexical(knowledge.path());
+    let mut ctx = Ctx::new(Arc::new(Engine::load(&options).unwrap()));
+    ctx.admins = [5].into_iter().collect();
+    ctx.reload_from = Some(options);
+    let mut bot = MockBot::new(update, handler_tree());
+    bot.dependencies(deps![Arc::new(ctx)]);
+    (bot, knowledge)
+}
+
+fn admin() -> teloxide::types::User {
+    MockUser::new().id(5).build()
+}
+
+/// A press of the button with `data` under `message`, by `user`.
+fn press(data: &str, message: &Message, user: teloxide::types::User) -> MockCallbackQuery {
+    MockCallbackQuery::new()
+        .data(data)
+        .message(message.clone())
+        .from(user)
+}
+
+/// The toast the last press got.
+fn toast(bot: &Mock) -> String {
+    let responses = bot.get_responses();
+    let answered = &responses.answered_callback_queries;
+    assert_eq!(answered.len(), 1, "one toast a press");
+    answered[0].text.clone().unwrap_or_default()
+}
+
+/// What the last press put in place of the message it was under.
+fn edited(bot: &Mock) -> String {
+    let responses = bot.get_responses();
+    let edits = &responses.edited_messages_text;
+    edits
+        .last()
+        .expect("the message edited")
+        .bot_request
+        .text
+        .clone()
+}
+
+const BEES: &str = "How do bees keep warm in winter?";
+
+#[tokio::test]
+async fn an_admin_removes_a_document_after_confirming_and_it_is_cited_no_more() {
+    let (mut bot, knowledge) = removal_bot(MockMessageText::new().text(BEES));
+    bot.dispatch().await;
+    assert!(sent_html(&bot).pop().unwrap().contains("shivering"));
+
+    // The list: each document numbered, as /about numbers them, a button for each.
+    bot.update(MockMessageText::new().text("/remove").from(admin()));
+    let list = ask(&mut bot).await;
+    let html = sent_html(&bot).pop().unwrap();
+    assert!(
+        html.starts_with("Which document shall I remove?")
+            && html.contains(
+                "\n1. “How Honeybees Survive the Winter” (<code>honeybees-in-winter.txt</code>)"
+            )
+            && html.contains("\n2. “Russia's Afghanistan Strategy”"),
+        "{html}"
+    );
+    let choices = buttons(
+        &list
+            .reply_markup()
+            .cloned()
+            .map(ReplyMarkup::InlineKeyboard),
+    );
+    assert_eq!(choices.len(), 2);
+    assert_eq!(choices[0].0, "1. How Honeybees Survive the Winter");
+    assert!(choices.iter().all(|(_, data)| data.len() <= 64));
+
+    // /about numbers them alike.
+    bot.update(MockMessageText::new().text("/about"));
+    bot.dispatch().await;
+    let about = sent_html(&bot).pop().unwrap();
+    let numbered: Vec<&str> = about
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert!(
+        numbered.len() == 2
+            && numbered[0].starts_with("1. ")
+            && numbered[0].contains("How Honeybees Survive the Winter")
+            && numbered[1].starts_with("2. ")
+            && numbered[1].contains("Russia's Afghanistan Strategy"),
+        "{about}"
+    );
+
+    // Chosen from the list: asked first, with Yes and Cancel.
+    bot.update(press(&choices[0].1, &list, admin()));
+    let question = ask(&mut bot).await;
+    assert_eq!(
+        sent_html(&bot).pop().unwrap(),
+        "Remove “How Honeybees Survive the Winter” (<code>honeybees-in-winter.txt</code>, 6 passages)?"
+    );
+    let answers = buttons(
+        &question
+            .reply_markup()
+            .cloned()
+            .map(ReplyMarkup::InlineKeyboard),
+    );
+    let labels: Vec<&str> = answers.iter().map(|(label, _)| label.as_str()).collect();
+    assert_eq!(labels, ["🗑 Yes, remove it", "Cancel"]);
+
+    // Cancel: nothing changes.
+    bot.update(press(&answers[1].1, &question, admin()));
+    bot.dispatch().await;
+    assert_eq!(edited(&bot), "Cancelled: nothing was removed.");
+    assert!(knowledge.path().join("honeybees-in-winter.txt").is_file());
+    bot.update(MockMessageText::new().text(BEES));
+    bot.dispatch().await;
+    assert!(sent_html(&bot).pop().unwrap().contains("shivering"));
+
+    // By number, as /about numbers it, then Yes: the file and its NAME.toml are gone.
+    bot.update(MockMessageText::new().text("/remove 1").from(admin()));
+    let question = ask(&mut bot).await;
+    assert!(sent_html(&bot)
+        .pop()
+        .unwrap()
+        .starts_with("Remove “How Honeybees"));
+    let yes = buttons(
+        &question
+            .reply_markup()
+            .cloned()
+            .map(ReplyMarkup::InlineKeyboard),
+    )
+    .remove(0)
+    .1;
+    bot.update(press(&yes, &question, admin()));
+    bot.dispatch().await;
+    assert_eq!(toast(&bot), "Removing…");
+    let said = edited(&bot);
+    assert!(
+        said.starts_with(
+            "Removed “How Honeybees Survive the Winter” (<code>honeybees-in-winter.txt</code>, \
+             <code>honeybees-in-winter.toml</code>). 1 document remains.\n\n\
+             Reloaded: 1 documents, 17 passages."
+        ),
+        "{said}"
+    );
+    assert!(!knowledge.path().join("honeybees-in-winter.txt").exists());
+    assert!(!knowledge.path().join("honeybees-in-winter.toml").exists());
+    assert!(knowledge
+        .path()
+        .join("russias-afghanistan-strategy.txt")
+        .is_file());
+
+    // The next question cannot cite it.
+    bot.update(MockMessageText::new().text(BEES));
+    bot.dispatch().await;
+    let answer = sent_html(&bot).pop().unwrap();
+    assert!(
+        !answer.contains("shivering") && !answer.contains("Honeybees"),
+        "{answer}"
+    );
+
+    // Buttons pressed after it went: a clear line, nothing removed.
+    bot.update(press(&choices[0].1, &list, admin()));
+    bot.dispatch().await;
+    let stale = sent_html(&bot).pop().unwrap();
+    assert!(
+        stale.starts_with("That document is no longer in the knowledge folder"),
+        "{stale}"
+    );
+    bot.update(press(&yes, &question, admin()));
+    bot.dispatch().await;
+    assert!(edited(&bot).starts_with("That document is no longer"));
+    assert!(knowledge
+        .path()
+        .join("russias-afghanistan-strategy.txt")
+        .is_file());
+
+    // The last document stays: an empty folder would leave nothing to answer from.
+    bot.update(MockMessageText::new().text("/remove 1").from(admin()));
+    let last = ask(&mut bot).await;
+    let said = sent_html(&bot).pop().unwrap();
+    assert!(
+        said.starts_with("“Russia's Afghanistan Strategy” is my only document"),
+        "{said}"
+    );
+    assert!(last.reply_markup().is_none());
+    bot.update(press(&choices[1].1, &list, admin()));
+    bot.dispatch().await;
+    assert!(sent_html(&bot)
+        .pop()
+        .unwrap()
+        .contains("is my only document"));
+    assert!(knowledge
+        .path()
+        .join("russias-afghanistan-strategy.txt")
+        .is_file());
+}
+
+#[tokio::test]
+async fn remove_by_name_refuses_others_and_unknown_names() {
+    let (mut bot, knowledge) = removal_bot(
+        MockMessageText::new()
+            .text("/remove honeybees-in-winter.txt")
+            .from(admin()),
+    );
+    let question = ask(&mut bot).await;
+    assert!(sent_html(&bot)
+        .pop()
+        .unwrap()
+        .starts_with("Remove “How Honeybees"));
+    let yes = buttons(
+        &question
+            .reply_markup()
+            .cloned()
+            .map(ReplyMarkup::InlineKeyboard),
+    )
+    .remove(0)
+    .1;
+
+    // In a group anyone may press the button: only an admin's press removes.
+    bot.update(press(&yes, &question, MockUser::new().id(6).build()));
+    bot.dispatch().await;
+    assert_eq!(toast(&bot), "Only the bot's admins can do this.");
+    assert!(bot.get_responses().edited_messages_text.is_empty());
+    assert!(knowledge.path().join("honeybees-in-winter.txt").is_file());
+
+    // Not an admin: /remove is as unknown as the other admin commands.
+    bot.update(
+        MockMessageText::new()
+            .text("/remove 1")
+            .from(MockUser::new().id(6).build()),
+    );
+    bot.dispatch().await;
+    assert!(sent_html(&bot)
+        .pop()
+        .unwrap()
+        .contains("I don't know that command"));
+
+    bot.update(
+        MockMessageText::new()
+            .text("/remove giraffes")
+            .from(admin()),
+    );
+    bot.dispatch().await;
+    assert_eq!(
+        sent_html(&bot).pop().unwrap(),
+        "I have no document <code>giraffes</code>. Send /remove alone to choose from the list."
+    );
+    bot.update(MockMessageText::new().text("/remove 7").from(admin()));
+    bot.dispatch().await;
+    assert!(sent_html(&bot)
+        .pop()
+        .unwrap()
+        .starts_with("I have no document"));
+    assert!(knowledge.path().join("honeybees-in-winter.txt").is_file());
 }
 
 /// A user whose Telegram app is set to Russian (`language_code = "ru"`).

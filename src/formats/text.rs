@@ -370,6 +370,7 @@ fn link(s: &str) -> Option<(&str, &str)> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::assert_seed_metadata;
     use super::*;
 
     #[test]
@@ -392,12 +393,7 @@ mod tests {
             "Russia's Afghanistan Strategy\nBy Julia Gurganus\nJanuary 2, 2018\n\n\
              For the last decade and a half, Russia and the United States have had aims.\n",
         );
-        assert_eq!(
-            found.title.as_deref(),
-            Some("Russia's Afghanistan Strategy")
-        );
-        assert_eq!(found.author.as_deref(), Some("Julia Gurganus"));
-        assert_eq!(found.date.as_deref(), Some("2018-01-02"));
+        assert_seed_metadata(&found, "plain text");
         assert!(found.body.trim().starts_with("For the last decade"));
         // A first line that is a sentence is no title.
         let found = plain("It was a long day in Kabul, and nobody came.\n\nMore text here.");
@@ -413,13 +409,8 @@ mod tests {
              Moscow has **even** reached out to the _Taliban_, see [this](https://a.b).\n\n\
              ![a photo](photo.jpg)\n- one point made in a list\n<!-- a note -->\n",
         );
-        assert_eq!(
-            found.title.as_deref(),
-            Some("Russia's Afghanistan Strategy")
-        );
+        assert_seed_metadata(&found, "Markdown");
         assert_eq!(found.subtitle.as_deref(), Some("How Moscow Is Preparing"));
-        assert_eq!(found.author.as_deref(), Some("Julia Gurganus"));
-        assert_eq!(found.date.as_deref(), Some("2018-01-02"));
         assert!(found.body.contains("The Taliban\n"), "{}", found.body);
         assert!(
             found
@@ -438,12 +429,7 @@ mod tests {
             "---\ntitle: \"Russia's Afghanistan Strategy\"\nauthor: Julia Gurganus\n\
              date: 2018-01-02T09:00:00Z\ntags: [a, b]\n---\n# Not the title\n\nText here.\n",
         );
-        assert_eq!(
-            found.title.as_deref(),
-            Some("Russia's Afghanistan Strategy")
-        );
-        assert_eq!(found.author.as_deref(), Some("Julia Gurganus"));
-        assert_eq!(found.date.as_deref(), Some("2018-01-02"));
+        assert_seed_metadata(&found, "Markdown front matter");
         assert!(found.body.starts_with("Not the title\n"), "{}", found.body);
     }
 

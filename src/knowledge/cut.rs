@@ -4,6 +4,8 @@
 //! and once as the caption), photo credits, pull quotes repeated from the body, paywall text
 //! and the author's note. [`passages`] tells these apart by the shape of each line, not by
 //! line numbers, so any similar article dropped into the knowledge folder is cut the same way.
+//! Captions that a file's format marks (a `<figcaption>`, Word's Caption style) need no
+//! telling: [`passages_with_captions`] takes them as they are.
 //! Apart from loading files, this is the part of [`super`] that changes when scraped pages
 //! change shape.
 
@@ -261,11 +263,45 @@ fn is_reference_marker(inside: &str) -> bool {
 /// captions once each, the author's note, and a passage made of the metadata itself; photo
 /// credits, pull quotes, paywall text and navigation are dropped, each line with its rule.
 pub fn passages(doc: usize, meta: &Metadata, body: &str) -> Cut {
+    passages_with_captions(doc, meta, body, &[])
+}
+
+/// [`passages`], with the captions the file's format marked as such
+/// ([`crate::formats::Extracted::captions`]): each is a caption passage, once however often
+/// it is given, ahead of those the body's shape tells. A marked caption of a word or two (a
+/// bare credit, "Figure 3") says nothing a reader asks about and is dropped as a short line.
+pub fn passages_with_captions(doc: usize, meta: &Metadata, body: &str, marked: &[String]) -> Cut {
     let lines: Vec<Line> = body.lines().map(Line::new).collect();
+    let marked: Vec<Line> = marked.iter().map(|c| Line::new(c)).collect();
     let mut sorted = sort_lines(&lines, meta.author.as_deref());
     let body_paragraphs = without_pull_quotes(&sorted.paragraphs, &mut sorted.dropped);
+    let mut captions: Vec<&str> = Vec::with_capacity(marked.len() + sorted.captions.len());
+    for line in &marked {
+        if line.words() < 3 && !line.is_prose() {
+            if !line.text.is_empty() {
+                sorted.dropped.push(Dropped {
+                    rule: DropRule::ShortLine,
+                    text: line.text.to_string(),
+                });
+            }
+            continue;
+        }
+        captions.push(&line.text);
+    }
+    captions.extend(&sorted.captions);
+    let mut once: Vec<&str> = Vec::with_capacity(captions.len());
+    for caption in captions {
+        if once.iter().any(|c| *c == caption || same_text(c, caption)) {
+            sorted.dropped.push(Dropped {
+                rule: DropRule::RepeatedCaption,
+                text: caption.to_string(),
+            });
+        } else {
+            once.push(caption);
+        }
+    }
     Cut {
-        passages: number_passages(doc, meta, &body_paragraphs, &sorted.captions, &sorted.notes),
+        passages: number_passages(doc, meta, &body_paragraphs, &once, &sorted.notes),
         dropped: sorted.dropped,
     }
 }
@@ -671,6 +707,48 @@ mod tests {
                 (DropRule::Heading, "# Notes"),
                 (DropRule::ShortLine, "[edit]"),
             ]
+        );
+    }
+
+    /// A caption the format marked is a caption passage, once however often it is given,
+    /// and never a pull quote or a paragraph; a bare credit marked as a caption is dropped.
+    #[test]
+    fn marked_captions_are_captions_once() {
+        let meta: Metadata =
+            toml::from_str("title = \"T\"\nurl = \"https://example.org/t\"").expect("a header");
+        let para = "The survey team counted otters along the upper reach for three mornings \
+                    running and found fresh spraints at every bridge.";
+        let caption = "An otter on the weir below the mill, at dawn, March 2019";
+        let marked = [
+            caption.to_string(),
+            format!(" {caption} "),
+            "AP".to_string(),
+        ];
+        let cut = passages_with_captions(0, &meta, para, &marked);
+        let captions: Vec<(u32, &str)> = cut
+            .passages
+            .iter()
+            .filter(|p| p.kind == PassageKind::Caption)
+            .map(|p| (p.number, p.text.as_str()))
+            .collect();
+        assert_eq!(captions, [(1, caption)]);
+        assert_eq!(paragraphs(&cut), [para]);
+        let dropped: Vec<(DropRule, &str)> = cut
+            .dropped
+            .iter()
+            .map(|d| (d.rule, d.text.as_str()))
+            .collect();
+        assert_eq!(
+            dropped,
+            [
+                (DropRule::ShortLine, "AP"),
+                (DropRule::RepeatedCaption, caption)
+            ]
+        );
+        // Without marked captions, the same as `passages`.
+        assert_eq!(
+            passages_with_captions(0, &meta, para, &[]).passages.len(),
+            passages(0, &meta, para).passages.len()
         );
     }
 

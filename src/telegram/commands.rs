@@ -30,12 +30,14 @@ pub enum Command {
 }
 
 /// What the keeper of the knowledge may ask.
-#[derive(BotCommands, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(BotCommands, Debug, Clone, PartialEq, Eq)]
 #[command(rename_rule = "lowercase")]
 pub enum Admin {
     Stats,
     Unanswered,
     Reload,
+    // The document to remove (its number, file name or title): empty to choose from a list.
+    Remove(String),
 }
 
 /// A command as Telegram clients send it (`/Ask@Bot`, `/ask\n…`, `/ask  …`) in the form
@@ -196,6 +198,11 @@ mod tests {
             ("/frobnicate", Some(Parsed::Unknown)),
             ("/stats", Some(Parsed::Admin(Admin::Stats))),
             ("/Reload@citebot", Some(Parsed::Admin(Admin::Reload))),
+            ("/remove", Some(Parsed::Admin(Admin::Remove(String::new())))),
+            (
+                "/remove  bees.txt ",
+                Some(Parsed::Admin(Admin::Remove("bees.txt".to_string()))),
+            ),
             ("/", None),
             ("/ 1", None),
             ("/€uro", None),
@@ -223,7 +230,8 @@ mod tests {
                     "/{name} has a description in {lang}"
                 );
             }
-            assert_eq!(admin_menu(lang).len(), 3);
+            let admin: Vec<String> = admin_menu(lang).into_iter().map(|c| c.command).collect();
+            assert_eq!(admin, ["stats", "unanswered", "reload", "remove"]);
         }
         assert_eq!(list(Lang::Ru)[0].1, "Задать вопрос о статье");
     }

@@ -11,6 +11,8 @@
 //! - Buttons under an answer: the full paragraph, the next match, a vote; they act on the
 //!   question as understood.
 //! - Inline mode: `@bot question` offers the top passages.
+//! - Admin commands (`ADMIN_IDS`): /stats, /unanswered, /reload, and /remove with its
+//!   confirmation buttons ([`super::remove`]); unknown commands for anyone else.
 //! - Everything else: a short hint where a reply makes sense, silence where it does not.
 //! - Every text is in the language of the question it answers, else in that of the user's
 //!   app (`language_code`), else English ([`texts::reply_language`]); quotes stay in their
@@ -39,6 +41,7 @@ use super::buttons::{self, Action, Button, Origin};
 use super::commands::{self, Admin, Command};
 use super::ctx::Ctx;
 use super::flood::{Sender, Verdict};
+use super::remove;
 use super::send::{self, no_preview, Outgoing};
 use super::summary;
 use super::upload;
@@ -68,6 +71,12 @@ pub fn handler_tree() -> UpdateHandler<HandlerError> {
             .endpoint(|| async { Ok(()) }),
         )
         .branch(messages())
+        // /remove's buttons carry data of their own (see `remove::Press`).
+        .branch(
+            Update::filter_callback_query()
+                .filter_map(|q: CallbackQuery| q.data.as_deref().and_then(remove::Press::decode))
+                .endpoint(remove::on_press),
+        )
         .branch(Update::filter_callback_query().endpoint(on_callback))
         .branch(Update::filter_inline_query().endpoint(on_inline))
         // Edited messages, channel posts, member updates...: nothing to say.
@@ -235,6 +244,7 @@ async fn on_admin(bot: Bot, msg: Message, ctx: Arc<Ctx>, admin: Admin) -> Handle
             let _ = bot.send_chat_action(msg.chat.id, ChatAction::Typing).await;
             ctx.reload_everywhere(lang).await
         }
+        Admin::Remove(name) => return remove::on_command(&bot, &ctx, &msg, &name).await,
     };
     say(&bot, &ctx, &msg, &html).await
 }

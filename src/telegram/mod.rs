@@ -19,6 +19,7 @@ pub mod commands;
 pub mod ctx;
 pub mod flood;
 pub mod handlers;
+pub mod remove;
 pub mod send;
 pub mod summary;
 pub mod upload;

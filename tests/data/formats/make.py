@@ -7,6 +7,9 @@ over a page break, a page with a long comments section, a Word table).
     pip install fpdf2 python-docx      # and Debian's fonts-dejavu-core for the PDF fonts
     python3 tests/data/formats/make.py
 
+Photo captions (CAPTIONS) are marked as each format marks them, and the PDF also opens with
+a title and a byline in the title block, as articles saved as PDF do.
+
 The PDFs are laid out line by line here (not by fpdf2's own wrapping) so that where lines
 break, which words are hyphenated and where a page ends are known and asserted.
 """
@@ -37,6 +40,12 @@ def seed_paragraphs():
     text = open(SEED, encoding="utf-8").read()
     _, _, body = text.split("+++", 2)
     return [line.strip() for line in body.splitlines() if line.strip()]
+
+
+# The seed's lines that are photo captions (each given twice, as the site gives them). Each
+# format marks them its own way: a <figcaption>, Word's Caption style, and in the PDF the
+# smaller italic type captions are set in.
+CAPTIONS = (0, 1, 9, 10)
 
 
 # ---------------------------------------------------------------------------------- PDF
@@ -112,14 +121,14 @@ def wrap(pdf, text, width, hyphenate=False):
     return lines
 
 
-def set_lines(pdf, lines, x, width, size, leading, justify=False, on_line=None):
+def set_lines(pdf, lines, x, width, size, leading, justify=False, on_line=None, style=""):
     """Places `lines` from pdf.y_pos down, starting a new page at the bottom margin; a
     justified line is set word by word (as typesetters write it: no space characters)."""
     for i, line in enumerate(lines):
         if pdf.y_pos + leading > pdf.bottom:
             pdf.new_page()
         pdf.y_pos += leading
-        pdf.set_font("Serif", "", size)
+        pdf.set_font("Serif", style, size)
         justify_line(pdf, line, x, pdf.y_pos, width, justify and i < len(lines) - 1)
         if on_line:
             on_line(pdf.page, line)
@@ -157,13 +166,20 @@ def title_block(pdf, title, byline):
 
 def article_pdf(paragraphs):
     pdf = Doc(head=f"{PUBLICATION} · {TITLE}", foot="Page {n}")
+    # Only this file sets captions: the other PDFs embed no italic.
+    pdf.add_font("Serif", "I", os.path.join(FONT_DIR, "DejaVuSerif-Italic.ttf"))
     info(pdf)
     pdf.new_page()
     title_block(pdf, TITLE, f"{SUBTITLE} — By {AUTHOR}, January 2, 2018")
     width = pdf.right - pdf.left
-    for p in paragraphs:
-        pdf.set_font("Serif", "", 10.5)
-        set_lines(pdf, wrap(pdf, p, width, hyphenate=True), pdf.left, width, 10.5, 14, justify=True)
+    for i, p in enumerate(paragraphs):
+        if i in CAPTIONS:
+            # As magazines set them: smaller, italic, ragged right.
+            pdf.set_font("Serif", "I", 9)
+            set_lines(pdf, wrap(pdf, p, width), pdf.left, width, 9, 12, style="I")
+        else:
+            pdf.set_font("Serif", "", 10.5)
+            set_lines(pdf, wrap(pdf, p, width, hyphenate=True), pdf.left, width, 10.5, 14, justify=True)
         pdf.y_pos += 8
     pdf.finish_page()
     pdf.output(os.path.join(HERE, "article.pdf"))
@@ -300,9 +316,6 @@ def encrypted_pdf():
 
 
 # --------------------------------------------------------------------------------- HTML
-
-# The seed's lines that are photo captions (each given twice, as the site gives them).
-CAPTIONS = (0, 1, 9, 10)
 
 COMMENTS = [
     ("steppe_watcher", "This is the most one-sided analysis of Moscow's motives I have read in "
