@@ -6,6 +6,8 @@
 #   VNNI, no AMX -> int8;       here again on f32
 #   neither      -> f32;        nothing else is worth forcing (int8 without VNNI is the same
 #                               arithmetic as on VNNI, only slow)
+# and, with VNNI, int8 on candle's tensors instead of plain rows (CITEBOT_ROWS=off): the
+# other way an 8-bit CPU can be told to take, kept tested.
 # Called by scripts/test.sh (the README's test command) and .ci/run; arguments go to cargo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,3 +25,7 @@ for path in "${paths[@]}"; do
   echo "== the quality tests on the $path path (CITEBOT_PRECISION=$path)"
   CITEBOT_PRECISION=$path cargo test "$@" "${quality[@]}"
 done
+if grep -qw avx512_vnni /proc/cpuinfo 2>/dev/null; then
+  echo "== the quality tests on int8 on candle's tensors (CITEBOT_ROWS=off)"
+  CITEBOT_PRECISION=int8 CITEBOT_ROWS=off cargo test "$@" "${quality[@]}"
+fi

@@ -155,8 +155,8 @@ pub struct BenchReport {
     /// With an index on disk: loading again with the index already built, plus one answer:
     /// what a restarted replica pays before it can answer.
     pub reopen: Option<Duration>,
-    /// The meaning layer's costs, when it is on.
-    pub embedding: Option<EmbeddingFigures>,
+    /// Each meaning layer's costs, in order of preference (none: the layer is off).
+    pub embedding: Vec<EmbeddingFigures>,
     /// Processes that kept a core busy beside the measurement ([`Busy`]).
     pub busy: usize,
 }
@@ -164,6 +164,8 @@ pub struct BenchReport {
 /// What the meaning layer costs.
 #[derive(Debug, Clone)]
 pub struct EmbeddingFigures {
+    /// The model's folder name.
+    pub model: String,
     /// How the model's weights are held (8-bit or f32, by what the CPU runs fastest).
     pub precision: crate::bert::Precision,
     /// Sentences of the knowledge embedded afresh (in batches, on every core) per second.
@@ -181,16 +183,22 @@ pub struct EmbeddingFigures {
 /// At most this many sentences are embedded again to time the throughput.
 const EMBED_SAMPLE: usize = 2_000;
 
-/// Times the meaning layer: embedding sentences in batches, and single questions, with the
-/// model of last resort (multilingual-e5-small by default: the one that embeds every language).
+/// Times each meaning layer: embedding sentences in batches, and single questions.
 fn measure_embedding(
     engine: &Engine,
     questions: &[String],
-) -> anyhow::Result<Option<EmbeddingFigures>> {
+) -> anyhow::Result<Vec<EmbeddingFigures>> {
     let semantics = engine.meaning();
-    let Some(layer) = semantics.layers.last() else {
-        return Ok(None);
-    };
+    (semantics.layers.iter())
+        .map(|layer| measure_layer(engine, layer, questions))
+        .collect()
+}
+
+fn measure_layer(
+    engine: &Engine,
+    layer: &crate::engine::MeaningLayer,
+    questions: &[String],
+) -> anyhow::Result<EmbeddingFigures> {
     let sentences: Vec<&str> = engine
         .knowledge
         .passages
@@ -216,7 +224,8 @@ fn measure_embedding(
     }
     times.sort_unstable();
     let vector_bytes = layer.vectors.heap_bytes();
-    Ok(Some(EmbeddingFigures {
+    Ok(EmbeddingFigures {
+        model: layer.model.name(),
         precision: layer.model.precision,
         sentences_per_second,
         sentences_timed: sentences.len(),
@@ -225,7 +234,7 @@ fn measure_embedding(
         questions_timed: times.len(),
         vector_bytes,
         bytes_per_passage: vector_bytes as f64 / engine.knowledge.passages.len().max(1) as f64,
-    }))
+    })
 }
 
 /// The value at percentile `p` (0 to 100) of sorted values, by the nearest-rank method:
@@ -442,7 +451,12 @@ impl BenchReport {
         if let Some(reopen) = self.reopen {
             rows.push(("reopen + first answer".into(), human_duration(reopen)));
         }
-        rows.extend(embedding_rows(self.embedding.as_ref()));
+        if self.embedding.is_empty() {
+            rows.push(("meaning layer".into(), "off".into()));
+        }
+        for e in &self.embedding {
+            rows.extend(embedding_rows(e));
+        }
         let width = rows
             .iter()
             .map(|(k, _)| k.chars().count())
@@ -517,14 +531,12 @@ impl BenchReport {
     }
 }
 
-/// The rows of the meaning layer's costs, or the one row saying it is off.
-fn embedding_rows(embedding: Option<&EmbeddingFigures>) -> Vec<(String, String)> {
-    let Some(e) = embedding else {
-        return vec![("meaning layer".into(), "off".into())];
-    };
+/// The rows of one meaning layer's costs, each named with its model.
+fn embedding_rows(e: &EmbeddingFigures) -> Vec<(String, String)> {
+    let m = &e.model;
     vec![
         (
-            "model weights".into(),
+            format!("{m}: weights"),
             match e.precision {
                 crate::bert::Precision::Int8 => "8-bit (AVX-512 VNNI)".into(),
                 crate::bert::Precision::F32 => "f32".into(),
@@ -532,14 +544,14 @@ fn embedding_rows(embedding: Option<&EmbeddingFigures>) -> Vec<(String, String)>
             },
         ),
         (
-            "embedding sentences/s".into(),
+            format!("{m}: embedding sentences/s"),
             format!(
                 "{:.0} ({} sentences, batched)",
                 e.sentences_per_second, e.sentences_timed
             ),
         ),
         (
-            "question embedding p50".into(),
+            format!("{m}: question embedding p50"),
             format!(
                 "{} ({} timed)",
                 human_duration(e.question_p50),
@@ -547,11 +559,11 @@ fn embedding_rows(embedding: Option<&EmbeddingFigures>) -> Vec<(String, String)>
             ),
         ),
         (
-            "question embedding p99".into(),
+            format!("{m}: question embedding p99"),
             human_duration(e.question_p99),
         ),
         (
-            "sentence vectors".into(),
+            format!("{m}: sentence vectors"),
             format!(
                 "{} ({:.0} bytes a passage)",
                 human_bytes(Some(e.vector_bytes as u64)),
@@ -617,9 +629,11 @@ mod tests {
         assert!(report.reopen.is_some() && report.qps_all_threads > 0.0);
         let table = report.render();
         assert!(table.contains("latency p99") && table.contains("reopen + first answer"));
-        let embedding = report.embedding.expect("the meaning layer is on");
-        assert!(embedding.sentences_per_second > 0.0 && embedding.question_p50 > Duration::ZERO);
-        assert!(table.contains("question embedding p99"));
+        assert_eq!(report.embedding.len(), 2, "both shipped models are timed");
+        for e in &report.embedding {
+            assert!(e.sentences_per_second > 0.0 && e.question_p50 > Duration::ZERO);
+            assert!(table.contains(&format!("{}: question embedding p99", e.model)));
+        }
         if cfg!(target_os = "linux") {
             assert!(report.peak_rss >= report.rss_after_load && report.rss_after_load.is_some());
         }

@@ -166,10 +166,7 @@ impl Bert {
         let types = embedding("token_type_embeddings", config.type_vocab_size)?;
         let norm = candle_nn::layer_norm(hidden, eps, e.pp("LayerNorm"))?;
         let heads = config.num_attention_heads;
-        let on_rows = precision == Precision::Int8
-            && config.hidden_act == HiddenAct::Gelu
-            && crate::e5::rows::rows_available()
-            && std::env::var_os(crate::e5::ROWS_VAR).is_none_or(|v| v != "off");
+        let on_rows = config.hidden_act == HiddenAct::Gelu && crate::e5::runs_on_rows(precision);
         let norm_of = |vb: VarBuilder| -> Result<crate::e5::rows::Norm> {
             Ok(crate::e5::rows::Norm {
                 weight: vb.get(hidden, "weight")?.to_vec1()?,

@@ -57,6 +57,17 @@ pub const WEIGHTS: &str = "model.gguf";
 /// `off` keeps the 8-bit layers on candle's tensors instead of plain rows (to compare).
 pub const ROWS_VAR: &str = "CITEBOT_ROWS";
 
+/// Whether layers in `precision` run on plain rows here (`rows`): always on AMX tiles, and
+/// in 8 bits where AVX-512 runs the steps between the products, unless `CITEBOT_ROWS=off`.
+/// The vectors differ in their last digits between the two ways, so the model's
+/// fingerprint says which.
+pub fn runs_on_rows(precision: Precision) -> bool {
+    precision == Precision::Bf16
+        || (precision == Precision::Int8
+            && rows::rows_available()
+            && std::env::var_os(ROWS_VAR).is_none_or(|v| v != "off"))
+}
+
 /// What `config.json` says of the network and of how to use it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Config {
@@ -417,11 +428,7 @@ impl E5 {
         }
         // 8-bit products run on rows too, where AVX-512 runs the steps between them (and
         // `CITEBOT_ROWS=off` does not keep them on candle's tensors, to compare).
-        let on_rows = precision == Precision::Bf16
-            || (precision == Precision::Int8
-                && rows::rows_available()
-                && std::env::var_os(ROWS_VAR).is_none_or(|v| v != "off"));
-        if on_rows {
+        if runs_on_rows(precision) {
             let layers = g.row_layers(config)?;
             let tiled = rows::Encoder {
                 amx: precision == Precision::Bf16,

@@ -251,6 +251,9 @@ impl Model {
             hash.update(part);
         }
         hash.update(format!("{precision:?}").as_bytes());
+        if crate::e5::runs_on_rows(precision) {
+            hash.update(b"rows");
+        }
         let fingerprint = format!("{:x}", hash.finalize());
 
         let config: Config = serde_json::from_slice(&config_bytes)
@@ -305,6 +308,9 @@ impl Model {
         }
         drop(weights);
         hash.update(format!("e5 {precision:?}").as_bytes());
+        if crate::e5::runs_on_rows(precision) {
+            hash.update(b"rows");
+        }
         let fingerprint = format!("{:x}", hash.finalize());
 
         let config: crate::e5::Config = serde_json::from_slice(&config_bytes)

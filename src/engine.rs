@@ -920,6 +920,20 @@ impl Unfinished {
                 return Ok(());
             };
             made[i] = Some(Arc::new(filled.vectors));
+            engine.install(&made, bridge.clone());
+            joining
+                .ready
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            let ms = started.elapsed().as_millis() as u64;
+            let model = joining.model.name();
+            // Said when it took a while; a start from kept vectors stays quiet.
+            if filled.computed > 0 {
+                tracing::info!(%model, sentences = texts.len(), embedded = filled.computed, ms, "matching by meaning with this model");
+            } else {
+                tracing::debug!(%model, sentences = texts.len(), ms, "matching by meaning with this model");
+            }
+            // The bridge's words come after the layer has joined: questions in another
+            // language are matched by meaning meanwhile.
             if bridge.is_none() && joining.model.serves(Lang::Ru, Lang::En) {
                 let words = Bridge::load(
                     Arc::clone(&joining.model),
@@ -928,24 +942,16 @@ impl Unfinished {
                     (&joining.bridge, go_on),
                 );
                 match words {
-                    Ok(Some(words)) => bridge = Some(Arc::new(words)),
+                    Ok(Some(words)) => {
+                        bridge = Some(Arc::new(words));
+                        engine.install(&made, bridge.clone());
+                    }
                     Ok(None) => return Ok(()),
                     Err(e) => {
                         tracing::warn!(error = %e, "could not embed the knowledge's words; a question's words are matched in its own language only")
                     }
                 }
             }
-            engine.install(&made, bridge.clone());
-            joining
-                .ready
-                .store(true, std::sync::atomic::Ordering::Relaxed);
-            tracing::info!(
-                model = %joining.model.name(),
-                sentences = texts.len(),
-                embedded = filled.computed,
-                ms = started.elapsed().as_millis() as u64,
-                "matching by meaning with this model"
-            );
         }
         Ok(())
     }

@@ -7,7 +7,7 @@
 //! knowledge/*.{txt,md,pdf,html,docx} --read--> Extracted { meta, body, captions }  formats
 //! Extracted --cut--> Knowledge { documents, passages, skipped }          knowledge
 //! passages --index--> tantivy index (RAM, or on disk under INDEX_DIR)    index, store
-//! sentences --embed--> a vector per sentence (cached on disk)            embed, bert
+//! sentences --embed--> a vector per sentence (kept per text on disk)     embed, bert
 //! sentences --rank once--> each document's central sentences (summary)   summary
 //! question --names--> the one document it asks about, of several         documents
 //! question --about?--> who wrote it, when, its title, what it is about   about, answer
