@@ -13,9 +13,11 @@
 //! (which cannot take quantized weights): embeddings + layer norm, then per layer self-attention
 //! with a residual and layer norm, and a GELU feed-forward with a residual and layer norm.
 
-use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{DType, Module, Result, Tensor, D};
 use candle_nn::{Embedding, LayerNorm, VarBuilder};
+
+use crate::encoder::Linear;
+pub use crate::encoder::{Precision, PRECISION_VAR};
 use candle_transformers::models::bert::{Config, HiddenAct};
 
 /// A BERT encoder; `forward` gives every token's hidden state.
@@ -28,7 +30,7 @@ pub struct Bert {
     act: HiddenAct,
     /// The layers on plain rows (8-bit products, the rest in f32; see `e5::rows`), when this
     /// CPU has AVX-512: then `layers` is empty.
-    rows: Option<crate::e5::rows::Encoder>,
+    rows: Option<crate::encoder::Encoder>,
 }
 
 /// One encoder layer of a BERT-shaped network: this one's, and multilingual-e5-small's
@@ -43,108 +45,6 @@ pub(crate) struct Layer {
     pub(crate) output_norm: LayerNorm,
     pub(crate) heads: usize,
     pub(crate) head_size: usize,
-}
-
-/// How the weights of the matrix products are held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Precision {
-    /// 8 bits a weight (ggml's Q8_0), multiplied by candle's AVX-512 VNNI kernel.
-    Int8,
-    /// The published f32 weights, multiplied by gemm.
-    F32,
-    /// bf16 weights and inputs on AMX tiles, f32 sums: multilingual-e5-small only (`e5`,
-    /// where the CPU has AMX); a BERT asked for it is given `Int8`.
-    Bf16,
-}
-
-/// The environment variable that forces one numeric path (`bf16`, `int8`, `f32`) instead of
-/// the fastest this CPU has (`auto`, or unset), so that tests and CI can check every path's
-/// figures on one machine. `bf16` needs AMX; `int8` without AVX-512 VNNI runs, slowly.
-pub const PRECISION_VAR: &str = "CITEBOT_PRECISION";
-
-impl Precision {
-    /// The path [`PRECISION_VAR`] forces, `None` when it is unset, empty or `auto`; an
-    /// unknown value is an error that names the ones it takes.
-    pub fn forced() -> std::result::Result<Option<Precision>, String> {
-        match std::env::var_os(PRECISION_VAR) {
-            Some(value) => Precision::parse(&value.to_string_lossy()),
-            None => Ok(None),
-        }
-    }
-
-    /// A value of [`PRECISION_VAR`]: `None` for `auto` (or nothing).
-    pub fn parse(value: &str) -> std::result::Result<Option<Precision>, String> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "" | "auto" => Ok(None),
-            "bf16" => Ok(Some(Precision::Bf16)),
-            "int8" => Ok(Some(Precision::Int8)),
-            "f32" => Ok(Some(Precision::F32)),
-            other => Err(format!(
-                "{PRECISION_VAR}={other}: expected auto, bf16, int8 or f32"
-            )),
-        }
-    }
-
-    /// 8 bits where the CPU has the integer kernel that makes them pay. Without it candle
-    /// falls back to AVX2 dot products, slower than f32's gemm (a question 10.9 ms against
-    /// 9.7, a batch of sentences four times slower), so the weights stay f32.
-    pub fn best() -> Precision {
-        #[cfg(target_arch = "x86_64")]
-        if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512vnni") {
-            return Precision::Int8;
-        }
-        Precision::F32
-    }
-}
-
-/// `x W^T + b`, the weights held in the precision that multiplies fastest (`e5` builds its
-/// own from 4-bit blocks).
-pub(crate) enum Linear {
-    Int8 {
-        weight: QMatMul,
-        bias: Tensor,
-        /// Zero columns added to `W` and to `x`: candle's tiled 8-bit kernel takes rows of a
-        /// multiple of 256 numbers, and BERT's are 384 wide. A third more multiplications by
-        /// zero cost less than the untiled kernel (a question, debug build: 7.7 ms against 11.5).
-        pad: usize,
-    },
-    F32(candle_nn::Linear),
-}
-
-/// The row length candle's tiled 8-bit kernel needs a multiple of.
-pub(crate) const TILE_K: usize = 256;
-
-impl Linear {
-    fn new(weight: Tensor, bias: Tensor, precision: Precision) -> Result<Linear> {
-        Ok(match precision {
-            Precision::F32 => Linear::F32(candle_nn::Linear::new(weight, Some(bias))),
-            Precision::Int8 | Precision::Bf16 => {
-                let (_, inputs) = weight.dims2()?;
-                let pad = inputs.next_multiple_of(TILE_K) - inputs;
-                let weight = weight.pad_with_zeros(1, 0, pad)?;
-                let weight = QMatMul::from_qtensor(QTensor::quantize(&weight, GgmlDType::Q8_0)?)?;
-                Linear::Int8 { weight, bias, pad }
-            }
-        })
-    }
-
-    fn load(vb: VarBuilder, inputs: usize, outputs: usize, precision: Precision) -> Result<Linear> {
-        Linear::new(
-            vb.get((outputs, inputs), "weight")?,
-            vb.get(outputs, "bias")?,
-            precision,
-        )
-    }
-
-    pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        match self {
-            Linear::F32(linear) => linear.forward(x),
-            Linear::Int8 { weight, bias, pad } => {
-                let x = x.pad_with_zeros(D::Minus1, 0, *pad)?;
-                weight.forward(&x)?.broadcast_add(bias)
-            }
-        }
-    }
 }
 
 impl Bert {
@@ -166,13 +66,8 @@ impl Bert {
         let types = embedding("token_type_embeddings", config.type_vocab_size)?;
         let norm = candle_nn::layer_norm(hidden, eps, e.pp("LayerNorm"))?;
         let heads = config.num_attention_heads;
-        let on_rows = config.hidden_act == HiddenAct::Gelu && crate::e5::runs_on_rows(precision);
-        let norm_of = |vb: VarBuilder| -> Result<crate::e5::rows::Norm> {
-            Ok(crate::e5::rows::Norm {
-                weight: vb.get(hidden, "weight")?.to_vec1()?,
-                bias: vb.get(hidden, "bias")?.to_vec1()?,
-            })
-        };
+        let on_rows =
+            config.hidden_act == HiddenAct::Gelu && crate::encoder::runs_on_rows(precision);
         let layers = (0..config.num_hidden_layers)
             .map(|i| {
                 let l = vb.pp(format!("encoder.layer.{i}"));
@@ -213,40 +108,8 @@ impl Bert {
             })
             .collect::<Result<Vec<_>>>()?;
         let (layers, rows) = if on_rows {
-            let row_layers = (layers.into_iter().enumerate())
-                .map(|(i, layer)| {
-                    let l = vb.pp(format!("encoder.layer.{i}"));
-                    let int8 = |linear: Linear, inputs: usize, outputs: usize| {
-                        crate::e5::rows::Matrix::Int8 {
-                            linear,
-                            inputs,
-                            outputs,
-                        }
-                    };
-                    let ff = config.intermediate_size;
-                    Ok(crate::e5::rows::Layer {
-                        qkv: int8(layer.qkv, hidden, 3 * hidden),
-                        attention_out: int8(layer.attention_out, hidden, hidden),
-                        attention_norm: norm_of(l.pp("attention.output.LayerNorm"))?,
-                        intermediate: int8(layer.intermediate, hidden, ff),
-                        output: int8(layer.output, ff, hidden),
-                        output_norm: norm_of(l.pp("output.LayerNorm"))?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let encoder = crate::e5::rows::Encoder {
-                network: crate::e5::rows::Network {
-                    layers: row_layers,
-                    heads,
-                    hidden,
-                    eps: eps as f32,
-                },
-                positions: positions.embeddings().flatten_all()?.to_vec1()?,
-                token_type: types.embeddings().get(0)?.to_vec1()?,
-                norm: norm_of(e.pp("LayerNorm"))?,
-                amx: false,
-            };
-            (Vec::new(), Some(encoder))
+            let tables = (&positions, &types);
+            (Vec::new(), Some(on_rows_of(layers, &vb, tables, config)?))
         } else {
             (layers, None)
         };
@@ -278,7 +141,7 @@ impl Bert {
         Ok(Some(
             lengths
                 .iter()
-                .map(|&n| crate::e5::pool(rows.by_ref().take(n), h))
+                .map(|&n| crate::encoder::pool(rows.by_ref().take(n), h))
                 .collect(),
         ))
     }
@@ -286,7 +149,7 @@ impl Bert {
     /// Every token's last hidden state, the texts' `ids` stacked, and each text's length.
     fn row_states(
         &self,
-        encoder: &crate::e5::rows::Encoder,
+        encoder: &crate::encoder::Encoder,
         ids: &[&[u32]],
     ) -> Result<(Vec<f32>, Vec<usize>)> {
         let lengths: Vec<usize> = ids.iter().map(|t| t.len()).collect();
@@ -306,7 +169,7 @@ impl Bert {
     /// [`Bert::forward`] on plain rows: the padding taken off, put back (as zeros) after.
     fn forward_on_rows(
         &self,
-        encoder: &crate::e5::rows::Encoder,
+        encoder: &crate::encoder::Encoder,
         ids: &Tensor,
         mask: &Tensor,
     ) -> Result<Tensor> {
@@ -347,6 +210,56 @@ impl Bert {
         }
         Ok(x)
     }
+}
+
+/// A layer norm's scale and shift of `size` numbers as plain rows.
+fn norm_of(vb: VarBuilder, size: usize) -> Result<crate::encoder::Norm> {
+    Ok(crate::encoder::Norm {
+        weight: vb.get(size, "weight")?.to_vec1()?,
+        bias: vb.get(size, "bias")?.to_vec1()?,
+    })
+}
+
+/// The layers loaded for candle, moved onto plain rows (their 8-bit products as they are,
+/// the layer norms and the embeddings' tables as plain numbers).
+fn on_rows_of(
+    layers: Vec<Layer>,
+    vb: &VarBuilder,
+    (positions, types): (&Embedding, &Embedding),
+    config: &Config,
+) -> Result<crate::encoder::Encoder> {
+    use crate::encoder::Matrix;
+    let (hidden, ff) = (config.hidden_size, config.intermediate_size);
+    let int8 = |linear: Linear, inputs: usize, outputs: usize| Matrix::Int8 {
+        linear,
+        inputs,
+        outputs,
+    };
+    let row_layers = (layers.into_iter().enumerate())
+        .map(|(i, layer)| {
+            let l = vb.pp(format!("encoder.layer.{i}"));
+            Ok(crate::encoder::Layer {
+                qkv: int8(layer.qkv, hidden, 3 * hidden),
+                attention_out: int8(layer.attention_out, hidden, hidden),
+                attention_norm: norm_of(l.pp("attention.output.LayerNorm"), hidden)?,
+                intermediate: int8(layer.intermediate, hidden, ff),
+                output: int8(layer.output, ff, hidden),
+                output_norm: norm_of(l.pp("output.LayerNorm"), hidden)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(crate::encoder::Encoder {
+        network: crate::encoder::Network {
+            layers: row_layers,
+            heads: config.num_attention_heads,
+            hidden,
+            eps: config.layer_norm_eps as f32,
+        },
+        positions: positions.embeddings().flatten_all()?.to_vec1()?,
+        token_type: types.embeddings().get(0)?.to_vec1()?,
+        norm: norm_of(vb.pp("embeddings").pp("LayerNorm"), hidden)?,
+        amx: false,
+    })
 }
 
 /// Multi-head self-attention: `qkv` holds each token's query, key and value side by side,

@@ -36,9 +36,10 @@ use candle_core::{bail, DType, Device, Module, Result, Tensor};
 use candle_nn::LayerNorm;
 use candle_transformers::models::bert::HiddenAct;
 
-use crate::bert::{Layer, Linear, Precision, TILE_K};
+use crate::bert::{Layer, Precision};
+pub use crate::encoder::ROWS_VAR;
+use crate::encoder::{self as rows, pool, runs_on_rows, Linear, TILE_K};
 
-pub(crate) mod rows;
 mod unigram;
 
 pub use unigram::Tokenizer;
@@ -53,20 +54,6 @@ pub fn tiles_available() -> bool {
 
 /// The weights' file in a model folder: its presence is what makes a folder an e5 model.
 pub const WEIGHTS: &str = "model.gguf";
-
-/// `off` keeps the 8-bit layers on candle's tensors instead of plain rows (to compare).
-pub const ROWS_VAR: &str = "CITEBOT_ROWS";
-
-/// Whether layers in `precision` run on plain rows here (`rows`): always on AMX tiles, and
-/// in 8 bits where AVX-512 runs the steps between the products, unless `CITEBOT_ROWS=off`.
-/// The vectors differ in their last digits between the two ways, so the model's
-/// fingerprint says which.
-pub fn runs_on_rows(precision: Precision) -> bool {
-    precision == Precision::Bf16
-        || (precision == Precision::Int8
-            && rows::rows_available()
-            && std::env::var_os(ROWS_VAR).is_none_or(|v| v != "off"))
-}
 
 /// What `config.json` says of the network and of how to use it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
@@ -574,27 +561,6 @@ impl E5 {
         }
         Ok(x)
     }
-}
-
-/// The mean of `rows`, at unit length.
-pub(crate) fn pool<'a>(rows: impl Iterator<Item = &'a [f32]>, width: usize) -> Vec<f32> {
-    let mut mean = vec![0f32; width];
-    let mut n = 0usize;
-    for row in rows {
-        for (m, v) in mean.iter_mut().zip(row) {
-            *m += v;
-        }
-        n += 1;
-    }
-    let n = n.max(1) as f32;
-    for m in mean.iter_mut() {
-        *m /= n;
-    }
-    let norm = mean.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
-    for m in mean.iter_mut() {
-        *m /= norm;
-    }
-    mean
 }
 
 #[cfg(test)]

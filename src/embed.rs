@@ -251,7 +251,7 @@ impl Model {
             hash.update(part);
         }
         hash.update(format!("{precision:?}").as_bytes());
-        if crate::e5::runs_on_rows(precision) {
+        if crate::encoder::runs_on_rows(precision) {
             hash.update(b"rows");
         }
         let fingerprint = format!("{:x}", hash.finalize());
@@ -308,7 +308,7 @@ impl Model {
         }
         drop(weights);
         hash.update(format!("e5 {precision:?}").as_bytes());
-        if crate::e5::runs_on_rows(precision) {
+        if crate::encoder::runs_on_rows(precision) {
             hash.update(b"rows");
         }
         let fingerprint = format!("{:x}", hash.finalize());

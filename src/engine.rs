@@ -18,7 +18,7 @@ use crate::answer_type::AnswerType;
 use crate::bridge::Bridge;
 use crate::conversation::Names;
 use crate::documents::Catalog;
-use crate::embed::{self, Model, Role, SentenceVectors};
+use crate::embed::{self, Model, SentenceVectors};
 use crate::index::PassageIndex;
 use crate::knowledge::{Knowledge, KnowledgeError, Passage, SYNONYMS_FILE};
 use crate::lang::{self, Lang, Language};
@@ -28,10 +28,13 @@ use crate::rank::{
 use crate::retrieve::{
     By, Candidate, Hints, Meaning, NearestInMeaning, Question, Retriever, SearchError,
 };
-use crate::summary::{KeySentence, Summaries};
+use crate::summary::KeySentence;
 use crate::verdict::{Features, Verdict};
 
+mod meaning;
 mod word_cache;
+use meaning::load_models;
+pub use meaning::{Joining, LayerState, Semantics, Unfinished};
 use word_cache::WordCache;
 
 /// Past this many sentences, embedding the knowledge at start-up would keep a 2-core machine
@@ -98,60 +101,6 @@ impl Options {
 pub struct MeaningLayer {
     pub model: Arc<Model>,
     pub vectors: Arc<SentenceVectors>,
-}
-
-/// What matching by meaning adds to an engine: its layers, the bridge between languages, and
-/// the summaries they make better. Swapped in whole as each layer's vectors are ready, so a
-/// question reads one consistent set.
-#[derive(Default)]
-pub struct Semantics {
-    /// In order of preference.
-    pub layers: Vec<MeaningLayer>,
-    /// The knowledge's words by meaning, when a multilingual model is loaded.
-    pub bridge: Option<Arc<Bridge>>,
-    /// Each document's key sentences, for "what is it about?".
-    summaries: Summaries,
-}
-
-/// A meaning layer on its way: its model, and how far its vectors are.
-#[derive(Debug)]
-pub struct Joining {
-    pub model: Arc<Model>,
-    /// What it is embedding: the sentences, then (for the bridge) the words.
-    pub progress: embed::Progress,
-    pub bridge: embed::Progress,
-    ready: std::sync::atomic::AtomicBool,
-}
-
-impl Joining {
-    /// Whether its vectors are in use.
-    pub fn is_ready(&self) -> bool {
-        self.ready.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Sentences embedded so far and to embed (those kept from before are not counted).
-    pub fn sentences(&self) -> (usize, usize) {
-        self.progress.get()
-    }
-}
-
-/// How far a meaning layer is, as people are told.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LayerState {
-    /// The model's folder name.
-    pub model: String,
-    pub ready: bool,
-    /// Sentences embedded so far, and to embed (those kept from before are not counted).
-    pub done: usize,
-    pub total: usize,
-}
-
-/// The part of loading that can run while the engine answers by words: the sentence
-/// vectors of each model (and the bridge's words), from the cache or embedded.
-#[derive(Debug)]
-#[must_use = "without it, the engine answers by words only"]
-pub struct Unfinished {
-    cache_dir: Option<PathBuf>,
 }
 
 /// Which documents a search answers from.
@@ -837,123 +786,6 @@ impl Vocabulary for Bridged<'_> {
             Some(bridge) => bridge.translate(words, self.min_cosine),
             None => vec![None; words.len()],
         }
-    }
-}
-
-/// The sentence models of `dirs` (each loaded once per process); one that cannot be loaded
-/// is left out with one warning, so that citebot still answers (by words, at worst). Past
-/// [`MAX_EMBEDDED_SENTENCES`] none is loaded.
-fn load_models(dirs: &[PathBuf], knowledge: &Knowledge) -> Vec<Arc<Model>> {
-    let sentences: usize = knowledge
-        .passages
-        .iter()
-        .map(|p| p.sentences.len().max(1))
-        .sum();
-    if !dirs.is_empty() && sentences > MAX_EMBEDDED_SENTENCES {
-        tracing::warn!(
-            sentences,
-            limit = MAX_EMBEDDED_SENTENCES,
-            "too many sentences to hold their vectors on this machine; matching by words only \
-             (SEMANTIC=off silences this)"
-        );
-        return Vec::new();
-    }
-    dirs.iter()
-        .filter_map(|dir| {
-            Model::shared(dir)
-                .inspect_err(|e| {
-                    tracing::warn!(dir = %dir.display(), error = %e, "the sentence model cannot be loaded; matching by words without it")
-                })
-                .ok()
-        })
-        .collect()
-}
-
-impl Semantics {
-    /// The layers given (in order of preference) and the bridge, with the summaries they make.
-    fn of(
-        knowledge: &Knowledge,
-        layers: Vec<MeaningLayer>,
-        bridge: Option<Arc<Bridge>>,
-    ) -> Semantics {
-        let summaries = Summaries::of(knowledge, |doc| {
-            let language = knowledge.documents[doc].language;
-            (layers.iter())
-                .find(|layer| layer.model.serves(language, language))
-                .map(|layer| layer.vectors.as_ref())
-        });
-        Semantics {
-            layers,
-            bridge,
-            summaries,
-        }
-    }
-}
-
-impl Unfinished {
-    /// Makes each model's sentence vectors (and, with a multilingual model, the bridge's
-    /// words), and brings each layer into `engine` as soon as it is ready. The model last in
-    /// order of preference is done first: it is the one that reads the questions no other
-    /// model knows the language of, so no layer is ever asked to read a language it does
-    /// not know. Asks `go_on` between parts, and stops when it says no (what was made is
-    /// kept in the cache).
-    pub fn finish(self, engine: &Engine, go_on: &dyn Fn() -> bool) -> Result<(), LoadError> {
-        let embed_error = |e| LoadError::Search(SearchError::Embed(e));
-        let (texts, starts) = embed::sentence_texts(&engine.knowledge);
-        let cache_dir = self.cache_dir.as_deref();
-        let mut made: Vec<Option<Arc<SentenceVectors>>> = vec![None; engine.joining.len()];
-        let mut bridge = None;
-        for (i, joining) in engine.joining.iter().enumerate().rev() {
-            let started = std::time::Instant::now();
-            let sentences = (&texts[..], starts.clone());
-            let progress = &joining.progress;
-            let filled = SentenceVectors::fill(
-                &joining.model,
-                sentences,
-                Role::Passage,
-                cache_dir,
-                progress,
-                go_on,
-            )
-            .map_err(embed_error)?;
-            let Some(filled) = filled else {
-                return Ok(());
-            };
-            made[i] = Some(Arc::new(filled.vectors));
-            engine.install(&made, bridge.clone());
-            joining
-                .ready
-                .store(true, std::sync::atomic::Ordering::Relaxed);
-            let ms = started.elapsed().as_millis() as u64;
-            let model = joining.model.name();
-            // Said when it took a while; a start from kept vectors stays quiet.
-            if filled.computed > 0 {
-                tracing::info!(%model, sentences = texts.len(), embedded = filled.computed, ms, "matching by meaning with this model");
-            } else {
-                tracing::debug!(%model, sentences = texts.len(), ms, "matching by meaning with this model");
-            }
-            // The bridge's words come after the layer has joined: questions in another
-            // language are matched by meaning meanwhile.
-            if bridge.is_none() && joining.model.serves(Lang::Ru, Lang::En) {
-                let words = Bridge::load(
-                    Arc::clone(&joining.model),
-                    &engine.knowledge,
-                    cache_dir,
-                    (&joining.bridge, go_on),
-                );
-                match words {
-                    Ok(Some(words)) => {
-                        bridge = Some(Arc::new(words));
-                        engine.install(&made, bridge.clone());
-                    }
-                    Ok(None) => return Ok(()),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not embed the knowledge's words; a question's words are matched in its own language only")
-                    }
-                }
-            }
-        }
-        Ok(())
     }
 }
 

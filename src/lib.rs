@@ -57,6 +57,7 @@ pub mod conversation;
 pub mod documents;
 pub mod e5;
 pub mod embed;
+pub mod encoder;
 pub mod engine;
 pub mod eval;
 pub mod formats;

@@ -417,15 +417,18 @@ fn off_topic_questions_stay_refused_after_any_question() {
 /// Questions in Russian about the English article (`questions_ru.jsonl`, written before any
 /// ranking, `tune` and `held_out`): multilingual-e5-small's meaning answers them, with the
 /// words it reads across the languages (`bridge`) and names found by transliteration. Floors
-/// under the lowest of the three numeric paths (docs/retrieval.md, "Numeric paths": tune
+/// under the lowest of the numeric paths (docs/retrieval.md, "Numeric paths": tune
 /// 0.569 / 0.723 / 0.842, held out 0.610 / 0.678 / 11 of 16, the lowest of bf16, 8-bit and
-/// f32 each), under issue 25's bar for answers, which this model on these questions does not
-/// reach: what stands here guards against losing what it does.
+/// f32 each; 8-bit on plain rows, measured with an empty cache beside 8-bit on candle's
+/// tensors, rejects one tune question fewer, 15 of 19, and puts one more first, 50 of 65;
+/// held out it is the same but for one sure answer), under issue 25's bar for answers, which
+/// this model on these questions does not reach: what stands here guards against losing what
+/// it does.
 #[test]
 fn questions_in_russian_are_answered_from_the_english_article() {
     let tune = evaluate_set(semantic(), "questions_ru.jsonl", Some("tune"));
     assert!(tune.in_scope >= 60 && tune.out_of_scope >= 15);
-    assert_floor(&tune, 0.7, 0.85, 0.84);
+    assert_floor(&tune, 0.7, 0.85, 0.78);
     assert_sure(&tune, 0.8, 0.2);
     let held_out = evaluate_set(semantic(), "questions_ru.jsonl", Some("held_out"));
     assert!(held_out.in_scope >= 55 && held_out.out_of_scope >= 15);

@@ -1,5 +1,7 @@
-//! e5's encoder layers on plain rows: a batch's matrix products on AMX tiles in bf16, or on
-//! AVX-512 VNNI in 8 bits, and the rest in f32 without candle's tensors.
+//! A BERT-shaped encoder's arithmetic, shared by e5 and all-MiniLM-L6-v2: how the weights of
+//! its products are held ([`Precision`], [`Linear`]), and its layers on plain rows, a batch's
+//! matrix products on AMX tiles in bf16 or on AVX-512 VNNI in 8 bits and the rest in f32
+//! without candle's tensors.
 //!
 //! Embedding a batch of sentences is mostly matrix products of a few hundred token rows by
 //! the layers' weights, and with candle's 8-bit kernel on candle's tensors a release build
@@ -21,9 +23,155 @@
 //!
 //! The states stay within cosine 0.999 of e5.c's (the tests in `e5`). [`available`] says
 //! whether this CPU and kernel allow AMX, [`rows_available`] whether the f32 steps' AVX-512
-//! can run; elsewhere `e5` runs on candle's tensors.
+//! can run; elsewhere both models run on candle's tensors.
 
 use std::sync::OnceLock;
+
+use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
+use candle_core::{Module, Result, Tensor, D};
+use candle_nn::VarBuilder;
+
+/// How the weights of the matrix products are held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// 8 bits a weight (ggml's Q8_0), multiplied by candle's AVX-512 VNNI kernel.
+    Int8,
+    /// The published f32 weights, multiplied by gemm.
+    F32,
+    /// bf16 weights and inputs on AMX tiles, f32 sums: multilingual-e5-small only (`e5`,
+    /// where the CPU has AMX); a BERT asked for it is given `Int8`.
+    Bf16,
+}
+
+/// The environment variable that forces one numeric path (`bf16`, `int8`, `f32`) instead of
+/// the fastest this CPU has (`auto`, or unset), so that tests and CI can check every path's
+/// figures on one machine. `bf16` needs AMX; `int8` without AVX-512 VNNI runs, slowly.
+pub const PRECISION_VAR: &str = "CITEBOT_PRECISION";
+
+impl Precision {
+    /// The path [`PRECISION_VAR`] forces, `None` when it is unset, empty or `auto`; an
+    /// unknown value is an error that names the ones it takes.
+    pub fn forced() -> std::result::Result<Option<Precision>, String> {
+        match std::env::var_os(PRECISION_VAR) {
+            Some(value) => Precision::parse(&value.to_string_lossy()),
+            None => Ok(None),
+        }
+    }
+
+    /// A value of [`PRECISION_VAR`]: `None` for `auto` (or nothing).
+    pub fn parse(value: &str) -> std::result::Result<Option<Precision>, String> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => Ok(None),
+            "bf16" => Ok(Some(Precision::Bf16)),
+            "int8" => Ok(Some(Precision::Int8)),
+            "f32" => Ok(Some(Precision::F32)),
+            other => Err(format!(
+                "{PRECISION_VAR}={other}: expected auto, bf16, int8 or f32"
+            )),
+        }
+    }
+
+    /// 8 bits where the CPU has the integer kernel that makes them pay. Without it candle
+    /// falls back to AVX2 dot products, slower than f32's gemm (a question 10.9 ms against
+    /// 9.7, a batch of sentences four times slower), so the weights stay f32.
+    pub fn best() -> Precision {
+        #[cfg(target_arch = "x86_64")]
+        if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512vnni") {
+            return Precision::Int8;
+        }
+        Precision::F32
+    }
+}
+
+/// `x W^T + b`, the weights held in the precision that multiplies fastest (`e5` builds its
+/// own from 4-bit blocks).
+pub(crate) enum Linear {
+    Int8 {
+        weight: QMatMul,
+        bias: Tensor,
+        /// Zero columns added to `W` and to `x`: candle's tiled 8-bit kernel takes rows of a
+        /// multiple of 256 numbers, and BERT's are 384 wide. A third more multiplications by
+        /// zero cost less than the untiled kernel (a question, debug build: 7.7 ms against 11.5).
+        pad: usize,
+    },
+    F32(candle_nn::Linear),
+}
+
+/// The row length candle's tiled 8-bit kernel needs a multiple of.
+pub(crate) const TILE_K: usize = 256;
+
+impl Linear {
+    pub(crate) fn new(weight: Tensor, bias: Tensor, precision: Precision) -> Result<Linear> {
+        Ok(match precision {
+            Precision::F32 => Linear::F32(candle_nn::Linear::new(weight, Some(bias))),
+            Precision::Int8 | Precision::Bf16 => {
+                let (_, inputs) = weight.dims2()?;
+                let pad = inputs.next_multiple_of(TILE_K) - inputs;
+                let weight = weight.pad_with_zeros(1, 0, pad)?;
+                let weight = QMatMul::from_qtensor(QTensor::quantize(&weight, GgmlDType::Q8_0)?)?;
+                Linear::Int8 { weight, bias, pad }
+            }
+        })
+    }
+
+    pub(crate) fn load(
+        vb: VarBuilder,
+        inputs: usize,
+        outputs: usize,
+        precision: Precision,
+    ) -> Result<Linear> {
+        Linear::new(
+            vb.get((outputs, inputs), "weight")?,
+            vb.get(outputs, "bias")?,
+            precision,
+        )
+    }
+
+    pub(crate) fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Linear::F32(linear) => linear.forward(x),
+            Linear::Int8 { weight, bias, pad } => {
+                let x = x.pad_with_zeros(D::Minus1, 0, *pad)?;
+                weight.forward(&x)?.broadcast_add(bias)
+            }
+        }
+    }
+}
+
+/// `off` keeps the 8-bit layers on candle's tensors instead of plain rows (to compare).
+pub const ROWS_VAR: &str = "CITEBOT_ROWS";
+
+/// Whether layers in `precision` run on plain rows here (`rows`): always on AMX tiles, and
+/// in 8 bits where AVX-512 runs the steps between the products, unless `CITEBOT_ROWS=off`.
+/// The vectors differ in their last digits between the two ways, so the model's
+/// fingerprint says which.
+pub fn runs_on_rows(precision: Precision) -> bool {
+    precision == Precision::Bf16
+        || (precision == Precision::Int8
+            && rows_available()
+            && std::env::var_os(ROWS_VAR).is_none_or(|v| v != "off"))
+}
+
+/// The mean of `rows`, at unit length.
+pub(crate) fn pool<'a>(rows: impl Iterator<Item = &'a [f32]>, width: usize) -> Vec<f32> {
+    let mut mean = vec![0f32; width];
+    let mut n = 0usize;
+    for row in rows {
+        for (m, v) in mean.iter_mut().zip(row) {
+            *m += v;
+        }
+        n += 1;
+    }
+    let n = n.max(1) as f32;
+    for m in mean.iter_mut() {
+        *m /= n;
+    }
+    let norm = mean.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+    for m in mean.iter_mut() {
+        *m /= norm;
+    }
+    mean
+}
 
 /// The width of a tile row in bytes, and the rows of a tile.
 const TILE_BYTES: usize = 64;
@@ -64,7 +212,7 @@ pub(crate) enum Matrix {
     Tiles(TileMatrix),
     /// In 8-bit blocks for candle's AVX-512 VNNI kernel.
     Int8 {
-        linear: crate::bert::Linear,
+        linear: Linear,
         inputs: usize,
         outputs: usize,
     },
