@@ -50,6 +50,21 @@ pub(crate) struct Layer {
 impl Bert {
     /// Reads the weights from `vb` (with or without the `bert.` prefix some exports carry).
     pub fn load(vb: VarBuilder, config: &Config, precision: Precision) -> Result<Bert> {
+        Bert::load_on(
+            vb,
+            config,
+            precision,
+            crate::encoder::runs_on_rows(precision),
+        )
+    }
+
+    /// [`Bert::load`], its 8-bit layers on plain rows when `on_rows` (and the CPU has AVX-512).
+    pub(crate) fn load_on(
+        vb: VarBuilder,
+        config: &Config,
+        precision: Precision,
+        on_rows: bool,
+    ) -> Result<Bert> {
         let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
             vb.pp("bert")
         } else {
@@ -66,8 +81,10 @@ impl Bert {
         let types = embedding("token_type_embeddings", config.type_vocab_size)?;
         let norm = candle_nn::layer_norm(hidden, eps, e.pp("LayerNorm"))?;
         let heads = config.num_attention_heads;
-        let on_rows =
-            config.hidden_act == HiddenAct::Gelu && crate::encoder::runs_on_rows(precision);
+        let on_rows = on_rows
+            && precision != Precision::F32
+            && config.hidden_act == HiddenAct::Gelu
+            && crate::encoder::rows_available();
         let layers = (0..config.num_hidden_layers)
             .map(|i| {
                 let l = vb.pp(format!("encoder.layer.{i}"));
@@ -358,15 +375,21 @@ mod tests {
             let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
             dot / (norm(a) * norm(b))
         };
-        for precision in [Precision::Int8, Precision::F32] {
-            let bert = Bert::load(vb.clone(), &config, precision).unwrap();
+        // 8-bit on candle's tensors and on plain rows (where the CPU has AVX-512), and f32.
+        for (precision, on_rows) in [
+            (Precision::Int8, false),
+            (Precision::Int8, true),
+            (Precision::F32, false),
+        ] {
+            let bert = Bert::load_on(vb.clone(), &config, precision, on_rows).unwrap();
+            assert_eq!(bert.on_rows(), on_rows && crate::encoder::rows_available());
             let got = bert.forward(&ids, &mask).unwrap().to_vec3::<f32>().unwrap();
             for (row, real) in [(0, 8), (1, 6)] {
                 for token in 0..real {
                     let c = cos(&got[row][token], &want[row][token]);
                     assert!(
                         c > 0.995,
-                        "{precision:?}: row {row} token {token}: cosine {c}"
+                        "{precision:?} (rows {on_rows}): row {row} token {token}: cosine {c}"
                     );
                 }
             }
