@@ -31,8 +31,9 @@ pub struct Semantics {
 #[derive(Debug)]
 pub struct Joining {
     pub model: Arc<Model>,
-    /// What it is embedding: the sentences, then (for the bridge) the words.
+    /// How far its sentences are embedded...
     pub progress: embed::Progress,
+    /// ...and then, for the multilingual model, the bridge's words.
     pub bridge: embed::Progress,
     pub(super) ready: AtomicBool,
 }
