@@ -80,49 +80,12 @@ impl Bert {
         let positions = embedding("position_embeddings", config.max_position_embeddings)?;
         let types = embedding("token_type_embeddings", config.type_vocab_size)?;
         let norm = candle_nn::layer_norm(hidden, eps, e.pp("LayerNorm"))?;
-        let heads = config.num_attention_heads;
         let on_rows = on_rows
             && precision != Precision::F32
             && config.hidden_act == HiddenAct::Gelu
             && crate::encoder::rows_available();
         let layers = (0..config.num_hidden_layers)
-            .map(|i| {
-                let l = vb.pp(format!("encoder.layer.{i}"));
-                let a = l.pp("attention");
-                let s = a.pp("self");
-                let part = |name: &str| -> Result<(Tensor, Tensor)> {
-                    Ok((
-                        s.pp(name).get((hidden, hidden), "weight")?,
-                        s.pp(name).get(hidden, "bias")?,
-                    ))
-                };
-                let (q, k, v) = (part("query")?, part("key")?, part("value")?);
-                let qkv = Linear::new(
-                    Tensor::cat(&[&q.0, &k.0, &v.0], 0)?,
-                    Tensor::cat(&[&q.1, &k.1, &v.1], 0)?,
-                    precision,
-                )?;
-                Ok(Layer {
-                    qkv,
-                    attention_out: Linear::load(a.pp("output.dense"), hidden, hidden, precision)?,
-                    attention_norm: candle_nn::layer_norm(hidden, eps, a.pp("output.LayerNorm"))?,
-                    intermediate: Linear::load(
-                        l.pp("intermediate.dense"),
-                        hidden,
-                        config.intermediate_size,
-                        precision,
-                    )?,
-                    output: Linear::load(
-                        l.pp("output.dense"),
-                        config.intermediate_size,
-                        hidden,
-                        precision,
-                    )?,
-                    output_norm: candle_nn::layer_norm(hidden, eps, l.pp("output.LayerNorm"))?,
-                    heads,
-                    head_size: hidden / heads,
-                })
-            })
+            .map(|i| Layer::load(vb.pp(format!("encoder.layer.{i}")), config, precision))
             .collect::<Result<Vec<_>>>()?;
         let (layers, rows) = if on_rows {
             let tables = (&positions, &types);
@@ -152,66 +115,23 @@ impl Bert {
         let Some(encoder) = &self.rows else {
             return Ok(None);
         };
-        let h = encoder.network.hidden;
-        let (states, lengths) = self.row_states(encoder, ids)?;
-        let mut rows = states.chunks_exact(h);
-        Ok(Some(
-            lengths
-                .iter()
-                .map(|&n| crate::encoder::pool(rows.by_ref().take(n), h))
-                .collect(),
-        ))
+        encoder.embed(ids, |flat| self.word_rows(flat)).map(Some)
     }
 
-    /// Every token's last hidden state, the texts' `ids` stacked, and each text's length.
-    fn row_states(
-        &self,
-        encoder: &crate::encoder::Encoder,
-        ids: &[&[u32]],
-    ) -> Result<(Vec<f32>, Vec<usize>)> {
-        let lengths: Vec<usize> = ids.iter().map(|t| t.len()).collect();
-        let flat: Vec<u32> = ids.concat();
-        if flat.is_empty() {
-            return Ok((Vec::new(), lengths));
-        }
+    /// The word-embedding rows of `flat` token ids, stacked.
+    fn word_rows(&self, flat: Vec<u32>) -> Result<Vec<f32>> {
         let n = flat.len();
-        let words = self
-            .words
+        self.words
             .forward(&Tensor::from_vec(flat, n, &candle_core::Device::Cpu)?)?
             .flatten_all()?
-            .to_vec1::<f32>()?;
-        Ok((encoder.states(words, &lengths)?, lengths))
-    }
-
-    /// [`Bert::forward`] on plain rows: the padding taken off, put back (as zeros) after.
-    fn forward_on_rows(
-        &self,
-        encoder: &crate::encoder::Encoder,
-        ids: &Tensor,
-        mask: &Tensor,
-    ) -> Result<Tensor> {
-        let (batch, len) = ids.dims2()?;
-        let h = encoder.network.hidden;
-        let ids = ids.to_vec2::<u32>()?;
-        let mask = mask.to_dtype(DType::U32)?.to_vec2::<u32>()?;
-        let texts: Vec<&[u32]> = (ids.iter().zip(&mask))
-            .map(|(t, m)| &t[..m.iter().filter(|&&v| v != 0).count()])
-            .collect();
-        let (states, lengths) = self.row_states(encoder, &texts)?;
-        let mut out = vec![0f32; batch * len * h];
-        let mut start = 0;
-        for (b, &n) in lengths.iter().enumerate() {
-            out[b * len * h..][..n * h].copy_from_slice(&states[start * h..(start + n) * h]);
-            start += n;
-        }
-        Tensor::from_vec(out, (batch, len, h), &candle_core::Device::Cpu)
+            .to_vec1::<f32>()
     }
 
     /// Hidden states `(batch, tokens, hidden)` of `ids` `(batch, tokens)`; `mask` is 1 for a
     /// real token and 0 for padding, which no token attends to.
     pub fn forward(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
         if let Some(encoder) = &self.rows {
-            return self.forward_on_rows(encoder, ids, mask);
+            return encoder.padded(ids, mask, |flat| self.word_rows(flat));
         }
         let (_, len) = ids.dims2()?;
         let positions = Tensor::arange(0u32, len as u32, ids.device())?;
@@ -309,6 +229,49 @@ pub(crate) fn self_attention(
 }
 
 impl Layer {
+    /// Layer `l` of a BERT: its query, key and value read into one product.
+    fn load(l: VarBuilder, config: &Config, precision: Precision) -> Result<Layer> {
+        let (hidden, eps, heads) = (
+            config.hidden_size,
+            config.layer_norm_eps,
+            config.num_attention_heads,
+        );
+        let a = l.pp("attention");
+        let s = a.pp("self");
+        let part = |name: &str| -> Result<(Tensor, Tensor)> {
+            Ok((
+                s.pp(name).get((hidden, hidden), "weight")?,
+                s.pp(name).get(hidden, "bias")?,
+            ))
+        };
+        let (q, k, v) = (part("query")?, part("key")?, part("value")?);
+        let qkv = Linear::new(
+            Tensor::cat(&[&q.0, &k.0, &v.0], 0)?,
+            Tensor::cat(&[&q.1, &k.1, &v.1], 0)?,
+            precision,
+        )?;
+        Ok(Layer {
+            qkv,
+            attention_out: Linear::load(a.pp("output.dense"), hidden, hidden, precision)?,
+            attention_norm: candle_nn::layer_norm(hidden, eps, a.pp("output.LayerNorm"))?,
+            intermediate: Linear::load(
+                l.pp("intermediate.dense"),
+                hidden,
+                config.intermediate_size,
+                precision,
+            )?,
+            output: Linear::load(
+                l.pp("output.dense"),
+                config.intermediate_size,
+                hidden,
+                precision,
+            )?,
+            output_norm: candle_nn::layer_norm(hidden, eps, l.pp("output.LayerNorm"))?,
+            heads,
+            head_size: hidden / heads,
+        })
+    }
+
     pub(crate) fn forward(&self, x: &Tensor, mask: &Tensor, act: HiddenAct) -> Result<Tensor> {
         let context = self_attention(&self.qkv.forward(x)?, mask, self.heads, self.head_size)?;
         let x = self

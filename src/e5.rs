@@ -467,24 +467,12 @@ impl E5 {
         self.rows.as_ref().is_some_and(|r| r.amx)
     }
 
-    /// Every token's last hidden state, the texts' `ids` stacked (`lengths` rows each), on
-    /// the tiles; the texts are not padded and each attends only to itself.
-    fn tile_states(
-        &self,
-        encoder: &rows::Encoder,
-        ids: &[&[u32]],
-    ) -> Result<(Vec<f32>, Vec<usize>)> {
-        let lengths: Vec<usize> = ids.iter().map(|t| t.len()).collect();
-        let flat: Vec<u32> = ids.concat();
-        if flat.is_empty() {
-            return Ok((Vec::new(), lengths));
-        }
-        let x = self
-            .words
+    /// The word-embedding rows of `flat` token ids, stacked (dequantized from 4 bits).
+    fn word_rows(&self, flat: Vec<u32>) -> Result<Vec<f32>> {
+        self.words
             .lookup(&flat, &Device::Cpu)?
             .flatten_all()?
-            .to_vec1::<f32>()?;
-        Ok((encoder.states(x, &lengths)?, lengths))
+            .to_vec1::<f32>()
     }
 
     /// The unit-length mean of each text's last hidden states (e5's sentence vector), for
@@ -517,12 +505,7 @@ impl E5 {
                 .map(|(rows, t)| pool(rows.iter().take(t.len()).map(|r| r.as_slice()), h))
                 .collect());
         };
-        let (states, lengths) = self.tile_states(tiled, ids)?;
-        let mut rows = states.chunks_exact(h);
-        Ok(lengths
-            .iter()
-            .map(|&n| pool(rows.by_ref().take(n), h))
-            .collect())
+        tiled.embed(ids, |flat| self.word_rows(flat))
     }
 
     /// Hidden states `(batch, tokens, hidden)` of `ids` `(batch, tokens)`; `mask` is 1 for a
@@ -530,23 +513,7 @@ impl E5 {
     pub fn forward(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
         let (batch, len) = ids.dims2()?;
         if let Some(tiled) = &self.rows {
-            // The texts unpadded through the tiles, then padded again (with zeros).
-            let ids = ids.to_vec2::<u32>()?;
-            let mask = mask.to_dtype(DType::U32)?.to_vec2::<u32>()?;
-            let texts: Vec<&[u32]> = ids
-                .iter()
-                .zip(&mask)
-                .map(|(t, m)| &t[..m.iter().filter(|&&v| v != 0).count()])
-                .collect();
-            let (states, lengths) = self.tile_states(tiled, &texts)?;
-            let mut out = vec![0f32; batch * len * self.hidden];
-            let mut start = 0;
-            for (b, &n) in lengths.iter().enumerate() {
-                out[b * len * self.hidden..][..n * self.hidden]
-                    .copy_from_slice(&states[start * self.hidden..(start + n) * self.hidden]);
-                start += n;
-            }
-            return Tensor::from_vec(out, (batch, len, self.hidden), &Device::Cpu);
+            return tiled.padded(ids, mask, |flat| self.word_rows(flat));
         }
         if len > self.positions.dim(0)? {
             bail!(

@@ -410,6 +410,62 @@ pub(crate) struct Encoder {
 }
 
 impl Encoder {
+    /// Every token's last hidden state for texts given as their token ids (stacked, and each
+    /// text's length), `words` giving the word rows of the stacked ids.
+    pub(crate) fn states_of(
+        &self,
+        ids: &[&[u32]],
+        words: impl FnOnce(Vec<u32>) -> Result<Vec<f32>>,
+    ) -> Result<(Vec<f32>, Vec<usize>)> {
+        let lengths: Vec<usize> = ids.iter().map(|t| t.len()).collect();
+        let flat: Vec<u32> = ids.concat();
+        if flat.is_empty() {
+            return Ok((Vec::new(), lengths));
+        }
+        Ok((self.states(words(flat)?, &lengths)?, lengths))
+    }
+
+    /// The unit-length mean of each text's last hidden states (the sentence vector).
+    pub(crate) fn embed(
+        &self,
+        ids: &[&[u32]],
+        words: impl FnOnce(Vec<u32>) -> Result<Vec<f32>>,
+    ) -> Result<Vec<Vec<f32>>> {
+        let h = self.network.hidden;
+        let (states, lengths) = self.states_of(ids, words)?;
+        let mut rows = states.chunks_exact(h);
+        Ok(lengths
+            .iter()
+            .map(|&n| pool(rows.by_ref().take(n), h))
+            .collect())
+    }
+
+    /// Hidden states `(batch, tokens, hidden)` of padded `ids` with their `mask` (1 for a
+    /// real token): the padding taken off, the texts through the rows, and put back as
+    /// zeros, so that a caller of the tensors' interface gets what the tensors would give.
+    pub(crate) fn padded(
+        &self,
+        ids: &Tensor,
+        mask: &Tensor,
+        words: impl FnOnce(Vec<u32>) -> Result<Vec<f32>>,
+    ) -> Result<Tensor> {
+        let (batch, len) = ids.dims2()?;
+        let h = self.network.hidden;
+        let ids = ids.to_vec2::<u32>()?;
+        let mask = mask.to_dtype(candle_core::DType::U32)?.to_vec2::<u32>()?;
+        let texts: Vec<&[u32]> = (ids.iter().zip(&mask))
+            .map(|(t, m)| &t[..m.iter().filter(|&&v| v != 0).count()])
+            .collect();
+        let (states, lengths) = self.states_of(&texts, words)?;
+        let mut out = vec![0f32; batch * len * h];
+        let mut start = 0;
+        for (b, &n) in lengths.iter().enumerate() {
+            out[b * len * h..][..n * h].copy_from_slice(&states[start * h..(start + n) * h]);
+            start += n;
+        }
+        Tensor::from_vec(out, (batch, len, h), &candle_core::Device::Cpu)
+    }
+
     /// The last hidden states of texts whose tokens' word rows are stacked in `x`,
     /// `lengths[i]` rows for text `i`; each text attends only to itself, none is padded.
     pub(crate) fn states(
