@@ -172,24 +172,36 @@ impl Engine {
         meaning: Vec<MeaningLayer>,
     ) -> Engine {
         let names = Names::of(&knowledge);
-        Engine::named(knowledge, names, synonyms, vocabulary, retrievers, meaning)
+        Engine::named(
+            knowledge,
+            names,
+            synonyms,
+            vocabulary,
+            retrievers,
+            Some(meaning),
+        )
     }
 
-    /// [`Engine::new`], with the knowledge's names already found.
+    /// [`Engine::new`], with the knowledge's names already found. `meaning: None` leaves the
+    /// semantics (the layers and the summaries they make) empty, for [`Engine::install`] to
+    /// bring in: the summaries are not computed twice.
     fn named(
         knowledge: Knowledge,
         names: Names,
         synonyms: Synonyms,
         vocabulary: Arc<dyn Vocabulary + Send + Sync>,
         mut retrievers: Vec<Box<dyn Retriever>>,
-        meaning: Vec<MeaningLayer>,
+        meaning: Option<Vec<MeaningLayer>>,
     ) -> Engine {
         // It proposes nothing until a layer is in.
         retrievers.push(Box::new(NearestInMeaning));
         let knowledge_len = knowledge.passages.len();
         // The catalog names documents in English ("the bee article").
         let lang = lang::english();
-        let semantics = Semantics::of(&knowledge, meaning, None);
+        let semantics = match meaning {
+            Some(layers) => Semantics::of(&knowledge, layers, None),
+            None => Semantics::default(),
+        };
         Engine {
             semantics: ArcSwap::from_pointee(semantics),
             joining: Vec::new(),
@@ -230,7 +242,7 @@ impl Engine {
         meaning: Vec<MeaningLayer>,
     ) -> Engine {
         let names = Names::of(&knowledge);
-        Engine::indexed(knowledge, names, synonyms, index, meaning)
+        Engine::indexed(knowledge, names, synonyms, index, Some(meaning))
     }
 
     fn indexed(
@@ -238,7 +250,7 @@ impl Engine {
         names: Names,
         synonyms: Synonyms,
         index: PassageIndex,
-        meaning: Vec<MeaningLayer>,
+        meaning: Option<Vec<MeaningLayer>>,
     ) -> Engine {
         let index = Arc::new(index);
         let retriever: Box<dyn Retriever> = Box::new(SharedIndex(Arc::clone(&index)));
@@ -250,38 +262,33 @@ impl Engine {
     /// a model, every sentence is embedded (or its vector read from the cache) before it
     /// returns.
     pub fn load(options: &Options) -> Result<Engine, LoadError> {
-        let (engine, unfinished) = Engine::load_words(options)?;
-        unfinished.finish(&engine, &|| true)?;
-        Ok(engine)
-    }
-
-    /// [`Engine::load`], answering by words at once: the sentence vectors are made on a
-    /// thread of their own, and each model's layer joins when its vectors are ready. The
-    /// thread stops (keeping what it made) when nothing else holds the engine any more.
-    pub fn load_in_background(options: &Options) -> Result<Arc<Engine>, LoadError> {
-        let (engine, unfinished) = Engine::load_words(options)?;
-        let engine = Arc::new(engine);
+        let (engine, unfinished) = Engine::load_parts(options)?;
         if engine.joining.is_empty() {
-            return Ok(engine);
+            engine.install(&[], None);
         }
-        let held = Arc::clone(&engine);
-        let spawned = std::thread::Builder::new()
-            .name("embedding".into())
-            .spawn(move || {
-                let wanted = || Arc::strong_count(&held) > 1;
-                if let Err(e) = unfinished.finish(&held, &wanted) {
-                    tracing::warn!(error = %e, "the sentence vectors could not be made; answering by words only");
-                }
-            });
-        if let Err(e) = spawned {
-            tracing::warn!(error = %e, "could not start embedding; answering by words only");
-        }
+        unfinished.finish(&engine, &|| true)?;
         Ok(engine)
     }
 
     /// Everything of [`Engine::load`] but the sentence vectors: the engine answers by words,
     /// and [`Unfinished::finish`] brings in the meaning layers.
     pub fn load_words(options: &Options) -> Result<(Engine, Unfinished), LoadError> {
+        let (engine, unfinished) = Engine::load_parts(options)?;
+        // What it answers with meanwhile: the summaries by words.
+        engine.install(&[], None);
+        let answering = true;
+        Ok((
+            engine,
+            Unfinished {
+                answering,
+                ..unfinished
+            },
+        ))
+    }
+
+    /// [`Engine::load_words`] with its semantics still empty, not even the summaries by
+    /// words: the caller installs them.
+    fn load_parts(options: &Options) -> Result<(Engine, Unfinished), LoadError> {
         let knowledge_dir = &options.knowledge_dir;
         let knowledge = Knowledge::load_limited(knowledge_dir, options.max_document_mb)?;
         let synonyms = load_synonyms(&knowledge_dir.join(SYNONYMS_FILE))?;
@@ -304,52 +311,23 @@ impl Engine {
             Some(dir) => kept_names(dir, &knowledge),
             None => Names::of(&knowledge),
         };
-        let mut engine = Engine::indexed(knowledge, names, synonyms, index, Vec::new());
+        let mut engine = Engine::indexed(knowledge, names, synonyms, index, None);
         engine.joining = models
             .into_iter()
             .map(|model| Joining {
                 model,
                 progress: embed::Progress::default(),
-                bridge: embed::Progress::default(),
                 ready: Default::default(),
             })
             .collect();
-        Ok((engine, Unfinished { cache_dir }))
-    }
-
-    /// Brings in the layers whose vectors are `made` (one per [`Engine::joining`]), and the
-    /// bridge.
-    fn install(&self, made: &[Option<Arc<SentenceVectors>>], bridge: Option<Arc<Bridge>>) {
-        let layers = (self.joining.iter().zip(made))
-            .filter_map(|(joining, vectors)| {
-                Some(MeaningLayer {
-                    model: Arc::clone(&joining.model),
-                    vectors: Arc::clone(vectors.as_ref()?),
-                })
-            })
-            .collect();
-        let semantics = Semantics::of(&self.knowledge, layers, bridge);
-        self.semantics.store(Arc::new(semantics));
-    }
-
-    /// The meaning layers loaded or loading, in order of preference, with their progress.
-    pub fn joining(&self) -> &[Joining] {
-        &self.joining
-    }
-
-    /// [`Engine::joining`], read now, for people.
-    pub fn joining_now(&self) -> Vec<LayerState> {
-        (self.joining.iter())
-            .map(|j| {
-                let (done, total) = j.sentences();
-                LayerState {
-                    model: j.model.name(),
-                    ready: j.is_ready(),
-                    done,
-                    total,
-                }
-            })
-            .collect()
+        let answering = false;
+        Ok((
+            engine,
+            Unfinished {
+                cache_dir,
+                answering,
+            },
+        ))
     }
 
     /// The key sentences of document `doc`, in reading order.

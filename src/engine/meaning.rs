@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::{Engine, LoadError, MeaningLayer, MAX_EMBEDDED_SENTENCES};
+use super::{Engine, LoadError, MeaningLayer, Options, MAX_EMBEDDED_SENTENCES};
 use crate::bridge::Bridge;
 use crate::embed::{self, Model, Role, SentenceVectors};
 use crate::knowledge::Knowledge;
@@ -31,10 +31,8 @@ pub struct Semantics {
 #[derive(Debug)]
 pub struct Joining {
     pub model: Arc<Model>,
-    /// How far its sentences are embedded...
+    /// How far its sentences are embedded.
     pub progress: embed::Progress,
-    /// ...and then, for the multilingual model, the bridge's words.
-    pub bridge: embed::Progress,
     pub(super) ready: AtomicBool,
 }
 
@@ -67,6 +65,9 @@ pub struct LayerState {
 #[must_use = "without it, the engine answers by words only"]
 pub struct Unfinished {
     pub(super) cache_dir: Option<PathBuf>,
+    /// Whether the engine answers while its layers load: then each layer joins when ready,
+    /// else all of them at once, at the end (the summaries are computed once).
+    pub(super) answering: bool,
 }
 
 /// The sentence models of `dirs` (each loaded once per process); one that cannot be loaded
@@ -149,7 +150,9 @@ impl Unfinished {
                 return Ok(());
             };
             made[i] = Some(Arc::new(filled.vectors));
-            engine.install(&made, bridge.clone());
+            if self.answering {
+                engine.install(&made, bridge.clone());
+            }
             joining.ready.store(true, Ordering::Relaxed);
             let ms = started.elapsed().as_millis() as u64;
             let model = joining.model.name();
@@ -166,12 +169,15 @@ impl Unfinished {
                     Arc::clone(&joining.model),
                     &engine.knowledge,
                     cache_dir,
-                    (&joining.bridge, go_on),
+                    // Nobody reads how far the words are: the layer has joined already.
+                    (&embed::Progress::default(), go_on),
                 );
                 match words {
                     Ok(Some(words)) => {
                         bridge = Some(Arc::new(words));
-                        engine.install(&made, bridge.clone());
+                        if self.answering {
+                            engine.install(&made, bridge.clone());
+                        }
                     }
                     Ok(None) => return Ok(()),
                     Err(e) => {
@@ -180,6 +186,75 @@ impl Unfinished {
                 }
             }
         }
+        if !self.answering {
+            engine.install(&made, bridge);
+        }
         Ok(())
+    }
+}
+
+/// Loading in the background, and what the layers bring in as they join.
+impl Engine {
+    /// [`Engine::load`], answering by words at once: the sentence vectors are made on a
+    /// thread of their own, and each model's layer joins when its vectors are ready. The
+    /// thread stops (keeping what it made) when nothing else holds the engine any more.
+    pub fn load_in_background(options: &Options) -> Result<Arc<Engine>, LoadError> {
+        let (engine, unfinished) = Engine::load_words(options)?;
+        let engine = Arc::new(engine);
+        if engine.joining.is_empty() {
+            return Ok(engine);
+        }
+        let held = Arc::clone(&engine);
+        let spawned = std::thread::Builder::new()
+            .name("embedding".into())
+            .spawn(move || {
+                let wanted = || Arc::strong_count(&held) > 1;
+                if let Err(e) = unfinished.finish(&held, &wanted) {
+                    tracing::warn!(error = %e, "the sentence vectors could not be made; answering by words only");
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "could not start embedding; answering by words only");
+        }
+        Ok(engine)
+    }
+
+    /// Brings in the layers whose vectors are `made` (one per [`Engine::joining`]), and the
+    /// bridge.
+    pub(super) fn install(
+        &self,
+        made: &[Option<Arc<SentenceVectors>>],
+        bridge: Option<Arc<Bridge>>,
+    ) {
+        let layers = (self.joining.iter().zip(made))
+            .filter_map(|(joining, vectors)| {
+                Some(MeaningLayer {
+                    model: Arc::clone(&joining.model),
+                    vectors: Arc::clone(vectors.as_ref()?),
+                })
+            })
+            .collect();
+        let semantics = Semantics::of(&self.knowledge, layers, bridge);
+        self.semantics.store(Arc::new(semantics));
+    }
+
+    /// The meaning layers loaded or loading, in order of preference, with their progress.
+    pub fn joining(&self) -> &[Joining] {
+        &self.joining
+    }
+
+    /// [`Engine::joining`], read now, for people.
+    pub fn joining_now(&self) -> Vec<LayerState> {
+        (self.joining.iter())
+            .map(|j| {
+                let (done, total) = j.sentences();
+                LayerState {
+                    model: j.model.name(),
+                    ready: j.is_ready(),
+                    done,
+                    total,
+                }
+            })
+            .collect()
     }
 }
