@@ -12,7 +12,7 @@
 //! Texts no longer in the knowledge stay in the file until it is mostly stale; then it is
 //! rewritten with the live ones ([`VectorStore::compact`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -108,6 +108,8 @@ impl VectorStore {
     /// Rewrites the file with only the vectors of `live` when most of it is stale (texts no
     /// longer in the knowledge), so that it does not grow for ever as documents change.
     pub fn compact(&mut self, live: &[Key]) {
+        // A text may stand more than once in the knowledge: its vector is kept once.
+        let live: HashSet<Key> = live.iter().copied().collect();
         let stale = self.len().saturating_sub(live.len());
         if stale < COMPACT_FROM || stale < live.len() {
             return;
@@ -309,7 +311,7 @@ mod tests {
             .map(|i| (key(&i.to_string()), v(i as f32)))
             .collect();
         store.insert(&records);
-        let live = [key("3"), key("5")];
+        let live = [key("3"), key("5"), key("5")];
         store.compact(&live);
         assert_eq!(store.len(), 2);
         let again = VectorStore::open(Some(file.clone()), 3);
