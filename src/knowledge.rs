@@ -778,6 +778,11 @@ impl fmt::Display for PassageKind {
 mod tests {
     use super::*;
 
+    /// A paragraph of prose, for documents written by the tests.
+    const BODY: &str = "Moscow has reached out to the Taliban, legitimizing a group that \
+                        continues to threaten the security of the Afghan government and of \
+                        NATO forces.";
+
     fn article() -> Knowledge {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
         Knowledge::load(&dir).expect("the article loads")
@@ -1037,11 +1042,9 @@ mod tests {
     #[test]
     fn a_bad_file_is_skipped_and_the_rest_are_read() {
         let dir = tempfile::tempdir().unwrap();
-        let body = "Moscow has reached out to the Taliban, legitimizing a group that continues \
-                    to threaten the security of the Afghan government and of NATO forces.";
         std::fs::write(
             dir.path().join("notes.txt"),
-            format!("Field notes\n\n{body}\n"),
+            format!("Field notes\n\n{BODY}\n"),
         )
         .unwrap();
         std::fs::write(
@@ -1076,11 +1079,9 @@ mod tests {
     #[test]
     fn a_sidecar_overrides_what_the_file_says() {
         let dir = tempfile::tempdir().unwrap();
-        let body = "Moscow has reached out to the Taliban, legitimizing a group that continues \
-                    to threaten the security of the Afghan government and of NATO forces.";
         std::fs::write(
             dir.path().join("field-notes.md"),
-            format!("# Notes from Kabul\n\nBy Jane Doe\n\n{body}\n"),
+            format!("# Notes from Kabul\n\nBy Jane Doe\n\n{BODY}\n"),
         )
         .unwrap();
         std::fs::write(

@@ -79,6 +79,16 @@ fn sent_html(bot: &Mock) -> Vec<String> {
         .collect()
 }
 
+/// [`buttons`] of a message the bot sent.
+fn message_buttons(message: &Message) -> Vec<(String, String)> {
+    buttons(
+        &message
+            .reply_markup()
+            .cloned()
+            .map(ReplyMarkup::InlineKeyboard),
+    )
+}
+
 fn buttons(markup: &Option<ReplyMarkup>) -> Vec<(String, String)> {
     match markup {
         Some(ReplyMarkup::InlineKeyboard(k)) => k
@@ -170,12 +180,7 @@ async fn summary_by_command_by_button_and_by_asking() {
     bot.update(MockMessageText::new().text("/about"));
     bot.dispatch().await;
     let about = bot.get_responses().sent_messages.last().cloned().unwrap();
-    let offered = buttons(
-        &about
-            .reply_markup()
-            .cloned()
-            .map(ReplyMarkup::InlineKeyboard),
-    );
+    let offered = message_buttons(&about);
     assert_eq!(offered, [("📄 Summary".to_string(), "s:0:r@0".to_string())]);
     bot.update(MockCallbackQuery::new().data("s:0:r@0").message(about));
     bot.dispatch().await;
@@ -675,10 +680,7 @@ async fn a_follow_up_in_the_same_chat_is_read_in_context_and_its_buttons_act_on_
         "↪ <i>What did he warn about? (about Zamir Kabulov)</i>"
     );
     assert!(sent_html(&bot)[0].contains("¶4"));
-    let (_, full) = buttons(&answer.reply_markup().cloned().map(Into::into))
-        .into_iter()
-        .next()
-        .unwrap();
+    let (_, full) = message_buttons(&answer).into_iter().next().unwrap();
     assert_eq!(
         full, "f:1:u",
         "the buttons act on the question as understood"
@@ -882,12 +884,7 @@ async fn several_documents_are_listed_by_about_and_offered_under_an_answer() {
     let answer = ask(&mut bot).await;
     let html = sent_html(&bot).pop().unwrap();
     assert!(html.contains("Also in my documents"), "{html}");
-    let offered = buttons(
-        &answer
-            .reply_markup()
-            .cloned()
-            .map(ReplyMarkup::InlineKeyboard),
-    );
+    let offered = message_buttons(&answer);
     let (label, data) = offered
         .iter()
         .find(|(label, _)| label.contains("Balkans"))
@@ -1317,12 +1314,7 @@ async fn an_admin_removes_a_document_after_confirming_and_it_is_cited_no_more() 
             && html.contains("\n2. “Russia's Afghanistan Strategy”"),
         "{html}"
     );
-    let choices = buttons(
-        &list
-            .reply_markup()
-            .cloned()
-            .map(ReplyMarkup::InlineKeyboard),
-    );
+    let choices = message_buttons(&list);
     assert_eq!(choices.len(), 2);
     assert_eq!(choices[0].0, "1. How Honeybees Survive the Winter");
     assert!(choices.iter().all(|(_, data)| data.len() <= 64));
@@ -1351,12 +1343,7 @@ async fn an_admin_removes_a_document_after_confirming_and_it_is_cited_no_more() 
         sent_html(&bot).pop().unwrap(),
         "Remove “How Honeybees Survive the Winter” (<code>honeybees-in-winter.txt</code>, 6 passages)?"
     );
-    let answers = buttons(
-        &question
-            .reply_markup()
-            .cloned()
-            .map(ReplyMarkup::InlineKeyboard),
-    );
+    let answers = message_buttons(&question);
     let labels: Vec<&str> = answers.iter().map(|(label, _)| label.as_str()).collect();
     assert_eq!(labels, ["🗑 Yes, remove it", "Cancel"]);
 
@@ -1376,14 +1363,7 @@ async fn an_admin_removes_a_document_after_confirming_and_it_is_cited_no_more() 
         .pop()
         .unwrap()
         .starts_with("Remove “How Honeybees"));
-    let yes = buttons(
-        &question
-            .reply_markup()
-            .cloned()
-            .map(ReplyMarkup::InlineKeyboard),
-    )
-    .remove(0)
-    .1;
+    let yes = message_buttons(&question).remove(0).1;
     bot.update(press(&yes, &question, admin()));
     bot.dispatch().await;
     assert_eq!(toast(&bot), "Removing…");
@@ -1461,14 +1441,7 @@ async fn remove_by_name_refuses_others_and_unknown_names() {
         .pop()
         .unwrap()
         .starts_with("Remove “How Honeybees"));
-    let yes = buttons(
-        &question
-            .reply_markup()
-            .cloned()
-            .map(ReplyMarkup::InlineKeyboard),
-    )
-    .remove(0)
-    .1;
+    let yes = message_buttons(&question).remove(0).1;
 
     // In a group anyone may press the button: only an admin's press removes.
     bot.update(press(&yes, &question, MockUser::new().id(6).build()));

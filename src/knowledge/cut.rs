@@ -679,6 +679,14 @@ mod tests {
             .collect()
     }
 
+    /// What was left out, by which rule.
+    fn dropped(cut: &Cut) -> Vec<(DropRule, &str)> {
+        cut.dropped
+            .iter()
+            .map(|d| (d.rule, d.text.as_str()))
+            .collect()
+    }
+
     #[test]
     fn long_lines_are_paragraphs_however_they_end_and_short_ones_are_reported() {
         let long = "The survey team counted otters along the upper reach for three mornings \
@@ -694,13 +702,8 @@ mod tests {
             paragraphs(&cut),
             [long, quoted, "The lamp was lit in 1874."]
         );
-        let dropped: Vec<(DropRule, &str)> = cut
-            .dropped
-            .iter()
-            .map(|d| (d.rule, d.text.as_str()))
-            .collect();
         assert_eq!(
-            dropped,
+            dropped(&cut),
             [
                 (DropRule::ShortLine, "From Wikipedia, the free encyclopedia"),
                 (DropRule::Heading, "2.1 Cargo volumes"),
@@ -733,13 +736,8 @@ mod tests {
             .collect();
         assert_eq!(captions, [(1, caption)]);
         assert_eq!(paragraphs(&cut), [para]);
-        let dropped: Vec<(DropRule, &str)> = cut
-            .dropped
-            .iter()
-            .map(|d| (d.rule, d.text.as_str()))
-            .collect();
         assert_eq!(
-            dropped,
+            dropped(&cut),
             [
                 (DropRule::ShortLine, "AP"),
                 (DropRule::RepeatedCaption, caption)
