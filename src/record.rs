@@ -36,7 +36,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 use sha2::Sha256;
 
-mod postgres;
+pub(crate) mod postgres;
 mod report;
 
 pub use report::*;

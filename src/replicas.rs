@@ -19,6 +19,11 @@
 //! The conversation store's trait is synchronous (the bot calls it on the blocking pool,
 //! beside the search): [`SharedStore`] runs the async calls there with the runtime's
 //! handle, bounded by the same timeout.
+//!
+//! The documents admins add or remove are shared through PostgreSQL instead ([`files`]):
+//! they are files, not small values, and must outlive any Redis.
+
+pub mod files;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

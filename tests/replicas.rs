@@ -9,8 +9,11 @@
 //!   (tests/fake), the test delivering each update to one of them in turn as a round-robin
 //!   proxy would: a conversation followed across them, `/new` for both, one flood gate, one
 //!   answer to an update delivered to both, a replica killed mid-conversation, Redis and then
-//!   PostgreSQL stopped during a burst, and (ignored by default, run by .ci/run) 2,000
-//!   questions from 500 chats answered and recorded once each.
+//!   PostgreSQL stopped during a burst, a document an admin sends one replica answered from
+//!   by the other (each with a folder of its own), and (ignored by default, run by .ci/run)
+//!   2,000 questions from 500 chats answered and recorded once each.
+//! - The files replicas share in PostgreSQL, synced into folders: written, replaced,
+//!   removed, and nothing else of a folder touched.
 //!
 //! The servers come from `scripts/test-servers.sh` (tests/servers); without them these tests
 //! fail, saying how to start them.
@@ -20,6 +23,7 @@ mod servers;
 
 use std::io::{self, Read};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,6 +31,7 @@ use std::time::{Duration, Instant};
 use citebot::conversation::store::{ConversationStore, Key, MemoryStore};
 use citebot::conversation::Context;
 use citebot::record::{Asked, Location, Recorder, Report, ServerUrl, Verdict, Voted};
+use citebot::replicas::files::{SharedFiles, Synced};
 use citebot::replicas::{Shared, SharedStore};
 use fake::{FakeApi, TOKEN};
 use serde_json::json;
@@ -278,6 +283,101 @@ fn the_record_in_postgres_reads_back_as_in_sqlite() {
     assert_eq!(citebot::record::totals(&postgres).unwrap(), (5, 2, 3));
 }
 
+/// The names of the files in `dir`, sorted.
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// One replica shares what an admin added and removed; another's folder follows, and keeps
+/// the files only it has.
+#[test]
+fn shared_files_are_written_replaced_and_removed_in_every_folder() {
+    let db = ServerUrl::new(servers::fresh_database("files"));
+    let (here, there) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (SharedFiles::new(db.clone()), SharedFiles::new(db.clone()));
+    std::fs::write(
+        there.path().join("deployed.md"),
+        "# Shipped with the replica\n",
+    )
+    .unwrap();
+    std::fs::write(there.path().join("old.md"), "# Deployed, then removed\n").unwrap();
+    assert_eq!(
+        b.sync(there.path()).unwrap(),
+        Synced::default(),
+        "nothing shared yet"
+    );
+    assert!(!b.changed().unwrap());
+
+    // Added on one replica: a document and its sidecar, bytes as they are (a PDF is binary).
+    let pdf = [b"%PDF-1.4\n".as_slice(), &[0, 159, 255, 1]].concat();
+    std::fs::write(here.path().join("report.pdf"), &pdf).unwrap();
+    std::fs::write(here.path().join("report.toml"), "title = \"A report\"\n").unwrap();
+    a.put(here.path(), &["report.pdf".into(), "report.toml".into()])
+        .unwrap();
+    a.remove(&["old.md".into()]).unwrap();
+    assert!(b.changed().unwrap());
+    let synced = b.sync(there.path()).unwrap();
+    assert_eq!(synced.written, ["report.pdf", "report.toml"]);
+    assert_eq!(synced.deleted, ["old.md"]);
+    assert_eq!(std::fs::read(there.path().join("report.pdf")).unwrap(), pdf);
+    assert_eq!(
+        files_in(there.path()),
+        ["deployed.md", "report.pdf", "report.toml"]
+    );
+    assert!(!b.changed().unwrap(), "synced to the latest change");
+    assert_eq!(
+        b.sync(there.path()).unwrap(),
+        Synced::default(),
+        "nothing twice"
+    );
+
+    // Replaced, then removed.
+    std::fs::write(here.path().join("report.pdf"), b"%PDF-1.4 second edition").unwrap();
+    a.put(here.path(), &["report.pdf".into()]).unwrap();
+    assert_eq!(b.sync(there.path()).unwrap().written, ["report.pdf"]);
+    assert_eq!(
+        std::fs::read(there.path().join("report.pdf")).unwrap(),
+        b"%PDF-1.4 second edition"
+    );
+    a.remove(&["report.pdf".into(), "report.toml".into()])
+        .unwrap();
+    assert_eq!(
+        b.sync(there.path()).unwrap().deleted,
+        ["report.pdf", "report.toml"]
+    );
+    assert_eq!(files_in(there.path()), ["deployed.md"]);
+
+    // A file this replica cannot share is an error, and shares nothing.
+    assert!(a.put(here.path(), &["missing.md".into()]).is_err());
+    assert!(!b.changed().unwrap());
+}
+
+/// A database that does not answer is an error within the connect timeout, not a hang; the
+/// folder is left as it is.
+#[test]
+fn shared_files_without_a_database_fail_fast_and_touch_nothing() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let files = SharedFiles::new(ServerUrl::new(format!(
+        "postgres://citebot@127.0.0.1:{port}/none"
+    )));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.md"), "# A\n").unwrap();
+    let started = Instant::now();
+    assert!(files.sync(dir.path()).is_err());
+    assert!(files.changed().is_err());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(files_in(dir.path()), ["a.md"]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The real binary: two replicas behind one (round-robin) URL.
 
@@ -334,6 +434,11 @@ impl Deployment {
 
     /// Starts a replica listening on a port of its own.
     fn replica(&self) -> Replica {
+        self.replica_with(&[])
+    }
+
+    /// [`Deployment::replica`] with settings of its own (its own knowledge folder).
+    fn replica_with(&self, own: &[(&str, &Path)]) -> Replica {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -370,6 +475,7 @@ impl Deployment {
             .env("DATA_DIR", self.data.path())
             .env("RUST_LOG", "citebot=info,warn")
             .envs(self.vars.iter().map(|(k, v)| (k, v)))
+            .envs(own.iter().copied())
             .arg("serve")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -607,6 +713,61 @@ async fn a_replica_killed_mid_conversation_loses_neither_the_conversation_nor_th
         assert!(report.status.success(), "{report:?}");
         let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
         assert_eq!(report["questions"], 3, "{report}");
+    })
+    .await
+    .expect("within the time limit");
+}
+
+/// With `DATABASE_URL`, a document an admin sends one replica is answered from by the
+/// other, though each reads a knowledge folder of its own; a replica started afterwards has
+/// it from the start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_sent_to_one_replica_is_answered_from_by_the_other() {
+    tokio::time::timeout(LIMIT, async {
+        let redis = servers::redis_url();
+        let db = tokio::task::spawn_blocking(|| servers::fresh_database("upload"))
+            .await
+            .unwrap();
+        let deployment = Deployment::new("upload", redis, db)
+            .await
+            .with("ADMIN_IDS", "5");
+        let folders = [(); 3].map(|()| fake::knowledge_copy());
+        let a = deployment.replica_with(&[("KNOWLEDGE_DIR", folders[0].path())]);
+        let b = deployment.replica_with(&[("KNOWLEDGE_DIR", folders[1].path())]);
+        a.ready().await;
+        b.ready().await;
+        b.logged("listening for reloads", Duration::from_secs(10))
+            .await;
+
+        let notes = "# How Honeybees Survive the Winter\n\nBy Jane Doe\n\n\
+                     Honeybees survive the winter by clustering together inside the hive and \
+                     shivering their flight muscles to make heat, which keeps the queen warm.\n";
+        let message = deployment
+            .api
+            .file_message(5, 10, "bees.md", notes.as_bytes());
+        let update = json!({ "update_id": 1, "message": message }).to_string();
+        assert_eq!(a.post(&update).await.unwrap(), 200);
+        let said = deployment.wait_for(5, 1).await;
+        assert!(
+            said[0].contains("Added “How Honeybees Survive the Winter”"),
+            "{said:?}"
+        );
+        b.logged("knowledge folder synced", Duration::from_secs(30))
+            .await;
+        b.logged("knowledge reloaded", Duration::from_secs(60))
+            .await;
+        assert!(b.stderr().contains("added=1"), "{}", b.stderr());
+        assert!(folders[1].path().join("bees.md").exists());
+
+        b.say(2, 77, "How do bees keep warm in winter?").await;
+        let said = deployment.wait_for(77, 1).await;
+        assert!(said[0].contains("shivering"), "{said:?}");
+
+        let c = deployment.replica_with(&[("KNOWLEDGE_DIR", folders[2].path())]);
+        c.ready().await;
+        c.say(3, 78, "How do bees keep warm in winter?").await;
+        let said = deployment.wait_for(78, 1).await;
+        assert!(said[0].contains("shivering"), "{said:?}");
     })
     .await
     .expect("within the time limit");

@@ -51,6 +51,16 @@ const MIGRATIONS: &[&str] = &[
     // 2: what the reader was told, as in SQLite.
     "ALTER TABLE questions ADD COLUMN verdict TEXT;
     ALTER TABLE votes ADD COLUMN verdict TEXT;",
+    // 3: the knowledge folder's files, for replicas that share them (`replicas::files`):
+    // a file's bytes, or NULL once removed; `change` orders the changes.
+    "CREATE SEQUENCE knowledge_changes;
+    CREATE TABLE knowledge_files (
+        name TEXT PRIMARY KEY,
+        body BYTEA,
+        sha256 TEXT,
+        change BIGINT NOT NULL,
+        at BIGINT NOT NULL
+    );",
 ];
 
 /// The advisory lock migrations take (any constant of citebot's own).
@@ -66,8 +76,9 @@ fn connect(url: &ServerUrl) -> Result<Client, ::postgres::Error> {
     config.connect(NoTls)
 }
 
-/// A connection for the writer, the schema brought up to date.
-pub(super) fn open_for_writing(url: &ServerUrl) -> Result<Client, ::postgres::Error> {
+/// A connection, the schema brought up to date: the record's writer's, or the shared
+/// files'.
+pub(crate) fn open_for_writing(url: &ServerUrl) -> Result<Client, ::postgres::Error> {
     let mut client = connect(url)?;
     migrate(&mut client)?;
     Ok(client)

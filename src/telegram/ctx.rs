@@ -17,6 +17,7 @@ use crate::conversation::Context;
 use crate::engine::{Engine, Options};
 use crate::lang::Lang;
 use crate::record::{self, Location, Recorder};
+use crate::replicas::files::SharedFiles;
 use crate::replicas::{Shared, SharedStore};
 use crate::texts;
 
@@ -47,6 +48,9 @@ pub struct Ctx {
     pub answering: tokio::sync::Semaphore,
     /// What the replicas share through Redis (`REDIS_URL`); `None`: this process alone.
     pub shared: Option<Arc<Shared>>,
+    /// The documents admins add and remove, shared through PostgreSQL (`DATABASE_URL`);
+    /// `None`: they stay in this process's knowledge folder.
+    pub files: Option<Arc<SharedFiles>>,
 }
 
 impl Ctx {
@@ -70,6 +74,7 @@ impl Ctx {
             reloading: tokio::sync::Mutex::new(()),
             answering: tokio::sync::Semaphore::new(crate::threads::cores()),
             shared: None,
+            files: None,
         }
     }
 
@@ -164,14 +169,37 @@ impl Ctx {
         said
     }
 
+    /// Shares the files `names` of the knowledge folder (a document just added) with the
+    /// other replicas; `removed`: marks them removed. Logged, not fatal: the document is
+    /// added (or removed) here either way.
+    pub async fn share_files(&self, names: Vec<String>, removed: bool) {
+        let (Some(files), Some(options)) = (self.files.clone(), self.reload_from.clone()) else {
+            return;
+        };
+        let shared = tokio::task::spawn_blocking(move || match removed {
+            false => files.put(&options.knowledge_dir, &names).map(|()| names),
+            true => files.remove(&names).map(|()| names),
+        })
+        .await;
+        match shared {
+            Ok(Ok(names)) => tracing::info!(files = ?names, removed, "shared with the replicas"),
+            Ok(Err(e)) => tracing::warn!(
+                error = %e,
+                "could not share a document with the other replicas: it is changed here only"
+            ),
+            Err(e) => tracing::error!(error = %e, "sharing a document panicked"),
+        }
+    }
+
     /// The engine now (a reload may swap another in for the next update).
     pub fn engine(&self) -> Arc<Engine> {
         self.engine.load_full()
     }
 
-    /// Re-reads the knowledge and swaps the new engine in when it is ready; the old one
-    /// answers meanwhile, and stays when the new one cannot be loaded. Returns what to tell
-    /// whoever asked (HTML, in `lang`).
+    /// Re-reads the knowledge (its folder synced first with the files the replicas share)
+    /// and swaps the new engine in when it is ready; the old one answers meanwhile, and
+    /// stays when the new one cannot be loaded. Returns what to tell whoever asked (HTML, in
+    /// `lang`).
     pub async fn reload(&self, lang: Lang) -> String {
         let Some(options) = self.reload_from.clone() else {
             return texts::RELOAD_UNAVAILABLE.get(lang).to_string();
@@ -180,7 +208,14 @@ impl Ctx {
             return texts::RELOAD_BUSY.get(lang).to_string();
         };
         let started = Instant::now();
-        let loaded = tokio::task::spawn_blocking(move || Engine::load(&options)).await;
+        let files = self.files.clone();
+        let loaded = tokio::task::spawn_blocking(move || {
+            if let Some(files) = files {
+                sync_logged(&files, &options.knowledge_dir);
+            }
+            Engine::load(&options)
+        })
+        .await;
         match loaded {
             Ok(Ok(new)) => {
                 let changes = self.engine().knowledge.changes_to(&new.knowledge);
@@ -243,5 +278,22 @@ impl Ctx {
         if let Err(e) = stored {
             tracing::warn!(error = %e, "could not store the conversation");
         }
+    }
+}
+
+/// Syncs the knowledge folder `dir` with the shared files, saying what changed; a database
+/// that does not answer leaves the folder as it is.
+pub fn sync_logged(files: &SharedFiles, dir: &std::path::Path) {
+    match files.sync(dir) {
+        Ok(synced) if synced.is_empty() => {}
+        Ok(synced) => tracing::info!(
+            written = ?synced.written,
+            deleted = ?synced.deleted,
+            "knowledge folder synced with the other replicas"
+        ),
+        Err(e) => tracing::warn!(
+            error = %e,
+            "could not sync the knowledge folder with the other replicas; reading it as it is"
+        ),
     }
 }

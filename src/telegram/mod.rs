@@ -10,7 +10,8 @@
 //! `getUpdates` and exits anyway, within 3 s.
 //!
 //! SIGHUP re-reads the knowledge folder, as `/reload` does, while the bot answers on; with
-//! `REDIS_URL` both make every replica reload (`replicas`). The record of questions is
+//! `REDIS_URL` both make every replica reload (`replicas`); with `DATABASE_URL` a document an
+//! admin adds or removes reaches every replica (`replicas::files`). The record of questions is
 //! complete when the process exits: its writer is drained last.
 
 pub mod admin;
@@ -38,6 +39,7 @@ use teloxide::{ApiError, RequestError};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::lang::Lang;
+use crate::replicas::files::{SharedFiles, POLL_EVERY};
 pub use ctx::Ctx;
 pub use flood::FloodGate;
 pub use handlers::handler_tree;
@@ -47,9 +49,15 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
     // Checked before anything is loaded, so a missing token is the first thing said.
     let token = config.token()?;
     config.check_bot()?;
+    let options = config.engine_options();
+    // The documents admins sent the other replicas, in the folder before it is read.
+    let files = (config.database_url.clone()).map(|url| Arc::new(SharedFiles::new(url)));
+    if let Some(files) = &files {
+        ctx::sync_logged(files, &options.knowledge_dir);
+    }
     // Answers by words from the first second; each meaning layer joins when its vectors are
     // made (or read from the cache).
-    let engine = Engine::load_in_background(&config.engine_options())?;
+    let engine = Engine::load_in_background(&options)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -59,16 +67,20 @@ pub fn serve(config: Config) -> anyhow::Result<()> {
         if let Some(url) = &config.api_url {
             bot = bot.set_api_url(url.clone());
         }
-        let ctx = Arc::new(Ctx::from_config(engine, &config)?);
+        let mut ctx = Ctx::from_config(engine, &config)?;
+        ctx.files = files;
+        let ctx = Arc::new(ctx);
         let reloads = tokio::spawn(reload_on_sighup(Arc::clone(&ctx)));
         let replicas = ctx
             .shared
             .clone()
             .map(|shared| tokio::spawn(share_with_replicas(shared, Arc::clone(&ctx))));
+        let polls =
+            (ctx.files.clone()).map(|files| tokio::spawn(follow_files(files, Arc::clone(&ctx))));
         let result = run(bot, Arc::clone(&ctx), &config, shutdown_signal()).await;
         reloads.abort();
-        if let Some(replicas) = replicas {
-            replicas.abort();
+        for task in [replicas, polls].into_iter().flatten() {
+            task.abort();
         }
         // Everything answered is on the record before the process ends.
         let record = Arc::clone(&ctx);
@@ -212,6 +224,28 @@ async fn share_with_replicas(shared: Arc<crate::replicas::Shared>, ctx: Arc<Ctx>
             }
         })
         .await
+}
+
+/// Reloads the knowledge when the files the replicas share changed and no reload said so
+/// (Redis was away when another replica asked), looking every [`POLL_EVERY`], until aborted.
+async fn follow_files(files: Arc<SharedFiles>, ctx: Arc<Ctx>) {
+    let mut every = tokio::time::interval(POLL_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let asked = Arc::clone(&files);
+        match tokio::task::spawn_blocking(move || asked.changed()).await {
+            Ok(Ok(true)) => {
+                tracing::info!("the shared documents changed: reloading the knowledge");
+                let said = ctx.reload(Lang::En).await;
+                tracing::info!(result = %crate::html::html_to_plain(&said), "reload done");
+            }
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => tracing::debug!(error = %e, "could not ask for shared documents"),
+            Err(e) => tracing::error!(error = %e, "asking for shared documents panicked"),
+        }
+    }
 }
 
 /// Reloads the knowledge on every SIGHUP, as daemons do, until aborted.

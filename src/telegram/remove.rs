@@ -277,6 +277,7 @@ async fn remove(ctx: &Ctx, engine: &Engine, key: &str, lang: Lang) -> String {
         }
     };
     tracing::info!(file = %d.path.display(), "document removed");
+    ctx.share_files(files.clone(), true).await;
     let reloaded = ctx.reload_everywhere(lang).await;
     let said = texts::removed(&d.meta.title, &files, documents.len() - 1, lang);
     format!("{said}\n\n{reloaded}")

@@ -114,8 +114,9 @@ async fn say(bot: &Bot, ctx: &Ctx, msg: &Message, html: &str) -> HandlerResult {
     Ok(())
 }
 
-/// Adds the file to the knowledge folder the bot reloads from, reloads, and says what was
-/// added; a file that cannot be read gets its reason, and nothing changes.
+/// Adds the file to the knowledge folder the bot reloads from, shares it with the other
+/// replicas, reloads them all, and says what was added; a file that cannot be read gets its
+/// reason, and nothing changes.
 async fn add_and_reload(
     bot: &Bot,
     ctx: &Ctx,
@@ -157,7 +158,18 @@ async fn add_and_reload(
         }
     };
     tracing::info!(file = %added.path.display(), paragraphs = added.paragraphs, "document added");
-    let reloaded = ctx.reload(lang).await;
+    ctx.share_files(shared_names(&added.path), false).await;
+    let reloaded = ctx.reload_everywhere(lang).await;
     let html = format!("{}\n\n{reloaded}", texts::added(&added, lang));
     say(bot, ctx, msg, &html).await
+}
+
+/// The names of a document just added and of its `NAME.toml`, when it has one.
+fn shared_names(path: &std::path::Path) -> Vec<String> {
+    let sidecar = crate::knowledge::sidecar(path);
+    std::iter::once(path)
+        .chain(sidecar.exists().then_some(sidecar.as_path()))
+        .filter_map(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect()
 }

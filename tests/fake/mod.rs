@@ -286,6 +286,13 @@ impl FakeApi {
     /// Queues a private message from user `chat` with a file `name` holding `bytes`, which
     /// `getFile` and the download then serve, as Telegram's servers do.
     pub fn push_file(&self, chat: i64, message_id: i64, name: &str, bytes: &[u8]) -> i64 {
+        let message = self.file_message(chat, message_id, name, bytes);
+        self.push("message", message)
+    }
+
+    /// A private message from user `chat` with a file `name` holding `bytes`, which
+    /// `getFile` and the download then serve: to post to a webhook, or queue.
+    pub fn file_message(&self, chat: i64, message_id: i64, name: &str, bytes: &[u8]) -> Value {
         let id = format!("file-{message_id}");
         self.lock().files.insert(id.clone(), bytes.to_vec());
         let mut message = text_message(chat, message_id, "");
@@ -296,7 +303,7 @@ impl FakeApi {
             "file_id": id, "file_unique_id": format!("u{id}"), "file_name": name,
             "file_size": bytes.len(),
         });
-        self.push("message", message)
+        message
     }
 
     /// Queues a private text message from user `chat` (the user id is the chat id).
