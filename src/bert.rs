@@ -167,20 +167,16 @@ fn on_rows_of(
 ) -> Result<crate::encoder::Encoder> {
     use crate::encoder::Matrix;
     let (hidden, ff) = (config.hidden_size, config.intermediate_size);
-    let int8 = |linear: Linear, inputs: usize, outputs: usize| Matrix::Int8 {
-        linear,
-        inputs,
-        outputs,
-    };
+    let int8 = Matrix::int8;
     let row_layers = (layers.into_iter().enumerate())
         .map(|(i, layer)| {
             let l = vb.pp(format!("encoder.layer.{i}"));
             Ok(crate::encoder::Layer {
-                qkv: int8(layer.qkv, hidden, 3 * hidden),
-                attention_out: int8(layer.attention_out, hidden, hidden),
+                qkv: int8(layer.qkv, hidden, 3 * hidden)?,
+                attention_out: int8(layer.attention_out, hidden, hidden)?,
                 attention_norm: norm_of(l.pp("attention.output.LayerNorm"), hidden)?,
-                intermediate: int8(layer.intermediate, hidden, ff),
-                output: int8(layer.output, ff, hidden),
+                intermediate: int8(layer.intermediate, hidden, ff)?,
+                output: int8(layer.output, ff, hidden)?,
                 output_norm: norm_of(l.pp("output.LayerNorm"), hidden)?,
             })
         })

@@ -243,11 +243,8 @@ impl Gguf {
         if self.precision == Precision::Bf16 {
             return self.tile_matrix(parts, inputs, outputs);
         }
-        Ok(rows::Matrix::Int8 {
-            linear: self.linear(parts, inputs, outputs)?,
-            inputs,
-            outputs: parts.len() * outputs,
-        })
+        let linear = self.linear(parts, inputs, outputs)?;
+        rows::Matrix::int8(linear, inputs, parts.len() * outputs)
     }
 
     fn info(&self, name: &str) -> Result<&gguf_file::TensorInfo> {

@@ -251,9 +251,7 @@ impl Model {
             hash.update(part);
         }
         hash.update(format!("{precision:?}").as_bytes());
-        if crate::encoder::runs_on_rows(precision) {
-            hash.update(b"rows");
-        }
+        hash.update(crate::encoder::fingerprint_mark(precision));
         let fingerprint = format!("{:x}", hash.finalize());
 
         let config: Config = serde_json::from_slice(&config_bytes)
@@ -308,9 +306,7 @@ impl Model {
         }
         drop(weights);
         hash.update(format!("e5 {precision:?}").as_bytes());
-        if crate::encoder::runs_on_rows(precision) {
-            hash.update(b"rows");
-        }
+        hash.update(crate::encoder::fingerprint_mark(precision));
         let fingerprint = format!("{:x}", hash.finalize());
 
         let config: crate::e5::Config = serde_json::from_slice(&config_bytes)
