@@ -615,25 +615,29 @@ unsafe fn attend(qkv: &[f32], out: &mut [f32], n: usize, heads: usize) {
     let h = out.len() / n;
     let size = h / heads;
     let scale = 1.0 / (size as f32).sqrt();
-    // The keys of a head transposed (size x n), so that a query's scores are a sum of rows.
-    let mut keys = vec![0f32; size * n];
-    let mut scores = vec![0f32; n];
+    // The keys of a head transposed (size x n), so that a query's scores are a sum of rows;
+    // each row padded with zeros to whole registers (16 numbers), so that the loop over it
+    // has no scalar tail (a sentence's 20 to 40 tokens left a third of it scalar).
+    let width = n.next_multiple_of(16);
+    let mut keys = vec![0f32; size * width];
+    let mut padded = vec![0f32; width];
     for head in 0..heads {
         for j in 0..n {
             let k = &qkv[j * 3 * h + h + head * size..][..size];
             for (d, &v) in k.iter().enumerate() {
-                keys[d * n + j] = v;
+                keys[d * width + j] = v;
             }
         }
         for i in 0..n {
             let q = &qkv[i * 3 * h + head * size..][..size];
-            scores.fill(0.0);
+            padded.fill(0.0);
             for (d, &qd) in q.iter().enumerate() {
                 let qd = qd * scale;
-                for (s, k) in scores.iter_mut().zip(&keys[d * n..(d + 1) * n]) {
+                for (s, k) in padded.iter_mut().zip(&keys[d * width..(d + 1) * width]) {
                     *s = qd.mul_add(*k, *s);
                 }
             }
+            let scores = &mut padded[..n];
             let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
             for s in scores.iter_mut() {
                 *s = exp(*s - max);

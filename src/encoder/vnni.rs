@@ -138,9 +138,11 @@ impl VnniMatrix {
         );
         bytes.resize(tokens * inputs, 0);
         row_scales.resize(tokens * (inputs / BLOCK), 0.0);
-        quantize(&x[..tokens * inputs], bytes, row_scales);
         // SAFETY: the CPU's features and the sizes were checked above.
-        unsafe { imp::product(self, bytes, row_scales, tokens, out) };
+        unsafe {
+            imp::quantize(&x[..tokens * inputs], bytes, row_scales);
+            imp::product(self, bytes, row_scales, tokens, out);
+        }
     }
 }
 
@@ -154,26 +156,49 @@ fn scale_of(block: &[f32]) -> f32 {
     }
 }
 
-/// Each [`BLOCK`] of `x` as int8 shifted to unsigned bytes, into `out`, and its scale.
-fn quantize(x: &[f32], out: &mut [u8], scales: &mut [f32]) {
-    for ((block, bytes), scale) in x
-        .chunks_exact(BLOCK)
-        .zip(out.chunks_exact_mut(BLOCK))
-        .zip(scales.iter_mut())
-    {
-        *scale = scale_of(block);
-        let inverse = 1.0 / *scale;
-        for (b, &v) in bytes.iter_mut().zip(block) {
-            *b = ((v * inverse).round().clamp(-127.0, 127.0) as i32 + 128) as u8;
-        }
-    }
-}
-
 #[cfg(target_arch = "x86_64")]
 mod imp {
     use std::arch::x86_64::*;
 
     use super::{VnniMatrix, BLOCK, GROUP, LANES, REGISTERS, ROWS};
+
+    /// Each [`BLOCK`] of `x` as int8 shifted to unsigned bytes, into `out`, and its scale
+    /// (the block's largest size / 127). Vectorized by hand: `f32::round` is a call to the
+    /// C library per number, and the loop took a quarter of e5's time that way.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512 F; `out` holds `x.len()` bytes and `scales` `x.len() / BLOCK`.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn quantize(x: &[f32], out: &mut [u8], scales: &mut [f32]) {
+        const PER: usize = BLOCK / LANES;
+        let (low, high, shift) = (
+            _mm512_set1_epi32(-127),
+            _mm512_set1_epi32(127),
+            _mm512_set1_epi32(128),
+        );
+        for ((block, bytes), scale) in x
+            .chunks_exact(BLOCK)
+            .zip(out.chunks_exact_mut(BLOCK))
+            .zip(scales.iter_mut())
+        {
+            let mut v = [_mm512_setzero_ps(); PER];
+            let mut largest = _mm512_setzero_ps();
+            for (r, v) in v.iter_mut().enumerate() {
+                *v = _mm512_loadu_ps(block.as_ptr().add(r * LANES));
+                largest = _mm512_max_ps(largest, _mm512_abs_ps(*v));
+            }
+            let largest = _mm512_reduce_max_ps(largest);
+            *scale = if largest > 0.0 { largest / 127.0 } else { 1.0 };
+            let inverse = _mm512_set1_ps(1.0 / *scale);
+            for (r, v) in v.iter().enumerate() {
+                // Rounded to the nearest (MXCSR's default), kept within +-127, shifted.
+                let q = _mm512_cvtps_epi32(_mm512_mul_ps(*v, inverse));
+                let q = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(q, low), high), shift);
+                let dst = bytes.as_mut_ptr().add(r * LANES);
+                _mm_storeu_si128(dst.cast(), _mm512_cvtepi32_epi8(q));
+            }
+        }
+    }
 
     /// `out = x W^T + b` for the shifted rows `x` and their block scales, block by block of
     /// [`ROWS`] rows by [`REGISTERS`] registers of outputs.
@@ -282,6 +307,10 @@ mod imp {
 
 #[cfg(not(target_arch = "x86_64"))]
 mod imp {
+    pub(super) unsafe fn quantize(_: &[f32], _: &mut [u8], _: &mut [f32]) {
+        unreachable!("VNNI is x86 only")
+    }
+
     pub(super) unsafe fn product(
         _: &super::VnniMatrix,
         _: &[u8],
