@@ -642,7 +642,7 @@ unsafe fn attend(qkv: &[f32], out: &mut [f32], n: usize, heads: usize) {
             for s in scores.iter_mut() {
                 *s = exp(*s - max);
             }
-            let inv = 1.0 / sum(&scores);
+            let inv = 1.0 / sum(scores);
             let o = &mut out[i * h + head * size..][..size];
             o.fill(0.0);
             for (j, &p) in scores.iter().enumerate() {
