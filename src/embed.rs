@@ -736,23 +736,12 @@ impl SentenceVectors {
         if self.index.is_some() || self.len() < from || self.is_empty() || self.dim == 0 {
             return self;
         }
-        let SentenceVectors {
-            dim, data, starts, ..
-        } = self;
-        // The f32 rows are handed over (and freed once coded) only if the index must be
-        // built; a kept one is read instead.
-        let mut data = Some(data);
-        let built = Ivf::open_or_build(file, key, dim, || data.take().unwrap_or_default());
-        match built {
-            Ok(index) => SentenceVectors::of_index(Arc::new(index), starts),
+        match Ivf::open_or_build(file, key, self.dim, &self.data) {
+            // The f32 rows are freed once coded.
+            Ok(index) => SentenceVectors::of_index(Arc::new(index), self.starts),
             Err(e) => {
                 tracing::warn!(error = %e, "no vector index; every question scans every vector");
-                SentenceVectors {
-                    dim,
-                    data: data.unwrap_or_default(),
-                    starts,
-                    index: None,
-                }
+                self
             }
         }
     }
@@ -1106,6 +1095,49 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// From the threshold on, vectors are held in an index kept in its file: read back with
+    /// the same key (a restart), not with another (other texts), and below the threshold
+    /// they stay f32.
+    #[test]
+    fn vectors_at_size_are_indexed_and_the_index_kept() {
+        let dim = 32;
+        let rows = clustered(1000, dim, 10, 1.0, 3);
+        let starts: Vec<u32> = (0..=100).map(|p| p * 10).collect();
+        let flat = SentenceVectors::from_flat(dim, rows.clone(), starts.clone());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("index.bin");
+        let small = flat.clone().indexed_from(1001, Some(&file), [1; 32]);
+        assert!(
+            small.index().is_none() && !file.exists(),
+            "below the threshold"
+        );
+        assert!(small.nearest_rows(&rows[..dim], 5).is_none());
+        let indexed = flat.clone().indexed_from(1000, Some(&file), [1; 32]);
+        assert!(indexed.index().is_some() && file.exists());
+        assert_eq!(indexed.len(), 1000);
+        assert_eq!(indexed.rows(7), 70..80);
+        // Every row reads back within its rounding, and its cosine with itself is about 1.
+        for r in [0, 499, 999] {
+            let exact = flat.row(r);
+            let coded = indexed.row(r);
+            assert!(exact
+                .iter()
+                .zip(coded.iter())
+                .all(|(a, b)| (a - b).abs() < 0.01));
+            assert!((indexed.similarity(r, &exact) - 1.0).abs() < 2e-3);
+        }
+        let nearest = indexed.nearest_rows(&rows[5 * dim..6 * dim], 3).unwrap();
+        assert_eq!(nearest[0].0, 5);
+        let again = SentenceVectors::kept_index(&file, &[1; 32], starts.clone()).unwrap();
+        assert_eq!(again, indexed);
+        assert!(SentenceVectors::kept_index(&file, &[2; 32], starts.clone()).is_none());
+        // A damaged file is not read; indexing rebuilds it.
+        std::fs::write(&file, b"not an index").unwrap();
+        assert!(SentenceVectors::kept_index(&file, &[1; 32], starts.clone()).is_none());
+        let rebuilt = flat.indexed_from(1000, Some(&file), [1; 32]);
+        assert_eq!(rebuilt, indexed);
     }
 
     #[test]

@@ -472,13 +472,13 @@ impl Ivf {
         }))
     }
 
-    /// The index in `path` if it was built from `key`, else one built from `rows()` (and
+    /// The index in `path` if it was built from `key`, else one built from `rows` (and
     /// kept there; `path` `None`: not kept). A damaged file is rebuilt with a warning.
     pub fn open_or_build(
         path: Option<&Path>,
         key: [u8; 32],
         dim: usize,
-        rows: impl FnOnce() -> Vec<f32>,
+        rows: &[f32],
     ) -> Result<Ivf, IvfError> {
         if let Some(path) = path {
             match Ivf::open(path, &key) {
@@ -490,9 +490,7 @@ impl Ivf {
             }
         }
         let started = std::time::Instant::now();
-        let rows = rows();
-        let ivf = Ivf::build(&rows, dim, key, 0x5eed)?;
-        drop(rows);
+        let ivf = Ivf::build(rows, dim, key, 0x5eed)?;
         tracing::info!(
             vectors = ivf.len(),
             lists = ivf.lists(),
@@ -907,7 +905,7 @@ mod tests {
         let rows = clustered(3000, dim, 30, 1.0, 5);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ivf.bin");
-        let built = Ivf::open_or_build(Some(&path), [7; 32], dim, || rows.clone()).unwrap();
+        let built = Ivf::open_or_build(Some(&path), [7; 32], dim, &rows).unwrap();
         assert!(path.exists());
         let read = Ivf::open(&path, &[7; 32])
             .unwrap()
@@ -918,7 +916,7 @@ mod tests {
         // Not built from these vectors: not used...
         assert!(Ivf::open(&path, &[8; 32]).unwrap().is_none());
         let other = clustered(2500, dim, 30, 1.0, 6);
-        let rebuilt = Ivf::open_or_build(Some(&path), [8; 32], dim, || other.clone()).unwrap();
+        let rebuilt = Ivf::open_or_build(Some(&path), [8; 32], dim, &other).unwrap();
         assert_eq!(rebuilt.len(), 2500);
         // ...and the file now holds the new one.
         assert!(Ivf::open(&path, &[8; 32]).unwrap().is_some());
@@ -931,7 +929,7 @@ mod tests {
             Ivf::open(&path, &[8; 32]),
             Err(IvfError::Damaged(_))
         ));
-        let again = Ivf::open_or_build(Some(&path), [8; 32], dim, || other.clone()).unwrap();
+        let again = Ivf::open_or_build(Some(&path), [8; 32], dim, &other).unwrap();
         assert_eq!(
             again, rebuilt,
             "the same vectors and seed build the same index"
