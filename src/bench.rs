@@ -13,11 +13,13 @@ use crate::answer;
 use crate::engine::Engine;
 
 mod synthetic;
+mod vectors;
 
 pub use synthetic::{
     synthetic_questions, write_synthetic_in, SyntheticInfo, MAX_DOCUMENTS, PARAGRAPH_WORDS,
     PSEUDO_WORDS,
 };
+pub use vectors::{run as run_vectors, RealFigures, VectorReport};
 
 /// Processes that keep a core busy beside a measurement, as a database, a build or another
 /// bot would on a shared server: each is this program spinning (`citebot spin`), and all stop

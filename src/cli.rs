@@ -128,6 +128,14 @@ pub struct BenchArgs {
     /// questions per second and the latency each saw. Default: the cores.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: Option<u16>,
+    /// Bench the vector search alone at N sentences a layer, two layers: synthetic clustered
+    /// vectors (not sentences), the exact scan against the approximate index (time, recall,
+    /// memory, reopening), then recall on the knowledge's own vectors.
+    #[arg(long, value_name = "N", conflicts_with = "synthetic")]
+    pub vectors: Option<usize>,
+    /// With --vectors: the lists the index scans per question (default: by size).
+    #[arg(long, value_name = "M", requires = "vectors")]
+    pub probes: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -749,6 +757,11 @@ pub fn bench(
     process_start: std::time::Instant,
 ) -> anyhow::Result<()> {
     use crate::bench;
+    if let Some(n) = args.vectors {
+        let report = bench::run_vectors(n, args.probes, args.seed, &config.engine_options())?;
+        print!("{}", report.render());
+        return Ok(());
+    }
     let concurrency = args
         .concurrency
         .map_or_else(crate::threads::cores, usize::from);

@@ -33,8 +33,13 @@ use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 use crate::bert::{Bert, Precision};
 
+mod ivf;
 mod store;
 use crate::knowledge::Knowledge;
+pub use ivf::{
+    best_of, clustered, code_error, exact_nearest, lists_for, probes_for, CodeError, Ivf, IvfError,
+    INDEX_FROM, TOP_ROWS,
+};
 pub use store::{Key, VectorStore};
 
 /// The English model that ships with citebot, relative to the working directory.
@@ -492,13 +497,19 @@ impl Model {
 
 /// A vector for every sentence of every passage, in passage order and, within a passage, in
 /// the order of [`crate::knowledge::Passage::sentences`].
+///
+/// Below [`INDEX_FROM`] rows they are f32 and every question scans them all; from it they are
+/// held as 8-bit codes in an approximate index ([`Ivf`]), which a question asks for its
+/// nearest rows ([`SentenceVectors::nearest_rows`]).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SentenceVectors {
     dim: usize,
-    /// Row-major, one unit vector per sentence.
+    /// Row-major, one unit vector per sentence (empty when `index` holds them).
     data: Vec<f32>,
     /// The rows of passage `i` are `starts[i]..starts[i + 1]`.
     starts: Vec<u32>,
+    /// The vectors as 8-bit codes in lists, at size.
+    index: Option<Arc<Ivf>>,
 }
 
 /// What [`SentenceVectors::fill`] made: the vectors, and how many texts it had to embed
@@ -543,6 +554,26 @@ fn store_file_name(model: &Model, role: Role) -> String {
     };
     let short = model.fingerprint.get(..16).unwrap_or(&model.fingerprint);
     format!("vectors{CACHE_FORMAT}-{short}-{role}.bin")
+}
+
+/// The file keeping a model's index of the knowledge's sentence vectors, beside its vectors.
+pub fn index_file_name(model: &Model) -> String {
+    let short = model.fingerprint.get(..16).unwrap_or(&model.fingerprint);
+    format!("index-{short}-passage.bin")
+}
+
+/// What a layer's sentence vectors are made from: the model, and every sentence's text in
+/// row order. An index tagged with another key was built from other vectors.
+pub fn index_key(model: &Model, texts: &[&str]) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update(CACHE_FORMAT.to_le_bytes());
+    hash.update(model.fingerprint.as_bytes());
+    hash.update((model.dim as u64).to_le_bytes());
+    for t in texts {
+        hash.update((t.len() as u64).to_le_bytes());
+        hash.update(t.as_bytes());
+    }
+    hash.finalize().into()
 }
 
 /// The text that stands for each sentence: its words, or the whole passage for a passage
@@ -657,6 +688,7 @@ impl SentenceVectors {
                 dim: model.dim,
                 data,
                 starts,
+                index: None,
             },
             computed: missing.len(),
         }))
@@ -668,16 +700,86 @@ impl SentenceVectors {
             dim,
             data: rows.concat(),
             starts,
+            index: None,
         }
+    }
+
+    /// Vectors given as one row-major run of `dim` numbers each (benchmarks).
+    pub fn from_flat(dim: usize, data: Vec<f32>, starts: Vec<u32>) -> SentenceVectors {
+        SentenceVectors {
+            dim,
+            data,
+            starts,
+            index: None,
+        }
+    }
+
+    /// Vectors held as `index` (its rows in row order), grouped by `starts`.
+    pub fn of_index(index: Arc<Ivf>, starts: Vec<u32>) -> SentenceVectors {
+        SentenceVectors {
+            dim: index.dim(),
+            data: Vec::new(),
+            starts,
+            index: Some(index),
+        }
+    }
+
+    /// The same vectors, held as an [`Ivf`] when there are at least `from` of them: the one
+    /// kept in `file` when it was built from `key` (what the vectors were made from: the
+    /// model and the texts), else one built now and kept there. Below `from`, or when the
+    /// index cannot be built (said in the log), they stay as they are.
+    pub fn indexed_from(self, from: usize, file: Option<&Path>, key: [u8; 32]) -> SentenceVectors {
+        if self.index.is_some() || self.len() < from || self.is_empty() || self.dim == 0 {
+            return self;
+        }
+        match Ivf::open_or_build(file, key, self.dim, &self.data) {
+            // The f32 rows are freed once coded.
+            Ok(index) => SentenceVectors::of_index(Arc::new(index), self.starts),
+            Err(e) => {
+                tracing::warn!(error = %e, "no vector index; every question scans every vector");
+                self
+            }
+        }
+    }
+
+    /// The vectors as the index kept in `file` holds them, when it was built from `key`:
+    /// a restart at size reads them there, without the per-sentence store. `None` for a
+    /// missing, stale or damaged file (which [`SentenceVectors::indexed_from`] rebuilds).
+    pub fn kept_index(file: &Path, key: &[u8; 32], starts: Vec<u32>) -> Option<SentenceVectors> {
+        match Ivf::open(file, key) {
+            Ok(Some(index)) if index.len() == starts.last().map_or(0, |&s| s as usize) => {
+                Some(SentenceVectors::of_index(Arc::new(index), starts))
+            }
+            Ok(_) => None,
+            Err(e) => {
+                tracing::debug!(file = %file.display(), error = %e, "the kept vector index cannot be read");
+                None
+            }
+        }
+    }
+
+    /// The approximate index holding the vectors, at size.
+    pub fn index(&self) -> Option<&Ivf> {
+        self.index.as_deref()
+    }
+
+    /// The `k` rows nearest `query`, best first, with their cosines, when the vectors are
+    /// indexed; `None` when they are scanned (every row's cosine is then
+    /// [`SentenceVectors::similarity`]).
+    pub fn nearest_rows(&self, query: &[f32], k: usize) -> Option<Vec<(usize, f32)>> {
+        Some(self.index.as_ref()?.nearest(query, k))
     }
 
     /// How many sentences have a vector.
     pub fn len(&self) -> usize {
-        self.data.len() / self.dim.max(1)
+        match &self.index {
+            Some(index) => index.len(),
+            None => self.data.len() / self.dim.max(1),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
+        self.len() == 0
     }
 
     /// How many passages the vectors cover.
@@ -687,7 +789,9 @@ impl SentenceVectors {
 
     /// Bytes held by the vectors.
     pub fn heap_bytes(&self) -> usize {
-        self.data.len() * 4 + self.starts.len() * 4
+        self.data.len() * 4
+            + self.starts.len() * 4
+            + self.index.as_ref().map_or(0, |i| i.heap_bytes())
     }
 
     /// The rows of passage `p`.
@@ -704,15 +808,24 @@ impl SentenceVectors {
         &self.starts
     }
 
-    /// Sentence `row`'s unit vector (empty past the last row).
-    pub fn row(&self, row: usize) -> &[f32] {
-        self.data
-            .get(row * self.dim..(row + 1) * self.dim)
-            .unwrap_or_default()
+    /// Sentence `row`'s unit vector (empty past the last row; read back from its code when
+    /// indexed).
+    pub fn row(&self, row: usize) -> std::borrow::Cow<'_, [f32]> {
+        if let Some(index) = &self.index {
+            return std::borrow::Cow::Owned(index.row(row));
+        }
+        std::borrow::Cow::Borrowed(
+            self.data
+                .get(row * self.dim..(row + 1) * self.dim)
+                .unwrap_or_default(),
+        )
     }
 
     /// The cosine of `query` with sentence `row`.
     pub fn similarity(&self, row: usize, query: &[f32]) -> f32 {
+        if let Some(index) = &self.index {
+            return index.cosine(row, query);
+        }
         match self.data.get(row * self.dim..(row + 1) * self.dim) {
             Some(vector) if query.len() == self.dim => {
                 vector.iter().zip(query).map(|(a, b)| a * b).sum()
@@ -723,6 +836,9 @@ impl SentenceVectors {
 
     /// The cosine of `query` with every sentence, in row order.
     pub fn similarities(&self, query: &[f32]) -> Vec<f32> {
+        if let Some(index) = &self.index {
+            return index.cosines(query);
+        }
         if query.len() != self.dim {
             return vec![0.0; self.len()];
         }
@@ -975,6 +1091,49 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// From the threshold on, vectors are held in an index kept in its file: read back with
+    /// the same key (a restart), not with another (other texts), and below the threshold
+    /// they stay f32.
+    #[test]
+    fn vectors_at_size_are_indexed_and_the_index_kept() {
+        let dim = 32;
+        let rows = clustered(1000, dim, 10, 1.0, 3);
+        let starts: Vec<u32> = (0..=100).map(|p| p * 10).collect();
+        let flat = SentenceVectors::from_flat(dim, rows.clone(), starts.clone());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("index.bin");
+        let small = flat.clone().indexed_from(1001, Some(&file), [1; 32]);
+        assert!(
+            small.index().is_none() && !file.exists(),
+            "below the threshold"
+        );
+        assert!(small.nearest_rows(&rows[..dim], 5).is_none());
+        let indexed = flat.clone().indexed_from(1000, Some(&file), [1; 32]);
+        assert!(indexed.index().is_some() && file.exists());
+        assert_eq!(indexed.len(), 1000);
+        assert_eq!(indexed.rows(7), 70..80);
+        // Every row reads back within its rounding, and its cosine with itself is about 1.
+        for r in [0, 499, 999] {
+            let exact = flat.row(r);
+            let coded = indexed.row(r);
+            assert!(exact
+                .iter()
+                .zip(coded.iter())
+                .all(|(a, b)| (a - b).abs() < 0.01));
+            assert!((indexed.similarity(r, &exact) - 1.0).abs() < 2e-3);
+        }
+        let nearest = indexed.nearest_rows(&rows[5 * dim..6 * dim], 3).unwrap();
+        assert_eq!(nearest[0].0, 5);
+        let again = SentenceVectors::kept_index(&file, &[1; 32], starts.clone()).unwrap();
+        assert_eq!(again, indexed);
+        assert!(SentenceVectors::kept_index(&file, &[2; 32], starts.clone()).is_none());
+        // A damaged file is not read; indexing rebuilds it.
+        std::fs::write(&file, b"not an index").unwrap();
+        assert!(SentenceVectors::kept_index(&file, &[1; 32], starts.clone()).is_none());
+        let rebuilt = flat.indexed_from(1000, Some(&file), [1; 32]);
+        assert_eq!(rebuilt, indexed);
     }
 
     #[test]

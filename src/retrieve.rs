@@ -71,6 +71,22 @@ pub struct Meaning {
 }
 
 impl Meaning {
+    /// What a sentence the approximate index did not give reads: below every real score, so
+    /// that it is never a passage's best sentence nor its excerpt, and a passage none of
+    /// whose sentences was given is not proposed by meaning ([`Meaning::nearest`]). The engine
+    /// scores every candidate's sentences before the ranking reads them.
+    pub const UNSCORED: f32 = f32::MIN;
+
+    /// The rows of passage `p`.
+    pub fn rows_of(&self, p: usize) -> Option<std::ops::Range<usize>> {
+        match (self.starts.get(p), self.starts.get(p + 1)) {
+            (Some(&a), Some(&b)) if a <= b && b as usize <= self.similarities.len() => {
+                Some(a as usize..b as usize)
+            }
+            _ => None,
+        }
+    }
+
     /// The cosines of passage `p`'s sentences, in order.
     pub fn of_passage(&self, p: usize) -> &[f32] {
         match (self.starts.get(p), self.starts.get(p + 1)) {

@@ -160,3 +160,101 @@ fn some_document(dir: &Path) -> PathBuf {
     files.sort();
     files.pop().expect("a synthetic document")
 }
+
+/// The article is far below the size where the vectors are indexed: every layer keeps its
+/// f32 vectors and every question scans them all, so its answers are what they always were.
+#[test]
+fn the_article_is_scanned_exactly_not_through_the_index() {
+    let engine = Engine::load(&article()).unwrap();
+    let semantics = engine.meaning();
+    assert!(!semantics.layers.is_empty());
+    for layer in &semantics.layers {
+        assert!(layer.vectors.len() < citebot::embed::INDEX_FROM);
+        assert!(layer.vectors.index().is_none(), "{}", layer.model.name());
+    }
+    let meaning = engine.understand(QUESTION).unwrap().unwrap();
+    assert!(meaning
+        .similarities
+        .iter()
+        .all(|&s| s != citebot::retrieve::Meaning::UNSCORED));
+}
+
+/// The engine over `layers` (the article, its index in memory, no synonyms).
+fn engine_over(layers: Vec<citebot::engine::MeaningLayer>) -> Engine {
+    let knowledge = citebot::knowledge::Knowledge::load(&root().join("knowledge")).unwrap();
+    let index = citebot::index::PassageIndex::in_ram(&knowledge).unwrap();
+    Engine::with_index(knowledge, Default::default(), index, layers)
+}
+
+/// At size each layer is read through its index, which gives only the question's nearest
+/// sentences. Forced here over the article with one list scanned of nine, so that it misses
+/// most of them: the passages the words propose are then scored by meaning all the same
+/// (their own sentences, from their codes), nothing unscored reaches the ranking, and the
+/// answer and every hit's meaning are the exact scan's, within the 8-bit rounding.
+#[test]
+fn through_the_index_every_ranked_passage_still_has_its_own_meaning() {
+    use citebot::embed::{Ivf, SentenceVectors};
+    use citebot::engine::MeaningLayer;
+    use std::sync::Arc;
+
+    let loaded = Engine::load(&article()).unwrap();
+    let semantics = loaded.meaning();
+    let exact_layers = (semantics.layers.iter())
+        .map(|l| MeaningLayer {
+            model: Arc::clone(&l.model),
+            vectors: Arc::clone(&l.vectors),
+        })
+        .collect();
+    let indexed_layers = (semantics.layers.iter())
+        .map(|l| {
+            let v = &l.vectors;
+            let rows: Vec<f32> = (0..v.len()).flat_map(|r| v.row(r).into_owned()).collect();
+            let ivf = Ivf::build(&rows, l.model.dim, [0; 32], 1)
+                .unwrap()
+                .with_probes(1);
+            MeaningLayer {
+                model: Arc::clone(&l.model),
+                vectors: Arc::new(SentenceVectors::of_index(
+                    Arc::new(ivf),
+                    v.starts().to_vec(),
+                )),
+            }
+        })
+        .collect();
+    let exact = engine_over(exact_layers);
+    let indexed = engine_over(indexed_layers);
+
+    let questions = [
+        QUESTION,
+        "Who is Zamir Kabulov?",
+        "What did the Taliban promise about drugs?",
+        "Почему Россия говорит с талибами?",
+    ];
+    let mut missed = 0;
+    for q in questions {
+        let given = indexed.understand(q).unwrap().unwrap();
+        missed += (given.similarities.iter())
+            .filter(|&&s| s == citebot::retrieve::Meaning::UNSCORED)
+            .count();
+        let a = exact.search(q, 10).unwrap();
+        let b = indexed.search(q, 10).unwrap();
+        assert!(!b.hits.is_empty(), "{q}");
+        assert_eq!(a.best, b.best, "{q}");
+        for hit in &b.hits {
+            let near = hit
+                .signals
+                .semantic
+                .expect("every hit is scored by meaning");
+            let same = a.hits.iter().find(|h| h.passage == hit.passage);
+            if let Some(same) = same {
+                let exact_near = same.signals.semantic.unwrap();
+                assert!(
+                    (near - exact_near).abs() < 0.02,
+                    "{q}: passage {} {near} against {exact_near}",
+                    hit.passage
+                );
+            }
+        }
+    }
+    assert!(missed > 0, "one list of nine leaves sentences out");
+}

@@ -135,21 +135,45 @@ impl Unfinished {
         let mut bridge = None;
         for (i, joining) in engine.joining.iter().enumerate().rev() {
             let started = std::time::Instant::now();
-            let sentences = (&texts[..], starts.clone());
-            let progress = &joining.progress;
-            let filled = SentenceVectors::fill(
-                &joining.model,
-                sentences,
-                Role::Passage,
-                cache_dir,
-                progress,
-                go_on,
-            )
-            .map_err(embed_error)?;
-            let Some(filled) = filled else {
-                return Ok(());
+            // At size the vectors are held in an index kept beside them, tagged with what it
+            // was built from; a restart reads it instead of the per-sentence store.
+            let at_size = texts.len() >= embed::INDEX_FROM;
+            let index_file = (cache_dir.filter(|_| at_size))
+                .map(|dir| dir.join(embed::index_file_name(&joining.model)));
+            let key = at_size.then(|| embed::index_key(&joining.model, &texts));
+            let kept = match (&index_file, &key) {
+                (Some(file), Some(key)) => SentenceVectors::kept_index(file, key, starts.clone()),
+                _ => None,
             };
-            made[i] = Some(Arc::new(filled.vectors));
+            let (vectors, computed) = match kept {
+                Some(vectors) => (vectors, 0),
+                None => {
+                    let sentences = (&texts[..], starts.clone());
+                    let progress = &joining.progress;
+                    let filled = SentenceVectors::fill(
+                        &joining.model,
+                        sentences,
+                        Role::Passage,
+                        cache_dir,
+                        progress,
+                        go_on,
+                    )
+                    .map_err(embed_error)?;
+                    let Some(filled) = filled else {
+                        return Ok(());
+                    };
+                    let vectors = match key {
+                        Some(key) => filled.vectors.indexed_from(
+                            embed::INDEX_FROM,
+                            index_file.as_deref(),
+                            key,
+                        ),
+                        None => filled.vectors,
+                    };
+                    (vectors, filled.computed)
+                }
+            };
+            made[i] = Some(Arc::new(vectors));
             if self.answering {
                 engine.install(&made, bridge.clone());
             }
@@ -157,8 +181,8 @@ impl Unfinished {
             let ms = started.elapsed().as_millis() as u64;
             let model = joining.model.name();
             // Said when it took a while; a start from kept vectors stays quiet.
-            if filled.computed > 0 {
-                tracing::info!(%model, sentences = texts.len(), embedded = filled.computed, ms, "matching by meaning with this model");
+            if computed > 0 {
+                tracing::info!(%model, sentences = texts.len(), embedded = computed, ms, "matching by meaning with this model");
             } else {
                 tracing::debug!(%model, sentences = texts.len(), ms, "matching by meaning with this model");
             }
