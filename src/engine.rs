@@ -32,6 +32,7 @@ use crate::summary::KeySentence;
 use crate::verdict::{Features, Verdict};
 
 mod meaning;
+mod understand;
 mod word_cache;
 use meaning::load_models;
 pub use meaning::{Joining, LayerState, Semantics, Unfinished};
@@ -374,161 +375,6 @@ impl Engine {
             .analyse(question, &self.synonyms, &vocabulary)
     }
 
-    /// How close in meaning every sentence is to `question` (`None` with the layer off): each
-    /// passage's sentences by the first layer whose model serves the question's language and
-    /// the passage's (the question embedded once per layer used), the cosine read on that
-    /// model's scale for the pair. A layer held in an index at size ([`embed::INDEX_FROM`])
-    /// gives only its [`embed::TOP_ROWS`] nearest sentences; the others read
-    /// [`Meaning::UNSCORED`].
-    pub fn understand(&self, question: &str) -> Result<Option<Meaning>, SearchError> {
-        Ok(self.understand_rows(question)?.map(|(meaning, _)| meaning))
-    }
-
-    /// [`Engine::understand`], and what it needs to score more passages exactly later
-    /// ([`Engine::fill_in`]).
-    fn understand_rows(
-        &self,
-        question: &str,
-    ) -> Result<Option<(Meaning, Understood)>, SearchError> {
-        let semantics = self.semantics.load_full();
-        let layers = &semantics.layers;
-        let Some(fallback) = layers.last() else {
-            return Ok(None);
-        };
-        let (question, _) =
-            crate::analysis::truncate_chars(question, crate::analysis::MAX_QUESTION_CHARS);
-        let asked_in = Lang::detect(question).unwrap_or_default();
-        let mut vectors: Vec<Option<Vec<f32>>> = vec![None; layers.len()];
-        let indexed = layers.iter().any(|l| l.vectors.index().is_some());
-        // Below the index's threshold every row is scored, as it always was.
-        let unscored = if indexed { Meaning::UNSCORED } else { 0.0 };
-        let mut similarities = vec![unscored; fallback.vectors.len()];
-        let mut chosen = Vec::with_capacity(self.knowledge.passages.len());
-        for (p, passage) in self.knowledge.passages.iter().enumerate() {
-            let written_in = self.knowledge.document(passage).language;
-            let c = (layers.iter())
-                .position(|l| l.model.serves(asked_in, written_in))
-                .unwrap_or(layers.len() - 1);
-            chosen.push(c as u8);
-            let layer = &layers[c];
-            if layer.vectors.index().is_some() {
-                continue;
-            }
-            let vector = match &mut vectors[c] {
-                Some(vector) => vector,
-                empty => empty.insert(
-                    layer
-                        .model
-                        .embed_one(question)
-                        .map_err(SearchError::Embed)?,
-                ),
-            };
-            let scale = layer.model.scale.between(asked_in, written_in);
-            for row in layer.vectors.rows(p) {
-                if let Some(s) = similarities.get_mut(row) {
-                    *s = scale.apply(layer.vectors.similarity(row, vector));
-                }
-            }
-        }
-        let starts = fallback.vectors.starts().to_vec();
-        // Each indexed layer that some passage reads: its nearest rows, scored exactly, for
-        // the passages that read that layer.
-        for (c, layer) in layers.iter().enumerate() {
-            if layer.vectors.index().is_none() || !chosen.contains(&(c as u8)) {
-                continue;
-            }
-            let vector = match &mut vectors[c] {
-                Some(vector) => vector,
-                empty => empty.insert(
-                    layer
-                        .model
-                        .embed_one(question)
-                        .map_err(SearchError::Embed)?,
-                ),
-            };
-            for (row, cosine) in layer
-                .vectors
-                .nearest_rows(vector, embed::TOP_ROWS)
-                .unwrap_or_default()
-            {
-                let p = starts
-                    .partition_point(|&s| s as usize <= row)
-                    .saturating_sub(1);
-                if chosen.get(p) != Some(&(c as u8)) {
-                    continue;
-                }
-                let Some(passage) = self.knowledge.passages.get(p) else {
-                    continue;
-                };
-                let written_in = self.knowledge.document(passage).language;
-                if let Some(s) = similarities.get_mut(row) {
-                    *s = layer
-                        .model
-                        .scale
-                        .between(asked_in, written_in)
-                        .apply(cosine);
-                }
-            }
-        }
-        Ok(Some((
-            Meaning {
-                similarities,
-                starts,
-            },
-            Understood {
-                semantics,
-                chosen,
-                vectors,
-                asked_in,
-                question: question.to_string(),
-            },
-        )))
-    }
-
-    /// Scores exactly the sentences of `passages` the index did not give: the passages the
-    /// words found but that are not among the question's nearest in meaning (a few dozen, so
-    /// a few hundred rows at most) get their own meaning rather than none. Done after the
-    /// retrievers propose and before the ranking reads any passage's meaning, so that every
-    /// passage ranked is scored on both signals, as below the threshold.
-    fn fill_in(
-        &self,
-        meaning: &mut Meaning,
-        understood: &mut Understood,
-        passages: &[usize],
-    ) -> Result<(), SearchError> {
-        let layers = &understood.semantics.layers;
-        for &p in passages {
-            let Some(range) = meaning.rows_of(p) else {
-                continue;
-            };
-            if !meaning.similarities[range.clone()].contains(&Meaning::UNSCORED) {
-                continue;
-            }
-            let (Some(&c), Some(passage)) =
-                (understood.chosen.get(p), self.knowledge.passages.get(p))
-            else {
-                continue;
-            };
-            let c = c as usize;
-            let layer = &layers[c];
-            let vector = match &mut understood.vectors[c] {
-                Some(vector) => vector,
-                empty => empty.insert(
-                    layer
-                        .model
-                        .embed_one(&understood.question)
-                        .map_err(SearchError::Embed)?,
-                ),
-            };
-            let written_in = self.knowledge.document(passage).language;
-            let scale = layer.model.scale.between(understood.asked_in, written_in);
-            for row in range {
-                meaning.similarities[row] = scale.apply(layer.vectors.similarity(row, vector));
-            }
-        }
-        Ok(())
-    }
-
     /// Searches for `question` and ranks up to `limit` passages. A panic inside (tantivy
     /// reading a file damaged after it was opened) is an error for this question, not the
     /// end of the process.
@@ -758,17 +604,6 @@ impl Engine {
     pub fn passage_doc(&self, id: usize) -> Option<usize> {
         self.knowledge.passages.get(id).map(|p| p.doc)
     }
-}
-
-/// What reading a question's meaning chose, kept to score more passages the same way
-/// ([`Engine::fill_in`]): the layers it read (a layer joining meanwhile does not change
-/// them), the layer of each passage, and the question's vector by each.
-struct Understood {
-    semantics: Arc<Semantics>,
-    chosen: Vec<u8>,
-    vectors: Vec<Option<Vec<f32>>>,
-    asked_in: Lang,
-    question: String,
 }
 
 /// The index behind an `Arc`, so that it is both the vocabulary and a retriever.
