@@ -50,15 +50,7 @@ impl Engine {
             if layer.vectors.index().is_some() {
                 continue;
             }
-            let vector = match &mut vectors[c] {
-                Some(vector) => vector,
-                empty => empty.insert(
-                    layer
-                        .model
-                        .embed_one(question)
-                        .map_err(SearchError::Embed)?,
-                ),
-            };
+            let vector = embedded(&mut vectors[c], &layer.model, question)?;
             let scale = layer.model.scale.between(asked_in, written_in);
             for row in layer.vectors.rows(p) {
                 if let Some(s) = similarities.get_mut(row) {
@@ -73,15 +65,7 @@ impl Engine {
             if layer.vectors.index().is_none() || !chosen.contains(&(c as u8)) {
                 continue;
             }
-            let vector = match &mut vectors[c] {
-                Some(vector) => vector,
-                empty => empty.insert(
-                    layer
-                        .model
-                        .embed_one(question)
-                        .map_err(SearchError::Embed)?,
-                ),
-            };
+            let vector = embedded(&mut vectors[c], &layer.model, question)?;
             for (row, cosine) in layer
                 .vectors
                 .nearest_rows(vector, embed::TOP_ROWS)
@@ -147,15 +131,11 @@ impl Engine {
             };
             let c = c as usize;
             let layer = &layers[c];
-            let vector = match &mut understood.vectors[c] {
-                Some(vector) => vector,
-                empty => empty.insert(
-                    layer
-                        .model
-                        .embed_one(&understood.question)
-                        .map_err(SearchError::Embed)?,
-                ),
-            };
+            let vector = embedded(
+                &mut understood.vectors[c],
+                &layer.model,
+                &understood.question,
+            )?;
             let written_in = self.knowledge.document(passage).language;
             let scale = layer.model.scale.between(understood.asked_in, written_in);
             for row in range {
@@ -175,4 +155,17 @@ pub(super) struct Understood {
     vectors: Vec<Option<Vec<f32>>>,
     asked_in: Lang,
     question: String,
+}
+
+/// The question's vector by `model`, embedded the first time a passage needs it (`slot`
+/// keeps it for the others).
+fn embedded<'a>(
+    slot: &'a mut Option<Vec<f32>>,
+    model: &embed::Model,
+    question: &str,
+) -> Result<&'a [f32], SearchError> {
+    if slot.is_none() {
+        *slot = Some(model.embed_one(question).map_err(SearchError::Embed)?);
+    }
+    Ok(slot.as_deref().unwrap_or_default())
 }
