@@ -89,10 +89,7 @@ impl Meaning {
 
     /// The cosines of passage `p`'s sentences, in order.
     pub fn of_passage(&self, p: usize) -> &[f32] {
-        match (self.starts.get(p), self.starts.get(p + 1)) {
-            (Some(&a), Some(&b)) => self.similarities.get(a as usize..b as usize).unwrap_or(&[]),
-            _ => &[],
-        }
+        self.rows_of(p).map_or(&[], |rows| &self.similarities[rows])
     }
 
     /// The `limit` passages whose best sentence is closest, best first.
