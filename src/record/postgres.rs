@@ -67,7 +67,7 @@ const MIGRATIONS: &[&str] = &[
 const MIGRATION_LOCK: i64 = 0x00c1_7eb0_7000_0001;
 
 /// A connection to `url`, with the timeouts above.
-fn connect(url: &ServerUrl) -> Result<Client, ::postgres::Error> {
+pub(crate) fn connect(url: &ServerUrl) -> Result<Client, ::postgres::Error> {
     let mut config: ::postgres::Config = url.expose().parse()?;
     config
         .connect_timeout(Duration::from_secs(1))
@@ -85,7 +85,7 @@ pub(crate) fn open_for_writing(url: &ServerUrl) -> Result<Client, ::postgres::Er
 }
 
 /// Applies the migrations the database has not had, under a lock, in one transaction.
-fn migrate(client: &mut Client) -> Result<(), ::postgres::Error> {
+pub(crate) fn migrate(client: &mut Client) -> Result<(), ::postgres::Error> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS citebot_schema (version INTEGER NOT NULL)")?;

@@ -15,7 +15,7 @@
 //! sync (logged), and the replica reads the folder it has.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
@@ -49,10 +49,16 @@ impl Synced {
     }
 }
 
+/// The number of the latest change (0: none yet).
+const LATEST: &str = "SELECT coalesce(max(change), 0) FROM knowledge_files";
+
 /// The files the replicas share, in the database at `url`.
 #[derive(Debug)]
 pub struct SharedFiles {
     url: ServerUrl,
+    /// Whether the schema was brought up to date by this process (once is enough: the
+    /// poll asks every 30 s).
+    migrated: AtomicBool,
     /// The last change this replica's folder was synced to; -1 before the first sync.
     synced: AtomicI64,
 }
@@ -61,12 +67,20 @@ impl SharedFiles {
     pub fn new(url: ServerUrl) -> SharedFiles {
         SharedFiles {
             url,
+            migrated: AtomicBool::new(false),
             synced: AtomicI64::new(-1),
         }
     }
 
+    /// A connection, the schema brought up to date the first time.
     fn connect(&self) -> Result<::postgres::Client, FilesError> {
-        Ok(crate::record::postgres::open_for_writing(&self.url)?)
+        use crate::record::postgres;
+        let mut client = postgres::connect(&self.url)?;
+        if !self.migrated.load(Ordering::Relaxed) {
+            postgres::migrate(&mut client)?;
+            self.migrated.store(true, Ordering::Relaxed);
+        }
+        Ok(client)
     }
 
     /// Keeps the files `names` of `dir` as they are now (a document just added, and its
@@ -112,10 +126,7 @@ impl SharedFiles {
 
     /// The number of the latest change (0: none yet).
     pub fn latest(&self) -> Result<i64, FilesError> {
-        let mut client = self.connect()?;
-        Ok(client
-            .query_one("SELECT coalesce(max(change), 0) FROM knowledge_files", &[])?
-            .get(0))
+        Ok(self.connect()?.query_one(LATEST, &[])?.get(0))
     }
 
     /// Whether a change was made since this replica last synced.
@@ -134,9 +145,7 @@ impl SharedFiles {
             .build_transaction()
             .isolation_level(::postgres::IsolationLevel::RepeatableRead)
             .start()?;
-        let latest: i64 = tx
-            .query_one("SELECT coalesce(max(change), 0) FROM knowledge_files", &[])?
-            .get(0);
+        let latest: i64 = tx.query_one(LATEST, &[])?.get(0);
         let rows = tx.query(
             "SELECT name, sha256 FROM knowledge_files ORDER BY name",
             &[],
