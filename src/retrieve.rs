@@ -87,6 +87,12 @@ impl Meaning {
         }
     }
 
+    /// The passage whose rows hold `row`; a row past the end reads as a passage past the
+    /// last, which no passage list holds.
+    pub fn passage_of(&self, row: usize) -> usize {
+        (self.starts.partition_point(|&s| s as usize <= row)).saturating_sub(1)
+    }
+
     /// The cosines of passage `p`'s sentences, in order.
     pub fn of_passage(&self, p: usize) -> &[f32] {
         self.rows_of(p).map_or(&[], |rows| &self.similarities[rows])
@@ -148,4 +154,41 @@ pub struct Hints {
     /// The document to answer from, when something other than the question chose it (a
     /// button, `ask --doc`).
     pub document: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three passages of 2, 0 and 3 sentences.
+    fn meaning() -> Meaning {
+        Meaning {
+            similarities: vec![0.1, 0.9, 0.3, Meaning::UNSCORED, 0.5],
+            starts: vec![0, 2, 2, 5],
+        }
+    }
+
+    #[test]
+    fn rows_and_passages_read_each_other() {
+        let m = meaning();
+        assert_eq!(m.rows_of(0), Some(0..2));
+        assert_eq!(m.rows_of(1), Some(2..2));
+        assert_eq!(m.rows_of(2), Some(2..5));
+        assert_eq!(m.rows_of(3), None);
+        // A passage with no rows holds none; a row past the end is past every passage.
+        assert_eq!((0..6).map(|r| m.passage_of(r)).collect::<Vec<_>>(), [0, 0, 2, 2, 2, 3]);
+        assert_eq!(m.of_passage(2), [0.3, Meaning::UNSCORED, 0.5]);
+    }
+
+    #[test]
+    fn a_passage_with_no_scored_row_is_not_proposed() {
+        let m = Meaning {
+            similarities: vec![0.1, Meaning::UNSCORED, Meaning::UNSCORED],
+            starts: vec![0, 1, 3],
+        };
+        let near = m.nearest(5);
+        assert_eq!(near.len(), 1);
+        assert_eq!(near[0].passage, 0);
+        assert_eq!(meaning().nearest(1)[0].passage, 0);
+    }
 }

@@ -27,82 +27,71 @@ impl Engine {
         question: &str,
     ) -> Result<Option<(Meaning, Understood)>, SearchError> {
         let semantics = self.semantics.load_full();
-        let layers = &semantics.layers;
-        let Some(fallback) = layers.last() else {
+        let Some(fallback) = semantics.layers.last() else {
             return Ok(None);
         };
         let (question, _) =
             crate::analysis::truncate_chars(question, crate::analysis::MAX_QUESTION_CHARS);
         let asked_in = Lang::detect(question).unwrap_or_default();
-        let mut vectors: Vec<Option<Vec<f32>>> = vec![None; layers.len()];
-        let indexed = layers.iter().any(|l| l.vectors.index().is_some());
+        let indexed = (semantics.layers.iter()).any(|l| l.vectors.index().is_some());
         // Below the index's threshold every row is scored, as it always was.
         let unscored = if indexed { Meaning::UNSCORED } else { 0.0 };
-        let mut similarities = vec![unscored; fallback.vectors.len()];
-        let mut chosen = Vec::with_capacity(self.knowledge.passages.len());
-        for (p, passage) in self.knowledge.passages.iter().enumerate() {
-            let written_in = self.knowledge.document(passage).language;
-            let c = (layers.iter())
-                .position(|l| l.model.serves(asked_in, written_in))
-                .unwrap_or(layers.len() - 1);
-            chosen.push(c as u8);
-            let layer = &layers[c];
-            if layer.vectors.index().is_some() {
-                continue;
-            }
-            let vector = embedded(&mut vectors[c], &layer.model, question)?;
-            let scale = layer.model.scale.between(asked_in, written_in);
-            for row in layer.vectors.rows(p) {
-                if let Some(s) = similarities.get_mut(row) {
-                    *s = scale.apply(layer.vectors.similarity(row, vector));
-                }
+        let mut meaning = Meaning {
+            similarities: vec![unscored; fallback.vectors.len()],
+            starts: fallback.vectors.starts().to_vec(),
+        };
+        let chosen = (self.knowledge.passages.iter())
+            .map(|passage| {
+                let written_in = self.knowledge.document(passage).language;
+                (semantics.layers.iter())
+                    .position(|l| l.model.serves(asked_in, written_in))
+                    .unwrap_or(semantics.layers.len() - 1) as u8
+            })
+            .collect();
+        let mut understood = Understood {
+            vectors: vec![None; semantics.layers.len()],
+            semantics,
+            chosen,
+            asked_in,
+            question: question.to_string(),
+        };
+        // The passages read by a layer scanned exactly: every row of theirs.
+        for p in 0..self.knowledge.passages.len() {
+            let c = understood.chosen[p] as usize;
+            if understood.semantics.layers[c].vectors.index().is_none() {
+                self.score_exactly(&mut meaning, &mut understood, p)?;
             }
         }
-        let starts = fallback.vectors.starts().to_vec();
-        // Each indexed layer that some passage reads: its nearest rows, scored exactly, for
-        // the passages that read that layer.
-        for (c, layer) in layers.iter().enumerate() {
-            if layer.vectors.index().is_none() || !chosen.contains(&(c as u8)) {
+        // Each indexed layer that some passage reads: its nearest rows, for the passages that
+        // read that layer.
+        for c in 0..understood.semantics.layers.len() {
+            let layer = &understood.semantics.layers[c];
+            if layer.vectors.index().is_none() || !understood.chosen.contains(&(c as u8)) {
                 continue;
             }
-            let vector = embedded(&mut vectors[c], &layer.model, question)?;
+            let vector = embedded(&mut understood.vectors[c], &layer.model, question)?;
             for (row, cosine) in layer
                 .vectors
                 .nearest_rows(vector, embed::TOP_ROWS)
                 .unwrap_or_default()
             {
-                let p = starts
-                    .partition_point(|&s| s as usize <= row)
-                    .saturating_sub(1);
-                if chosen.get(p) != Some(&(c as u8)) {
-                    continue;
-                }
-                let Some(passage) = self.knowledge.passages.get(p) else {
+                let p = meaning.passage_of(row);
+                let (Some(&read_by), Some(passage)) =
+                    (understood.chosen.get(p), self.knowledge.passages.get(p))
+                else {
                     continue;
                 };
+                if read_by as usize != c {
+                    continue;
+                }
                 let written_in = self.knowledge.document(passage).language;
-                if let Some(s) = similarities.get_mut(row) {
-                    *s = layer
-                        .model
-                        .scale
-                        .between(asked_in, written_in)
-                        .apply(cosine);
+                let scale = layer.model.scale.between(asked_in, written_in);
+                if let Some(s) = meaning.similarities.get_mut(row) {
+                    *s = scale.apply(cosine);
                 }
             }
         }
-        Ok(Some((
-            Meaning {
-                similarities,
-                starts,
-            },
-            Understood {
-                semantics,
-                chosen,
-                vectors,
-                asked_in,
-                question: question.to_string(),
-            },
-        )))
+        Ok(Some((meaning, understood)))
     }
 
     /// Scores exactly the sentences of `passages` the index did not give: the passages the
@@ -116,31 +105,40 @@ impl Engine {
         understood: &mut Understood,
         passages: &[usize],
     ) -> Result<(), SearchError> {
-        let layers = &understood.semantics.layers;
         for &p in passages {
-            let Some(range) = meaning.rows_of(p) else {
-                continue;
-            };
-            if !meaning.similarities[range.clone()].contains(&Meaning::UNSCORED) {
-                continue;
+            if meaning.of_passage(p).contains(&Meaning::UNSCORED) {
+                self.score_exactly(meaning, understood, p)?;
             }
-            let (Some(&c), Some(passage)) =
-                (understood.chosen.get(p), self.knowledge.passages.get(p))
-            else {
-                continue;
-            };
-            let c = c as usize;
-            let layer = &layers[c];
-            let vector = embedded(
-                &mut understood.vectors[c],
-                &layer.model,
-                &understood.question,
-            )?;
-            let written_in = self.knowledge.document(passage).language;
-            let scale = layer.model.scale.between(understood.asked_in, written_in);
-            for row in range {
-                meaning.similarities[row] = scale.apply(layer.vectors.similarity(row, vector));
-            }
+        }
+        Ok(())
+    }
+
+    /// Scores every sentence of passage `p` against the question, by the layer chosen for
+    /// it (embedding the question by that layer's model the first time it is needed), on
+    /// that model's scale for the question's language and the passage's.
+    fn score_exactly(
+        &self,
+        meaning: &mut Meaning,
+        understood: &mut Understood,
+        p: usize,
+    ) -> Result<(), SearchError> {
+        let (Some(range), Some(&c), Some(passage)) = (
+            meaning.rows_of(p),
+            understood.chosen.get(p),
+            self.knowledge.passages.get(p),
+        ) else {
+            return Ok(());
+        };
+        let layer = &understood.semantics.layers[c as usize];
+        let vector = embedded(
+            &mut understood.vectors[c as usize],
+            &layer.model,
+            &understood.question,
+        )?;
+        let written_in = self.knowledge.document(passage).language;
+        let scale = layer.model.scale.between(understood.asked_in, written_in);
+        for row in range {
+            meaning.similarities[row] = scale.apply(layer.vectors.similarity(row, vector));
         }
         Ok(())
     }
