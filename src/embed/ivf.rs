@@ -156,6 +156,16 @@ pub fn probes_for(lists: usize) -> usize {
     (lists / 10).clamp(8, 256).min(lists)
 }
 
+/// An index's inverted lists, as built or read back: list `l` holds positions
+/// `offsets[l]..offsets[l + 1]`, and position `at` is row `ids[at]`, coded as `codes[at * dim..]`
+/// times `scales[at]`.
+struct Lists {
+    offsets: Vec<u32>,
+    ids: Vec<u32>,
+    codes: Vec<i8>,
+    scales: Vec<f32>,
+}
+
 impl Ivf {
     /// Builds the index of `rows` (row-major, `dim` numbers each, unit length), tagged `key`.
     /// `seed` makes the sample and the first centroids (the same seed, the same index).
@@ -170,7 +180,7 @@ impl Ivf {
         let lists = lists_for(n);
         let centroids = train(rows, dim, lists, seed)?;
         let assigned = assign(rows, dim, &centroids)?;
-        Ok(Ivf::of_assignment(rows, dim, centroids, &assigned, key))
+        Ivf::of_assignment(rows, dim, centroids, &assigned, key)
     }
 
     /// The index with each row in list `assigned[row]`.
@@ -180,7 +190,7 @@ impl Ivf {
         centroids: Vec<f32>,
         assigned: &[u32],
         key: [u8; 32],
-    ) -> Ivf {
+    ) -> Result<Ivf, IvfError> {
         let lists = centroids.len() / dim;
         let n = assigned.len();
         let mut offsets = vec![0u32; lists + 1];
@@ -192,12 +202,9 @@ impl Ivf {
         }
         let mut next = offsets.clone();
         let mut ids = vec![0u32; n];
-        let mut position = vec![0u32; n];
         for (row, &l) in assigned.iter().enumerate() {
-            let at = next[l as usize];
+            ids[next[l as usize] as usize] = row as u32;
             next[l as usize] += 1;
-            ids[at as usize] = row as u32;
-            position[row] = at;
         }
         let mut codes = vec![0i8; n * dim];
         let mut scales = vec![0f32; n];
@@ -208,9 +215,50 @@ impl Ivf {
                 &mut codes[at * dim..(at + 1) * dim],
             );
         }
-        Ivf {
+        let lists = Lists {
+            offsets,
+            ids,
+            codes,
+            scales,
+        };
+        Ivf::of_lists(dim, centroids, lists, key)
+    }
+
+    /// The index of `lists` around `centroids`, once they are checked to hold every row
+    /// once (what a file read back must show before it is used).
+    fn of_lists(
+        dim: usize,
+        centroids: Vec<f32>,
+        lists: Lists,
+        key: [u8; 32],
+    ) -> Result<Ivf, IvfError> {
+        let Lists {
+            offsets,
+            ids,
+            codes,
+            scales,
+        } = lists;
+        let n = ids.len();
+        let damaged = |why: &str| IvfError::Damaged(why.into());
+        if offsets.first() != Some(&0)
+            || offsets.last().map(|&o| o as usize) != Some(n)
+            || offsets.windows(2).any(|w| w[0] > w[1])
+            || centroids.len() != dim * (offsets.len() - 1)
+            || codes.len() != n * dim
+            || scales.len() != n
+        {
+            return Err(damaged("lists that do not add up"));
+        }
+        let mut position = vec![u32::MAX; n];
+        for (at, &row) in ids.iter().enumerate() {
+            match position.get_mut(row as usize) {
+                Some(p) if *p == u32::MAX => *p = at as u32,
+                _ => return Err(damaged("a row twice or out of range")),
+            }
+        }
+        Ok(Ivf {
             dim,
-            probes: probes_for(lists),
+            probes: probes_for(offsets.len() - 1),
             centroids,
             offsets,
             ids,
@@ -218,7 +266,7 @@ impl Ivf {
             codes,
             scales,
             key,
-        }
+        })
     }
 
     /// How many vectors it holds.

@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-use super::{probes_for, Ivf, IvfError};
+use super::{Ivf, IvfError, Lists};
 
 /// Bumped when what the file holds changes.
 const FORMAT: u32 = 1;
@@ -105,33 +105,19 @@ impl Ivf {
         if u64::from_le_bytes(stored) != sum.value() {
             return Err(damaged("the checksum does not match"));
         }
-        // The lists must cover every row once.
-        if offsets.first() != Some(&0)
-            || offsets.last().map(|&o| o as usize) != Some(n)
-            || offsets.windows(2).any(|w| w[0] > w[1])
-        {
-            return Err(damaged("lists that do not add up"));
-        }
-        let mut position = vec![u32::MAX; n];
-        for (at, &row) in ids.iter().enumerate() {
-            match position.get_mut(row as usize) {
-                Some(p) if *p == u32::MAX => *p = at as u32,
-                _ => return Err(damaged("a row twice or out of range")),
-            }
-        }
         let mut key_out = [0u8; 32];
         key_out.copy_from_slice(&head[24..56]);
-        Ok(Some(Ivf {
-            dim,
-            probes: probes_for(lists),
-            centroids,
+        let lists = Lists {
             offsets,
             ids,
-            position,
             codes,
             scales,
-            key: key_out,
-        }))
+        };
+        match Ivf::of_lists(dim, centroids, lists, key_out) {
+            Ok(ivf) => Ok(Some(ivf)),
+            Err(IvfError::Damaged(why)) => Err(damaged(&why)),
+            Err(e) => Err(e),
+        }
     }
 
     /// The index in `path` if it was built from `key`, else one built from `rows` (and
