@@ -12,6 +12,7 @@ use anyhow::{bail, Context};
 use crate::answer;
 use crate::engine::Engine;
 
+mod stand_in;
 mod synthetic;
 mod vectors;
 
@@ -19,6 +20,7 @@ pub use synthetic::{
     synthetic_questions, write_synthetic_in, SyntheticInfo, MAX_DOCUMENTS, PARAGRAPH_WORDS,
     PSEUDO_WORDS,
 };
+pub use stand_in::{write as write_stand_in_vectors, StandIn};
 pub use vectors::{run as run_vectors, RealFigures, VectorReport};
 
 /// Processes that keep a core busy beside a measurement, as a database, a build or another
@@ -161,6 +163,8 @@ pub struct BenchReport {
     pub embedding: Vec<EmbeddingFigures>,
     /// Processes that kept a core busy beside the measurement ([`Busy`]).
     pub busy: usize,
+    /// Synthetic vectors stood in for the sentences' (`--stand-in-vectors`).
+    pub stand_in: Option<StandIn>,
 }
 
 /// What the meaning layer costs.
@@ -334,6 +338,7 @@ pub fn run(
         reopen,
         embedding,
         busy: 0,
+        stand_in: None,
     })
 }
 
@@ -455,6 +460,15 @@ impl BenchReport {
         }
         if self.embedding.is_empty() {
             rows.push(("meaning layer".into(), "off".into()));
+        }
+        if let Some(stand_in) = &self.stand_in {
+            rows.push((
+                "sentence vectors".into(),
+                format!(
+                    "{} synthetic, standing in (speed and memory only: not embedded)",
+                    stand_in.sentences
+                ),
+            ));
         }
         for e in &self.embedding {
             rows.extend(embedding_rows(e));

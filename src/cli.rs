@@ -128,6 +128,11 @@ pub struct BenchArgs {
     /// questions per second and the latency each saw. Default: the cores.
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: Option<u16>,
+    /// With --synthetic: stand synthetic vectors in for the sentences' (written once as each
+    /// model's index, where the engine keeps it), to time the whole question path at sizes
+    /// that take hours to embed. Speed and memory only: what meaning finds in them is noise.
+    #[arg(long, requires = "synthetic")]
+    pub stand_in_vectors: bool,
     /// Bench the vector search alone at N sentences a layer, two layers: synthetic clustered
     /// vectors (not sentences), the exact scan against the approximate index (time, recall,
     /// memory, reopening), then recall on the knowledge's own vectors.
@@ -782,12 +787,21 @@ pub fn bench(
                 Some(file) => bench::read_questions(file)?,
                 None => bench::synthetic_questions(dir, 1000, args.seed)?,
             };
-            // Writing the corpus is not start-up: the clock starts again here.
             let options = crate::engine::Options {
                 knowledge_dir: dir.clone(),
                 ..config.engine_options()
             };
-            bench::run(&options, &questions, std::time::Instant::now(), concurrency)?
+            let stand_in = if args.stand_in_vectors {
+                let written = bench::write_stand_in_vectors(&options, args.seed)?;
+                eprintln!("{}", written.describe());
+                Some(written)
+            } else {
+                None
+            };
+            // Writing the corpus (and the stand-in vectors) is not start-up: the clock starts
+            // again here.
+            let report = bench::run(&options, &questions, std::time::Instant::now(), concurrency)?;
+            bench::BenchReport { stand_in, ..report }
         }
         _ => {
             let questions = match &args.questions {

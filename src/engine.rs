@@ -90,6 +90,15 @@ impl Options {
         }
     }
 
+    /// Where the sentence vectors (and, at size, their index) are kept: beside an index on
+    /// disk, whatever the knowledge's version, else the cache folder.
+    pub fn vectors_dir(&self) -> Option<PathBuf> {
+        match &self.index_dir {
+            Some(dir) => Some(dir.join(VECTORS_DIR)),
+            None => self.cache_dir.clone(),
+        }
+    }
+
     /// Words only: no model, no cache.
     pub fn lexical(knowledge_dir: impl Into<PathBuf>) -> Options {
         Options {
@@ -305,10 +314,7 @@ impl Engine {
         // a folder of their own.
         let build_dir =
             (options.index_dir.as_deref()).map(|dir| crate::store::build_dir(dir, &knowledge));
-        let cache_dir = match &options.index_dir {
-            Some(dir) => Some(dir.join(VECTORS_DIR)),
-            None => options.cache_dir.clone(),
-        };
+        let cache_dir = options.vectors_dir();
         let models = load_models(&options.models, &knowledge);
         let names = match &build_dir {
             Some(dir) => kept_names(dir, &knowledge),
