@@ -35,8 +35,8 @@ mod ivf;
 mod store;
 mod vectors;
 pub use ivf::{
-    best_of, clustered, code_error, exact_nearest, lists_for, probes_for, CodeError, Ivf, IvfError,
-    INDEX_FROM, TOP_ROWS,
+    best_of, clustered, code_error, dot_f32 as dot, exact_nearest, lists_for, probes_for,
+    CodeError, Ivf, IvfError, INDEX_FROM, TOP_ROWS,
 };
 pub use store::{Key, VectorStore};
 pub(crate) use vectors::sentence_texts;

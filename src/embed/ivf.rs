@@ -552,8 +552,10 @@ fn assign(rows: &[f32], dim: usize, centroids: &[f32]) -> Result<Vec<u32>, IvfEr
     Ok(out)
 }
 
-/// `a · b` in f32.
-fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+/// `a · b` in f32, summed in sixteen lanes so that the compiler keeps them in vector
+/// registers (one running sum must add one product at a time, in order: a scan of 20,000
+/// vectors took 6 ms that way, under 1 ms this way).
+pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     let mut lanes = [0f32; 16];
     let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
     let tail: f32 = (ca.remainder().iter())
@@ -629,6 +631,20 @@ unsafe fn dot_i8_avx512(a: &[i8], b: &[i8]) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dot_product_reads_every_number() {
+        // Lengths around the sixteen lanes, and the 384 of the models.
+        for n in [0, 1, 15, 16, 17, 33, 384] {
+            let a: Vec<f32> = (0..n).map(|i| i as f32 * 0.5).collect();
+            let b: Vec<f32> = (0..n).map(|i| 1.0 - i as f32 * 0.25).collect();
+            let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert!(
+                (dot_f32(&a, &b) - plain).abs() <= 1e-3 * plain.abs().max(1.0),
+                "{n}"
+            );
+        }
+    }
 
     fn exact_top(rows: &[f32], dim: usize, q: &[f32], k: usize) -> Vec<usize> {
         exact_nearest(rows, dim, q, k)

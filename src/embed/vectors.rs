@@ -345,9 +345,7 @@ impl SentenceVectors {
             return index.cosine(row, query);
         }
         match self.data.get(row * self.dim..(row + 1) * self.dim) {
-            Some(vector) if query.len() == self.dim => {
-                vector.iter().zip(query).map(|(a, b)| a * b).sum()
-            }
+            Some(vector) if query.len() == self.dim => super::dot(vector, query),
             _ => 0.0,
         }
     }
@@ -362,7 +360,7 @@ impl SentenceVectors {
         }
         self.data
             .chunks_exact(self.dim)
-            .map(|row| row.iter().zip(query).map(|(a, b)| a * b).sum())
+            .map(|row| super::dot(row, query))
             .collect()
     }
 }
