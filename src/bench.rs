@@ -16,11 +16,11 @@ mod stand_in;
 mod synthetic;
 mod vectors;
 
+pub use stand_in::{write as write_stand_in_vectors, StandIn};
 pub use synthetic::{
     synthetic_questions, write_synthetic_in, SyntheticInfo, MAX_DOCUMENTS, PARAGRAPH_WORDS,
     PSEUDO_WORDS,
 };
-pub use stand_in::{write as write_stand_in_vectors, StandIn};
 pub use vectors::{run as run_vectors, RealFigures, VectorReport};
 
 /// Processes that keep a core busy beside a measurement, as a database, a build or another

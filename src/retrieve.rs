@@ -176,7 +176,10 @@ mod tests {
         assert_eq!(m.rows_of(2), Some(2..5));
         assert_eq!(m.rows_of(3), None);
         // A passage with no rows holds none; a row past the end is past every passage.
-        assert_eq!((0..6).map(|r| m.passage_of(r)).collect::<Vec<_>>(), [0, 0, 2, 2, 2, 3]);
+        assert_eq!(
+            (0..6).map(|r| m.passage_of(r)).collect::<Vec<_>>(),
+            [0, 0, 2, 2, 2, 3]
+        );
         assert_eq!(m.of_passage(2), [0.3, Meaning::UNSCORED, 0.5]);
     }
 
