@@ -67,16 +67,16 @@ impl std::fmt::Debug for Bridge {
 }
 
 impl Bridge {
-    /// Embeds the words of `knowledge` with `model` (a multilingual one), or reads their
-    /// vectors from `cache_dir`, counting in `progress` and asking `go_on` between parts
-    /// (`None`: told to stop; what was embedded is kept in the cache).
+    /// Embeds `by_language`, the knowledge's words ([`Bridge::words_of`]), with `model` (a
+    /// multilingual one), or reads their vectors from `cache_dir`, counting in `progress` and
+    /// asking `go_on` between parts (`None`: told to stop; what was embedded is kept in the
+    /// cache).
     pub fn load(
         model: Arc<Model>,
-        knowledge: &Knowledge,
+        by_language: Words,
         cache_dir: Option<&Path>,
         (progress, go_on): (&Progress, &dyn Fn() -> bool),
     ) -> Result<Option<Bridge>, EmbedError> {
-        let by_language = words_by_language(knowledge);
         let texts: Vec<&str> = (by_language.iter())
             .flat_map(|(_, words)| words.iter().map(String::as_str))
             .collect();
@@ -206,10 +206,25 @@ fn answer(
         .collect()
 }
 
-/// The informative words of each language's documents (lower case, as typed: the model reads
-/// words, not stems), most frequent first, at most [`MAX_WORDS`] each; a language's word is
-/// one written in its script, so an English name in a Russian text counts as English.
-fn words_by_language(knowledge: &Knowledge) -> Vec<(Lang, Vec<String>)> {
+/// The words a bridge holds: each language's, most frequent first.
+pub type Words = Vec<(Lang, Vec<String>)>;
+
+/// Bumped when the choice of words changes ([`MAX_WORDS`], [`MIN_CHARS`], what counts): a list
+/// kept beside the index is made again.
+pub const WORDS_FORMAT: u32 = 1;
+
+impl Bridge {
+    /// The informative words of each language's documents (lower case, as typed: the model
+    /// reads words, not stems), most frequent first, at most [`MAX_WORDS`] each; a language's
+    /// word is one written in its script, so an English name in a Russian text counts as
+    /// English. Reading every word of the knowledge, this takes seconds at a million
+    /// sentences: an engine with its index on disk keeps the list beside it.
+    pub fn words_of(knowledge: &Knowledge) -> Words {
+        words_by_language(knowledge)
+    }
+}
+
+fn words_by_language(knowledge: &Knowledge) -> Words {
     let mut counts: HashMap<Lang, HashMap<String, usize>> = HashMap::new();
     let mut plain = plain_analyzer();
     for passage in &knowledge.passages {
@@ -282,7 +297,8 @@ mod tests {
             "Moscow worries about heroin trafficking through Central Asia.\n\n\
              The negotiations with the Taliban stalled.",
         );
-        let bridge = Bridge::load(model, &k, None, (&Progress::default(), &|| true))
+        let words = Bridge::words_of(&k);
+        let bridge = Bridge::load(model, words, None, (&Progress::default(), &|| true))
             .unwrap()
             .unwrap();
         let read = bridge.translate(&["героин", "переговоры", "борщ", "heroin"], 0.88);

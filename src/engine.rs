@@ -171,6 +171,9 @@ pub struct Engine {
     tuning: Tuning,
     /// The words that name the documents, for questions about a document itself.
     pub bylines: Bylines,
+    /// With an index on disk, its build's folder: what the knowledge alone decides is kept
+    /// there (the names, the summaries, the bridge's words), so a restart reads it.
+    kept_dir: Option<PathBuf>,
 }
 
 impl Engine {
@@ -211,7 +214,7 @@ impl Engine {
         // The catalog names documents in English ("the bee article").
         let lang = lang::english();
         let semantics = match meaning {
-            Some(layers) => Semantics::of(&knowledge, layers, None),
+            Some(layers) => Semantics::of(&knowledge, layers, None, None),
             None => Semantics::default(),
         };
         Engine {
@@ -232,6 +235,7 @@ impl Engine {
             reader: PassageReader::default(),
             words: WordCache::new(knowledge_len),
             tuning: Tuning::default(),
+            kept_dir: None,
         }
     }
 
@@ -316,11 +320,16 @@ impl Engine {
             (options.index_dir.as_deref()).map(|dir| crate::store::build_dir(dir, &knowledge));
         let cache_dir = options.vectors_dir();
         let models = load_models(&options.models, &knowledge);
-        let names = match &build_dir {
-            Some(dir) => kept_names(dir, &knowledge),
-            None => Names::of(&knowledge),
-        };
+        let names_file = (build_dir.as_ref())
+            .map(|dir| dir.join(format!("citebot-names-{}.txt", Names::rules_fingerprint())));
+        let names = crate::store::kept(
+            names_file.as_deref(),
+            |lines| Some(Names::from_lines(lines)),
+            Names::to_lines,
+            || Names::of(&knowledge),
+        );
         let mut engine = Engine::indexed(knowledge, names, synonyms, index, None);
+        engine.kept_dir = build_dir;
         engine.joining = models
             .into_iter()
             .map(|model| Joining {
@@ -676,24 +685,6 @@ fn named_concepts(query: &Query, must_mention: &[String]) -> Vec<Vec<usize>> {
 /// and kept there for the next start (when the folder can be written; a read-only one only
 /// costs the finding). The file is named after the word lists names are found with, so a
 /// change to them finds the names again.
-fn kept_names(dir: &Path, knowledge: &Knowledge) -> Names {
-    let file = dir.join(format!("citebot-names-{}.txt", Names::rules_fingerprint()));
-    if let Ok(lines) = std::fs::read_to_string(&file) {
-        return Names::from_lines(&lines);
-    }
-    let names = Names::of(knowledge);
-    // Written whole under another name, then renamed: a process starting beside this one
-    // reads all of the file or none of it.
-    let partial = file.with_extension(format!("{}.tmp", std::process::id()));
-    let kept =
-        std::fs::write(&partial, names.to_lines()).and_then(|()| std::fs::rename(&partial, &file));
-    if let Err(e) = kept {
-        let _ = std::fs::remove_file(&partial);
-        tracing::debug!(file = %file.display(), error = %e, "the names cannot be kept beside the index");
-    }
-    names
-}
-
 fn load_synonyms(path: &Path) -> Result<Synonyms, LoadError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Synonyms::parse(&text).map_err(|e| LoadError::Synonyms(path.to_path_buf(), e)),

@@ -65,6 +65,47 @@ pub fn build_dir(index_dir: &Path, knowledge: &Knowledge) -> PathBuf {
     index_dir.join(format!("{PREFIX}{FORMAT}-{short}"))
 }
 
+/// What `make` gives, kept in `file` (in a build's folder: what the knowledge alone decides,
+/// so that a restart reads it instead of working it out again): read back with `decode` when
+/// the file is there and reads, else made and written with `encode`, whole (under another
+/// name, then renamed: a process starting beside this one reads all of it or none). A file
+/// that cannot be written costs the next start the work again, and nothing else.
+pub fn kept<T>(
+    file: Option<&Path>,
+    decode: impl FnOnce(&str) -> Option<T>,
+    encode: impl FnOnce(&T) -> String,
+    make: impl FnOnce() -> T,
+) -> T {
+    let Some(file) = file else {
+        return make();
+    };
+    if let Some(kept) = (std::fs::read_to_string(file).ok()).and_then(|text| decode(&text)) {
+        return kept;
+    }
+    let made = make();
+    let partial = file.with_extension(format!("{}.tmp", std::process::id()));
+    let written =
+        std::fs::write(&partial, encode(&made)).and_then(|()| std::fs::rename(&partial, file));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        tracing::debug!(file = %file.display(), error = %e, "cannot keep this beside the index");
+    }
+    made
+}
+
+/// [`kept`] as JSON.
+pub fn kept_json<T: Serialize + serde::de::DeserializeOwned>(
+    file: Option<&Path>,
+    make: impl FnOnce() -> T,
+) -> T {
+    kept(
+        file,
+        |text| serde_json::from_str(text).ok(),
+        |made| serde_json::to_string(made).unwrap_or_default(),
+        make,
+    )
+}
+
 /// Opens the index built for `knowledge` under `index_dir`, or builds it there. A folder that
 /// cannot be written to and holds no valid build gives an index in memory, with a warning.
 pub fn open_or_build(index_dir: &Path, knowledge: &Knowledge) -> Result<PassageIndex, SearchError> {
@@ -230,6 +271,31 @@ fn remove_unused(index_dir: &Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use crate::analysis::Vocabulary;
+
+    #[test]
+    fn what_is_kept_is_read_back_and_what_does_not_read_is_made_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kept.json");
+        let made = std::cell::Cell::new(0);
+        let make = || {
+            made.set(made.get() + 1);
+            vec![1u32, 2, 3]
+        };
+        assert_eq!(kept_json(Some(&file), make), [1, 2, 3]);
+        assert_eq!(kept_json(Some(&file), make), [1, 2, 3]);
+        assert_eq!(made.get(), 1, "read back the second time");
+        std::fs::write(&file, "[1, 2, \"three\"]").unwrap();
+        assert_eq!(kept_json(Some(&file), make), [1, 2, 3]);
+        assert_eq!(made.get(), 2, "a file that does not read is made again");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "[1,2,3]");
+        // Nowhere to keep it, or a folder that is not there: made each time, no error.
+        assert_eq!(kept_json(None, make), [1, 2, 3]);
+        let nowhere = dir.path().join("missing").join("kept.json");
+        assert_eq!(kept_json(Some(&nowhere), make), [1, 2, 3]);
+        assert_eq!(made.get(), 4);
+        let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(leftovers, 1, "no partial file left behind");
+    }
 
     /// Two paragraphs, both about Moscow, one about the Taliban.
     const TWO_PARAGRAPHS: &str =

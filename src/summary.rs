@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use crate::embed::SentenceVectors;
+use crate::embed::{dot, SentenceVectors};
 use crate::knowledge::{Knowledge, PassageKind};
 use crate::lang::Language;
 
@@ -34,8 +34,12 @@ const REDUNDANT: f32 = 0.8;
 /// The damping of the random walk, as in PageRank and in LexRank's paper.
 const DAMPING: f32 = 0.85;
 
+/// Bumped when the way summaries are chosen changes: summaries kept from before are made
+/// again.
+pub const FORMAT: u32 = 1;
+
 /// One sentence of a summary: the passage it is in and which of its sentences.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KeySentence {
     /// Index into the knowledge's passages.
     pub passage: usize,
@@ -44,7 +48,7 @@ pub struct KeySentence {
 }
 
 /// Every document's key sentences, in reading order.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Summaries(Vec<Vec<KeySentence>>);
 
 impl Summaries {
@@ -52,7 +56,7 @@ impl Summaries {
     /// `vectors` gives for a document (one row per sentence of each passage), else by words.
     pub fn of<'v>(
         knowledge: &Knowledge,
-        vectors: impl Fn(usize) -> Option<&'v SentenceVectors>,
+        vectors: impl Fn(usize) -> Option<&'v SentenceVectors> + Sync,
     ) -> Summaries {
         let mut candidates: Vec<Vec<KeySentence>> = vec![Vec::new(); knowledge.documents.len()];
         for (id, p) in knowledge.passages.iter().enumerate() {
@@ -68,20 +72,46 @@ impl Summaries {
                 }
             }
         }
-        let summaries = candidates
-            .into_iter()
-            .enumerate()
-            .map(|(doc, sentences)| {
-                let language = knowledge.documents[doc].language.language();
-                let rows = match vectors(doc) {
-                    Some(v) => by_meaning(knowledge, v, &sentences),
-                    None => None,
-                }
-                .unwrap_or_else(|| by_words(knowledge, &sentences, language));
-                summarise(knowledge, &sentences, rows)
-            })
-            .collect();
+        // A document's summary is its own work: the documents are shared out over the cores
+        // (a hundred documents of ten thousand sentences each take seconds).
+        use rayon::prelude::*;
+        let summarise_one = |(doc, sentences): (usize, Vec<KeySentence>)| {
+            let language = knowledge.documents[doc].language.language();
+            let rows = match vectors(doc) {
+                Some(v) => by_meaning(knowledge, v, &sentences).map(Rows::Dense),
+                None => None,
+            }
+            .unwrap_or_else(|| Rows::Sparse(by_words(knowledge, &sentences, language)));
+            summarise(knowledge, &sentences, rows)
+        };
+        let summaries = crate::threads::pool().install(|| {
+            (candidates.into_par_iter().enumerate())
+                .map(summarise_one)
+                .collect()
+        });
         Summaries(summaries)
+    }
+
+    /// The summaries as kept in a file ([`Summaries::read`] reads them back).
+    pub fn write(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Summaries kept in a file, when they are summaries of `knowledge`: one per document,
+    /// each sentence one of a body paragraph's. `None` for anything else (made again).
+    pub fn read(text: &str, knowledge: &Knowledge) -> Option<Summaries> {
+        let summaries: Summaries = serde_json::from_str(text).ok()?;
+        let fits = summaries.0.len() == knowledge.documents.len()
+            && (summaries.0.iter().enumerate()).all(|(doc, key)| {
+                key.iter().all(|k| {
+                    knowledge.passages.get(k.passage).is_some_and(|p| {
+                        p.doc == doc
+                            && p.kind == PassageKind::Paragraph
+                            && k.sentence < p.sentences.len()
+                    })
+                })
+            });
+        fits.then_some(summaries)
     }
 
     /// The key sentences of document `doc`, in reading order (empty for one with no
@@ -97,11 +127,7 @@ fn wanted(paragraphs: usize) -> usize {
 }
 
 /// The key sentences among `sentences`, each a unit vector in `rows`.
-fn summarise(
-    knowledge: &Knowledge,
-    sentences: &[KeySentence],
-    rows: Vec<Vec<f32>>,
-) -> Vec<KeySentence> {
+fn summarise(knowledge: &Knowledge, sentences: &[KeySentence], rows: Rows) -> Vec<KeySentence> {
     let (sentences, rows) = most_typical(sentences, rows, MOST_CANDIDATES);
     let paragraphs = {
         let mut ids: Vec<usize> = sentences.iter().map(|s| s.passage).collect();
@@ -118,7 +144,7 @@ fn summarise(
         }
         // One sentence a paragraph, none that repeats another: a summary covers ground.
         let repeats = chosen.iter().any(|&c| {
-            sentences[c].passage == sentences[i].passage || dot(&rows[c], &rows[i]) > REDUNDANT
+            sentences[c].passage == sentences[i].passage || rows.similarity(c, i) > REDUNDANT
         });
         if !repeats {
             chosen.push(i);
@@ -129,37 +155,87 @@ fn summarise(
     key
 }
 
+/// Each sentence as a unit vector: of the meaning layer (dense), or of its words' tf-idf
+/// (sparse: a document's vocabulary has tens of thousands of words, a sentence a few dozen).
+enum Rows {
+    Dense(Vec<Vec<f32>>),
+    /// Each row's (column, weight), by column.
+    Sparse(Vec<Vec<(u32, f32)>>),
+}
+
+impl Rows {
+    fn len(&self) -> usize {
+        match self {
+            Rows::Dense(rows) => rows.len(),
+            Rows::Sparse(rows) => rows.len(),
+        }
+    }
+
+    /// The cosine of rows `i` and `j`.
+    fn similarity(&self, i: usize, j: usize) -> f32 {
+        match self {
+            Rows::Dense(rows) => dot(&rows[i], &rows[j]),
+            Rows::Sparse(rows) => sparse_dot(&rows[i], &rows[j]),
+        }
+    }
+
+    /// Each row's dot product with the sum of them all.
+    fn typicality(&self) -> Vec<f32> {
+        match self {
+            Rows::Dense(rows) => {
+                let mut centroid = vec![0.0f32; rows.first().map_or(0, Vec::len)];
+                for row in rows {
+                    for (c, x) in centroid.iter_mut().zip(row) {
+                        *c += x;
+                    }
+                }
+                rows.iter().map(|row| dot(row, &centroid)).collect()
+            }
+            Rows::Sparse(rows) => {
+                let columns = rows.iter().flatten().map(|&(c, _)| c as usize + 1).max();
+                let mut centroid = vec![0.0f32; columns.unwrap_or(0)];
+                for &(c, x) in rows.iter().flatten() {
+                    centroid[c as usize] += x;
+                }
+                (rows.iter())
+                    .map(|row| row.iter().map(|&(c, x)| x * centroid[c as usize]).sum())
+                    .collect()
+            }
+        }
+    }
+
+    /// The rows `keep` (in that order), the others dropped.
+    fn keep(self, keep: &[usize]) -> Rows {
+        fn pick<T>(rows: Vec<T>, keep: &[usize]) -> Vec<T> {
+            let mut rows: Vec<Option<T>> = rows.into_iter().map(Some).collect();
+            keep.iter().filter_map(|&i| rows[i].take()).collect()
+        }
+        match self {
+            Rows::Dense(rows) => Rows::Dense(pick(rows, keep)),
+            Rows::Sparse(rows) => Rows::Sparse(pick(rows, keep)),
+        }
+    }
+}
+
 /// The `most` sentences nearest the centroid of them all, in their order; all of them when
 /// there are no more.
-fn most_typical(
-    sentences: &[KeySentence],
-    rows: Vec<Vec<f32>>,
-    most: usize,
-) -> (Vec<KeySentence>, Vec<Vec<f32>>) {
+fn most_typical(sentences: &[KeySentence], rows: Rows, most: usize) -> (Vec<KeySentence>, Rows) {
     if rows.len() <= most {
         return (sentences.to_vec(), rows);
     }
-    let dim = rows[0].len();
-    let mut centroid = vec![0.0f32; dim];
-    for row in &rows {
-        for (c, x) in centroid.iter_mut().zip(row) {
-            *c += x;
-        }
-    }
+    let typicality = rows.typicality();
     let mut nearest: Vec<usize> = (0..rows.len()).collect();
-    nearest.sort_by(|&a, &b| dot(&rows[b], &centroid).total_cmp(&dot(&rows[a], &centroid)));
+    nearest.sort_by(|&a, &b| typicality[b].total_cmp(&typicality[a]));
     nearest.truncate(most);
     nearest.sort_unstable();
     let kept = nearest.iter().map(|&i| sentences[i]).collect();
-    let mut rows: Vec<Option<Vec<f32>>> = rows.into_iter().map(Some).collect();
-    let kept_rows = nearest.iter().filter_map(|&i| rows[i].take()).collect();
-    (kept, kept_rows)
+    (kept, rows.keep(&nearest))
 }
 
 /// Continuous LexRank: the stationary distribution of a walk over the sentences, each step
 /// to a sentence in proportion to its (positive) similarity, or anywhere with probability
 /// 1 - [`DAMPING`].
-fn lexrank(rows: &[Vec<f32>]) -> Vec<f32> {
+fn lexrank(rows: &Rows) -> Vec<f32> {
     let n = rows.len();
     if n == 0 {
         return Vec::new();
@@ -167,7 +243,7 @@ fn lexrank(rows: &[Vec<f32>]) -> Vec<f32> {
     let mut weights = vec![0.0f32; n * n];
     for i in 0..n {
         for j in (i + 1)..n {
-            let w = dot(&rows[i], &rows[j]).max(0.0);
+            let w = rows.similarity(i, j).max(0.0);
             weights[i * n + j] = w;
             weights[j * n + i] = w;
         }
@@ -200,8 +276,21 @@ fn lexrank(rows: &[Vec<f32>]) -> Vec<f32> {
     score
 }
 
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+/// The dot product of two sparse rows, each by column.
+fn sparse_dot(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
+    let (mut i, mut j, mut sum) = (0, 0, 0.0);
+    while let (Some(&(ca, xa)), Some(&(cb, xb))) = (a.get(i), b.get(j)) {
+        match ca.cmp(&cb) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                sum += xa * xb;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    sum
 }
 
 /// The sentences' vectors, when the layer has one a sentence (it embeds a passage whole
@@ -228,7 +317,7 @@ fn by_words(
     knowledge: &Knowledge,
     sentences: &[KeySentence],
     language: &Language,
-) -> Vec<Vec<f32>> {
+) -> Vec<Vec<(u32, f32)>> {
     let words: Vec<Vec<String>> = sentences
         .iter()
         .map(|k| {
@@ -254,14 +343,24 @@ fn by_words(
     words
         .iter()
         .map(|sentence| {
-            let mut row = vec![0.0f32; vocabulary.len()];
+            let mut row: Vec<(u32, f32)> = Vec::with_capacity(sentence.len());
             for w in sentence {
                 let (column, df) = vocabulary[w.as_str()];
-                row[column] += (n / df as f32).ln() + 1.0;
+                row.push((column as u32, (n / df as f32).ln() + 1.0));
             }
-            let norm = dot(&row, &row).sqrt();
+            // A word said twice weighs twice, in one column.
+            row.sort_by_key(|&(c, _)| c);
+            row.dedup_by(|later, kept| {
+                let same = later.0 == kept.0;
+                if same {
+                    kept.1 += later.1;
+                }
+                same
+            });
+            // Summed in column order, one at a time, as the dense rows were.
+            let norm = row.iter().map(|&(_, x)| x * x).sum::<f32>().sqrt();
             if norm > 0.0 {
-                row.iter_mut().for_each(|x| *x /= norm);
+                row.iter_mut().for_each(|(_, x)| *x /= norm);
             }
             row
         })
@@ -282,7 +381,7 @@ mod tests {
             unit(&[1.0, -0.1, 0.0]),
             unit(&[0.0, 0.0, 1.0]),
         ];
-        let scores = lexrank(&rows);
+        let scores = lexrank(&Rows::Dense(rows));
         let best = (0..4).max_by(|&a, &b| scores[a].total_cmp(&scores[b]));
         let worst = (0..4).min_by(|&a, &b| scores[a].total_cmp(&scores[b]));
         assert_eq!((best, worst), (Some(1), Some(3)), "{scores:?}");
@@ -292,10 +391,10 @@ mod tests {
 
     #[test]
     fn a_graph_with_no_edges_ranks_all_alike() {
-        let rows = vec![unit(&[1.0, 0.0]), unit(&[0.0, 1.0])];
+        let rows = Rows::Dense(vec![unit(&[1.0, 0.0]), unit(&[0.0, 1.0])]);
         let scores = lexrank(&rows);
         assert!((scores[0] - scores[1]).abs() < 1e-6, "{scores:?}");
-        assert!(lexrank(&[]).is_empty());
+        assert!(lexrank(&Rows::Dense(Vec::new())).is_empty());
     }
 
     #[test]
@@ -313,17 +412,43 @@ mod tests {
                 sentence: 0,
             })
             .collect();
-        let rows = vec![
+        let rows = Rows::Dense(vec![
             unit(&[0.0, 1.0]),
             unit(&[1.0, 0.1]),
             unit(&[1.0, 0.0]),
             unit(&[1.0, -0.1]),
-        ];
+        ]);
         let (kept, rows) = most_typical(&sentences, rows, 2);
         assert_eq!(kept.len(), 2);
         assert_eq!(rows.len(), 2);
         assert!(kept.iter().all(|k| k.passage != 0), "{kept:?}");
         assert!(kept[0].passage < kept[1].passage);
+    }
+
+    #[test]
+    fn sparse_rows_read_as_the_dense_rows_they_stand_for() {
+        let dense = vec![
+            vec![0.0, 0.6, 0.0, 0.8],
+            vec![0.5, 0.5, 0.5, 0.5],
+            vec![1.0, 0.0, 0.0, 0.0],
+        ];
+        let sparse: Vec<Vec<(u32, f32)>> = (dense.iter())
+            .map(|row| {
+                (row.iter().enumerate())
+                    .filter(|(_, &x)| x != 0.0)
+                    .map(|(c, &x)| (c as u32, x))
+                    .collect()
+            })
+            .collect();
+        let (dense, sparse) = (Rows::Dense(dense), Rows::Sparse(sparse));
+        for i in 0..3 {
+            for j in 0..3 {
+                let (d, s) = (dense.similarity(i, j), sparse.similarity(i, j));
+                assert!((d - s).abs() < 1e-6, "{i} {j}: {d} {s}");
+            }
+        }
+        assert_eq!(dense.typicality(), sparse.typicality());
+        assert_eq!(lexrank(&dense), lexrank(&sparse));
     }
 
     fn unit(v: &[f32]) -> Vec<f32> {

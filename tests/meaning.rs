@@ -258,3 +258,60 @@ fn through_the_index_every_ranked_passage_still_has_its_own_meaning() {
     }
     assert!(missed > 0, "one list of nine leaves sentences out");
 }
+
+/// The files a build's folder under `index_dir` holds whose names start with `prefix`.
+fn kept_files(index_dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for build in std::fs::read_dir(index_dir).unwrap().flatten() {
+        if !build.path().is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(build.path()).unwrap().flatten() {
+            if file.file_name().to_string_lossy().starts_with(prefix) {
+                found.push(file.path());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn what_the_knowledge_alone_decides_is_kept_beside_the_index_and_read_back() {
+    let index = tempfile::tempdir().unwrap();
+    // The vectors the other tests made, where this engine keeps its own: nothing is
+    // embedded again (a record a test is writing meanwhile is dropped, and made again).
+    let vectors = index.path().join("vectors");
+    std::fs::create_dir_all(&vectors).unwrap();
+    if let Some(Ok(cached)) = citebot::embed::default_cache_dir().map(std::fs::read_dir) {
+        for file in cached.flatten() {
+            let _ = std::fs::copy(file.path(), vectors.join(file.file_name()));
+        }
+    }
+    let options = Options {
+        index_dir: Some(index.path().to_path_buf()),
+        ..article()
+    };
+    let first = Engine::load(&options).unwrap();
+    let summary = first.summary(0);
+    assert!(summary.len() >= 3, "{summary:?}");
+    drop(first);
+    let summaries = kept_files(index.path(), "citebot-summaries-");
+    let [summaries] = &summaries[..] else {
+        panic!("one summaries file: {summaries:?}");
+    };
+    assert_eq!(kept_files(index.path(), "citebot-bridge-words-").len(), 1);
+
+    // Read back, not made again: a kept summary of two of the sentences is the one used.
+    let kept = std::fs::read_to_string(summaries).unwrap();
+    let mut shorter: serde_json::Value = serde_json::from_str(&kept).unwrap();
+    shorter[0].as_array_mut().unwrap().truncate(2);
+    std::fs::write(summaries, shorter.to_string()).unwrap();
+    assert_eq!(Engine::load(&options).unwrap().summary(0), summary[..2]);
+
+    // A damaged file, or one naming sentences the knowledge does not have, is made again.
+    for damaged in ["{not json", r#"[[{"passage":100000,"sentence":0}]]"#] {
+        std::fs::write(summaries, damaged).unwrap();
+        assert_eq!(Engine::load(&options).unwrap().summary(0), summary);
+        assert_eq!(std::fs::read_to_string(summaries).unwrap(), kept);
+    }
+}

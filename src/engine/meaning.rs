@@ -2,7 +2,7 @@
 //! whole), how far each is ([`Joining`], [`LayerState`]), and the work that makes their
 //! vectors while the engine already answers by words ([`Unfinished`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -25,6 +25,21 @@ pub struct Semantics {
     pub bridge: Option<Arc<Bridge>>,
     /// Each document's key sentences, for "what is it about?".
     pub(super) summaries: Summaries,
+}
+
+/// The file keeping the summaries that `layers` make (none: by words): named after the
+/// summaries' rules and each layer's model and whether its vectors are held in an index
+/// (8-bit codes read a little differently from the exact vectors).
+fn summaries_file_name(layers: &[MeaningLayer]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(crate::summary::FORMAT.to_le_bytes());
+    for layer in layers {
+        hash.update(layer.model.fingerprint.as_bytes());
+        hash.update([u8::from(layer.vectors.index().is_some())]);
+    }
+    let hash = format!("{:x}", hash.finalize());
+    format!("citebot-summaries-{}.json", &hash[..16])
 }
 
 /// A meaning layer on its way: its model, and how far its vectors are.
@@ -100,18 +115,29 @@ pub(super) fn load_models(dirs: &[PathBuf], knowledge: &Knowledge) -> Vec<Arc<Mo
 }
 
 impl Semantics {
-    /// The layers given (in order of preference) and the bridge, with the summaries they make.
+    /// The layers given (in order of preference) and the bridge, with the summaries they
+    /// make: kept in `kept_dir` when given (a build's folder), under a name that says which
+    /// layers made them.
     pub(super) fn of(
         knowledge: &Knowledge,
         layers: Vec<MeaningLayer>,
         bridge: Option<Arc<Bridge>>,
+        kept_dir: Option<&Path>,
     ) -> Semantics {
-        let summaries = Summaries::of(knowledge, |doc| {
-            let language = knowledge.documents[doc].language;
-            (layers.iter())
-                .find(|layer| layer.model.serves(language, language))
-                .map(|layer| layer.vectors.as_ref())
-        });
+        let file = kept_dir.map(|dir| dir.join(summaries_file_name(&layers)));
+        let summaries = crate::store::kept(
+            file.as_deref(),
+            |text| Summaries::read(text, knowledge),
+            Summaries::write,
+            || {
+                Summaries::of(knowledge, |doc| {
+                    let language = knowledge.documents[doc].language;
+                    (layers.iter())
+                        .find(|layer| layer.model.serves(language, language))
+                        .map(|layer| layer.vectors.as_ref())
+                })
+            },
+        );
         Semantics {
             layers,
             bridge,
@@ -189,9 +215,18 @@ impl Unfinished {
             // The bridge's words come after the layer has joined: questions in another
             // language are matched by meaning meanwhile.
             if bridge.is_none() && joining.model.serves(Lang::Ru, Lang::En) {
+                let file = (engine.kept_dir.as_ref()).map(|dir| {
+                    dir.join(format!(
+                        "citebot-bridge-words-{}.json",
+                        crate::bridge::WORDS_FORMAT
+                    ))
+                });
+                let by_language = crate::store::kept_json(file.as_deref(), || {
+                    Bridge::words_of(&engine.knowledge)
+                });
                 let words = Bridge::load(
                     Arc::clone(&joining.model),
-                    &engine.knowledge,
+                    by_language,
                     cache_dir,
                     // Nobody reads how far the words are: the layer has joined already.
                     (&embed::Progress::default(), go_on),
@@ -258,7 +293,7 @@ impl Engine {
                 })
             })
             .collect();
-        let semantics = Semantics::of(&self.knowledge, layers, bridge);
+        let semantics = Semantics::of(&self.knowledge, layers, bridge, self.kept_dir.as_deref());
         self.semantics.store(Arc::new(semantics));
     }
 
