@@ -154,50 +154,15 @@ impl Unfinished {
     /// not know. Asks `go_on` between parts, and stops when it says no (what was made is
     /// kept in the cache).
     pub fn finish(self, engine: &Engine, go_on: &dyn Fn() -> bool) -> Result<(), LoadError> {
-        let embed_error = |e| LoadError::Search(SearchError::Embed(e));
         let (texts, starts) = embed::sentence_texts(&engine.knowledge);
-        let cache_dir = self.cache_dir.as_deref();
         let mut made: Vec<Option<Arc<SentenceVectors>>> = vec![None; engine.joining.len()];
         let mut bridge = None;
         for (i, joining) in engine.joining.iter().enumerate().rev() {
             let started = std::time::Instant::now();
-            // At size the vectors are held in an index kept beside them, tagged with what it
-            // was built from; a restart reads it instead of the per-sentence store.
-            let at_size = texts.len() >= embed::INDEX_FROM;
-            let index_file = (cache_dir.filter(|_| at_size))
-                .map(|dir| dir.join(embed::index_file_name(&joining.model)));
-            let key = at_size.then(|| embed::index_key(&joining.model, &texts));
-            let kept = match (&index_file, &key) {
-                (Some(file), Some(key)) => SentenceVectors::kept_index(file, key, starts.clone()),
-                _ => None,
-            };
-            let (vectors, computed) = match kept {
-                Some(vectors) => (vectors, 0),
-                None => {
-                    let sentences = (&texts[..], starts.clone());
-                    let progress = &joining.progress;
-                    let filled = SentenceVectors::fill(
-                        &joining.model,
-                        sentences,
-                        Role::Passage,
-                        cache_dir,
-                        progress,
-                        go_on,
-                    )
-                    .map_err(embed_error)?;
-                    let Some(filled) = filled else {
-                        return Ok(());
-                    };
-                    let vectors = match key {
-                        Some(key) => filled.vectors.indexed_from(
-                            embed::INDEX_FROM,
-                            index_file.as_deref(),
-                            key,
-                        ),
-                        None => filled.vectors,
-                    };
-                    (vectors, filled.computed)
-                }
+            let Some((vectors, computed)) =
+                self.layer_vectors(joining, (&texts, &starts), go_on)?
+            else {
+                return Ok(());
             };
             made[i] = Some(Arc::new(vectors));
             if self.answering {
@@ -215,23 +180,7 @@ impl Unfinished {
             // The bridge's words come after the layer has joined: questions in another
             // language are matched by meaning meanwhile.
             if bridge.is_none() && joining.model.serves(Lang::Ru, Lang::En) {
-                let file = (engine.kept_dir.as_ref()).map(|dir| {
-                    dir.join(format!(
-                        "citebot-bridge-words-{}.json",
-                        crate::bridge::WORDS_FORMAT
-                    ))
-                });
-                let by_language = crate::store::kept_json(file.as_deref(), || {
-                    Bridge::words_of(&engine.knowledge)
-                });
-                let words = Bridge::load(
-                    Arc::clone(&joining.model),
-                    by_language,
-                    cache_dir,
-                    // Nobody reads how far the words are: the layer has joined already.
-                    (&embed::Progress::default(), go_on),
-                );
-                match words {
+                match self.bridge(engine, &joining.model, go_on) {
                     Ok(Some(words)) => {
                         bridge = Some(Arc::new(words));
                         if self.answering {
@@ -249,6 +198,73 @@ impl Unfinished {
             engine.install(&made, bridge);
         }
         Ok(())
+    }
+
+    /// The vectors of every sentence (`texts`, passage by passage from `starts`) by
+    /// `joining`'s model, and how many were embedded now; `None` when told to stop. At size
+    /// they are held in an index kept beside them, tagged with what it was built from: a
+    /// restart reads it instead of the per-sentence store.
+    fn layer_vectors(
+        &self,
+        joining: &Joining,
+        (texts, starts): (&[&str], &[u32]),
+        go_on: &dyn Fn() -> bool,
+    ) -> Result<Option<(SentenceVectors, usize)>, LoadError> {
+        let cache_dir = self.cache_dir.as_deref();
+        let at_size = texts.len() >= embed::INDEX_FROM;
+        let index_file = (cache_dir.filter(|_| at_size))
+            .map(|dir| dir.join(embed::index_file_name(&joining.model)));
+        let key = at_size.then(|| embed::index_key(&joining.model, texts));
+        if let (Some(file), Some(key)) = (&index_file, &key) {
+            if let Some(kept) = SentenceVectors::kept_index(file, key, starts.to_vec()) {
+                return Ok(Some((kept, 0)));
+            }
+        }
+        let filled = SentenceVectors::fill(
+            &joining.model,
+            (texts, starts.to_vec()),
+            Role::Passage,
+            cache_dir,
+            &joining.progress,
+            go_on,
+        )
+        .map_err(|e| LoadError::Search(SearchError::Embed(e)))?;
+        let Some(filled) = filled else {
+            return Ok(None);
+        };
+        let vectors = match key {
+            Some(key) => filled
+                .vectors
+                .indexed_from(embed::INDEX_FROM, index_file.as_deref(), key),
+            None => filled.vectors,
+        };
+        Ok(Some((vectors, filled.computed)))
+    }
+
+    /// The bridge between the languages of `engine`'s knowledge by `model` (a multilingual
+    /// one): its words (kept beside an index on disk) and their vectors; `None` when told to
+    /// stop.
+    fn bridge(
+        &self,
+        engine: &Engine,
+        model: &Arc<Model>,
+        go_on: &dyn Fn() -> bool,
+    ) -> Result<Option<Bridge>, embed::EmbedError> {
+        let file = (engine.kept_dir.as_ref()).map(|dir| {
+            dir.join(format!(
+                "citebot-bridge-words-{}.json",
+                crate::bridge::WORDS_FORMAT
+            ))
+        });
+        let by_language =
+            crate::store::kept_json(file.as_deref(), || Bridge::words_of(&engine.knowledge));
+        Bridge::load(
+            Arc::clone(model),
+            by_language,
+            self.cache_dir.as_deref(),
+            // Nobody reads how far the words are: the layer has joined already.
+            (&embed::Progress::default(), go_on),
+        )
     }
 }
 
