@@ -452,8 +452,10 @@ impl BenchReport {
     /// The report as a two-column table.
     pub fn render(&self) -> String {
         let mut rows = self.answering_rows();
+        let cpu = format!("{} ({} cores)", cpu_name(), crate::threads::cores());
+        rows.insert(0, ("CPU".into(), cpu));
         if self.busy > 0 {
-            rows.insert(0, ("busy processes beside".into(), self.busy.to_string()));
+            rows.insert(1, ("busy processes beside".into(), self.busy.to_string()));
         }
         if let Some(reopen) = self.reopen {
             rows.push(("reopen + first answer".into(), human_duration(reopen)));
@@ -545,6 +547,22 @@ impl BenchReport {
             ("peak memory".into(), human_bytes(self.peak_rss)),
         ]
     }
+}
+
+/// The CPU's model name, as the kernel gives it ("unknown" elsewhere): every figure depends
+/// on it (AMX or not, AVX-512 or not).
+pub(crate) fn cpu_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find_map(|l| {
+                l.strip_prefix("model name")?
+                    .split(':')
+                    .nth(1)
+                    .map(|m| m.trim().to_string())
+            })
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The rows of one meaning layer's costs, each named with its model.

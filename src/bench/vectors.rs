@@ -111,26 +111,9 @@ pub fn run(
         None => first,
     };
     let exact = SentenceVectors::from_flat(DIM, rows, vec![0, n as u32]);
-    let (mut exact_times, mut index_times) = (Vec::new(), Vec::new());
-    let mut found = 0usize;
     let noise = embed::clustered(QUESTIONS, DIM, QUESTIONS, 0.0, seed ^ 0xabcd);
-    for i in 0..QUESTIONS {
-        let row = (i * 7_919 + 13) % n;
-        let q = moved(&exact.row(row), &noise[i * DIM..(i + 1) * DIM]);
-        let t = Instant::now();
-        let scores = exact.similarities(&q);
-        let truth = embed::best_of(&scores, 10);
-        exact_times.push(t.elapsed());
-        let t = Instant::now();
-        let got = black_box(first.nearest(&q, embed::TOP_ROWS));
-        index_times.push(t.elapsed());
-        found += (truth.iter())
-            .filter(|(r, _)| got.iter().take(10).any(|(g, _)| g == r))
-            .count();
-    }
+    let (exact_times, index_times, found) = search_times(&exact, &first, &noise);
     drop(exact);
-    exact_times.sort_unstable();
-    index_times.sort_unstable();
 
     // The second layer (another model's vectors): built, and held beside the first.
     let rows = embed::clustered(n, DIM, centres, SPREAD, seed.wrapping_add(1));
@@ -141,35 +124,8 @@ pub fn run(
     let rss_held = super::proc_status_bytes("VmRSS");
     let index_bytes = first.heap_bytes() + second.heap_bytes();
 
-    // Kept and read back, as a restart does.
-    let dir = std::env::temp_dir().join(format!("citebot-bench-vectors-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let files: Vec<PathBuf> = (0..2).map(|i| dir.join(format!("index-{i}.bin"))).collect();
-    let t = Instant::now();
-    first.save(&files[0])?;
-    second.save(&files[1])?;
-    let save = t.elapsed();
-    let file_bytes = files
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .sum();
     let (lists, probes) = (first.lists(), first.probes());
-    let check = moved(&first.row(0), &noise[..DIM]);
-    let before = first.nearest(&check, 10);
-    drop((first, second));
-    let t = Instant::now();
-    let reopened: Vec<Ivf> = [(0, &files[0]), (1, &files[1])]
-        .into_iter()
-        .map(|(i, f)| Ivf::open(f, &key(seed, n, i))?.context("the index just kept"))
-        .collect::<anyhow::Result<_>>()?;
-    let reopen = t.elapsed();
-    let _ = std::fs::remove_dir_all(&dir);
-    anyhow::ensure!(
-        reopened[0].clone().with_probes(probes).nearest(&check, 10) == before,
-        "the index read back answers otherwise"
-    );
-    drop(reopened);
+    let (save, file_bytes, reopen) = kept_and_read_back([first, second], seed, n, &noise)?;
     drop(engine);
     let bookkeeping = bookkeeping(n);
 
@@ -195,6 +151,74 @@ pub fn run(
         real_error,
         bookkeeping,
     })
+}
+
+/// Each question's search by the exact scan of `exact` and by `index`, sorted, and how many
+/// of the exact scan's ten best the index found: the questions are rows moved by `noise`.
+fn search_times(
+    exact: &SentenceVectors,
+    index: &Ivf,
+    noise: &[f32],
+) -> (Vec<Duration>, Vec<Duration>, usize) {
+    let n = exact.len();
+    let (mut exact_times, mut index_times) = (Vec::new(), Vec::new());
+    let mut found = 0usize;
+    for i in 0..QUESTIONS {
+        let row = (i * 7_919 + 13) % n;
+        let q = moved(&exact.row(row), &noise[i * DIM..(i + 1) * DIM]);
+        let t = Instant::now();
+        let scores = exact.similarities(&q);
+        let truth = embed::best_of(&scores, 10);
+        exact_times.push(t.elapsed());
+        let t = Instant::now();
+        let got = black_box(index.nearest(&q, embed::TOP_ROWS));
+        index_times.push(t.elapsed());
+        found += (truth.iter())
+            .filter(|(r, _)| got.iter().take(10).any(|(g, _)| g == r))
+            .count();
+    }
+    exact_times.sort_unstable();
+    index_times.sort_unstable();
+    (exact_times, index_times, found)
+}
+
+/// Both layers' indexes kept in files and read back, as a restart does (checked to answer as
+/// before): the time to write them, their size, and the time to read them back.
+fn kept_and_read_back(
+    layers: [Ivf; 2],
+    seed: u64,
+    n: usize,
+    noise: &[f32],
+) -> anyhow::Result<(Duration, u64, Duration)> {
+    let dir = std::env::temp_dir().join(format!("citebot-bench-vectors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let files: Vec<PathBuf> = (0..2).map(|i| dir.join(format!("index-{i}.bin"))).collect();
+    let t = Instant::now();
+    for (layer, file) in layers.iter().zip(&files) {
+        layer.save(file)?;
+    }
+    let save = t.elapsed();
+    let file_bytes = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let probes = layers[0].probes();
+    let check = moved(&layers[0].row(0), &noise[..DIM]);
+    let before = layers[0].nearest(&check, 10);
+    drop(layers);
+    let t = Instant::now();
+    let reopened: Vec<Ivf> = [(0, &files[0]), (1, &files[1])]
+        .into_iter()
+        .map(|(i, f)| Ivf::open(f, &key(seed, n, i))?.context("the index just kept"))
+        .collect::<anyhow::Result<_>>()?;
+    let reopen = t.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
+    anyhow::ensure!(
+        reopened[0].clone().with_probes(probes).nearest(&check, 10) == before,
+        "the index read back answers otherwise"
+    );
+    Ok((save, file_bytes, reopen))
 }
 
 /// What the engine does around the index for one question at `n` sentences (5 a passage):
@@ -302,17 +326,7 @@ fn mib(bytes: u64) -> String {
 impl VectorReport {
     pub fn render(&self) -> String {
         let mut s = String::new();
-        let cpu = std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|c| {
-                c.lines().find_map(|l| {
-                    l.strip_prefix("model name")?
-                        .split(':')
-                        .nth(1)
-                        .map(|m| m.trim().to_string())
-                })
-            })
-            .unwrap_or_else(|| "unknown".into());
+        let cpu = super::cpu_name();
         let _ = writeln!(
             s,
             "vector search at {} sentences a layer, 2 layers of {DIM} numbers; CPU {cpu}, {} cores",
@@ -377,6 +391,12 @@ impl VectorReport {
             self.save.as_secs_f64(),
             self.reopen.as_secs_f64()
         );
+        s + &self.render_real()
+    }
+
+    /// The lines of the figures on the knowledge at hand.
+    fn render_real(&self) -> String {
+        let mut s = String::new();
         let _ = writeln!(
             s,
             "real vectors: the knowledge at hand, an index forced over it"
