@@ -9,7 +9,7 @@
 //! What this measures is speed and memory. What meaning finds in such vectors is noise, so
 //! the answers' quality at that size is not measured here; the report says so.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -98,8 +98,7 @@ fn write_one(
     let started = Instant::now();
     let rows = embed::clustered(n, dim, (n / PER_CENTRE).max(8), SPREAD, seed);
     // `open_or_build` builds (the file holds no index of this key) and writes it.
-    let file: PathBuf = file.to_path_buf();
-    Ivf::open_or_build(Some(&file), key, dim, &rows)?;
+    Ivf::open_or_build(Some(file), key, dim, &rows)?;
     Ok(Some(started.elapsed()))
 }
 
