@@ -84,13 +84,27 @@ pub fn kept<T>(
     }
     let made = make();
     let partial = file.with_extension(format!("{}.tmp", std::process::id()));
-    let written =
-        std::fs::write(&partial, encode(&made)).and_then(|()| std::fs::rename(&partial, file));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&partial);
+    if let Err((_, e)) = write_whole(&partial, file, encode(&made).as_bytes()) {
         tracing::debug!(file = %file.display(), error = %e, "cannot keep this beside the index");
     }
     made
+}
+
+/// Writes `bytes` to `target` whole: into `draft` beside it, then renamed over it, so that a
+/// reader finds the old file or the new, never half of one. The draft is removed when either
+/// step fails; the error names the file it is about (the draft, or the target).
+pub fn write_whole(
+    draft: &Path,
+    target: &Path,
+    bytes: &[u8],
+) -> Result<(), (PathBuf, std::io::Error)> {
+    let written = std::fs::write(draft, bytes)
+        .map_err(|e| (draft.to_path_buf(), e))
+        .and_then(|()| std::fs::rename(draft, target).map_err(|e| (target.to_path_buf(), e)));
+    if written.is_err() {
+        let _ = std::fs::remove_file(draft);
+    }
+    written
 }
 
 /// [`kept`] as JSON.

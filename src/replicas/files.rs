@@ -209,12 +209,8 @@ fn is_plain_name(name: &str) -> bool {
 /// knowledge load never reads half a file.
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), FilesError> {
     let draft = dir.join(format!(".syncing-{}-{name}", std::process::id()));
-    let target = dir.join(name);
-    std::fs::write(&draft, bytes).map_err(|e| FilesError::Io(draft.clone(), e))?;
-    std::fs::rename(&draft, &target).map_err(|e| {
-        let _ = std::fs::remove_file(&draft);
-        FilesError::Io(target, e)
-    })
+    crate::store::write_whole(&draft, &dir.join(name), bytes)
+        .map_err(|(path, e)| FilesError::Io(path, e))
 }
 
 fn sha256(bytes: &[u8]) -> String {
