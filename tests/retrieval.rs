@@ -9,6 +9,8 @@
 //! - `document_questions.jsonl`, questions about the article itself (its title, publication,
 //!   date, author), written before the metadata passages could answer on words alone and
 //!   only measured since.
+//! - `off_topic.jsonl`: 80 off-topic questions, English and Russian (54 `tune`, 26
+//!   `held_out`), written after the confidence was fitted and never fitted on.
 //! - `off_topic_follow_ups.jsonl`: a real first question, then a follow-up pointing back
 //!   that the article does not answer ("Does he have children?"), `tune` (32) and
 //!   `held_out` (20, only measured).
@@ -158,25 +160,36 @@ fn questions_about_the_article_itself_are_answered() {
     assert_sure(&report, 0.95, 0.45);
 }
 
-/// Questions about other things entirely get nothing (not even a closest passage), in
-/// either part of the set.
+/// Questions about other things entirely get no sure answer, and mostly nothing at all (not
+/// even a closest passage): the paraphrases' off-topic questions and `off_topic.jsonl` (80,
+/// English and Russian, written later and never fitted on, a third held out).
 #[test]
 fn off_topic_questions_are_never_answered() {
     let data = root().join("tests/data");
-    let mut set =
-        QuestionSet::load(&data.join("paraphrases.jsonl"), &data.join("passages.json")).unwrap();
-    set.questions
+    let gold = data.join("passages.json");
+    let mut paraphrases = QuestionSet::load(&data.join("paraphrases.jsonl"), &gold).unwrap();
+    paraphrases
+        .questions
         .retain(|q| q.kind.as_deref() == Some("off_topic"));
-    assert!(set.questions.len() >= 20);
+    let off_topic = QuestionSet::load(&data.join("off_topic.jsonl"), &gold).unwrap();
+    assert!(paraphrases.questions.len() >= 20 && off_topic.questions.len() >= 80);
     for engine in [semantic(), lexical()] {
-        for split in ["tune", "held_out"] {
-            let report = evaluate(engine, &set.clone().only_split(split)).unwrap();
-            assert_eq!(report.unanswerable_sure, 0, "{}", report.render());
-            // Every one gets nothing on tune, where the cut point was chosen; held out, two
-            // of nine get the closest passage ("Who painted the Mona Lisa?" finds a person).
-            let floor = if split == "tune" { 1.0 } else { 0.75 };
-            let none = report.off_topic_none as f64 / report.off_topic as f64;
-            assert!(none >= floor, "{split}: {}", report.render());
+        for (set, name) in [(&paraphrases, "paraphrases"), (&off_topic, "off_topic")] {
+            for split in ["tune", "held_out"] {
+                let report = evaluate(engine, &set.clone().only_split(split)).unwrap();
+                assert_eq!(report.unanswerable_sure, 0, "{}", report.render());
+                // The paraphrases' tune part, where the closest cut was chosen, all get
+                // nothing. The rest are under the cut less often: held out, two of nine
+                // paraphrases ("Who painted the Mona Lisa?" finds a person); of
+                // `off_topic.jsonl`, 43 to 45 of 54 and 22 of 26 by the numeric path
+                // (docs/retrieval.md, "Graded answers").
+                let floor = match (name, split) {
+                    ("paraphrases", "tune") => 1.0,
+                    _ => 0.75,
+                };
+                let none = report.off_topic_none as f64 / report.off_topic as f64;
+                assert!(none >= floor, "{name}, {split}: {}", report.render());
+            }
         }
     }
 }
