@@ -444,7 +444,18 @@ async fn a_restart_in_the_middle_of_a_stream_loses_and_repeats_nothing() {
         .await;
         half_way.send(()).unwrap();
         first.stop().await.expect("a graceful stop is Ok");
-        let by_first = fake::replies(&api).len();
+        // On a loaded machine the grace period may run out with answers in flight: the bot
+        // then confirms what it fetched and stops anyway, and those answers still land.
+        // Count the first bot's answers once they have.
+        let mut by_first = fake::replies(&api).len();
+        loop {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let now = fake::replies(&api).len();
+            if now == by_first {
+                break;
+            }
+            by_first = now;
+        }
         let confirmed = api.confirmed();
         let polls_of_first = api.calls("getUpdates").len();
 
